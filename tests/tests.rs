@@ -1,0 +1,6 @@
+//! tmdb-mirror's integration tests: one test binary that runs the real binaries (built by
+//! `cargo test`) against the real simulator over loopback, and the real Makefile targets.
+//! One module per tool or stage; shared helpers live in `util`.
+
+// Spawning tmdb-sim, scratch folders, running binaries with actionable failure output.
+mod util;

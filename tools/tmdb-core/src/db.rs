@@ -1,0 +1,307 @@
+//! Opening the SQLite mirror and bringing its schema up to date.
+//!
+//! The schema is the numbered files in `sql/`, embedded at build time in an explicit ordered
+//! list. Each missing one is applied in its own transaction that also bumps
+//! `PRAGMA user_version`, so a mirror built by an older release upgrades in place and a kill
+//! mid-upgrade leaves the previous version intact. A database newer than the binary is refused
+//! rather than guessed at.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+/// One schema step: `sql/NNNN_name.sql`, version `NNNN`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The `user_version` the database has after this step.
+    pub version: u32,
+    /// The file name without `.sql`.
+    pub name: &'static str,
+    /// The statements.
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. A unit test checks this list against the `sql/` folder.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../../sql/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_fts",
+        sql: include_str!("../../../sql/0002_fts.sql"),
+    },
+];
+
+/// The schema version this binary writes and expects.
+pub fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Opens (creating if needed, with its folder) the database for writing, with WAL, foreign
+/// keys and a busy timeout, and applies any missing migrations.
+pub fn open(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder of database {}", path.display()))?;
+    }
+    let mut conn = Connection::open(path)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    configure(&conn).with_context(|| format!("cannot configure database {}", path.display()))?;
+    migrate(&mut conn).with_context(|| format!("cannot migrate database {}", path.display()))?;
+    Ok(conn)
+}
+
+/// Opens an existing, up-to-date database for reading only (the server's connections).
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        bail!(
+            "database {} does not exist; build it with `make mirror` or `make demo`",
+            path.display()
+        );
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "query_only", true)?;
+    let version = schema_version(&conn)?;
+    if version != latest_version() {
+        bail!(
+            "database {} has schema version {version}, this binary expects {}; run ndjson-load (any kind) to upgrade it",
+            path.display(),
+            latest_version()
+        );
+    }
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        bail!("cannot switch to WAL mode (journal_mode is {mode})");
+    }
+    // In WAL mode NORMAL is safe against a killed process (only a power cut can lose the last
+    // commits, never corrupt the file), and much faster than FULL for batched loads.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// The database's `PRAGMA user_version`.
+pub fn schema_version(conn: &Connection) -> Result<u32> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// Applies every missing migration; returns how many were applied.
+pub fn migrate(conn: &mut Connection) -> Result<usize> {
+    migrate_to(conn, latest_version())
+}
+
+/// Applies the missing migrations up to `target`, each in its own transaction.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<usize> {
+    let mut applied = 0;
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        // IMMEDIATE takes the write lock first, so two loaders starting together cannot both
+        // apply the same step: the second waits, then sees the new version and skips it.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = schema_version(&tx)?;
+        if current > latest_version() {
+            bail!(
+                "schema version {current} is newer than this binary's {}; use a newer tmdb-mirror",
+                latest_version()
+            );
+        }
+        if current >= migration.version {
+            continue;
+        }
+        tx.execute_batch(migration.sql)
+            .with_context(|| format!("migration sql/{}.sql failed", migration.name))?;
+        tx.pragma_update(None, "user_version", migration.version)?;
+        tx.commit()?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts_%' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn migration_list_matches_the_sql_folder() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|m| format!("{}.sql", m.name))
+            .collect();
+        assert_eq!(
+            files, listed,
+            "every sql/ file must be listed in MIGRATIONS, in order"
+        );
+        for (index, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, index + 1, "{}", m.name);
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{}",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn migrates_from_empty() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len());
+        assert_eq!(schema_version(&conn).unwrap(), latest_version());
+        assert_eq!(
+            tables(&conn),
+            [
+                "credit",
+                "genre",
+                "gone",
+                "load_log",
+                "movie",
+                "movie_fts",
+                "movie_genre",
+                "movie_ids",
+                "people",
+                "people_fts"
+            ]
+        );
+        assert_eq!(
+            migrate(&mut conn).unwrap(),
+            0,
+            "a second run has nothing to do"
+        );
+    }
+
+    #[test]
+    fn migrates_from_every_earlier_version_keeping_rows() {
+        for start in 1..latest_version() {
+            let mut conn = Connection::open_in_memory().unwrap();
+            migrate_to(&mut conn, start).unwrap();
+            assert_eq!(schema_version(&conn).unwrap(), start);
+            conn.execute(
+                "INSERT INTO movie (id, title) VALUES (550, 'Fight Club')",
+                [],
+            )
+            .unwrap();
+            let applied = migrate(&mut conn).unwrap();
+            assert_eq!(applied as u32, latest_version() - start);
+            assert_eq!(schema_version(&conn).unwrap(), latest_version());
+            let title: String = conn
+                .query_row("SELECT title FROM movie WHERE id = 550", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(title, "Fight Club");
+        }
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(err.to_string().contains("newer than this binary"), "{err}");
+    }
+
+    #[test]
+    fn full_text_index_follows_the_tables() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let search = |conn: &Connection, q: &str| -> Vec<i64> {
+            let mut stmt = conn
+                .prepare("SELECT rowid FROM movie_fts WHERE movie_fts MATCH ?1 ORDER BY rowid")
+                .unwrap();
+            stmt.query_map([q], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        conn.execute_batch(
+            "INSERT INTO movie (id, title, original_title) VALUES (1, 'Amélie', 'Le Fabuleux Destin d''Amélie Poulain');
+             INSERT INTO movie (id, title, original_title) VALUES (2, 'Heat', 'Heat');",
+        )
+        .unwrap();
+        assert_eq!(search(&conn, "amelie"), [1], "diacritics are folded");
+        assert_eq!(search(&conn, "poul*"), [1]);
+        conn.execute(
+            "UPDATE movie SET title = 'Heat Wave', popularity = 3 WHERE id = 2",
+            [],
+        )
+        .unwrap();
+        assert_eq!(search(&conn, "wave"), [2]);
+        conn.execute("DELETE FROM movie WHERE id = 1", []).unwrap();
+        assert_eq!(search(&conn, "amelie"), Vec::<i64>::new());
+        conn.execute(
+            "INSERT INTO people (id, name, also_known_as) VALUES (62, 'Bruce Willis', '[\"Walter Bruce Willis\"]')",
+            [],
+        )
+        .unwrap();
+        let hit: i64 = conn
+            .query_row(
+                "SELECT rowid FROM people_fts WHERE people_fts MATCH 'walter'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hit, 62);
+        // FTS5 raises an error here if the index disagrees with its content table.
+        conn.execute(
+            "INSERT INTO movie_fts (movie_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO people_fts (people_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn open_sets_wal_and_foreign_keys_and_read_only_refuses_writes() {
+        let dir = std::env::temp_dir().join(format!("tmdb-core-db-{}", std::process::id()));
+        let path = dir.join("nested/tmdb.db");
+        let conn = open(&path).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        drop(conn);
+        let ro = open_read_only(&path).unwrap();
+        assert!(
+            ro.execute("INSERT INTO genre (id, name) VALUES (1, 'x')", [])
+                .is_err()
+        );
+        let missing = open_read_only(&dir.join("absent.db")).unwrap_err();
+        assert!(missing.to_string().contains("does not exist"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,298 @@
+//! NDJSON input and output: one JSON value per `\n`-terminated line.
+//!
+//! Reading keeps each line's position (`movies.ndjson:17`) so that every tool reports bad
+//! input the same way, and applies the rules DESIGN.md sets for files a killed writer may have
+//! left behind: a last line without its `\n` is *truncated*, reported and never parsed as a
+//! record. A UTF-8 byte-order mark at the start, `\r\n` line ends and blank lines are
+//! tolerated. Nothing here parses JSON: callers decide what a line must hold.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Where a line came from: a source name (a path, or `stdin`) and a 1-based line number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position<'a> {
+    /// The file name as the user gave it, or `stdin`.
+    pub source: &'a str,
+    /// 1-based line number.
+    pub line: u64,
+}
+
+impl fmt::Display for Position<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.source, self.line)
+    }
+}
+
+/// What [`LineReader::read_into`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineInfo {
+    /// 1-based line number in the source.
+    pub number: u64,
+    /// False for a last line that has no `\n`: a writer was interrupted mid-line, so the line
+    /// must be reported and never taken as a record.
+    pub is_complete: bool,
+}
+
+/// Reads the non-blank lines of one NDJSON source, with their line numbers.
+pub struct LineReader<R> {
+    inner: R,
+    source: String,
+    number: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// Wraps `inner`; `source` names it in positions (a path, or `stdin`).
+    pub fn new(inner: R, source: impl Into<String>) -> Self {
+        LineReader {
+            inner,
+            source: source.into(),
+            number: 0,
+        }
+    }
+
+    /// The source name given at construction.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The position of the line most recently read.
+    pub fn position(&self) -> Position<'_> {
+        Position {
+            source: &self.source,
+            line: self.number,
+        }
+    }
+
+    /// Reads the next non-blank line into `buf` (replacing its contents), without its line end,
+    /// a leading byte-order mark, or a trailing `\r`. Returns `None` at the end of the input.
+    pub fn read_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
+        loop {
+            buf.clear();
+            if self.inner.read_until(b'\n', buf)? == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            let is_complete = buf.last() == Some(&b'\n');
+            if is_complete {
+                buf.pop();
+            }
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            if self.number == 1 && buf.starts_with(BOM) {
+                buf.drain(..BOM.len());
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(LineInfo {
+                number: self.number,
+                is_complete,
+            }));
+        }
+    }
+}
+
+/// One input of a tool: a file, or standard input for `-`.
+pub struct Input {
+    /// The name used in positions: the path as given, or `stdin`.
+    pub name: String,
+    /// The file's size in bytes when known (for progress bars); `None` for stdin and pipes.
+    pub size: Option<u64>,
+    /// The buffered bytes.
+    pub reader: Box<dyn BufRead + Send>,
+}
+
+impl Input {
+    /// Opens `path`, or standard input when `path` is `-`.
+    pub fn open(path: &Path) -> io::Result<Input> {
+        if path == Path::new("-") {
+            return Ok(Input {
+                name: "stdin".to_owned(),
+                size: None,
+                reader: Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
+            });
+        }
+        let file = File::open(path).map_err(|err| {
+            io::Error::new(err.kind(), format!("cannot open {}: {err}", path.display()))
+        })?;
+        let meta = file.metadata()?;
+        Ok(Input {
+            name: path.display().to_string(),
+            size: meta.is_file().then_some(meta.len()),
+            reader: Box::new(BufReader::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// Turns this input into a line reader.
+    pub fn lines(self) -> LineReader<Box<dyn BufRead + Send>> {
+        LineReader::new(self.reader, self.name)
+    }
+}
+
+/// The inputs a tool was given: the paths, or standard input when there are none (DESIGN.md:
+/// "input is a list of files or `-`/nothing for stdin").
+pub fn input_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// Writes one JSON value per line through a buffer. stdout is data only: this is the one way
+/// tools write records.
+pub struct NdjsonWriter<W: Write> {
+    out: io::BufWriter<W>,
+}
+
+impl<W: Write> NdjsonWriter<W> {
+    /// Buffers writes to `out`.
+    pub fn new(out: W) -> Self {
+        NdjsonWriter {
+            out: io::BufWriter::with_capacity(1 << 16, out),
+        }
+    }
+
+    /// Serializes `value` as one line.
+    pub fn write<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Writes `json` (one complete JSON text without a line end) as one line.
+    pub fn write_raw(&mut self, json: &[u8]) -> io::Result<()> {
+        self.out.write_all(json)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Pushes buffered lines to the underlying writer.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Cuts `path` back to just after its last `\n`, dropping the fragment a killed writer may have
+/// left, so that appending to a checkpoint never glues a new record onto half an old one.
+/// Returns how many bytes were dropped; a missing file is not an error (0).
+pub fn truncate_partial_tail(path: &Path) -> io::Result<u64> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 1 << 16];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let piece = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(piece)?;
+        if let Some(at) = piece.iter().rposition(|&b| b == b'\n') {
+            let keep = start + at as u64 + 1;
+            if keep < len {
+                file.set_len(keep)?;
+            }
+            return Ok(len - keep);
+        }
+        end = start;
+    }
+    file.set_len(0)?;
+    Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<(u64, bool, String)> {
+        let mut reader = LineReader::new(input, "t");
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while let Some(info) = reader.read_into(&mut buf).unwrap() {
+            out.push((
+                info.number,
+                info.is_complete,
+                String::from_utf8(buf.clone()).unwrap(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn numbers_lines_and_skips_blank_ones() {
+        let got = lines(b"1\n\n  \n{\"id\":2}\n");
+        assert_eq!(
+            got,
+            vec![(1, true, "1".into()), (4, true, "{\"id\":2}".into())]
+        );
+    }
+
+    #[test]
+    fn a_last_line_without_newline_is_truncated() {
+        let got = lines(b"{\"id\":1}\n{\"id\":2,\"ti");
+        assert_eq!(got[0], (1, true, "{\"id\":1}".into()));
+        assert_eq!(got[1], (2, false, "{\"id\":2,\"ti".into()));
+    }
+
+    #[test]
+    fn strips_bom_and_carriage_returns() {
+        let got = lines(b"\xEF\xBB\xBF7\r\n8\r\n");
+        assert_eq!(got, vec![(1, true, "7".into()), (2, true, "8".into())]);
+    }
+
+    #[test]
+    fn position_prints_as_file_colon_line() {
+        let pos = Position {
+            source: "data/movies.ndjson",
+            line: 17,
+        };
+        assert_eq!(pos.to_string(), "data/movies.ndjson:17");
+    }
+
+    #[test]
+    fn writer_writes_one_value_per_line() {
+        let mut buf = Vec::new();
+        {
+            let mut w = NdjsonWriter::new(&mut buf);
+            w.write(&serde_json::json!({"id": 1})).unwrap();
+            w.write_raw(br#"{"id":2}"#).unwrap();
+            w.flush().unwrap();
+        }
+        assert_eq!(buf, b"{\"id\":1}\n{\"id\":2}\n");
+    }
+
+    #[test]
+    fn truncate_partial_tail_cuts_to_the_last_newline() {
+        let dir = std::env::temp_dir().join(format!("tmdb-core-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("part.ndjson");
+        let cases: &[(&[u8], &[u8], u64)] = &[
+            (b"{\"id\":1}\n{\"id\":2", b"{\"id\":1}\n", 7),
+            (b"{\"id\":1}\n", b"{\"id\":1}\n", 0),
+            (b"{\"id\":1", b"", 7),
+            (b"", b"", 0),
+        ];
+        for (before, after, dropped) in cases {
+            std::fs::write(&path, before).unwrap();
+            assert_eq!(truncate_partial_tail(&path).unwrap(), *dropped);
+            assert_eq!(std::fs::read(&path).unwrap(), *after);
+        }
+        // A fragment longer than the read chunk, after a complete line.
+        let mut long = b"{\"id\":1}\n".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 200_000));
+        std::fs::write(&path, &long).unwrap();
+        assert_eq!(truncate_partial_tail(&path).unwrap(), 200_000);
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"id\":1}\n");
+        assert_eq!(truncate_partial_tail(&dir.join("missing")).unwrap(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
