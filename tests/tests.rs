@@ -4,3 +4,6 @@
 
 // Spawning tmdb-sim, scratch folders, running binaries with actionable failure output.
 mod util;
+
+// ndjson-ids: set operations over ID files and the mirror's ID sets.
+mod ids;

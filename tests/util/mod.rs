@@ -21,6 +21,7 @@ pub fn bin(name: &str) -> PathBuf {
         "ndjson-load" => env!("CARGO_BIN_EXE_ndjson-load"),
         "tmdb-serve" => env!("CARGO_BIN_EXE_tmdb-serve"),
         "tmdb-sim" => env!("CARGO_BIN_EXE_tmdb-sim"),
+        "ndjson-ids" => env!("CARGO_BIN_EXE_ndjson-ids"),
         other => panic!("unknown binary {other}"),
     };
     PathBuf::from(path)
