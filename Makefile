@@ -1,25 +1,173 @@
-# tmdb-mirror. See README.md. Targets that are files live under $(DATA); verbs are .PHONY.
+# tmdb-mirror: a local copy of TMDB's movie catalog in five stages. Every stage is a file
+# under $(DATA) that appears only when complete; loads end in stamps under $(DATA)/.stamps.
+# `make -n mirror` reads as the pipeline's documentation. See README.md "The pipeline".
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
 .SUFFIXES:
+# One fetcher at a time: the rate limit is per process, two fetch stages at once would
+# double the request rate.
+.NOTPARALLEL:
 MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 
-DATA ?= data
+# ---- configuration ---------------------------------------------------------------------
+DATA        ?= data
+DB          ?= $(DATA)/tmdb.db
+# Requests per second and requests in flight; TMDB allows about 50/s and 20 connections.
+RATE        ?= 40
+CONCURRENCY ?= 20
+# Where stage 2 finds movie IDs: export (TMDB's daily file, one request) or discover.
+IDS_SOURCE  ?= export
+FROM_YEAR   ?= 1874
+TO_YEAR     ?= $(shell date -u +%Y)
+# Mirror only the first N movies of the ID list (a quick try); empty for all.
+LIMIT       ?=
+# The date taken as today (UTC): the export file to read, the end of change windows.
+TODAY       ?= $(shell date -u +%F)
+# make demo: serve the mirror when it is built (0 to stop after the mirror, as tests do).
+SERVE       ?= 1
+ADDR        ?= 127.0.0.1:8000
 
-CARGO := cargo
-BIN   := target/release
+# ---- derived ---------------------------------------------------------------------------
+CARGO  := cargo
+BIN    := target/release
+STAMPS := $(DATA)/.stamps
+FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY)
+LOAD   := $(BIN)/ndjson-load --db $(DB)
+IDS    := $(BIN)/ndjson-ids --db $(DB)
+# A tool's exit status 1 means "finished, some items failed or were rejected": they are
+# listed in $(DATA)/*.failed.ndjson or *.rejects.ndjson and must not stop the pipeline.
+PARTIAL_OK := || [ $$? -eq 1 ]
 
-.PHONY: build test clean
+ifeq ($(IDS_SOURCE),export)
+IDS_ARGS := ids --source export --date $(TODAY)
+else ifeq ($(IDS_SOURCE),discover)
+IDS_ARGS := ids --source discover --from-year $(FROM_YEAR) --to-year $(TO_YEAR)
+else
+$(error IDS_SOURCE must be export or discover, not "$(IDS_SOURCE)")
+endif
+
+ifeq ($(LIMIT),)
+TAKE := cat
+else
+TAKE := head -n $(LIMIT)
+endif
+
+.PHONY: all mirror build genres movie-ids movies people credits refetch-failed summary \
+        serve demo test bench clean
+
+all: mirror
+
+# The mirror is as fresh as its ID list: `make update` asks for the changes since that date.
+mirror: $(STAMPS)/people.loaded
+	cp $(STAMPS)/ids_date $(STAMPS)/synced
+	scripts/summary.sh $(DATA) $(DB)
+
+genres:    $(STAMPS)/genres.loaded
+movie-ids: $(STAMPS)/movie_ids.loaded
+movies:    $(STAMPS)/movies.loaded
+credits:   $(DATA)/person_ids.ndjson
+people:    $(STAMPS)/people.loaded
 
 # Cargo decides what is stale; data targets depend on this order-only, so a rebuilt binary
 # never forces a refetch.
 build:
 	$(CARGO) build --release --locked
 
+$(DATA) $(STAMPS):
+	mkdir -p $@
+
+# Stage 1: genres, from /genre/movie/list. Small: fetched whole, then moved into place.
+$(DATA)/genres.ndjson: | build $(DATA)
+	$(FETCH) genres > $@.part
+	mv $@.part $@
+
+$(STAMPS)/genres.loaded: $(DATA)/genres.ndjson | $(STAMPS)
+	$(LOAD) --kind genres $<
+	touch $@
+
+# Stage 2: every movie ID, from the daily export (default) or from discover. The date of the
+# list is kept: `make update` later asks for the changes since then.
+$(DATA)/movie_ids.ndjson: | build $(DATA) $(STAMPS)
+	$(FETCH) $(IDS_ARGS) > $@.part
+	echo $(TODAY) > $(STAMPS)/ids_date
+	mv $@.part $@
+
+$(STAMPS)/movie_ids.loaded: $(DATA)/movie_ids.ndjson $(STAMPS)/genres.loaded
+	$(LOAD) --kind movie-ids $<
+	touch $@
+
+# Stage 3: each movie with its full cast and crew, one request per movie. The .part file is
+# the checkpoint: a re-run skips what it holds and what is known gone, and appends the rest.
+# A finished file is moved back to .part first, so a longer LIMIT or a longer ID list
+# resumes from it instead of starting over. IDs still failing are in movies.failed.ndjson.
+$(DATA)/movies.ndjson: $(STAMPS)/movie_ids.loaded $(STAMPS)/limit | build
+	if [ -f $@ ]; then mv $@ $@.part; fi
+	rm -f $(DATA)/movies.failed.ndjson
+	$(TAKE) $(DATA)/movie_ids.ndjson | $(FETCH) movies \
+	    --skip $@.part --skip $(DATA)/movies.gone.ndjson \
+	    --gone $(DATA)/movies.gone.ndjson --failed $(DATA)/movies.failed.ndjson \
+	    --append $@.part $(PARTIAL_OK)
+	mv $@.part $@
+
+$(STAMPS)/movies.loaded: $(DATA)/movies.ndjson
+	$(LOAD) --kind movies --rejects $(DATA)/movies.rejects.ndjson $< $(PARTIAL_OK)
+	touch $(DATA)/movies.gone.ndjson
+	$(LOAD) --kind gone $(DATA)/movies.gone.ndjson
+	touch $@
+
+# Stage 4: the credits came with the movies and are loaded; the people they name (less the
+# ones TMDB no longer has) are stage 5's list.
+$(DATA)/person_ids.ndjson: $(STAMPS)/movies.loaded | build
+	$(IDS) minus db:credited db:gone-people > $@.part
+	mv $@.part $@
+
+# Stage 5: each person, one request per person; resumes like stage 3.
+$(DATA)/people.ndjson: $(DATA)/person_ids.ndjson | build
+	if [ -f $@ ]; then mv $@ $@.part; fi
+	rm -f $(DATA)/people.failed.ndjson
+	$(FETCH) people \
+	    --skip $@.part --skip $(DATA)/people.gone.ndjson \
+	    --gone $(DATA)/people.gone.ndjson --failed $(DATA)/people.failed.ndjson \
+	    --append $@.part $< $(PARTIAL_OK)
+	mv $@.part $@
+
+$(STAMPS)/people.loaded: $(DATA)/people.ndjson
+	$(LOAD) --kind people --rejects $(DATA)/people.rejects.ndjson $< $(PARTIAL_OK)
+	touch $(DATA)/people.gone.ndjson
+	$(LOAD) --kind gone $(DATA)/people.gone.ndjson
+	touch $@
+
+# LIMIT is part of stage 3's recipe: rewrite this stamp only when LIMIT changes, so that a
+# new LIMIT reruns stage 3 (which resumes) and an unchanged one does not.
+$(STAMPS)/limit: FORCE | $(STAMPS)
+	if [ "$$(cat $@ 2>/dev/null)" != "$(LIMIT)" ]; then echo "$(LIMIT)" > $@; fi
+
+.PHONY: FORCE
+FORCE:
+
+# Retry the IDs that still failed, and only those, then load what came back (and fetch the
+# people that recovered movies name). See scripts/refetch-failed.sh.
+refetch-failed: | build
+	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) scripts/refetch-failed.sh
+
+# What the mirror holds, and what it lacks.
+summary: | build
+	scripts/summary.sh $(DATA) $(DB)
+
+serve: | build
+	$(BIN)/tmdb-serve --db $(DB) --addr $(ADDR)
+
+# The whole pipeline offline, against the bundled simulator, in $(DATA)/demo; then serve it.
+demo: | build
+	scripts/demo.sh $(DATA)/demo $(SERVE) $(ADDR)
+
 # Release builds: the tests drive real binaries over large simulated catalogs.
 test:
 	$(CARGO) test --release --locked --workspace
+
+bench: | build
+	scripts/bench.sh
 
 # Outputs and stamps only; never sources, sql/ or the data folder itself.
 clean:

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Usage: scripts/summary.sh DATA DB
+# One line on what the mirror holds and what it lacks: movies, people, credited people not
+# fetched, IDs that still fail (retry with `make refetch-failed`), IDs gone from TMDB.
+set -eu
+[ $# -eq 2 ] || { echo "usage: $0 DATA DB" >&2; exit 2; }
+data=$1 db=$2
+ids="target/release/ndjson-ids --db $db"
+
+count() { [ -f "$1" ] && grep -c '' "$1" || echo 0; }
+
+movies=$($ids list db:movies | wc -l)
+people=$($ids list db:people | wc -l)
+credited=$($ids list db:credited | wc -l)
+missing=$($ids minus db:credited db:people db:gone-people | wc -l)
+gone_movies=$($ids list db:gone-movies | wc -l)
+gone_people=$($ids list db:gone-people | wc -l)
+failed_movies=$(count "$data/movies.failed.ndjson")
+failed_people=$(count "$data/people.failed.ndjson")
+
+echo "mirror $db: $movies movies, $people people ($credited credited, $missing not fetched);" \
+    "failed: $failed_movies movies, $failed_people people;" \
+    "gone: $gone_movies movies, $gone_people people"
