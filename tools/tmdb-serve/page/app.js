@@ -1,0 +1,1 @@
+// The browse page script (replaced by the browse page work).
