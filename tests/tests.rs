@@ -7,3 +7,6 @@ mod util;
 
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
+
+// tmdb-fetch: every subcommand against tmdb-sim, faults, 429s, checkpoints, a refused token.
+mod fetch;
