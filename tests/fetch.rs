@@ -746,3 +746,64 @@ fn changes_after_a_mutation_list_every_changed_added_and_deleted_movie() {
     run.expect_success();
     assert!(summary(&run, "requests") >= 3, "{run}");
 }
+
+#[test]
+fn sigterm_stops_taking_ids_flushes_and_exits_143() {
+    let sim = Sim::start(&["--movies", "300", "--seed", "41", "--token", TOKEN]);
+    let dir = Workdir::new("fetch-sigterm");
+    let truth = truth(&sim, &dir, 0);
+    let ids = dir.write("ids", ids_text(truth.movies.keys()));
+    let mut child = fetch_cmd(
+        &sim,
+        &dir,
+        &["movies", "--rate", "30", ids.to_str().unwrap()],
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut stdout = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        // Everything until tmdb-fetch closes its stdout.
+        while std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0 {
+            text.push_str(&line);
+            line.clear();
+        }
+        text
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let output = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < DEADLINE, "tmdb-fetch ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let stdout = reader.join().unwrap();
+    assert_eq!(output.code(), Some(143), "{stderr}");
+    assert!(stdout.ends_with('\n') || stdout.is_empty());
+    let got = records_by_id(crate::util::parse_ndjson(&stdout).unwrap());
+    assert!(
+        !got.is_empty() && got.len() < truth.movies.len(),
+        "{stderr}"
+    );
+    for (id, record) in &got {
+        assert_eq!(Some(record), truth.movies.get(id));
+    }
+    assert!(
+        stderr.contains(&format!("tmdb-fetch: movies: fetched {},", got.len())),
+        "{stderr}"
+    );
+}

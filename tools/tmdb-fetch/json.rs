@@ -15,8 +15,8 @@ pub fn record_line(mut body: Vec<u8>) -> Result<(u64, Vec<u8>), String> {
     if trimmed.len() != body.len() {
         body = trimmed.to_vec();
     }
-    serde_json::from_slice::<serde::de::IgnoredAny>(&body)
-        .map_err(|err| format!("invalid JSON: {err}"))?;
+    // One pass: reading the `id` parses (and so checks) every other field too, and refuses
+    // anything after the object.
     let id = tmdb_core::ids::parse_id_line(&body).map_err(|err| err.to_string())?;
     Ok((id, body))
 }
