@@ -596,11 +596,11 @@ fn discover_collects_every_movie_with_a_release_date_in_the_years() {
 
 #[test]
 fn discover_splits_a_year_of_more_than_10000_movies_and_collects_all() {
-    // Recent years hold the most movies; 80,000 puts more than 10,000 listable ones in the
-    // year after the simulator's today, past the 500-page cap of a single query.
+    // Recent years hold the most movies: with 120,000, the year two years after the
+    // simulator's today lists more than 10,000, past the 500-page cap of a single query.
     let sim = Sim::start(&[
         "--movies",
-        "80000",
+        "120000",
         "--seed",
         "31",
         "--token",
@@ -617,9 +617,9 @@ fn discover_splits_a_year_of_more_than_10000_movies_and_collects_all() {
             "--source",
             "discover",
             "--from-year",
-            "2027",
+            "2028",
             "--to-year",
-            "2027",
+            "2028",
             "--rate",
             "5000",
             "--concurrency",
@@ -630,17 +630,27 @@ fn discover_splits_a_year_of_more_than_10000_movies_and_collects_all() {
     run.expect_success();
     let lines = run.json_lines();
     let got: BTreeSet<u64> = lines.iter().map(|v| v["id"].as_u64().unwrap()).collect();
-    assert_eq!(got.len(), lines.len());
+    assert_eq!(got.len(), lines.len(), "no ID twice");
     assert!(
         got.len() > 10_000,
         "the year must need splitting: {}",
         got.len()
     );
+    // What discover claims for the year is what the simulator can list: all of it collected.
     assert!(
         run.stderr
             .contains(&format!("claimed {}, collected {}", got.len(), got.len())),
         "{run}"
     );
+    // And every one is a live, non-adult movie of the catalog.
+    let export = fetch_in(&sim, &dir, &["ids", "--date", "2026-06-15"], "");
+    export.expect_success();
+    let listed: BTreeSet<u64> = export
+        .json_lines()
+        .iter()
+        .map(|v| v["id"].as_u64().unwrap())
+        .collect();
+    assert!(got.is_subset(&listed));
 }
 
 #[test]
