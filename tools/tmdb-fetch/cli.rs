@@ -32,6 +32,7 @@ pub struct Cli {
 
 /// Flags every subcommand takes, before or after its name.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Shared options")]
 pub struct Shared {
     /// Requests per second for the whole process (TMDB allows about 40-50 per address).
     #[arg(long, global = true, default_value_t = 40.0, value_name = "REQ_PER_S")]
@@ -46,7 +47,7 @@ pub struct Shared {
     /// Seconds before one API request is abandoned and retried.
     #[arg(long, global = true, default_value_t = 30.0, value_name = "SECONDS")]
     pub timeout: f64,
-    /// Log every retry and every failed ID on stderr.
+    /// Log every retry on stderr (IDs that still fail are always listed).
     #[arg(short, long, global = true)]
     pub verbose: bool,
 }
