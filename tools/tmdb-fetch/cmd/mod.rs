@@ -59,3 +59,16 @@ fn exit_code(status: Status, signal: Option<i32>) -> ExitCode {
         None => status.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_wins_over_the_status_of_what_was_done() {
+        assert_eq!(exit_code(Status::Success, None), ExitCode::from(0));
+        assert_eq!(exit_code(Status::Failures, None), ExitCode::from(1));
+        assert_eq!(exit_code(Status::Failures, Some(2)), ExitCode::from(130));
+        assert_eq!(exit_code(Status::Success, Some(15)), ExitCode::from(143));
+    }
+}
