@@ -22,13 +22,18 @@ fn fetch_in(sim: &Sim, dir: &Workdir, args: &[&str], stdin: &str) -> Run {
 
 fn fetch_cmd(sim: &Sim, dir: &Workdir, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin("tmdb-fetch"));
+    cmd.args(args);
+    against(&mut cmd, sim, dir);
+    cmd
+}
+
+/// Runs `cmd` in `dir`, pointed at `sim`, with the token.
+fn against(cmd: &mut Command, sim: &Sim, dir: &Workdir) {
     cmd.current_dir(&dir.path)
         .env("TMDB_TOKEN", TOKEN)
         .env_remove("BEARER_TOKEN")
         .env("TMDB_API_URL", sim.api_url())
-        .env("TMDB_EXPORT_URL", sim.export_url())
-        .args(args);
-    cmd
+        .env("TMDB_EXPORT_URL", sim.export_url());
 }
 
 /// The catalog's ground truth at `day`, as `tmdb-sim --dump` writes it.
@@ -815,5 +820,27 @@ fn sigterm_stops_taking_ids_flushes_and_exits_143() {
     assert!(
         stderr.contains(&format!("tmdb-fetch: movies: fetched {},", got.len())),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly_with_exit_0() {
+    let sim = Sim::start(&["--movies", "200", "--seed", "43", "--token", TOKEN]);
+    let dir = Workdir::new("fetch-pipe");
+    let truth = truth(&sim, &dir, 0);
+    dir.write("ids", ids_text(truth.movies.keys()));
+    let script = format!(
+        "set -o pipefail; '{}' --rate 500 movies ids | head -n 2",
+        bin("tmdb-fetch").display()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", &script]);
+    against(&mut cmd, &sim, &dir);
+    let run = run_with_input(cmd, b"", DEADLINE);
+    run.expect_success();
+    assert_eq!(run.json_lines().len(), 2);
+    assert!(
+        !run.stderr.contains("error") && !run.stderr.contains("Broken pipe"),
+        "{run}"
     );
 }
