@@ -388,7 +388,52 @@ fn over_the_rate_the_api_answers_429_with_retry_after() {
     assert!(retry >= 1);
     assert_eq!(body["status_code"], 25);
     assert_eq!(body["success"], false);
-    assert_eq!(sim.stats()["by_status"]["429"], 1);
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["429"], 1);
+    assert_eq!(stats["by_route"]["/3/genre/movie/list"], stats["requests"]);
+}
+
+#[test]
+fn bad_flags_exit_2_with_a_one_line_message() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--fault-rate", "1.5"],
+            "tmdb-sim: --fault-rate must be between 0 and 1, not 1.5\n",
+        ),
+        (
+            &["--rate", "0"],
+            "tmdb-sim: --rate must be a positive number of requests per second\n",
+        ),
+        (
+            &["--today", "2026-02-30"],
+            "tmdb-sim: --today: \"2026-02-30\" is not a valid date\n",
+        ),
+        (
+            &["--movies", "0"],
+            "tmdb-sim: --movies and --threads must be at least 1\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut cmd = std::process::Command::new(crate::util::bin("tmdb-sim"));
+        cmd.args(["--port", "0"]).args(args);
+        let run = crate::util::run(cmd);
+        run.expect_code(2);
+        assert_eq!(run.stderr, message, "{args:?}");
+        assert_eq!(run.stdout, "");
+    }
+    let sim = sim(&[]);
+    let port = sim.base.rsplit(':').next().unwrap().to_owned();
+    let mut cmd = std::process::Command::new(crate::util::bin("tmdb-sim"));
+    cmd.args(["--port", &port]);
+    let run = crate::util::run(cmd);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with(&format!("tmdb-sim: binding 127.0.0.1:{port}: ")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1);
 }
 
 /// One request on a fresh connection: its status, or how it failed.

@@ -231,7 +231,7 @@ impl App {
             let count = self.limiter.lock().unwrap().refused;
             let mut resp = errors::rate_limited(count, rate).into_response();
             resp.headers.push(("Retry-After", retry_after.to_string()));
-            return ("rate".into(), Reply::Send(resp), None);
+            return (self.route_name(req), Reply::Send(resp), None);
         }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let fault = self.behaviour.faults.pick(n);
