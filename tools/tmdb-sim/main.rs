@@ -5,6 +5,7 @@
 mod app;
 mod catalog;
 mod changes;
+mod credits;
 mod dates;
 mod discover;
 mod dump;
@@ -16,6 +17,8 @@ mod movie;
 mod mutate;
 mod person;
 mod rng;
+mod routes;
+mod stats;
 mod text;
 
 use std::io::Write;

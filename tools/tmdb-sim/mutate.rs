@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, DayEffects, KindEffects};
-use crate::movie;
+use crate::credits;
 
 /// What happened on day `day` (>= 1), from the catalog of day `day - 1`.
 pub fn day_effects(cat: &Catalog, day: u32) -> DayEffects {
@@ -20,7 +20,7 @@ pub fn day_effects(cat: &Catalog, day: u32) -> DayEffects {
             if cat.movie_deleted_on(slot) == day {
                 Some((id, 2))
             } else if cat.movie_changes_on(slot, day)
-                || movie::raw_credits(cat, slot, before)
+                || credits::raw_credits(cat, slot, before)
                     .iter()
                     .any(|c| cat.person_deleted_on(c.person) == day)
             {
