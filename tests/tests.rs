@@ -10,3 +10,6 @@ mod ids;
 
 // tmdb-fetch: every subcommand against tmdb-sim, faults, 429s, checkpoints, a refused token.
 mod fetch;
+
+// tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
+mod sim;
