@@ -49,6 +49,10 @@ impl Config {
                  in the environment or in a .env file in the working folder"
             );
         }
+        let api_url = env.api_url();
+        let export_url = env.export_url();
+        check_url("TMDB_API_URL", &api_url)?;
+        check_url("TMDB_EXPORT_URL", &export_url)?;
         Ok(Config {
             rate: shared.rate,
             concurrency: shared.concurrency,
@@ -56,8 +60,32 @@ impl Config {
             timeout: Duration::from_secs_f64(shared.timeout),
             verbose: shared.verbose,
             token,
-            api_url: env.api_url(),
-            export_url: env.export_url(),
+            api_url,
+            export_url,
         })
+    }
+}
+
+/// A bad URL would otherwise surface as a connection error on every request, retried for
+/// minutes: refuse it at once.
+fn check_url(name: &str, value: &str) -> Result<()> {
+    match reqwest::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
+        _ => bail!("{name} {value:?} is not an http(s) URL"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_http_with_a_host() {
+        assert!(check_url("TMDB_API_URL", "https://api.themoviedb.org/3").is_ok());
+        assert!(check_url("TMDB_API_URL", "http://127.0.0.1:8010/3").is_ok());
+        for bad in ["api.themoviedb.org/3", "ftp://x/3", "http://", ""] {
+            let err = check_url("TMDB_API_URL", bad).unwrap_err();
+            assert!(err.to_string().starts_with("TMDB_API_URL"), "{bad}: {err}");
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! `adult_movie_ids_` of the same day (adult items are only there since 2023-07-05).
 
 use std::io::{self, Write};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
 use flate2::write::MultiGzDecoder;
@@ -90,21 +90,9 @@ async fn fetch_file(
     bad_lines: &mut u64,
 ) -> Result<Download> {
     let url = format!("{}/{name}", ctx.config.export_url);
-    let mut lines = Lines {
-        name: name.to_owned(),
-        out,
-        progress,
-        pending: Vec::new(),
-        number: 0,
-        written_through: 0,
-        bad_lines: 0,
-        out_error: None,
-    };
+    let mut lines = Lines::new(name, out, &progress.counts.fetched);
     for retry in 0..=ctx.config.retries {
-        // Lines already handled by a broken attempt are not written twice.
-        lines.written_through = lines.written_through.max(lines.number);
-        lines.number = 0;
-        lines.pending.clear();
+        lines.restart();
         match download(ctx, &url, &mut lines).await {
             Download::Broken(why) if retry < ctx.config.retries => {
                 if let Some(err) = lines.out_error.take() {
@@ -181,7 +169,8 @@ async fn stream(ctx: &Ctx, mut response: reqwest::Response, lines: &mut Lines<'_
 struct Lines<'a> {
     name: String,
     out: &'a mut Sink,
-    progress: &'a Progress,
+    /// Counts the lines written.
+    written: &'a AtomicU64,
     pending: Vec<u8>,
     /// Lines seen in this attempt.
     number: u64,
@@ -192,7 +181,27 @@ struct Lines<'a> {
     out_error: Option<io::Error>,
 }
 
-impl Lines<'_> {
+impl<'a> Lines<'a> {
+    fn new(name: &str, out: &'a mut Sink, written: &'a AtomicU64) -> Lines<'a> {
+        Lines {
+            name: name.to_owned(),
+            out,
+            written,
+            pending: Vec::new(),
+            number: 0,
+            written_through: 0,
+            bad_lines: 0,
+            out_error: None,
+        }
+    }
+
+    /// Before each attempt: lines handled by a broken one are not written twice.
+    fn restart(&mut self) {
+        self.written_through = self.written_through.max(self.number);
+        self.number = 0;
+        self.pending.clear();
+    }
+
     fn line(&mut self) -> io::Result<()> {
         let text = self.pending.trim_ascii();
         if text.is_empty() {
@@ -208,7 +217,7 @@ impl Lines<'_> {
                         self.out_error = Some(err);
                         return Err(io::Error::new(kind, "output failed"));
                     }
-                    self.progress.done(&self.progress.counts.fetched);
+                    self.written.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(err) => {
                     self.bad_lines += 1;
@@ -240,5 +249,63 @@ impl Write for &mut Lines<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+
+    #[test]
+    fn lines_cross_chunks_and_a_restart_writes_nothing_twice() {
+        let dir = std::env::temp_dir().join(format!("tmdb-fetch-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ids.ndjson");
+        let _ = std::fs::remove_file(&path);
+        let mut text = String::new();
+        for id in 1..=3000 {
+            text.push_str(&format!(
+                "{{\"adult\":false,\"id\":{id},\"popularity\":0.5}}\n"
+            ));
+            if id == 1500 {
+                text.push_str("not an id\n\n");
+            }
+        }
+        text.pop(); // the last line without its newline
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+
+        let written = AtomicU64::new(0);
+        let mut sink = Sink::append(&path).unwrap();
+        let mut lines = Lines::new("movie_ids.json.gz", &mut sink, &written);
+        // A first attempt breaks off halfway.
+        lines.restart();
+        {
+            let mut decoder = MultiGzDecoder::new(&mut lines);
+            decoder.write_all(&gz[..gz.len() / 2]).unwrap();
+        }
+        let first = written.load(Ordering::Relaxed);
+        assert!(first > 0 && first < 3000, "{first}");
+        // The second one starts over, in small chunks, and reads to the end.
+        lines.restart();
+        let mut decoder = MultiGzDecoder::new(&mut lines);
+        for chunk in gz.chunks(7) {
+            decoder.write_all(chunk).unwrap();
+        }
+        decoder.try_finish().unwrap();
+        decoder.finish().unwrap().finish().unwrap();
+        assert_eq!(lines.bad_lines, 1);
+        sink.flush().unwrap();
+        let out = std::fs::read_to_string(&path).unwrap();
+        let ids: Vec<u64> = out
+            .lines()
+            .map(|l| tmdb_core::ids::parse_id_line(l.as_bytes()).unwrap())
+            .collect();
+        assert_eq!(ids, (1..=3000).collect::<Vec<u64>>());
+        assert_eq!(written.load(Ordering::Relaxed), 3000);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
