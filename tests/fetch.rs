@@ -844,3 +844,31 @@ fn a_reader_that_stops_early_ends_the_run_quietly_with_exit_0() {
         "{run}"
     );
 }
+
+#[test]
+fn an_api_that_cannot_be_reached_stops_the_run_instead_of_failing_every_id() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }; // closed again: connections are refused
+    let dir = Workdir::new("fetch-unreachable");
+    let mut cmd = Command::new(bin("tmdb-fetch"));
+    cmd.current_dir(&dir.path)
+        .env("TMDB_TOKEN", TOKEN)
+        .env("TMDB_API_URL", format!("http://127.0.0.1:{port}/3"))
+        .args(["movies", "--failed", "failed.ndjson"]);
+    let ids: String = (1..=500).map(|id| format!("{id}\n")).collect();
+    let run = run_with_input(cmd, ids.as_bytes(), DEADLINE);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains(&format!(
+            "tmdb-fetch: cannot connect to http://127.0.0.1:{port}/3: 100 connection attempts in a row failed"
+        )),
+        "{run}"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("failed.ndjson"))
+            .unwrap_or_default()
+            .is_empty()
+    );
+}

@@ -24,6 +24,10 @@ use crate::retry::{Backoff, Verdict, classify, parse_retry_after};
 const MAX_THROTTLED: u32 = 32;
 /// The shortest pause after a 429 that came without `Retry-After`.
 const MIN_THROTTLE_PAUSE: Duration = Duration::from_secs(1);
+/// Connection attempts failing in a row, across all workers, after which the API counts as
+/// unreachable (about half a minute of backoff at 20 workers): the run stops, to be resumed
+/// later, instead of listing every remaining ID as failed.
+const UNREACHABLE_AFTER: u64 = 100;
 
 /// What happened to one request after its retries.
 #[derive(Debug)]
@@ -50,6 +54,8 @@ pub struct Stats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
+    /// Connection attempts that failed since the last HTTP answer.
+    unanswered: AtomicU64,
 }
 
 impl Stats {
@@ -69,6 +75,8 @@ pub struct Client {
     verbose: bool,
     pub stats: Stats,
 }
+
+const CONNECTION_FAILED: &str = "connection failed";
 
 /// The answer to one attempt, or the reason there was none.
 type Attempt = std::result::Result<(u16, Option<Duration>, Vec<u8>), &'static str>;
@@ -128,7 +136,9 @@ impl Client {
             attempts += 1;
             let sent_at = self.limiter.acquire().await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let (status, error) = match self.send(&url).await {
+            let answer = self.send(&url).await;
+            self.check_reachable(&answer)?;
+            let (status, error) = match answer {
                 Err(kind) => (None, kind.to_owned()),
                 Ok((status, retry_after, body)) => match classify(status) {
                     Verdict::Success => match parse(body) {
@@ -197,6 +207,25 @@ impl Client {
         }
     }
 
+    fn check_reachable(&self, answer: &Attempt) -> Result<()> {
+        let unanswered = &self.stats.unanswered;
+        match answer {
+            Err(CONNECTION_FAILED) => {
+                let n = unanswered.fetch_add(1, Ordering::Relaxed) + 1;
+                if n >= UNREACHABLE_AFTER {
+                    anyhow::bail!(
+                        "cannot connect to {}: {n} connection attempts in a row failed; \
+                         what was fetched is written, run again to resume",
+                        self.api_url
+                    );
+                }
+            }
+            Err(_) => {}
+            Ok(_) => unanswered.store(0, Ordering::Relaxed),
+        }
+        Ok(())
+    }
+
     async fn send(&self, url: &str) -> Attempt {
         let mut request = self.http.get(url).timeout(self.timeout);
         if let Some(auth) = &self.auth {
@@ -206,7 +235,7 @@ impl Client {
             if err.is_timeout() {
                 "timeout"
             } else {
-                "connection failed"
+                CONNECTION_FAILED
             }
         })?;
         let status = response.status().as_u16();
