@@ -189,6 +189,24 @@ pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
     out
 }
 
+/// The one movie that can credit a person outside the regular pool: person `2N + i` is
+/// credited by movie `i`, and a person born on day d by one of day d's new movies (see
+/// [`raw_credits`]). `None` for regular people, who are credited anywhere. Only such people are
+/// deleted after day 0, which is what makes a day's effects cheap to find.
+pub fn only_movie_of(cat: &Catalog, person: u64) -> Option<u64> {
+    let regular = cat.regular_people();
+    let base = cat.people_base();
+    if person < regular {
+        None
+    } else if person < base {
+        Some(person - regular)
+    } else {
+        let born = (person - base) / cat.people_added_per_day();
+        let q = (person - base) % cat.people_added_per_day();
+        Some(cat.movies + born * cat.movies_added_per_day() + q % cat.movies_added_per_day())
+    }
+}
+
 /// A person slot of the regular pool, skewed so that some people work on many movies.
 fn draw_person(cat: &Catalog, rng: &mut Rng) -> u64 {
     let base = cat.regular_people();
@@ -310,4 +328,32 @@ fn credit_id(cat: &Catalog, slot: u64, c: &RawCredit) -> String {
         2,
     ]);
     format!("{:016x}{:08x}", a, b >> 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_outside_the_regular_pool_are_credited_by_their_one_movie_only() {
+        let cat = Catalog::new(5, 400, 20_000);
+        let day = 6;
+        let mut credited = 0;
+        for slot in 0..cat.movie_slots(day) {
+            if !cat.movie_alive(slot, day) {
+                continue;
+            }
+            for c in raw_credits(&cat, slot, day) {
+                if let Some(only) = only_movie_of(&cat, c.person) {
+                    assert_eq!(
+                        only, slot,
+                        "person slot {} credited by movie slot {slot}",
+                        c.person
+                    );
+                    credited += 1;
+                }
+            }
+        }
+        assert!(credited > 400, "{credited}");
+    }
 }

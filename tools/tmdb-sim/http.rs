@@ -50,7 +50,7 @@ impl Response {
     pub fn json(status: u16, body: Vec<u8>) -> Response {
         Response {
             status,
-            content_type: "application/json;charset=utf-8",
+            content_type: "application/json; charset=utf-8",
             headers: Vec::new(),
             body,
         }
