@@ -90,6 +90,14 @@ impl Progress {
         }
     }
 
+    /// Prints one line on stderr without tearing the bar.
+    pub fn note(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
     fn line(&self) -> String {
         let done = self.counts.fetched.load(Ordering::Relaxed)
             + self.counts.gone.load(Ordering::Relaxed)

@@ -148,12 +148,12 @@ impl Work {
                 self.progress.done(&counts.gone);
             }
             Outcome::Failed(failure) => {
-                eprintln!(
+                self.progress.note(&format!(
                     "tmdb-fetch: {} {id}: {} (after {} attempts)",
                     self.kind.as_str(),
                     failure.error,
                     failure.attempts
-                );
+                ));
                 if let Some(sink) = sinks.failed.as_mut() {
                     sink.write_json(&FailedRecord {
                         id,
