@@ -159,6 +159,7 @@ fn movies_under_faults_match_the_ground_truth_each_delivered_once() {
         &sim,
         &dir,
         &[
+            "-v",
             "--rate",
             "2000",
             "--concurrency",
@@ -204,6 +205,8 @@ fn movies_under_faults_match_the_ground_truth_each_delivered_once() {
             "movie {id} delivered more or less than once"
         );
     }
+    // With -v every retry is logged: none of those lines may carry the token.
+    assert!(run.stderr.contains("retrying in"), "{run}");
     assert_no_token(&[&run], &[&dir.join("gone.ndjson")]);
 }
 
