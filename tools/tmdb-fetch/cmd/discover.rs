@@ -7,7 +7,9 @@
 //! (REFERENCE.md §6.3). Results are de-duplicated (a movie with two genres comes twice; pages
 //! overlap as totals drift) and written ascending by ID in the export's line shape, so both
 //! sources feed `ndjson-load --kind movie-ids` alike. `include_video=true` is always sent,
-//! since the export lists video items too.
+//! since the export lists video items too. Pages are sorted by `original_title`: a field that
+//! does not move during a walk (popularity does, and pages then skip or repeat items) and
+//! rarely ties (every movie of a one-day query shares its release date).
 //!
 //! A report line on stderr compares what discover claimed with what was collected, and counts
 //! what cannot be reached: items past the cap of an unsplittable query, and the movies no date
@@ -53,7 +55,7 @@ struct Range {
 impl Range {
     fn base(&self) -> String {
         format!(
-            "/discover/movie?include_adult={}&include_video=true&sort_by=primary_release_date.asc",
+            "/discover/movie?include_adult={}&include_video=true&sort_by=original_title.asc",
             self.include_adult
         )
     }
@@ -217,7 +219,7 @@ mod tests {
         assert_eq!(
             parts[0].path(2),
             "/discover/movie?include_adult=false&include_video=true\
-             &sort_by=primary_release_date.asc&primary_release_date.gte=2001-03-04\
+             &sort_by=original_title.asc&primary_release_date.gte=2001-03-04\
              &primary_release_date.lte=2001-03-04&with_genres=28&page=2"
         );
     }
