@@ -116,6 +116,15 @@ impl Progress {
         Stats::get(&self.client.stats.requests) as f64 / secs
     }
 
+    /// Passes `result` through, printing the summary first when it is an error: a run that
+    /// stops still says what it did.
+    pub fn or_finish<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        if result.is_err() {
+            self.finish();
+        }
+        result
+    }
+
     /// Stops the bar or the ticker and prints the summary line.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -98,7 +98,8 @@ pub async fn run(ctx: &Ctx, args: &ChangesArgs) -> Result<Status> {
             }
         },
     )
-    .await?;
+    .await;
+    let walked = progress.or_finish(walked)?;
     let mut out = Sink::stdout(false);
     for id in &ids {
         out.write_json(&serde_json::json!({ "id": id }))?;

@@ -155,10 +155,11 @@ pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
         include_adult: args.include_adult,
     };
     let progress = Progress::start("ids", None, ctx.client.clone());
-    let everything: Page<Value> = ctx
+    let everything: Result<Page<Value>> = ctx
         .client
         .get_required(&format!("{}&page=1", root.base()))
-        .await?;
+        .await;
+    let everything = progress.or_finish(everything)?;
     let mut lines = BTreeMap::new();
     let walked = walk(ctx, vec![root], PER_PAGE, |_, item| {
         if let Some((id, line)) = id_line(item)
@@ -167,7 +168,8 @@ pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
             progress.done(&progress.counts.fetched);
         }
     })
-    .await?;
+    .await;
+    let walked = progress.or_finish(walked)?;
     let mut out = Sink::stdout(false);
     for line in lines.values() {
         out.write_json(line)?;

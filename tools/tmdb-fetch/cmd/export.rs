@@ -45,7 +45,8 @@ pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
     for back in 0..=FALLBACK_DAYS {
         let date = asked.plus(-back);
         let name = format!("movie_ids_{}.json.gz", date.export_stamp());
-        match fetch_file(ctx, &name, &mut out, &progress, &mut bad_lines).await? {
+        let download = fetch_file(ctx, &name, &mut out, &progress, &mut bad_lines).await;
+        match progress.or_finish(download)? {
             Download::Missing(status) => {
                 eprintln!(
                     "tmdb-fetch: {name}: HTTP {status}, not published; trying the day before"
@@ -62,9 +63,9 @@ pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
     let interrupted = ctx.shutdown.signal().is_some();
     if let (Some(date), true, false) = (found, args.include_adult, interrupted) {
         let name = format!("adult_movie_ids_{}.json.gz", date.export_stamp());
-        if let Download::Missing(status) =
-            fetch_file(ctx, &name, &mut out, &progress, &mut bad_lines).await?
-        {
+        let download = fetch_file(ctx, &name, &mut out, &progress, &mut bad_lines).await;
+        if let Download::Missing(status) = progress.or_finish(download)? {
+            progress.finish();
             bail!("{name}: HTTP {status}: the adult export of {date} is missing");
         }
     }

@@ -17,7 +17,9 @@ struct GenreList {
 pub async fn run(ctx: &Ctx) -> Result<Status> {
     let progress = Progress::start("genres", None, ctx.client.clone());
     let list = tokio::select! {
-        list = ctx.client.get_required::<GenreList>("/genre/movie/list") => list?,
+        list = ctx.client.get_required::<GenreList>("/genre/movie/list") => {
+            progress.or_finish(list)?
+        }
         () = ctx.shutdown.requested() => GenreList { genres: Vec::new() },
     };
     let mut out = Sink::stdout(false);
