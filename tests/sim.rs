@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{Sim, Workdir, http_get, read_ndjson};
+use crate::util::{Sim, Workdir, read_ndjson};
 
 const TODAY: &str = "2026-11-30";
 
@@ -988,14 +988,25 @@ fn stalls_never_hold_up_other_keep_alive_clients() {
     }
     drop(tx);
     let mut finished = 0;
+    let mut answered = 0;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while finished < 64 {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        rx.recv_timeout(left)
+        answered += rx
+            .recv_timeout(left)
             .unwrap_or_else(|_| panic!("only {finished} of 64 clients finished within 60 s"));
         finished += 1;
     }
     let stats = sim.stats();
+    // Only dropped connections and truncated bodies (a third of the 30% faulted) fail a request.
+    assert!(
+        answered > 64 * 12 * 3 / 4,
+        "{answered} of {} requests answered",
+        64 * 12
+    );
     assert!(stats["faults"]["stall"].as_u64().unwrap() > 0, "{stats}");
-    let _ = http_get(&format!("{}/__stats", sim.base), &[]);
+    assert!(
+        stats["deliveries"]["movie"].as_object().unwrap().len() > 100,
+        "{stats}"
+    );
 }
