@@ -271,6 +271,21 @@ fn empty_strings_and_nulls_are_where_tmdb_puts_them() {
         }
     }
     assert!(repeated_crew > 0);
+    let credits: Vec<&Value> = movies
+        .iter()
+        .flat_map(|m| m["credits"]["cast"].as_array().unwrap())
+        .collect();
+    assert!(
+        credits.iter().any(|c| c["character"] == ""),
+        "cast with character \"\""
+    );
+    assert!(credits.iter().any(|c| c["profile_path"].is_null()));
+    assert!(credits.iter().any(|c| c["gender"] == 0));
+    assert!(
+        credits
+            .iter()
+            .all(|c| c["character"].is_string() && c["name"].is_string())
+    );
     assert!(biggest > 300, "the biggest movie has {biggest} credits");
     assert!(
         count(&movies, &|m| m["credits"]["cast"]
@@ -622,6 +637,29 @@ fn discover_pages_filters_and_totals_are_true() {
     assert!(both.iter().all(|m| has(m, 18) && has(m, 35)));
     let (no_drama, _) = all_pages(&sim, "without_genres=18");
     assert_eq!(no_drama.len() + drama.len(), visible.len());
+    let (year, _) = all_pages(&sim, "primary_release_year=2020");
+    assert!(
+        !year.is_empty()
+            && year
+                .iter()
+                .all(|m| m["release_date"].as_str().unwrap().starts_with("2020-"))
+    );
+    let (english, _) = all_pages(&sim, "with_original_language=en");
+    assert!(!english.is_empty() && english.len() < visible.len());
+    assert!(english.iter().all(|m| m["original_language"] == "en"));
+    let (voted, _) = all_pages(&sim, "vote_count.gte=1000");
+    assert!(
+        !voted.is_empty()
+            && voted
+                .iter()
+                .all(|m| m["vote_count"].as_u64().unwrap() >= 1000)
+    );
+    let (by_title, _) = all_pages(&sim, "sort_by=title.asc");
+    let titles: Vec<&str> = by_title
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.windows(2).all(|w| w[0] <= w[1]), "sorted by title");
     // Past page 500: TMDB's 400 / 22. An empty result: page 1 of 1.
     let (status, body) = sim.get("/3/discover/movie?page=501");
     assert_eq!(status, 400);

@@ -41,6 +41,7 @@ struct Days {
 /// Gzipped export files by day and kind.
 type ExportCache = HashMap<(u32, ExportKind), Arc<Vec<u8>>>;
 
+/// The simulator: its catalog, its current day, its behaviour and what it has answered.
 pub struct App {
     pub cat: Catalog,
     days: RwLock<Days>,
