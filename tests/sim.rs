@@ -164,7 +164,7 @@ fn bodies_have_tmdbs_keys_and_types() {
 
 #[test]
 fn empty_strings_and_nulls_are_where_tmdb_puts_them() {
-    let sim = Sim::start(&["--movies", "2000", "--seed", "3", "--today", TODAY]);
+    let sim = Sim::start(&["--movies", "1000", "--seed", "3", "--today", TODAY]);
     let dir = Workdir::new("sim-nulls");
     sim.dump(0, &dir.path);
     let movies = dumped(&dir.path, "movies.ndjson");
@@ -259,6 +259,11 @@ fn empty_strings_and_nulls_are_where_tmdb_puts_them() {
             );
             assert!(ids.insert(id.to_owned()), "credit_id {id} repeated");
         }
+        let cast_ids: BTreeSet<u64> = cast
+            .iter()
+            .map(|c| c["cast_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(cast_ids.len(), cast.len(), "cast_ids of {} unique", m["id"]);
         let orders: Vec<u64> = cast.iter().map(|c| c["order"].as_u64().unwrap()).collect();
         assert!(
             orders.windows(2).all(|w| w[0] < w[1]),
@@ -834,12 +839,12 @@ fn changed_ids(sim: &Sim, kind: &str, query: &str) -> BTreeSet<u64> {
 
 #[test]
 fn mutation_shows_in_details_changes_exports_and_the_dump() {
-    let sim = Sim::start(&["--movies", "1500", "--seed", "7", "--today", TODAY]);
+    let sim = Sim::start(&["--movies", "1000", "--seed", "7", "--today", TODAY]);
     let before = Workdir::new("sim-mutate-before");
     sim.dump(0, &before.path);
-    sim.mutate(3);
+    sim.mutate(4);
     let after = Workdir::new("sim-mutate-after");
-    sim.dump(3, &after.path);
+    sim.dump(4, &after.path);
     let old: BTreeMap<u64, Value> = dumped(&before.path, "movies.ndjson")
         .into_iter()
         .map(|m| (m["id"].as_u64().unwrap(), m))
@@ -851,7 +856,7 @@ fn mutation_shows_in_details_changes_exports_and_the_dump() {
     let listed = changed_ids(
         &sim,
         "movie",
-        &format!("start_date={TODAY}&end_date=2026-12-03"),
+        &format!("start_date={TODAY}&end_date=2026-12-04"),
     );
     let added: Vec<u64> = new
         .keys()
@@ -886,7 +891,7 @@ fn mutation_shows_in_details_changes_exports_and_the_dump() {
     }
     let gone = ids_of(&dumped(&after.path, "gone_movies.ndjson"));
     assert!(deleted.iter().all(|id| gone.contains(id)));
-    let exported = ids_of(&export(&sim, "movie_ids_12_03_2026.json.gz"));
+    let exported = ids_of(&export(&sim, "movie_ids_12_04_2026.json.gz"));
     assert!(
         added
             .iter()

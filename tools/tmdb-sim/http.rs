@@ -73,8 +73,8 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: &Request) -> Reply;
 }
 
-/// Serves `listener` until the process ends, at most `max_connections` connections at a time (more wait in
-/// the accept queue).
+/// Serves `listener` until the process ends, at most `max_connections` connections at a time
+/// (more wait in the accept queue).
 pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>, max_connections: usize) {
     let open = Arc::new((Mutex::new(0usize), Condvar::new()));
     for (id, stream) in listener.incoming().enumerate() {
