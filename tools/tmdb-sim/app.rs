@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, DayEffects};
 use crate::changes::{self, Kind};
-use crate::discover::{self, Row};
+use crate::discover::{self, HitCache, Row};
 use crate::errors::{self, ApiError};
 use crate::export::{self, ExportKind};
 use crate::faults::{Fault, Faults};
@@ -41,6 +41,7 @@ struct Days {
 /// Gzipped export files by day and kind.
 type ExportCache = HashMap<(u32, ExportKind), Arc<Vec<u8>>>;
 
+/// The simulator: its catalog, its current day, its behaviour and what it has answered.
 pub struct App {
     pub cat: Catalog,
     days: RwLock<Days>,
@@ -49,6 +50,7 @@ pub struct App {
     counter: AtomicU64,
     stats: Mutex<Stats>,
     discover_rows: Mutex<Option<(u32, Arc<Vec<Row>>)>>,
+    discover_hits: HitCache,
     exports: Mutex<ExportCache>,
 }
 
@@ -70,6 +72,7 @@ impl App {
             counter: AtomicU64::new(0),
             stats: Mutex::new(Stats::default()),
             discover_rows: Mutex::new(None),
+            discover_hits: HitCache::default(),
             exports: Mutex::new(HashMap::new()),
         }
     }
@@ -113,7 +116,16 @@ impl App {
         let json = |body: Result<Vec<u8>, ApiError>| body.map(|b| Response::json(200, b));
         match route {
             Route::Genres => (json(Ok(genres_body())), None),
-            Route::Discover => (json(discover::answer(cat, day, &self.rows(day), req)), None),
+            Route::Discover => (
+                json(discover::answer(
+                    cat,
+                    day,
+                    &self.rows(day),
+                    req,
+                    &self.discover_hits,
+                )),
+                None,
+            ),
             Route::Changes(kind) => (json(changes::answer(cat, day, &effects, kind, req)), None),
             Route::Movie(id) => {
                 // TMDB allows at most 20 appended sub-resources and ignores unknown ones.

@@ -50,6 +50,40 @@ pub enum Role {
     Crew { job: usize },
 }
 
+/// Credits being assembled: numbers the credits added on each day (the pair names the
+/// credit_id) and keeps the cast `order` increasing.
+struct Draft {
+    out: Vec<RawCredit>,
+    day: u32,
+    n: u32,
+    next_order: u64,
+}
+
+impl Draft {
+    fn cast(&mut self, person: u64, cast_id: u64) {
+        let role = Role::Cast {
+            cast_id,
+            order: self.next_order,
+        };
+        self.next_order += 1;
+        self.push(person, role);
+    }
+
+    fn crew(&mut self, person: u64, job: usize) {
+        self.push(person, Role::Crew { job });
+    }
+
+    fn push(&mut self, person: u64, role: Role) {
+        self.out.push(RawCredit {
+            day: self.day,
+            n: self.n,
+            person,
+            role,
+        });
+        self.n += 1;
+    }
+}
+
 /// The movie's credits on `day`, before text: its day-of-birth credits, then the edits of each
 /// change day, minus credits of people deleted by `day` (TMDB drops a deleted person's credits,
 /// and the simulator lists the movie as changed that day).
@@ -60,133 +94,91 @@ pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
     let size = rng.unit().powi(8);
     let cast_n = (200.0 * size * (0.5 + 0.5 * rng.unit())).round() as u32;
     let crew_n = (600.0 * size * (0.5 + 0.5 * rng.unit())).round() as u32;
-    let mut out = Vec::with_capacity((cast_n + crew_n) as usize + 8);
-    let mut n = 0;
-    let mut next_order = 0;
+    let out = Vec::with_capacity((cast_n + crew_n) as usize + 8);
+    let mut draft = Draft {
+        out,
+        day: born,
+        n: 0,
+        next_order: 0,
+    };
     for _ in 0..cast_n {
-        let cast_id = u64::from(n) + 1 + rng.below(3);
-        out.push(RawCredit {
-            day: born,
-            n,
-            person: draw_person(cat, &mut rng),
-            role: Role::Cast {
-                cast_id,
-                order: next_order,
-            },
-        });
-        n += 1;
-        next_order += 1;
+        // Unique per movie, not consecutive, as TMDB's are.
+        let cast_id = 2 * u64::from(draft.n) + 1 + rng.below(2);
+        draft.cast(draw_person(cat, &mut rng), cast_id);
     }
-    let first_crew = out.len();
+    let mut director = 0;
     for i in 0..crew_n {
         // The second crew row repeats the first person in another job: one person holding
         // several crew credits on one movie is common (REFERENCE.md §4.4).
-        let person = if i == 1 {
-            out[first_crew].person
-        } else {
-            draw_person(cat, &mut rng)
-        };
-        let job = if i == 0 {
-            0
-        } else if i == 1 {
-            1
-        } else {
-            rng.below(JOBS.len() as u64) as usize
-        };
-        out.push(RawCredit {
-            day: born,
-            n,
-            person,
-            role: Role::Crew { job },
-        });
-        n += 1;
+        match i {
+            0 => {
+                director = draw_person(cat, &mut rng);
+                draft.crew(director, 0);
+            }
+            1 => draft.crew(director, 1),
+            _ => {
+                let person = draw_person(cat, &mut rng);
+                draft.crew(person, rng.below(JOBS.len() as u64) as usize);
+            }
+        }
     }
     if born == 0 {
+        // This movie's one-credit person (see `only_movie_of`).
         let person = cat.regular_people() + slot;
-        let role = if rng.chance(500) {
-            next_order += 1;
-            Role::Cast {
-                cast_id: u64::from(n) + 1,
-                order: next_order - 1,
-            }
+        if rng.chance(500) {
+            draft.cast(person, 2 * u64::from(draft.n) + 1);
         } else {
-            Role::Crew {
-                job: rng.below(JOBS.len() as u64) as usize,
-            }
-        };
-        out.push(RawCredit {
-            day: born,
-            n,
-            person,
-            role,
-        });
+            draft.crew(person, rng.below(JOBS.len() as u64) as usize);
+        }
     } else {
         // The people born on a movie's day of birth appear in that day's new movies.
         let per_day = cat.movies_added_per_day();
         let index = (slot - cat.movies) % per_day;
         let first = cat.people_base() + u64::from(born - 1) * cat.people_added_per_day();
         for q in (index..cat.people_added_per_day()).step_by(per_day as usize) {
-            let role = if q % 2 == 0 {
-                let r = Role::Cast {
-                    cast_id: u64::from(n) + 1,
-                    order: next_order,
-                };
-                next_order += 1;
-                r
+            if q % 2 == 0 {
+                draft.cast(first + q, 2 * u64::from(draft.n) + 1);
             } else {
-                Role::Crew { job: 1 }
-            };
-            out.push(RawCredit {
-                day: born,
-                n,
-                person: first + q,
-                role,
-            });
-            n += 1;
+                draft.crew(first + q, 1);
+            }
         }
     }
     for d in cat.movie_change_days(slot, day) {
-        let mut edit = cat.rng(&[tag::CREDIT_EDIT, slot, u64::from(d)]);
-        out.retain(|c| {
-            !chance(
-                &[
-                    cat.seed,
-                    tag::CREDIT_EDIT,
-                    slot,
-                    u64::from(d),
-                    u64::from(c.day),
-                    u64::from(c.n),
-                ],
-                30,
-            )
-        });
-        let mut n = 0;
-        for _ in 0..edit.below(3) {
-            out.push(RawCredit {
-                day: d,
-                n,
-                person: draw_person(cat, &mut edit),
-                role: Role::Cast {
-                    cast_id: 1000 * u64::from(d) + u64::from(n),
-                    order: next_order,
-                },
-            });
-            n += 1;
-            next_order += 1;
-        }
-        for _ in 0..edit.below(3) {
-            let job = edit.below(JOBS.len() as u64) as usize;
-            out.push(RawCredit {
-                day: d,
-                n,
-                person: draw_person(cat, &mut edit),
-                role: Role::Crew { job },
-            });
-            n += 1;
-        }
+        edit(cat, slot, d, &mut draft);
     }
+    let mut out = draft.out;
     out.retain(|c| cat.person_alive(c.person, day));
     out
+}
+
+/// A change day's edit of the credits: about 3% removed, up to two cast and two crew added.
+fn edit(cat: &Catalog, slot: u64, d: u32, draft: &mut Draft) {
+    let day = u64::from(d);
+    draft.out.retain(|c| {
+        !chance(
+            &[
+                cat.seed,
+                tag::CREDIT_EDIT,
+                slot,
+                day,
+                u64::from(c.day),
+                u64::from(c.n),
+            ],
+            30,
+        )
+    });
+    draft.day = d;
+    draft.n = 0;
+    let mut rng = cat.rng(&[tag::CREDIT_EDIT, slot, day]);
+    for _ in 0..rng.below(3) {
+        // Above any cast_id of earlier days (a movie has at most 200 cast, numbered below 1000).
+        let cast_id = 1000 * day + u64::from(draft.n);
+        draft.cast(draw_person(cat, &mut rng), cast_id);
+    }
+    for _ in 0..rng.below(3) {
+        let job = rng.below(JOBS.len() as u64) as usize;
+        draft.crew(draw_person(cat, &mut rng), job);
+    }
 }
 
 /// The one movie that can credit a person outside the regular pool: person `2N + i` is

@@ -146,6 +146,6 @@ fn run(cli: Cli) -> Result<()> {
         cli.seed,
         dates::format(today)
     );
-    http::serve(listener, Arc::new(app), cli.threads).context("serving")?;
+    http::serve(listener, Arc::new(app), cli.threads);
     Ok(())
 }
