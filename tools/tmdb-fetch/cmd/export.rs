@@ -48,9 +48,7 @@ pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
         let download = fetch_file(ctx, &name, &mut out, &progress, &mut bad_lines).await;
         match progress.or_finish(download)? {
             Download::Missing(status) => {
-                eprintln!(
-                    "tmdb-fetch: {name}: HTTP {status}, not published; trying the day before"
-                );
+                eprintln!("tmdb-fetch: {name}: HTTP {status}, not published (yet, or any more)");
             }
             Download::Interrupted => break,
             Download::Broken(_) => unreachable!("fetch_file retries broken downloads"),
