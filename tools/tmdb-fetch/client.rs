@@ -78,6 +78,15 @@ pub struct Client {
 
 const CONNECTION_FAILED: &str = "connection failed";
 
+/// `after 1 attempt`, `after 9 attempts`.
+pub fn after_attempts(n: u32) -> String {
+    if n == 1 {
+        "after 1 attempt".to_owned()
+    } else {
+        format!("after {n} attempts")
+    }
+}
+
 /// The answer to one attempt, or the reason there was none.
 type Attempt = std::result::Result<(u16, Option<Duration>, Vec<u8>), &'static str>;
 
@@ -202,7 +211,7 @@ impl Client {
             Outcome::Done(value) => Ok(value),
             Outcome::Gone { .. } => anyhow::bail!("GET {path}: HTTP 404: TMDB has no such list"),
             Outcome::Failed(f) => {
-                anyhow::bail!("GET {path}: {} (after {} attempts)", f.error, f.attempts)
+                anyhow::bail!("GET {path}: {} ({})", f.error, after_attempts(f.attempts))
             }
         }
     }

@@ -17,6 +17,7 @@ use tmdb_core::ids::parse_id_line;
 
 use super::Ctx;
 use crate::cli::IdsArgs;
+use crate::client::after_attempts;
 use crate::date::Date;
 use crate::output::Sink;
 use crate::progress::Progress;
@@ -111,7 +112,7 @@ async fn fetch_file(
                 if let Some(err) = lines.out_error.take() {
                     return Err(err).context("cannot write to stdout");
                 }
-                bail!("{name}: {why} (after {} attempts)", retry + 1);
+                bail!("{name}: {why} ({})", after_attempts(retry + 1));
             }
             other => {
                 *bad_lines += lines.bad_lines;

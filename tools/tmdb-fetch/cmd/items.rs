@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::Ctx;
 use crate::cli::ItemArgs;
-use crate::client::{Outcome, Stats};
+use crate::client::{Outcome, Stats, after_attempts};
 use crate::input::{read_ids, read_skip};
 use crate::json::record_line;
 use crate::output::Sink;
@@ -149,10 +149,10 @@ impl Work {
             }
             Outcome::Failed(failure) => {
                 self.progress.note(&format!(
-                    "tmdb-fetch: {} {id}: {} (after {} attempts)",
+                    "tmdb-fetch: {} {id}: {} ({})",
                     self.kind.as_str(),
                     failure.error,
-                    failure.attempts
+                    after_attempts(failure.attempts)
                 ));
                 if let Some(sink) = sinks.failed.as_mut() {
                     sink.write_json(&FailedRecord {
