@@ -7,7 +7,9 @@
 #   3. cost: an unlimited sim, COST_MOVIES movies, a high --rate: req/s, CPU seconds
 #      (user+sys) per 1,000 movies (target <= 0.5) and peak RSS (target < 100 MB);
 #   4. faults: sim --fault-rate 0.05 --rate 50, FAULT_MOVIES movies: every live ID fetched
-#      once, every deleted ID reported gone.
+#      once, every deleted ID reported gone;
+#   5. throttled: sim --rate 20 against fetch --rate 80, THROTTLE_MOVIES movies: the 429s it
+#      takes to find the simulator's limit, and the rate it settles at.
 # Sizes can be lowered for a quick look: RATE_MOVIES=500 COST_MOVIES=2000 FAULT_MOVIES=300.
 set -eu
 BIN=${BIN:-target/release}
@@ -15,6 +17,7 @@ RATE_MOVIES=${RATE_MOVIES:-5000}
 COST_MOVIES=${COST_MOVIES:-20000}
 FAULT_MOVIES=${FAULT_MOVIES:-2000}
 PEOPLE=${PEOPLE:-2000}
+THROTTLE_MOVIES=${THROTTLE_MOVIES:-600}
 TOKEN=bench-token
 work=$(mktemp -d)
 sim_pid=
@@ -116,4 +119,14 @@ echo "faults (sim --fault-rate 0.05 --rate 50):" \
     "gone $(wc -l <"$work/got_gone")/$(wc -l <"$work/dead")" \
     "(identical: $(cmp -s "$work/got_gone" "$work/dead" && echo yes || echo NO))," \
     "retries $(num retries "$work/faults.err"), 429s $(num 429s "$work/faults.err")"
+stop_sim
+
+# 5: a limit lower than --rate: 429s pause everyone and halve the rate, which then recovers.
+start_sim --movies "$((THROTTLE_MOVIES + THROTTLE_MOVIES / 10))" --seed 4 --rate 20
+"$BIN/tmdb-fetch" ids --source export 2>/dev/null | head -n "$THROTTLE_MOVIES" >"$work/ids"
+"$BIN/tmdb-fetch" --rate 80 --concurrency 16 movies "$work/ids" >/dev/null 2>"$work/throttle.err"
+echo "throttled (sim 20/s, fetch 80/s, $THROTTLE_MOVIES movies):" \
+    "$(num fetched "$work/throttle.err") fetched," \
+    "$(grep ' requests ' "$work/throttle.err" | sed -n 's/.*(\([0-9.]*\) req\/s).*/\1/p') req/s," \
+    "429s $(num 429s "$work/throttle.err") of $(num requests "$work/throttle.err") requests"
 stop_sim
