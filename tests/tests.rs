@@ -7,3 +7,6 @@ mod util;
 
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
+
+// tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
+mod sim;
