@@ -7,3 +7,6 @@ mod util;
 
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
+
+// ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
+mod load;
