@@ -785,3 +785,27 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
     run.expect_success();
     assert_eq!(contents(&db(&clean)), resumed);
 }
+
+#[test]
+fn a_credit_id_listed_twice_or_under_another_movie_keeps_the_last_one_read() {
+    let dir = Workdir::new("load-dup-credit");
+    let input = concat!(
+        r#"{"id":1,"title":"A","credits":{"cast":[{"id":10,"credit_id":"c1","character":"first"}],"crew":[{"id":10,"credit_id":"c1","job":"Director"}]}}"#,
+        "\n",
+        r#"{"id":2,"title":"B","credits":{"cast":[{"id":11,"credit_id":"c2","character":"x"},{"id":10,"credit_id":"c1","character":"moved"}],"crew":[]}}"#,
+        "\n"
+    );
+    load_with_input(&dir, &["--kind", "movies"], input.as_bytes()).expect_success();
+    let conn = db(&dir);
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT credit_id, movie_id, kind, character FROM credit ORDER BY credit_id"
+        ),
+        [
+            [text("c1"), Value::Integer(2), text("cast"), text("moved")],
+            [text("c2"), Value::Integer(2), text("cast"), text("x")],
+        ]
+    );
+    assert_consistent(&conn);
+}

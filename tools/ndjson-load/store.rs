@@ -171,24 +171,35 @@ fn write_movie(conn: &Connection, m: &Movie) -> rusqlite::Result<Outcome> {
     Ok(outcome)
 }
 
+/// Credits are inserted one statement per row: with ~700 credits per movie this is the hot
+/// path of a load.
+macro_rules! insert_credit {
+    ($tail:literal) => {
+        concat!(
+            "INSERT INTO credit (credit_id, movie_id, person_id, kind, name, original_name,
+                character, cast_order, department, job, gender, known_for_department,
+                profile_path, popularity, adult)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            $tail
+        )
+    };
+}
+
+const INSERT_CREDIT: &str = insert_credit!("");
+
+const UPSERT_CREDIT: &str = insert_credit!(
+    " ON CONFLICT (credit_id) DO UPDATE SET
+        movie_id = excluded.movie_id, person_id = excluded.person_id, kind = excluded.kind,
+        name = excluded.name, original_name = excluded.original_name,
+        character = excluded.character, cast_order = excluded.cast_order,
+        department = excluded.department, job = excluded.job, gender = excluded.gender,
+        known_for_department = excluded.known_for_department,
+        profile_path = excluded.profile_path, popularity = excluded.popularity,
+        adult = excluded.adult"
+);
+
 fn write_credit(conn: &Connection, movie_id: Id, kind: &str, c: &Credit) -> rusqlite::Result<()> {
-    // credit_id is TMDB's key for one credit; should TMDB list it under another movie or twice,
-    // the last one read wins rather than failing the batch.
-    conn.prepare_cached(
-        "INSERT INTO credit (credit_id, movie_id, person_id, kind, name, original_name,
-            character, cast_order, department, job, gender, known_for_department, profile_path,
-            popularity, adult)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-         ON CONFLICT (credit_id) DO UPDATE SET
-            movie_id = excluded.movie_id, person_id = excluded.person_id, kind = excluded.kind,
-            name = excluded.name, original_name = excluded.original_name,
-            character = excluded.character, cast_order = excluded.cast_order,
-            department = excluded.department, job = excluded.job, gender = excluded.gender,
-            known_for_department = excluded.known_for_department,
-            profile_path = excluded.profile_path, popularity = excluded.popularity,
-            adult = excluded.adult",
-    )?
-    .execute(params![
+    let values = params![
         c.credit_id,
         movie_id,
         c.id,
@@ -204,8 +215,21 @@ fn write_credit(conn: &Connection, movie_id: Id, kind: &str, c: &Credit) -> rusq
         c.profile_path,
         c.popularity,
         c.adult.unwrap_or(false),
-    ])?;
-    Ok(())
+    ];
+    // A plain single-row INSERT needs no statement journal, an upsert does (SQLite copies every
+    // page it touches into one): the plain form is a large share of a fresh load's speed. The
+    // upsert is only for a credit_id TMDB lists twice or under another movie: the last one read
+    // wins rather than failing the batch.
+    match conn.prepare_cached(INSERT_CREDIT)?.execute(values) {
+        Err(rusqlite::Error::SqliteFailure(err, _))
+            if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                || err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            conn.prepare_cached(UPSERT_CREDIT)?.execute(values)?;
+            Ok(())
+        }
+        other => other.map(drop),
+    }
 }
 
 const UPSERT_PERSON: &str = "INSERT INTO people (
