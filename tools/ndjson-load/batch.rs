@@ -13,6 +13,7 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rusqlite::Connection;
 use tmdb_core::ndjson::Input;
@@ -69,19 +70,34 @@ struct Reason {
     text: Vec<u8>,
 }
 
-/// Loads every input into `conn`, `batch` lines per transaction.
+/// A progress bar on stderr, drawn only when stderr is a terminal: input bytes against the
+/// total when every input's size is known (files), else a running count (pipes).
+pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
+    let total: Option<u64> = inputs.iter().map(|input| input.size).sum();
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = match total {
+        Some(_) => "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec}, {eta} left",
+        None => "{spinner} {bytes} read, {bytes_per_sec}",
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+/// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
+/// read.
 pub fn load(
     conn: &mut Connection,
     kind: Kind,
     inputs: Vec<Input>,
     batch: usize,
     rejects: &mut Rejects,
+    bar: &ProgressBar,
 ) -> Result<Counts> {
     let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
     let (line_tx, line_rx) = sync_channel::<Vec<Line>>(IN_FLIGHT);
     let (item_tx, item_rx) = sync_channel::<Vec<Item>>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_chunks(inputs, &line_tx));
+        let reader = scope.spawn(move || read_chunks(inputs, &line_tx, bar));
         let parser = scope.spawn(move || parse_chunks(kind, line_rx, &item_tx));
         let written = write_items(conn, item_rx, batch, rejects, &sources);
         // The writer's error explains a stop best; the others only saw a closed channel then.
@@ -93,7 +109,7 @@ pub fn load(
     })
 }
 
-fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>) -> Result<()> {
+fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>, bar: &ProgressBar) -> Result<()> {
     let mut chunk = Vec::with_capacity(CHUNK_LINES);
     let mut chunk_bytes = 0;
     let mut buf = Vec::new();
@@ -103,7 +119,7 @@ fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>) -> Result<()> {
             .read_into(&mut buf)
             .with_context(|| format!("cannot read {}", lines.source()))?
         {
-            chunk_bytes += buf.len();
+            chunk_bytes += buf.len() + 1;
             // A copy of exactly the line's size: `buf` keeps its capacity for the next line.
             chunk.push(Line {
                 source,
@@ -115,12 +131,15 @@ fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>) -> Result<()> {
                 if out.send(std::mem::take(&mut chunk)).is_err() {
                     return Ok(()); // the writer stopped; it reports why
                 }
+                // Counted once handed over, line ends included (blank lines are not: the bar is
+                // a guide, not a measure).
+                bar.inc(chunk_bytes as u64);
                 chunk_bytes = 0;
             }
         }
     }
-    if !chunk.is_empty() {
-        let _ = out.send(chunk);
+    if !chunk.is_empty() && out.send(chunk).is_ok() {
+        bar.inc(chunk_bytes as u64);
     }
     Ok(())
 }

@@ -83,19 +83,17 @@ fn run(cli: Cli) -> Result<Status> {
         .iter()
         .map(|path| Input::open(path))
         .collect::<std::io::Result<Vec<_>>>()?;
-    let mut rejects = Rejects::create(cli.rejects.as_deref())?;
+    let bar = batch::progress_bar(&inputs);
+    let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
     let mut conn = tmdb_core::db::open(&db)?;
     // A bigger page cache keeps the credit indexes in memory during large loads.
     conn.pragma_update(None, "cache_size", -65536)
         .context("cannot set the page cache size")?;
     let started_at = batch::now(&conn)?;
-    let counts = batch::load(
-        &mut conn,
-        cli.kind,
-        inputs,
-        cli.batch as usize,
-        &mut rejects,
-    )?;
+    let batch_size = cli.batch as usize;
+    let counts = batch::load(&mut conn, cli.kind, inputs, batch_size, &mut rejects, &bar);
+    bar.finish_and_clear();
+    let counts = counts?;
     batch::log_run(&conn, cli.kind, &started_at, &counts)?;
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(

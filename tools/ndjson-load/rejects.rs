@@ -9,6 +9,7 @@ use std::io;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use tmdb_core::ndjson::NdjsonWriter;
 
@@ -26,28 +27,36 @@ pub struct Reject {
 pub struct Rejects {
     file: Option<NdjsonWriter<File>>,
     count: u64,
+    /// Messages are printed around the progress bar, not through it.
+    bar: ProgressBar,
 }
 
 impl Rejects {
     /// Creates (or empties) the `--rejects` file up front, so an unwritable path stops the run
     /// before anything is loaded.
-    pub fn create(path: Option<&Path>) -> Result<Rejects> {
+    pub fn create(path: Option<&Path>, bar: ProgressBar) -> Result<Rejects> {
         let file = match path {
             None => None,
             Some(path) => Some(NdjsonWriter::new(File::create(path).with_context(
                 || format!("cannot create rejects file {}", path.display()),
             )?)),
         };
-        Ok(Rejects { file, count: 0 })
+        Ok(Rejects {
+            file,
+            count: 0,
+            bar,
+        })
     }
 
     /// Reports one rejected line.
     pub fn add(&mut self, reject: &Reject) -> io::Result<()> {
         self.count += 1;
-        eprintln!(
-            "ndjson-load: {}:{}: {}",
-            reject.file, reject.line, reject.error
-        );
+        self.bar.suspend(|| {
+            eprintln!(
+                "ndjson-load: {}:{}: {}",
+                reject.file, reject.line, reject.error
+            )
+        });
         match &mut self.file {
             Some(file) => file.write(reject),
             None => Ok(()),
