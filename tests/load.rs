@@ -631,34 +631,62 @@ fn migrates_an_empty_file_and_a_version_1_database() {
     };
     assert_eq!(version(&dir.join("tmdb.db")), latest);
 
+    // A version 1 mirror already holding a movie and a person, as an older release left it.
     let old = dir.join("old.db");
     let mut conn = Connection::open(&old).unwrap();
     tmdb_core::db::migrate_to(&mut conn, 1).unwrap();
-    conn.execute("INSERT INTO genre (id, name) VALUES (28, 'Old Action')", [])
-        .unwrap();
+    conn.execute_batch(
+        "INSERT INTO genre (id, name) VALUES (28, 'Old Action');
+         INSERT INTO movie (id, title, original_title) VALUES (1, 'Heat', 'Heat');
+         INSERT INTO people (id, name, also_known_as) VALUES (638, 'Michael Mann', '[]');",
+    )
+    .unwrap();
     drop(conn);
     assert_eq!(version(&old), 1);
+    let mut cmd = Command::new(bin("ndjson-load"));
+    cmd.current_dir(&dir.path)
+        .env("DB", "sqlite:///old.db")
+        .args(["--kind", "genres", "-"]);
+    run_with_input(
+        cmd,
+        b"{\"id\":18,\"name\":\"Drama\"}\n",
+        Duration::from_secs(60),
+    )
+    .expect_success();
+    assert_eq!(version(&old), latest);
+    let conn = Connection::open(&old).unwrap();
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM genre"),
+        2,
+        "existing rows kept"
+    );
+    assert_eq!(
+        movie_titles_matching(&conn, "heat"),
+        [1],
+        "rows from before FTS are indexed"
+    );
+    assert_consistent(&conn);
+    drop(conn);
+
+    // The old rows can be updated and deleted through the index.
     let mut cmd = Command::new(bin("ndjson-load"));
     cmd.current_dir(&dir.path)
         .env("DB", "sqlite:///old.db")
         .args([
             "--kind",
             "movies",
-            fixture("movies_v1.ndjson").to_str().unwrap(),
+            fixture("movies_v2.ndjson").to_str().unwrap(),
         ]);
     run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
-    assert_eq!(version(&old), latest);
+    let mut cmd = Command::new(bin("ndjson-load"));
+    cmd.current_dir(&dir.path)
+        .env("DB", "sqlite:///old.db")
+        .args(["--kind", "gone", fixture("gone.ndjson").to_str().unwrap()]);
+    run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
     let conn = Connection::open(&old).unwrap();
-    assert_eq!(
-        movie_titles_matching(&conn, "heat"),
-        [1],
-        "FTS exists and follows loads"
-    );
-    assert_eq!(
-        count(&conn, "SELECT count(*) FROM genre"),
-        1,
-        "existing rows kept"
-    );
+    assert_eq!(movie_titles_matching(&conn, "heat"), Vec::<i64>::new());
+    assert_eq!(movie_titles_matching(&conn, "amelie"), [2]);
+    assert_consistent(&conn);
 }
 
 #[test]
