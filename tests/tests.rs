@@ -13,3 +13,6 @@ mod sim;
 
 // ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
 mod load;
+
+// tmdb-fetch: every subcommand against tmdb-sim, faults, 429s, checkpoints, a refused token.
+mod fetch;
