@@ -7,3 +7,6 @@ mod util;
 
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
+
+// tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
+mod serve;
