@@ -76,8 +76,10 @@ fn run(cli: Cli) -> Result<()> {
     let mut dbs = (0..cli.threads)
         .map(|_| Db::open(&path))
         .collect::<Result<Vec<Db>>>()?;
-    let server = Server::http(cli.addr)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let server = listen(cli.addr)
+        .and_then(|listener| {
+            Server::from_listener(listener, None).map_err(|e| anyhow::anyhow!("{e}"))
+        })
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     let addr = server
         .server_addr()
@@ -100,6 +102,19 @@ fn run(cli: Cli) -> Result<()> {
         let _ = worker.join();
     }
     Ok(())
+}
+
+/// Binds the listening socket. tiny_http writes a response's head and a large body in two
+/// writes; with Nagle's algorithm on, the second waits for the client's delayed ACK (40 ms on
+/// Linux). TCP_NODELAY on the listener is inherited by every accepted connection.
+fn listen(addr: SocketAddr) -> Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 fn announce(addr: SocketAddr) -> Result<()> {
