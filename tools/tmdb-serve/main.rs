@@ -5,6 +5,7 @@
 //! connection, so a slow query holds up one worker and never the others. The server runs until
 //! it is stopped by a signal; with read-only connections there is nothing to flush or close.
 
+mod cache;
 mod http;
 mod params;
 mod queries;
@@ -73,8 +74,9 @@ fn run(cli: Cli) -> Result<()> {
         bail!("--cors-origin must be printable ASCII such as * or https://example.org");
     }
     // Opened once here so a missing or outdated database fails before anything listens.
+    let shared = Arc::new(cache::Shared::default());
     let mut dbs = (0..cli.threads)
-        .map(|_| Db::open(&path))
+        .map(|_| Db::open(&path, Arc::clone(&shared)))
         .collect::<Result<Vec<Db>>>()?;
     let server = listen(cli.addr)
         .and_then(|listener| {
