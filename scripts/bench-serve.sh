@@ -157,6 +157,34 @@ LUA
     echo "$file"
 }
 
+# varied_lua: wrk scripts whose every request differs (no answer cache can help): a filtered
+# list with a random genre, year and sort, and a title search for two random title words,
+# the second typed halfway (a prefix).
+varied_lua() {
+    cat >"$BENCH_DIR/varied_list.lua" <<'LUA'
+math.randomseed(7)
+local genres = {"action","adventure","animation","comedy","crime","documentary","drama","family",
+  "fantasy","history","horror","music","mystery","romance","science%20fiction","tv%20movie",
+  "thriller","war","western"}
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  return wrk.format(nil, "/movies?genre=" .. genres[math.random(#genres)] .. "&year=" ..
+    math.random(1900, 2025) .. "&sort=" .. sorts[math.random(#sorts)])
+end
+LUA
+    cat >"$BENCH_DIR/varied_search.lua" <<'LUA'
+math.randomseed(11)
+local s = {"ka","lo","mi","ther","dar","ne","vo","ri","sta","gen","mor","quel","ba","shi","tor",
+  "ven","al","ze","pri","na","dor","fle","mu","ki","gra","so","lin","chu","re","el","wan","pe",
+  "hal","jo","cri","sun","ter","ya","bo","xi"}
+local function word() return s[math.random(#s)] .. s[math.random(#s)] end
+request = function()
+  local second = word()
+  return wrk.format(nil, "/movies/search?query=" .. word() .. "+" .. second:sub(1, 3))
+end
+LUA
+}
+
 run_serve() {
     n=$1 file=$2
     start_serve "$file"
@@ -172,6 +200,9 @@ run_serve() {
     bench "filtered list page" "$BASE/movies?genre=drama&year=1999&sort=vote_average.desc"
     bench "title search" "$BASE/movies/search?query=Kalo+dar"
     bench "person (random)" "$BASE" "$(random_ids_lua /people/ "$((n / 2))" "")"
+    varied_lua
+    bench "filtered list (varied)" "$BASE" "$BENCH_DIR/varied_list.lua"
+    bench "title search (varied)" "$BASE" "$BENCH_DIR/varied_search.lua"
     kill "$SERVE_PID"
     wait "$SERVE_PID" 2>/dev/null || true
     trap - EXIT

@@ -63,8 +63,9 @@ impl Db {
     /// connection for a read-mostly server.
     pub fn open(path: &Path, shared: Arc<Shared>) -> Result<Db> {
         let conn = tmdb_core::db::open_read_only(path)?;
-        // Reads served from the page cache mapping rather than copied through read(2).
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        // Reads served from the page cache mapping rather than copied through read(2). SQLite
+        // clamps the request to its build's limit (2 GiB by default); past that it reads.
+        conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
         conn.set_prepared_statement_cache_capacity(128);
         let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         Ok(Db {
