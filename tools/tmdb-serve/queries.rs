@@ -358,25 +358,28 @@ impl Db {
         Ok(Some(json!({"id": id, "cast": cast, "crew": crew})))
     }
 
-    /// `GET /genres`, by name, each with its count of non-adult movies.
-    pub fn genres(&mut self) -> Sql<Value> {
-        let genres = self.rows("SELECT id, name FROM genre ORDER BY name, id", &[], |row| {
-            Ok((row.get::<_, i64>(0)?, value(row, 1)))
-        })?;
-        let mut out = Vec::with_capacity(genres.len());
-        for (id, name) in genres {
-            let count = self.genre_size(id)?;
-            out.push(json!({"id": id, "name": name, "movie_count": count}));
-        }
-        Ok(json!({ "genres": out }))
-    }
-
-    fn genre_size(&mut self, id: i64) -> Sql<i64> {
-        self.count(
-            "SELECT count(*) FROM movie_genre mg JOIN movie m ON m.id = mg.movie_id \
-             WHERE mg.genre_id = ?1 AND m.adult = 0",
-            &[SqlValue::Integer(id)],
-        )
+    /// `GET /genres`, by name, each with its count of non-adult movies. Counted as all the
+    /// genre's movies (from the genre index alone) minus its adult ones (one scan of movie):
+    /// joining every genre row to its movie instead takes seconds on a large mirror.
+    pub fn genres(&self) -> Sql<Value> {
+        let genres = self.rows(
+            "WITH adult AS MATERIALIZED (
+               SELECT mg.genre_id, count(*) AS n FROM movie m
+               JOIN movie_genre mg ON mg.movie_id = m.id WHERE m.adult <> 0 GROUP BY mg.genre_id)
+             SELECT g.id, g.name,
+               (SELECT count(*) FROM movie_genre mg WHERE mg.genre_id = g.id)
+                 - coalesce((SELECT n FROM adult WHERE adult.genre_id = g.id), 0)
+             FROM genre g ORDER BY g.name, g.id",
+            &[],
+            |row| {
+                Ok(json!({
+                    "id": value(row, 0),
+                    "name": value(row, 1),
+                    "movie_count": value(row, 2),
+                }))
+            },
+        )?;
+        Ok(json!({ "genres": genres }))
     }
 
     /// Whether a genre id is known.
