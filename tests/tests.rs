@@ -20,3 +20,6 @@ mod fetch;
 // The pipeline: make mirror / refetch-failed / export / demo against tmdb-sim, checked against
 // its ground truth; kill -9 of make and resume.
 mod pipeline;
+
+// tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
+mod serve;
