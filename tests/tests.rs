@@ -7,3 +7,6 @@ mod util;
 
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
+
+// The browse page in headless Chromium against the real tmdb-serve.
+mod browse;
