@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::util::{Workdir, bin, repo_root};
-use webdriver::Browser;
+use webdriver::{Browser, ENTER, TAB};
 
 const NASTY_TITLE: &str = "Tom & Jerry's \"<Big>\" Day 🎬";
 const XSS_CHARACTER: &str = "<img src=x onerror=\"window.__xss=1\">";
@@ -136,18 +136,16 @@ fn screenshots() -> PathBuf {
     repo_root().join("target/test-work/browse-screenshots")
 }
 
-/// Console entries that are errors, except the ones the scenario causes on purpose: TMDB's
-/// image CDN is unreachable in tests (the placeholders are what is under test), the unknown
-/// movie answers 404, and so does the record of the credited person who has none (Chromium
-/// logs every failed request, even one the page handles).
-const EXPECTED_FAILURES: &[&str] = &["https://image.tmdb.org/", "/movies/999999", "/people/203 "];
-
-fn unexpected_errors(entries: &[Value]) -> Vec<String> {
+/// Console entries that are errors, except failed requests the scenario causes on purpose
+/// (`expected`: URL parts) and TMDB's image CDN, unreachable in tests (the placeholders are
+/// what is under test). Chromium logs every failed request, even one the page handles.
+fn unexpected_errors(entries: &[Value], expected: &[&str]) -> Vec<String> {
     entries
         .iter()
         .filter(|e| e["level"] == "SEVERE")
         .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
-        .filter(|m| !EXPECTED_FAILURES.iter().any(|url| m.contains(url)))
+        .filter(|m| !m.contains("https://image.tmdb.org/"))
+        .filter(|m| !expected.iter().any(|url| m.contains(url)))
         .collect()
 }
 
@@ -309,7 +307,9 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     );
     browser.screenshot(&shots.join("08-person-375px.png"));
 
-    let errors = unexpected_errors(&browser.console());
+    // The unknown movie and its credits answer 404, and so does the record of the credited
+    // person who has none.
+    let errors = unexpected_errors(&browser.console(), &["/movies/999999", "/people/203 "]);
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 
     // The API goes away under an open page: a message, not a blank page.
@@ -318,4 +318,125 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     browser.find("[data-state='unreachable']");
     assert_eq!(browser.texts("main h1"), ["The API cannot be reached"]);
     browser.screenshot(&shots.join("09-api-unreachable.png"));
+}
+
+#[test]
+fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
+    let dir = Workdir::new("browse-filters");
+    let db = nasty_mirror(&dir);
+    let serve = Serve::start(&db);
+    let base = serve.base.clone();
+    let browser = Browser::start(&dir.path);
+    let shots = screenshots();
+    let value_of = |css: &str| {
+        browser.exec(
+            "return document.querySelector(arguments[0]).value;",
+            json!([css]),
+        )
+    };
+
+    // A deep link with filters fills the form and lists what the API filtered and sorted.
+    browser.goto(&format!("{base}/#/search?genre=18&sort=release_date.asc"));
+    browser.wait_texts(
+        ".grid .card-title",
+        &["The Second Film", "Amélie", "千と千尋の神隠し"],
+    );
+    assert_eq!(value_of("select[name=genre]"), "18");
+    assert_eq!(value_of("select[name=sort]"), "release_date.asc");
+    assert_eq!(browser.texts("#result-count"), ["3 movies"]);
+
+    // Typing a year narrows it, and the address follows.
+    let year = browser.find("input[name=year]");
+    browser.click(&year);
+    browser.type_into(&year, "2001");
+    browser.wait_texts(".grid .card-title", &["Amélie", "千と千尋の神隠し"]);
+    assert!(browser.url().contains("year=2001"), "{}", browser.url());
+
+    // Words and filters together.
+    let q = browser.find("#search-q");
+    browser.click(&q);
+    browser.type_into(&q, "amel");
+    browser.wait_texts(".grid .card-title", &["Amélie"]);
+    assert_eq!(browser.texts("#result-count"), ["1 movie found"]);
+    browser.screenshot(&shots.join("10-search-filters.png"));
+
+    // A value the API refuses is named on the page, with the form kept.
+    browser.goto(&format!("{base}/#/search?year=1700"));
+    browser.find(".results [role=alert]");
+    let alert = browser.texts(".results [role=alert]").join("");
+    assert!(alert.starts_with("Check the year: year must be"), "{alert}");
+    assert_eq!(value_of("input[name=year]"), "1700");
+
+    // Home pages through the most popular movies.
+    browser.goto(&format!("{base}/#/"));
+    browser.wait_texts(".pager .where", &["Page 1 of 2"]);
+    browser.click(&browser.find(".pager a[rel=next]"));
+    browser.wait_texts(".pager .where", &["Page 2 of 2"]);
+    assert_eq!(browser.find_all(".grid .card").len(), 11);
+    browser.back();
+    browser.wait_texts(".pager .where", &["Page 1 of 2"]);
+
+    // Keyboard: after a load the first Tab reaches the skip link; Enter on a focused link
+    // follows it.
+    browser.refresh();
+    browser.wait_texts(".pager .where", &["Page 1 of 2"]);
+    browser.press(TAB);
+    assert_eq!(
+        browser.exec("return document.activeElement.textContent;", json!([])),
+        "Skip to content"
+    );
+    browser.goto(&format!("{base}/#/genres"));
+    browser.wait_texts(
+        ".chips .chip",
+        &["Comedy 2", "Drama 3", "Science Fiction 1"],
+    );
+    browser.screenshot(&shots.join("11-genres.png"));
+    browser.exec(
+        "document.querySelector('.chip[href=\"#/genre/35\"]').focus();",
+        json!([]),
+    );
+    browser.press(ENTER);
+    browser.wait_texts("main h1", &["Comedy"]);
+    assert_eq!(browser.texts(".grid .card-title"), [NASTY_TITLE, "Amélie"]);
+    browser.screenshot(&shots.join("12-genre.png"));
+
+    // People: the most popular, then searched by name as you type.
+    browser.goto(&format!("{base}/#/people"));
+    browser.wait_texts(".grid .card-title", &[PERSON_NAME, "Jean-Pierre Jeunet"]);
+    let who = browser.find("#people-q");
+    browser.click(&who);
+    browser.type_into(&who, "jean");
+    browser.wait_texts(".grid .card-title", &["Jean-Pierre Jeunet"]);
+    assert!(
+        browser.url().ends_with("#/people?q=jean"),
+        "{}",
+        browser.url()
+    );
+    browser.screenshot(&shots.join("13-people-search.png"));
+
+    // Addresses that name nothing.
+    browser.goto(&format!("{base}/#/nowhere"));
+    browser.find("[data-state='not-found']");
+    browser.goto(&format!("{base}/#/genre/4242"));
+    browser.find("[data-state='not-found']");
+
+    // At a phone's width the home grid and filters fit.
+    browser.emulate_width(375);
+    browser.goto(&format!("{base}/#/"));
+    browser.wait_texts(".pager .where", &["Page 1 of 2"]);
+    let widths = browser.exec(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+        json!([]),
+    );
+    assert_eq!(
+        widths[0], widths[1],
+        "page wider than the 375 px screen: {widths}"
+    );
+    browser.screenshot(&shots.join("14-home-375px.png"));
+
+    let errors = unexpected_errors(
+        &browser.console(),
+        &["/movies?page=1&limit=20&year=1700&", "/genres/4242/movies?"],
+    );
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 }

@@ -21,6 +21,11 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// assertion (a slow machine only gets slower, never fails).
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
+/// WebDriver's code for the Tab key.
+pub const TAB: char = '\u{E004}';
+/// WebDriver's code for the Enter key.
+pub const ENTER: char = '\u{E007}';
+
 /// The W3C element reference key.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -229,6 +234,20 @@ impl Browser {
             "POST",
             &format!("/element/{}/value", element.0),
             Some(json!({ "text": text })),
+        );
+    }
+
+    /// Presses and releases one key on whatever has the focus (WebDriver key codes:
+    /// [`TAB`], [`ENTER`]).
+    pub fn press(&self, key: char) {
+        let key = key.to_string();
+        self.cmd(
+            "POST",
+            "/actions",
+            Some(
+                json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]}),
+            ),
         );
     }
 

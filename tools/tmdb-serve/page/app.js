@@ -334,7 +334,7 @@ async function mountMovies(mine) {
     genreList.map((g) => el("option", { value: g.id }, g.name)));
   const language = el("input", { type: "text", name: "language", maxlength: 3, placeholder: "e.g. en", autocomplete: "off", spellcheck: "false" });
   const status = el("select", { name: "status" }, el("option", { value: "" }, "Any status"), STATUSES.map((s) => el("option", { value: s }, s)));
-  const sort = el("select", { name: "sort" }, el("option", { value: "" }, "Relevance / popularity"), SORTS.map(([v, l]) => el("option", { value: v }, l)));
+  const sort = el("select", { name: "sort" }, el("option", { value: "" }, "Default"), SORTS.map(([v, l]) => el("option", { value: v }, l)));
   const heading = el("h1", null, "Popular movies");
   const count = el("p", { class: "count", id: "result-count", role: "status" });
   const results = el("div", { class: "results" });
