@@ -276,6 +276,31 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     browser.click(&browser.find(".cast a[href='#/person/203']"));
     browser.wait_texts("#film-cast li a", &[NASTY_TITLE]);
 
+    // Back walks the whole way: the movie, the search as typed (one entry, not one per key),
+    // the home page.
+    browser.back();
+    browser.wait_texts(".detail h1", &[&format!("{NASTY_TITLE} (2003)")]);
+    browser.back();
+    browser.wait_texts(".grid .card-title", &[NASTY_TITLE]);
+    assert!(
+        browser.url().ends_with("#/search?q=Jerr"),
+        "{}",
+        browser.url()
+    );
+    assert_eq!(
+        browser.exec(
+            "return document.querySelector('#search-q').value;",
+            json!([])
+        ),
+        "Jerr"
+    );
+    browser.back();
+    browser.wait_texts("main h1", &["Popular movies"]);
+    assert_eq!(
+        browser.texts(".grid .card-title")[..2],
+        [NASTY_TITLE, "Amélie"]
+    );
+
     // An unknown movie: a friendly not-found page.
     browser.goto(&format!("{base}/#/movie/999999"));
     browser.find("[data-state='not-found']");

@@ -72,6 +72,17 @@ function fmtRuntime(minutes) {
   return h ? `${h} h ${m} min` : `${m} min`;
 }
 
+// Whole years from `from` to `to` (today when absent); null when a date is missing or odd.
+function age(from, to) {
+  const parse = (d) => (typeof d === "string" && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d.split("-").map(Number) : null);
+  const a = parse(from);
+  const now = new Date();
+  const b = to ? parse(to) : [now.getFullYear(), now.getMonth() + 1, now.getDate()];
+  if (!a || !b) return null;
+  const years = b[0] - a[0] - (b[1] < a[1] || (b[1] === a[1] && b[2] < a[2]) ? 1 : 0);
+  return years >= 0 && years < 150 ? years : null;
+}
+
 const plural = (n, one, many) => `${Number(n).toLocaleString()} ${n === 1 ? one : many}`;
 
 // TMDB sends also_known_as as an array; the mirror may store it as that array's JSON text.
@@ -193,6 +204,8 @@ async function route() {
   const mine = ++ticket;
   const section = parts[0] || "";
   markNav(section);
+  // Dims the old page while the new one loads (style.css), so a click always shows an effect.
+  app.setAttribute("aria-busy", "true");
   try {
     if (section === "" || section === "search") return await moviesView(mine, section, params);
     if (section === "people" && parts.length === 1) return await peopleView(mine, params);
@@ -207,6 +220,8 @@ async function route() {
     notFound("There is no page at this address.");
   } catch (err) {
     if (mine === ticket) failed(err);
+  } finally {
+    if (mine === ticket) app.removeAttribute("aria-busy");
   }
 }
 
@@ -292,6 +307,18 @@ async function genres() {
   return genreCache;
 }
 
+// Moves to `target` from a search form. Typing replaces the history entry (one entry per
+// search, not one per key) except the first keys of a new search; a changed select adds an
+// entry, so Back undoes it. A debounced call that fires after the user left the view (say,
+// clicked a result) does nothing.
+function navigate(view, target, push) {
+  const current = location.hash || "#/";
+  if (mounted !== view || target === current) return;
+  if (push || !current.includes("?")) history.pushState(null, "", target);
+  else history.replaceState(null, "", target);
+  route();
+}
+
 function debounce(fn, ms) {
   let timer = 0;
   return (...args) => {
@@ -343,17 +370,11 @@ async function mountMovies(mine) {
     el("div", { class: "row" }, field("Year", yearInput), field("Genre", genre), field("Language", language), field("Status", status), field("Sort", sort)));
   const controls = { q, year: yearInput, genre, language, status, sort };
 
-  // Typing replaces the history entry (one entry per search, not per key); a changed filter
-  // adds one, so the back button undoes it.
   function apply(push) {
     const next = {};
     for (const key of FILTERS) next[key] = controls[key].value.trim();
     const any = FILTERS.some((key) => next[key]);
-    const target = any ? hashFor("/search", next) : "#/";
-    if (target === location.hash || (target === "#/" && location.hash === "")) return;
-    if (push) history.pushState(null, "", target);
-    else history.replaceState(null, "", target);
-    route();
+    navigate(view, any ? hashFor("/search", next) : "#/", push);
   }
   const typed = debounce(() => apply(false), DEBOUNCE_MS);
   q.addEventListener("input", typed);
@@ -362,7 +383,7 @@ async function mountMovies(mine) {
   for (const select of [genre, status, sort]) select.addEventListener("change", () => apply(true));
 
   show(heading, form, count, results);
-  return {
+  const view = {
     kind: "movies",
     sync(state, section) {
       for (const key of FILTERS) {
@@ -401,6 +422,7 @@ async function mountMovies(mine) {
         pager(list, (page) => hashFor(FILTERS.some((k) => state[k]) ? "/search" : "/", { ...state, page: page > 1 ? page : "" })) || "");
     },
   };
+  return view;
 }
 
 // /movies/search takes only the words (it ranks by relevance), so filters and sorts on a
@@ -467,19 +489,13 @@ function mountPeople() {
   const heading = el("h1", null, "Popular people");
   const count = el("p", { class: "count", role: "status" });
   const results = el("div", { class: "results" });
-  const go = (push) => {
-    const target = hashFor("/people", { q: input.value.trim() });
-    if (target === location.hash) return;
-    if (push) history.pushState(null, "", target);
-    else history.replaceState(null, "", target);
-    route();
-  };
+  const go = (push) => navigate(view, hashFor("/people", { q: input.value.trim() }), push);
   input.addEventListener("input", debounce(() => go(false), DEBOUNCE_MS));
   show(heading,
     el("form", { class: "filters", role: "search", onsubmit: (e) => { e.preventDefault(); go(true); } },
       el("label", { class: "field" }, el("span", null, "Search people"), input)),
     count, results);
-  return {
+  const view = {
     kind: "people",
     sync(q) {
       if (document.activeElement !== input && input.value !== q) input.value = q;
@@ -497,6 +513,7 @@ function mountPeople() {
         pager(list, (p) => hashFor("/people", { q, page: p > 1 ? p : "" })) || "");
     },
   };
+  return view;
 }
 
 // ---------- genres ----------
@@ -620,8 +637,10 @@ async function personView(mine, id) {
   const aka = nameList(p.also_known_as);
   const facts = [
     p.known_for_department && ["Known for", p.known_for_department],
-    p.birthday && ["Born", el("time", { datetime: p.birthday }, fmtDate(p.birthday))],
-    p.deathday && ["Died", el("time", { datetime: p.deathday }, fmtDate(p.deathday))],
+    p.birthday && ["Born", [el("time", { datetime: p.birthday }, fmtDate(p.birthday)),
+      !p.deathday && age(p.birthday) !== null ? ` (age ${age(p.birthday)})` : ""]],
+    p.deathday && ["Died", [el("time", { datetime: p.deathday }, fmtDate(p.deathday)),
+      age(p.birthday, p.deathday) !== null ? ` (aged ${age(p.birthday, p.deathday)})` : ""]],
     p.place_of_birth && ["Place of birth", p.place_of_birth],
   ].filter(Boolean);
   const links = [el("a", { href: `https://www.themoviedb.org/person/${encodeURIComponent(id)}`, rel: "noopener" }, "TMDB")];
