@@ -10,3 +10,6 @@ mod ids;
 
 // The browse page in headless Chromium against the real tmdb-serve.
 mod browse;
+
+// tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
+mod serve;

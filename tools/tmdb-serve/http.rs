@@ -259,7 +259,10 @@ pub fn finish(
         std::io::Cursor::new(response.body),
         Some(length),
         None,
-    );
+    )
+    // The whole body is at hand, so always send Content-Length (HEAD answers included)
+    // rather than let large bodies go out chunked.
+    .with_chunked_threshold(usize::MAX);
     if response.status != 304 && response.status != 204 {
         add_header(&mut out, "Content-Type", content_type);
     }

@@ -443,7 +443,6 @@ mod tests {
         for bad in [
             "",
             "movies",
-            "//",
             "/movies//",
             "/movies/0",
             "/movies/-1",
