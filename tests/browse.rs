@@ -305,6 +305,11 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     browser.goto(&format!("{base}/#/movie/999999"));
     browser.find("[data-state='not-found']");
     assert_eq!(browser.texts("main h1"), ["Not found"]);
+    let message = browser.texts("main p").join(" ");
+    assert!(
+        message.contains("This mirror has no movie 999999."),
+        "{message}"
+    );
     browser.screenshot(&shots.join("06-not-found.png"));
 
     // At a phone's width nothing runs off the side.

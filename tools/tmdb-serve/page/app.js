@@ -167,6 +167,12 @@ async function api(path, params) {
   return body;
 }
 
+// The answer of `request`, or `absent` when the API says 404 (a missing record is a page to
+// show, not an error).
+function unless404(request, absent) {
+  return request.catch((err) => (err.status === 404 ? absent : Promise.reject(err)));
+}
+
 // A list envelope, whatever the route: {page, total_results, total_pages, results}.
 function listOf(body) {
   if (Array.isArray(body)) return { page: 1, total_pages: 1, total_results: body.length, results: body };
@@ -378,8 +384,9 @@ async function mountMovies(mine) {
   }
   const typed = debounce(() => apply(false), DEBOUNCE_MS);
   q.addEventListener("input", typed);
-  yearInput.addEventListener("input", typed);
-  language.addEventListener("input", typed);
+  // A year or language code half typed ("19", "e") is not a question to ask the API yet.
+  yearInput.addEventListener("input", () => /^(\d{4})?$/.test(yearInput.value.trim()) && typed());
+  language.addEventListener("input", () => /^([a-zA-Z]{2,3})?$/.test(language.value.trim()) && typed());
   for (const select of [genre, status, sort]) select.addEventListener("change", () => apply(true));
 
   show(heading, form, count, results);
@@ -533,12 +540,15 @@ async function genresView(mine) {
 
 async function genreView(mine, id, params) {
   const page = Math.max(1, parseInt(params.get("page"), 10) || 1);
-  const [list, body] = await Promise.all([genres().catch(() => []), api(`/genres/${id}/movies`, { page, limit: PAGE_SIZE })]);
+  const [list, body] = await Promise.all([
+    genres().catch(() => []),
+    unless404(api(`/genres/${id}/movies`, { page, limit: PAGE_SIZE }), null),
+  ]);
   if (mine !== ticket) return;
+  if (!body) return notFound(`This mirror has no genre ${id}.`);
   const genre = list.find((g) => String(g.id) === id);
   const name = genre ? genre.name : `Genre ${id}`;
   const movies = listOf(body);
-  if (!genre && !movies.results.length) return notFound(`This mirror has no genre ${id}.`);
   setTitle(name);
   show(el("h1", null, name),
     el("p", { class: "count" }, plural(movies.total_results, "movie", "movies")),
@@ -550,10 +560,11 @@ async function genreView(mine, id, params) {
 
 async function movieView(mine, id) {
   const [movie, credits] = await Promise.all([
-    api(`/movies/${id}`),
-    api(`/movies/${id}/credits`).catch((err) => (err.status === 404 ? { cast: [], crew: [] } : Promise.reject(err))),
+    unless404(api(`/movies/${id}`), null),
+    unless404(api(`/movies/${id}/credits`), { cast: [], crew: [] }),
   ]);
   if (mine !== ticket) return;
+  if (!movie) return notFound(`This mirror has no movie ${id}. It may not be fetched yet, or TMDB removed it.`);
   const title = movie.title || movie.original_title || `Movie ${id}`;
   setTitle(title);
   const facts = [
@@ -623,8 +634,8 @@ function crewSection(crew) {
 
 async function personView(mine, id) {
   const [person, films] = await Promise.all([
-    api(`/people/${id}`).catch((err) => (err.status === 404 ? null : Promise.reject(err))),
-    api(`/people/${id}/movies`).catch((err) => (err.status === 404 ? { cast: [], crew: [] } : Promise.reject(err))),
+    unless404(api(`/people/${id}`), null),
+    unless404(api(`/people/${id}/movies`), { cast: [], crew: [] }),
   ]);
   if (mine !== ticket) return;
   const cast = films.cast || [];
