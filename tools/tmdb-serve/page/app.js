@@ -140,7 +140,8 @@ class ApiError extends Error {
   }
 }
 
-// GETs a relative API URL and returns its JSON. A network failure becomes status 0.
+// GETs an API path relative to the page ("movies/1", no leading slash, so that a proxy may
+// serve the mirror under a prefix) and returns its JSON. A network failure becomes status 0.
 async function api(path, params) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params || {})) {
@@ -305,7 +306,7 @@ function grid(items, card, empty) {
 let genreCache = null;
 async function genres() {
   if (!genreCache) {
-    genreCache = api("/genres").then((body) => listOf(body).results).catch((err) => {
+    genreCache = api("genres").then((body) => listOf(body).results).catch((err) => {
       genreCache = null;
       throw err;
     });
@@ -373,7 +374,7 @@ async function mountMovies(mine) {
   const results = el("div", { class: "results" });
   const form = el("form", { class: "filters", role: "search", onsubmit: (e) => { e.preventDefault(); apply(true); } },
     field("Search titles", q),
-    el("div", { class: "row" }, field("Year", yearInput), field("Genre", genre), field("Language", language), field("Status", status), field("Sort", sort)));
+    el("div", { class: "row" }, field("Year", yearInput), field("Genre", genre), field("Language", language), field("Status", [status, el("small", { class: "hint" }, "Not with title words")]), field("Sort", sort)));
   const controls = { q, year: yearInput, genre, language, status, sort };
 
   function apply(push) {
@@ -406,7 +407,7 @@ async function mountMovies(mine) {
       status.disabled = Boolean(state.q);
       let list;
       try {
-        list = state.q ? await searchMovies(state) : listOf(await api("/movies", {
+        list = state.q ? await searchMovies(state) : listOf(await api("movies", {
           page: state.page, limit: PAGE_SIZE, year: state.year, genre_id: state.genre,
           language: state.language, status: state.status, sort: state.sort || "popularity.desc",
         }));
@@ -440,11 +441,11 @@ const SEARCH_DEPTH = 500;
 
 async function searchMovies(state) {
   const refined = state.year || state.genre || state.language || state.sort;
-  if (!refined) return listOf(await api("/movies/search", { query: state.q, page: state.page, limit: PAGE_SIZE }));
+  if (!refined) return listOf(await api("movies/search", { query: state.q, page: state.page, limit: PAGE_SIZE }));
   let all = [];
   let total = 0;
   for (let page = 1; all.length < SEARCH_DEPTH; page++) {
-    const list = listOf(await api("/movies/search", { query: state.q, page, limit: 100 }));
+    const list = listOf(await api("movies/search", { query: state.q, page, limit: 100 }));
     total = list.total_results;
     all = all.concat(list.results);
     if (!list.results.length || page >= list.total_pages) break;
@@ -511,8 +512,8 @@ function mountPeople() {
     },
     async load(mine, q, page) {
       const body = q
-        ? await api("/people/search", { query: q, page, limit: PAGE_SIZE })
-        : await api("/people", { page, limit: PAGE_SIZE });
+        ? await api("people/search", { query: q, page, limit: PAGE_SIZE })
+        : await api("people", { page, limit: PAGE_SIZE });
       if (mine !== ticket) return;
       const list = listOf(body);
       count.textContent = plural(list.total_results, "person", "people") + (q ? " found" : "");
@@ -542,7 +543,7 @@ async function genreView(mine, id, params) {
   const page = Math.max(1, parseInt(params.get("page"), 10) || 1);
   const [list, body] = await Promise.all([
     genres().catch(() => []),
-    unless404(api(`/genres/${id}/movies`, { page, limit: PAGE_SIZE }), null),
+    unless404(api(`genres/${id}/movies`, { page, limit: PAGE_SIZE }), null),
   ]);
   if (mine !== ticket) return;
   if (!body) return notFound(`This mirror has no genre ${id}.`);
@@ -560,8 +561,8 @@ async function genreView(mine, id, params) {
 
 async function movieView(mine, id) {
   const [movie, credits] = await Promise.all([
-    unless404(api(`/movies/${id}`), null),
-    unless404(api(`/movies/${id}/credits`), { cast: [], crew: [] }),
+    unless404(api(`movies/${id}`), null),
+    unless404(api(`movies/${id}/credits`), { cast: [], crew: [] }),
   ]);
   if (mine !== ticket) return;
   if (!movie) return notFound(`This mirror has no movie ${id}. It may not be fetched yet, or TMDB removed it.`);
@@ -634,8 +635,8 @@ function crewSection(crew) {
 
 async function personView(mine, id) {
   const [person, films] = await Promise.all([
-    unless404(api(`/people/${id}`), null),
-    unless404(api(`/people/${id}/movies`), { cast: [], crew: [] }),
+    unless404(api(`people/${id}`), null),
+    unless404(api(`people/${id}/movies`), { cast: [], crew: [] }),
   ]);
   if (mine !== ticket) return;
   const cast = films.cast || [];
