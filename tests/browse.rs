@@ -470,3 +470,26 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
     );
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+/// The page's whole weight before data, and its one rule for safety: values reach the DOM as
+/// text, so no HTML-parsing sink may appear in the script (issue 8).
+#[test]
+fn browse_page_is_small_and_has_no_html_sinks() {
+    let page = repo_root().join("tools/tmdb-serve/page");
+    let mut total = 0;
+    for name in ["index.html", "app.js", "style.css"] {
+        total += std::fs::metadata(page.join(name)).unwrap().len();
+    }
+    assert!(total < 100_000, "the page weighs {total} bytes");
+    let script = std::fs::read_to_string(page.join("app.js")).unwrap();
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+    ] {
+        assert!(!script.contains(sink), "app.js uses {sink}");
+    }
+}

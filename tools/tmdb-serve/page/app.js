@@ -3,7 +3,7 @@
 // Routes live in the hash (#/, #/search?q=.., #/movie/ID, #/person/ID, #/genre/ID,
 // #/people?q=.., #/genres) so that deep links survive a reload and the back button works
 // without server-side routing. Every value from the API reaches the DOM through textContent or
-// setAttribute (the el() helper), never through innerHTML: titles hold quotes, <, & and emoji.
+// setAttribute (the el() helper), never as parsed HTML: titles hold quotes, <, & and emoji.
 // It deliberately has no framework and no build step (issue 8).
 "use strict";
 
