@@ -464,6 +464,19 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
     );
     browser.screenshot(&shots.join("14-home-375px.png"));
 
+    // A dark system theme gets the dark palette.
+    browser.emulate_color_scheme("dark");
+    browser.goto(&format!("{base}/#/movie/101"));
+    browser.wait_texts(".detail h1", &[&format!("{NASTY_TITLE} (2003)")]);
+    assert_eq!(
+        browser.exec(
+            "return getComputedStyle(document.documentElement).backgroundColor;",
+            json!([])
+        ),
+        "rgb(18, 20, 23)"
+    );
+    browser.screenshot(&shots.join("15-movie-dark-375px.png"));
+
     let errors = unexpected_errors(
         &browser.console(),
         &["/movies?page=1&limit=20&year=1700&", "/genres/4242/movies?"],

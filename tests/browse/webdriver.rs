@@ -324,6 +324,16 @@ impl Browser {
         );
     }
 
+    /// Makes the page see `prefers-color-scheme: dark` (or `light`).
+    pub fn emulate_color_scheme(&self, scheme: &str) {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
+        );
+    }
+
     /// Saves a PNG screenshot of the viewport.
     pub fn screenshot(&self, path: &Path) {
         let data = self.cmd("GET", "/screenshot", None);

@@ -9,6 +9,7 @@
 
 const POSTER = "https://image.tmdb.org/t/p/w342";
 const PROFILE = "https://image.tmdb.org/t/p/w185";
+const PHOTO = "https://image.tmdb.org/t/p/h632"; // a person page's large photo
 const PAGE_SIZE = 20;
 const DEBOUNCE_MS = 250;
 const STATUSES = ["Released", "Post Production", "In Production", "Planned", "Rumored", "Canceled"];
@@ -658,7 +659,7 @@ async function personView(mine, id) {
   const links = [el("a", { href: `https://www.themoviedb.org/person/${encodeURIComponent(id)}`, rel: "noopener" }, "TMDB")];
   if (typeof p.imdb_id === "string" && /^nm\d+$/.test(p.imdb_id)) links.push(el("a", { href: `https://www.imdb.com/name/${p.imdb_id}/`, rel: "noopener" }, "IMDb"));
   show(el("article", { class: "detail" },
-    picture(PROFILE, p.profile_path, name, "poster", `Photo of ${name}`),
+    picture(PHOTO, p.profile_path, name, "poster", `Photo of ${name}`),
     el("div", { class: "body" },
       el("h1", null, name),
       !person && el("p", { class: "muted" }, "This person's own record is not in the mirror yet; their credits are."),
