@@ -412,8 +412,12 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
     browser.wait_texts(".pager .where", &["Page 1 of 2"]);
     browser.press(TAB);
     assert_eq!(
-        browser.exec("return document.activeElement.textContent;", json!([])),
-        "Skip to content"
+        browser.exec(
+            "const e = document.activeElement; return [e.textContent, getComputedStyle(e).outlineStyle];",
+            json!([])
+        ),
+        json!(["Skip to content", "solid"]),
+        "the focused link is visible as focused"
     );
     browser.goto(&format!("{base}/#/genres"));
     browser.wait_texts(
