@@ -120,6 +120,15 @@ Second paragraph 🎭.', '1970-01-02', NULL, 1, 'Acting', 'Łódź, Poland', 20.
         "#,
     )
     .unwrap();
+    // A cast long enough to be shown in part first.
+    for n in 1..=30 {
+        conn.execute(
+            "INSERT INTO credit (credit_id, movie_id, person_id, kind, name, character, cast_order)
+             VALUES (?1, 107, ?2, 'cast', ?3, 'Extra', ?2)",
+            rusqlite::params![format!("x{n}"), 3000 + n, format!("Extra {n}")],
+        )
+        .unwrap();
+    }
     // Enough low-popularity movies for the home grid to need a second page.
     for n in 1..=25 {
         conn.execute(
@@ -234,7 +243,7 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     browser.screenshot(&shots.join("03-movie.png"));
 
     // A person from the cast: details and filmography newest first, undated last.
-    browser.click(&browser.find(".cast a[href='#/person/201']"));
+    browser.click(&browser.find(".cast a.name[href='#/person/201']"));
     browser.wait_texts(".detail h1", &[PERSON_NAME]);
     browser.wait_texts(
         "#film-cast li a",
@@ -273,7 +282,7 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     browser.screenshot(&shots.join("05-back-to-movie.png"));
 
     // A credited person with no record of their own still has their filmography.
-    browser.click(&browser.find(".cast a[href='#/person/203']"));
+    browser.click(&browser.find(".cast a.name[href='#/person/203']"));
     browser.wait_texts("#film-cast li a", &[NASTY_TITLE]);
 
     // Back walks the whole way: the movie, the search as typed (one entry, not one per key),
@@ -447,6 +456,20 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
         browser.url()
     );
     browser.screenshot(&shots.join("13-people-search.png"));
+
+    // A long cast shows its head; the button shows the rest and moves the focus there.
+    browser.goto(&format!("{base}/#/movie/107"));
+    browser.wait_texts("button.more", &["Show all 31 cast members"]);
+    assert_eq!(browser.find_all(".cast").len(), 24);
+    browser.click(&browser.find("button.more"));
+    browser.wait_for("the whole cast", || {
+        (browser.find_all(".cast").len() == 31).then_some(())
+    });
+    assert_eq!(
+        browser.exec("return document.activeElement.textContent;", json!([])),
+        "Extra 24"
+    );
+    assert!(browser.find_all("button.more").is_empty());
 
     // Addresses that name nothing.
     browser.goto(&format!("{base}/#/nowhere"));

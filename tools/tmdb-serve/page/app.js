@@ -600,14 +600,38 @@ async function movieView(mine, id) {
 const genresOf = (movie) => (Array.isArray(movie.genres) ? movie.genres.filter((g) => g && g.id !== undefined) : []);
 const pid = (c) => c.person_id ?? c.id;
 
+// Long credit lists show their head and a button for the rest: a big production has hundreds
+// of crew, a prolific person hundreds of credits.
+const CAST_SHOWN = 24;
+const DEPT_SHOWN = 8;
+const FILMS_SHOWN = 50;
+
+function longList(list, items, shown, noun, render) {
+  const head = items.length > shown + 2 ? items.slice(0, shown) : items;
+  append(list, head.map(render));
+  if (head.length === items.length) return list;
+  const more = el("button", { type: "button", class: "more" }, `Show all ${items.length.toLocaleString()} ${noun}`);
+  more.addEventListener("click", () => {
+    const rest = items.slice(head.length).map(render);
+    append(list, rest);
+    more.remove();
+    // Keyboard users continue where the new entries start.
+    const first = rest[0] && rest[0].querySelector("a:not([tabindex='-1'])");
+    if (first) first.focus();
+  });
+  return [list, more];
+}
+
 function castSection(cast) {
   const sorted = [...cast].sort((a, b) => (a.order ?? a.cast_order ?? 1e9) - (b.order ?? b.cast_order ?? 1e9));
   return el("section", { class: "credits", "aria-labelledby": "cast-h" },
     el("h2", { id: "cast-h" }, "Cast ", el("span", { class: "n" }, `(${sorted.length})`)),
     sorted.length
-      ? el("ul", { class: "people-list" }, sorted.map((c) => el("li", { class: "cast" },
-        el("a", { href: personHref(pid(c)) }, picture(PROFILE, c.profile_path, c.name || "", "face"), el("span", { class: "name" }, c.name || `Person ${pid(c)}`)),
-        c.character ? el("span", { class: "role" }, c.character) : null)))
+      ? longList(el("ul", { class: "people-list" }), sorted, CAST_SHOWN, "cast members", (c) => el("li", { class: "cast" },
+        // The photo repeats the name's link for the mouse; keyboards and screen readers get one.
+        el("a", { href: personHref(pid(c)), class: "face", tabindex: -1, "aria-hidden": "true" }, picture(PROFILE, c.profile_path, c.name || "", "face")),
+        el("a", { href: personHref(pid(c)), class: "name" }, c.name || `Person ${pid(c)}`),
+        c.character ? el("span", { class: "role" }, c.character) : null))
       : el("p", { class: "muted" }, "No cast listed."));
 }
 
@@ -626,9 +650,9 @@ function crewSection(crew) {
     depts.length
       ? el("div", { class: "depts" }, depts.map((d) => el("section", { class: "dept" },
         el("h3", null, d),
-        el("ul", null, byDept.get(d).map((c) => el("li", null,
+        longList(el("ul"), byDept.get(d), DEPT_SHOWN, `in ${d}`, (c) => el("li", null,
           el("a", { href: personHref(pid(c)) }, c.name || `Person ${pid(c)}`),
-          c.job ? el("span", { class: "role" }, ` — ${c.job}`) : null))))))
+          c.job ? el("span", { class: "role" }, ` — ${c.job}`) : null)))))
       : el("p", { class: "muted" }, "No crew listed."));
 }
 
@@ -683,10 +707,10 @@ function filmography(label, id, entries, role) {
   return el("section", { class: "credits", id, "aria-labelledby": `${id}-h` },
     el("h2", { id: `${id}-h` }, `${label} `, el("span", { class: "n" }, `(${sorted.length})`)),
     sorted.length
-      ? el("ol", { class: "filmography" }, sorted.map((m) => el("li", null,
+      ? longList(el("ol", { class: "filmography" }), sorted, FILMS_SHOWN, "credits", (m) => el("li", null,
         el("span", { class: "when" }, year(m.release_date) || "—"),
         el("a", { href: movieHref(m.id ?? m.movie_id) }, m.title || m.original_title || `Movie ${m.id ?? m.movie_id}`),
-        role(m) ? el("span", { class: "role" }, role(m)) : null)))
+        role(m) ? el("span", { class: "role" }, role(m)) : null))
       : el("p", { class: "muted" }, "None in this mirror."));
 }
 
