@@ -16,6 +16,8 @@ DB          ?= $(DATA)/tmdb.db
 # Requests per second and requests in flight; TMDB allows about 50/s and 20 connections.
 RATE        ?= 40
 CONCURRENCY ?= 20
+# Attempts after the first for a request that fails (429, 5xx, timeouts, dropped connections).
+RETRIES     ?= 8
 # Where stage 2 finds movie IDs: export (TMDB's daily file, one request) or discover.
 IDS_SOURCE  ?= export
 FROM_YEAR   ?= 1874
@@ -32,7 +34,7 @@ ADDR        ?= 127.0.0.1:8000
 CARGO  := cargo
 BIN    := target/release
 STAMPS := $(DATA)/.stamps
-FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY)
+FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY) --retries $(RETRIES)
 LOAD   := $(BIN)/ndjson-load --db $(DB)
 IDS    := $(BIN)/ndjson-ids --db $(DB)
 # A tool's exit status 1 means "finished, some items failed or were rejected": they are
@@ -54,7 +56,7 @@ TAKE := head -n $(LIMIT)
 endif
 
 .PHONY: all mirror build genres movie-ids movies people credits refetch-failed summary \
-        serve demo test bench clean
+        serve demo export update test bench clean
 
 all: mirror
 
@@ -146,10 +148,21 @@ $(STAMPS)/limit: FORCE | $(STAMPS)
 .PHONY: FORCE
 FORCE:
 
+# Refresh a finished mirror: what changed since $(STAMPS)/synced (TMDB's change lists), what
+# today's export adds or drops; resumable; the stamp moves only when nothing failed. See
+# scripts/update.sh.
+update: | build
+	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) TODAY=$(TODAY) \
+	    scripts/update.sh
+
 # Retry the IDs that still failed, and only those, then load what came back (and fetch the
 # people that recovered movies name). See scripts/refetch-failed.sh.
 refetch-failed: | build
-	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) scripts/refetch-failed.sh
+	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) scripts/refetch-failed.sh
+
+# One CSV file per table in $(DATA)/export, for spreadsheets and pandas.
+export: | build
+	$(BIN)/tmdb-export --db $(DB) --out $(DATA)/export
 
 # What the mirror holds, and what it lacks.
 summary: | build

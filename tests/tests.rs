@@ -13,3 +13,12 @@ mod browse;
 
 // tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
 mod serve;
+
+// tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
+mod sim;
+
+// ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
+mod load;
+
+// tmdb-fetch: every subcommand against tmdb-sim, faults, 429s, checkpoints, a refused token.
+mod fetch;

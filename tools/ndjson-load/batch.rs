@@ -1,0 +1,258 @@
+//! The load itself: three stages joined by bounded channels, so reading, parsing and writing
+//! overlap and memory stays flat whatever the input size.
+//!
+//! 1. A reader thread cuts the inputs into chunks of lines (a few MB at most).
+//! 2. Each chunk is parsed in parallel on rayon's pool, keeping line order.
+//! 3. One writer owns the connection: it writes the records of `--batch` lines per transaction
+//!    and reports rejects in input order. A kill therefore leaves only whole batches, and a rerun
+//!    upserts the rest.
+//!
+//! SQLite has one writer per database anyway; the parallelism is in the JSON parsing, which is
+//! most of the CPU time for movies with their full credits.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use rusqlite::Connection;
+use tmdb_core::ndjson::Input;
+
+use crate::kinds::{self, Kind, Record};
+use crate::rejects::{Reject, Rejects};
+use crate::store::{self, Outcome};
+
+/// Lines per parse chunk, and bytes: whichever comes first. Small enough that a few chunks in
+/// flight stay well under the memory budget with 300 kB movie records; large enough to keep
+/// every core busy between two channel hand-offs.
+const CHUNK_LINES: usize = 256;
+const CHUNK_BYTES: usize = 4 << 20;
+/// Chunks waiting in each channel.
+const IN_FLIGHT: usize = 2;
+
+/// What a load did; `read` counts every non-blank line, rejected ones included.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub rejected: u64,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Inserted => self.inserted += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Deleted => self.deleted += 1,
+        }
+    }
+}
+
+struct Line {
+    source: usize,
+    number: u64,
+    is_complete: bool,
+    bytes: Vec<u8>,
+}
+
+struct Item {
+    source: usize,
+    number: u64,
+    parsed: Result<Record, Reason>,
+}
+
+struct Reason {
+    error: String,
+    text: Vec<u8>,
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal: input bytes against the
+/// total when every input's size is known (files), else a running count (pipes).
+pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
+    let total: Option<u64> = inputs.iter().map(|input| input.size).sum();
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = match total {
+        Some(_) => "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec}, {eta} left",
+        None => "{spinner} {bytes} read, {bytes_per_sec}",
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+/// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
+/// read.
+pub fn load(
+    conn: &mut Connection,
+    kind: Kind,
+    inputs: Vec<Input>,
+    batch: usize,
+    rejects: &mut Rejects,
+    bar: &ProgressBar,
+) -> Result<Counts> {
+    let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
+    let (line_tx, line_rx) = sync_channel::<Vec<Line>>(IN_FLIGHT);
+    let (item_tx, item_rx) = sync_channel::<Vec<Item>>(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_chunks(inputs, &line_tx, bar));
+        let parser = scope.spawn(move || parse_chunks(kind, line_rx, &item_tx));
+        let written = write_items(conn, item_rx, batch, rejects, &sources);
+        // The writer's error explains a stop best; the others only saw a closed channel then.
+        parser.join().map_err(|_| anyhow!("the parser panicked"))?;
+        let read = reader.join().map_err(|_| anyhow!("the reader panicked"))?;
+        let counts = written?;
+        read?;
+        Ok(counts)
+    })
+}
+
+fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>, bar: &ProgressBar) -> Result<()> {
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk_bytes = 0;
+    let mut buf = Vec::new();
+    for (source, input) in inputs.into_iter().enumerate() {
+        let mut lines = input.lines();
+        while let Some(info) = lines
+            .read_into(&mut buf)
+            .with_context(|| format!("cannot read {}", lines.source()))?
+        {
+            chunk_bytes += buf.len() + 1;
+            // A copy of exactly the line's size: `buf` keeps its capacity for the next line.
+            chunk.push(Line {
+                source,
+                number: info.number,
+                is_complete: info.is_complete,
+                bytes: buf.clone(),
+            });
+            if chunk.len() >= CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
+                if out.send(std::mem::take(&mut chunk)).is_err() {
+                    return Ok(()); // the writer stopped; it reports why
+                }
+                // Counted once handed over, line ends included (blank lines are not: the bar is
+                // a guide, not a measure).
+                bar.inc(chunk_bytes as u64);
+                chunk_bytes = 0;
+            }
+        }
+    }
+    if !chunk.is_empty() && out.send(chunk).is_ok() {
+        bar.inc(chunk_bytes as u64);
+    }
+    Ok(())
+}
+
+fn parse_chunks(kind: Kind, chunks: Receiver<Vec<Line>>, out: &SyncSender<Vec<Item>>) {
+    for chunk in chunks {
+        let items = chunk
+            .into_par_iter()
+            .map(|line| parse_line(kind, line))
+            .collect();
+        if out.send(items).is_err() {
+            return;
+        }
+    }
+}
+
+fn parse_line(kind: Kind, line: Line) -> Item {
+    // DESIGN.md: a last line without its newline was cut by a killed writer; it is reported,
+    // never parsed, even when what is left happens to be valid JSON.
+    let parsed = if !line.is_complete {
+        Err("truncated last line (no newline at the end): not loaded".to_owned())
+    } else {
+        kinds::parse(kind, &line.bytes)
+    };
+    Item {
+        source: line.source,
+        number: line.number,
+        parsed: parsed.map_err(|error| Reason {
+            error,
+            text: line.bytes,
+        }),
+    }
+}
+
+fn write_items(
+    conn: &mut Connection,
+    items: Receiver<Vec<Item>>,
+    batch: usize,
+    rejects: &mut Rejects,
+    sources: &[String],
+) -> Result<Counts> {
+    let mut counts = Counts::default();
+    let mut in_transaction = 0;
+    for item in items.into_iter().flatten() {
+        counts.read += 1;
+        let record = match item.parsed {
+            Ok(record) => record,
+            Err(reason) => {
+                rejects
+                    .add(&Reject {
+                        file: sources[item.source].clone(),
+                        line: item.number,
+                        error: reason.error,
+                        text: String::from_utf8_lossy(&reason.text).into_owned(),
+                    })
+                    .context("cannot write the rejects file")?;
+                continue;
+            }
+        };
+        if in_transaction == 0 {
+            conn.execute_batch("BEGIN IMMEDIATE")
+                .context("cannot start a transaction")?;
+        }
+        let outcome = store::write(conn, &record)
+            .with_context(|| format!("{}:{}: cannot write", sources[item.source], item.number))?;
+        counts.add(outcome);
+        in_transaction += 1;
+        if in_transaction >= batch {
+            commit(conn, rejects)?;
+            in_transaction = 0;
+        }
+    }
+    if in_transaction > 0 {
+        commit(conn, rejects)?;
+    }
+    rejects.flush().context("cannot write the rejects file")?;
+    counts.rejected = rejects.count();
+    Ok(counts)
+}
+
+fn commit(conn: &Connection, rejects: &mut Rejects) -> Result<()> {
+    conn.execute_batch("COMMIT")
+        .context("cannot commit a batch")?;
+    // Rejects reach the file batch by batch too, so after a kill it lists what was skipped.
+    rejects.flush().context("cannot write the rejects file")
+}
+
+/// Records one run in `load_log` (its own transaction, after the last batch).
+pub fn log_run(conn: &Connection, kind: Kind, started_at: &str, counts: &Counts) -> Result<()> {
+    conn.execute(
+        "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
+            unchanged, deleted, rejected)
+         VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            kind.name(),
+            started_at,
+            counts.read as i64,
+            counts.inserted as i64,
+            counts.updated as i64,
+            counts.unchanged as i64,
+            counts.deleted as i64,
+            counts.rejected as i64
+        ],
+    )
+    .context("cannot record the run in load_log")?;
+    Ok(())
+}
+
+/// The current time as the database writes it, for `load_log.started_at`.
+pub fn now(conn: &Connection) -> Result<String> {
+    Ok(
+        conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", [], |row| {
+            row.get(0)
+        })?,
+    )
+}
