@@ -8,6 +8,7 @@
 
 mod webdriver;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::util::{Workdir, bin, repo_root};
+use crate::util::{Workdir, bin, read_ndjson, repo_root, run};
 use webdriver::{Browser, ENTER, TAB};
 
 const NASTY_TITLE: &str = "Tom & Jerry's \"<Big>\" Day 🎬";
@@ -532,4 +533,126 @@ fn browse_page_is_small_and_has_no_html_sinks() {
     ] {
         assert!(!script.contains(sink), "app.js uses {sink}");
     }
+}
+
+/// The brief's scenario on a mirror built the way users build one: `tmdb-sim --dump`, loaded by
+/// `ndjson-load`, with the titles and names the simulated catalog holds.
+#[test]
+fn browse_page_on_a_simulated_mirror_finds_a_title_its_cast_and_their_filmography() {
+    let dir = Workdir::new("browse-sim");
+    let dump = dir.join("dump");
+    let mut sim = Command::new(bin("tmdb-sim"));
+    sim.args(["--movies", "200", "--seed", "3", "--dump"])
+        .arg(&dump);
+    run(sim).expect_success();
+    let db = dir.join("tmdb.db");
+    for (kind, file) in [
+        ("genres", "genres.ndjson"),
+        ("movies", "movies.ndjson"),
+        ("people", "people.ndjson"),
+    ] {
+        let mut load = Command::new(bin("ndjson-load"));
+        load.arg("--db")
+            .arg(&db)
+            .args(["--kind", kind])
+            .arg(dump.join(file))
+            .env_remove("DB");
+        run(load).expect_success();
+    }
+
+    // The most popular movie with a plain title whose first-billed actor has a record.
+    let people: HashMap<u64, Value> = read_ndjson(&dump.join("people.ndjson"))
+        .into_iter()
+        .map(|p| (p["id"].as_u64().unwrap(), p))
+        .collect();
+    let mut movies = read_ndjson(&dump.join("movies.ndjson"));
+    movies.sort_by(|a, b| {
+        let pop = |m: &Value| m["popularity"].as_f64().unwrap_or(0.0);
+        pop(b).total_cmp(&pop(a))
+    });
+    let lead = |m: &Value| -> Option<Value> {
+        let mut cast = m["credits"]["cast"].as_array()?.clone();
+        cast.sort_by_key(|c| c["order"].as_i64());
+        cast.into_iter().next()
+    };
+    let movie = movies
+        .iter()
+        .find(|m| {
+            let title = m["title"].as_str().unwrap_or_default();
+            m["adult"] == false
+                && title.len() > 3
+                && title.chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
+                && lead(m).is_some_and(|c| people.contains_key(&c["id"].as_u64().unwrap()))
+        })
+        .expect("the simulated catalog has a movie to look for");
+    let id = movie["id"].as_u64().unwrap();
+    let title = movie["title"].as_str().unwrap();
+    let lead = lead(movie).unwrap();
+    let person = &people[&lead["id"].as_u64().unwrap()];
+    let mut cast = movie["credits"]["cast"].as_array().unwrap().clone();
+    cast.sort_by_key(|c| c["order"].as_i64());
+    let cast_names: Vec<&str> = cast
+        .iter()
+        .take(24)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+
+    let serve = Serve::start(&db);
+    let base = serve.base.clone();
+    let browser = Browser::start(&dir.path);
+    let shots = screenshots();
+
+    browser.goto(&format!("{base}/"));
+    let search = browser.find("#search-q");
+    browser.click(&search);
+    browser.type_into(&search, title);
+    // Long titles take more than the debounce to type: wait for the search of the whole title
+    // to be answered before clicking, or the click may land on a list being replaced.
+    browser.wait_for("the search for the whole title", || {
+        let settled = browser.exec(
+            "return new URLSearchParams(location.hash.split('?')[1]).get('q') === arguments[0]
+                 && !document.querySelector('[aria-busy]');",
+            json!([title]),
+        );
+        (settled == true).then_some(())
+    });
+    let card = format!(".grid a[href='#/movie/{id}']");
+    browser.wait_for(&format!("{title:?} among the results"), || {
+        browser.find_all(&card).into_iter().next()
+    });
+    browser.screenshot(&shots.join("20-sim-search.png"));
+    browser.click(&browser.find(&card));
+    let heading = browser.wait_for("the movie's heading", || {
+        browser
+            .texts(".detail h1")
+            .into_iter()
+            .find(|h| h.starts_with(title))
+    });
+    assert!(heading.starts_with(title), "{heading}");
+    browser.wait_texts(".cast .name", &cast_names);
+    browser.screenshot(&shots.join("21-sim-movie.png"));
+
+    let name = person["name"].as_str().unwrap();
+    let lead_link = format!(".cast a.name[href='#/person/{}']", person["id"]);
+    browser.click(&browser.find(&lead_link));
+    browser.wait_texts(".detail h1", &[name]);
+    let films = browser.wait_for("the filmography", || {
+        let films = browser.texts("#film-cast li a");
+        (!films.is_empty()).then_some(films)
+    });
+    assert!(
+        films.iter().any(|f| f == title),
+        "{title:?} not in {films:?}"
+    );
+    browser.screenshot(&shots.join("22-sim-person.png"));
+
+    browser.back();
+    browser.wait_texts(".cast .name", &cast_names);
+    assert!(
+        browser.url().ends_with(&format!("#/movie/{id}")),
+        "{}",
+        browser.url()
+    );
+    let errors = unexpected_errors(&browser.console(), &[]);
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
