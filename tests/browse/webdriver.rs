@@ -10,6 +10,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -19,7 +20,11 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// How long any one wait may take before the test fails: a guard against hangs, not a timing
 /// assertion (a slow machine only gets slower, never fails).
-pub const DEADLINE: Duration = Duration::from_secs(20);
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// One browser at a time: a Chromium is several busy processes, and two or three of them at once
+/// on a small CI machine only make each test slower (and the whole module no faster).
+static TURN: Mutex<()> = Mutex::new(());
 
 /// WebDriver's code for the Tab key.
 pub const TAB: char = '\u{E004}';
@@ -36,6 +41,8 @@ pub struct Browser {
     session: Option<String>,
     profile: PathBuf,
     agent: ureq::Agent,
+    // Released after Drop has stopped every process (fields drop after `drop` runs).
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl Browser {
@@ -50,6 +57,8 @@ impl Browser {
                 );
             }
         }
+        // A test that failed while holding the turn poisons the lock; the next one may go on.
+        let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let port = free_port();
         let profile = dir.join("chromium-profile");
         let driver = Command::new(CHROMEDRIVER)
@@ -74,6 +83,7 @@ impl Browser {
             session: None,
             profile,
             agent,
+            _turn: turn,
         };
         browser.wait_until_ready();
         browser.open_session();
