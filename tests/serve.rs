@@ -1290,3 +1290,36 @@ fn openapi_documents_every_route_truthfully() {
         }
     }
 }
+
+#[test]
+fn answers_and_counts_follow_a_load_made_while_serving() {
+    let dir = Workdir::new("serve-reload");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    // Ask twice so that every worker has the answers cached.
+    for _ in 0..4 {
+        assert_eq!(serve.get("/movies/9999").status, 404);
+        serve.json("/stats");
+        serve.json("/movies?language=ja");
+    }
+    let before = serve.json("/movies?language=ja")["total_results"]
+        .as_i64()
+        .unwrap();
+    let etag = serve.get("/movies/107").header("etag").unwrap().to_owned();
+    let conn = tmdb_core::db::open(&db).unwrap();
+    conn.execute_batch(
+        "INSERT INTO movie (id, title, original_language, popularity) VALUES (9999, 'Late Arrival', 'ja', 1000);
+         UPDATE movie SET title = 'Renamed' WHERE id = 107;",
+    )
+    .unwrap();
+    for _ in 0..4 {
+        assert_eq!(serve.json("/movies/9999")["title"], "Late Arrival");
+        assert_eq!(serve.json("/movies/107")["title"], "Renamed");
+        let list = serve.json("/movies?language=ja");
+        assert_eq!(list["total_results"], before + 1);
+        assert_eq!(list["results"][0]["id"], 9999);
+        assert_eq!(serve.json("/stats")["movies"], 91);
+        let fresh = serve.request("GET", "/movies/107", &[("If-None-Match", &etag)]);
+        assert_eq!(fresh.status, 200, "the old ETag no longer matches");
+    }
+}

@@ -5,6 +5,7 @@
 //! connection, so a slow query holds up one worker and never the others. The server runs until
 //! it is stopped by a signal; with read-only connections there is nothing to flush or close.
 
+mod cache;
 mod http;
 mod params;
 mod queries;
@@ -73,11 +74,14 @@ fn run(cli: Cli) -> Result<()> {
         bail!("--cors-origin must be printable ASCII such as * or https://example.org");
     }
     // Opened once here so a missing or outdated database fails before anything listens.
+    let shared = Arc::new(cache::Shared::default());
     let mut dbs = (0..cli.threads)
-        .map(|_| Db::open(&path))
+        .map(|_| Db::open(&path, Arc::clone(&shared)))
         .collect::<Result<Vec<Db>>>()?;
-    let server = Server::http(cli.addr)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let server = listen(cli.addr)
+        .and_then(|listener| {
+            Server::from_listener(listener, None).map_err(|e| anyhow::anyhow!("{e}"))
+        })
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     let addr = server
         .server_addr()
@@ -100,6 +104,19 @@ fn run(cli: Cli) -> Result<()> {
         let _ = worker.join();
     }
     Ok(())
+}
+
+/// Binds the listening socket. tiny_http writes a response's head and a large body in two
+/// writes; with Nagle's algorithm on, the second waits for the client's delayed ACK (40 ms on
+/// Linux). TCP_NODELAY on the listener is inherited by every accepted connection.
+fn listen(addr: SocketAddr) -> Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 fn announce(addr: SocketAddr) -> Result<()> {

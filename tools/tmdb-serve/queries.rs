@@ -1,27 +1,23 @@
 //! The SQL behind every route, and the mapping of rows onto the JSON shapes of `routes.rs`.
 //!
 //! Each worker thread owns one [`Db`]: a read-only connection with its prepared-statement
-//! cache and a cache of counts (`total_results`, genre sizes, row counts), which on a large
-//! mirror cost a scan each. The count cache is dropped whenever SQLite's `data_version` says
-//! another connection (ndjson-load) committed, so counts never outlive the data they counted.
+//! cache, and a handle on the caches all workers share (`cache.rs`), which are dropped
+//! whenever SQLite's `data_version` says another connection (ndjson-load) committed.
 //!
 //! Values are read leniently ([`value`]): whatever type a column holds becomes JSON, an empty
 //! string becomes `null` (DESIGN.md "Storage"), and nothing a row holds can fail a request.
 
-use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value, json};
 
+use crate::cache::Shared;
 use crate::http::ApiError;
 use crate::params::Page;
-
-/// How many distinct counts one worker remembers before starting afresh: enough for every
-/// filter combination a browse session touches, small enough to never matter for memory.
-const COUNT_CACHE_MAX: usize = 4096;
 
 /// The columns of a Movie list item, in the order [`movie_item`] reads them. Genres come as
 /// one JSON array built by SQLite, ordered by genre id.
@@ -39,7 +35,7 @@ const PERSON_COLUMN_COUNT: usize = 7;
 /// One worker's database handle.
 pub struct Db {
     conn: Connection,
-    counts: HashMap<String, i64>,
+    shared: Arc<Shared>,
     data_version: i64,
 }
 
@@ -65,20 +61,26 @@ type Sql<T> = std::result::Result<T, ApiError>;
 impl Db {
     /// Opens the mirror read-only (a missing or outdated database is an error) and tunes the
     /// connection for a read-mostly server.
-    pub fn open(path: &Path) -> Result<Db> {
+    pub fn open(path: &Path, shared: Arc<Shared>) -> Result<Db> {
         let conn = tmdb_core::db::open_read_only(path)?;
-        // Reads served from the page cache mapping rather than copied through read(2).
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        // Reads served from the page cache mapping rather than copied through read(2). SQLite
+        // clamps the request to its build's limit (2 GiB by default); past that it reads.
+        conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
         conn.set_prepared_statement_cache_capacity(128);
         let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         Ok(Db {
             conn,
-            counts: HashMap::new(),
+            shared,
             data_version,
         })
     }
 
-    /// Forgets cached counts if the database changed since the last request.
+    /// The caches shared by all workers.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Empties the shared caches if the database changed since this worker last looked.
     pub fn refresh(&mut self) {
         let version: i64 = self
             .conn
@@ -86,24 +88,22 @@ impl Db {
             .unwrap_or(-1);
         if version != self.data_version {
             self.data_version = version;
-            self.counts.clear();
+            self.shared.invalidate();
         }
     }
 
     fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {
         let key = format!("{sql}\u{1}{params:?}");
-        if let Some(&n) = self.counts.get(&key) {
+        if let Some(n) = self.shared.count(&key) {
             return Ok(n);
         }
+        let epoch = self.shared.epoch();
         let n = self
             .conn
             .prepare_cached(sql)
             .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))
             .map_err(|e| ApiError::internal("count", &e))?;
-        if self.counts.len() >= COUNT_CACHE_MAX {
-            self.counts.clear();
-        }
-        self.counts.insert(key, n);
+        self.shared.put_count(epoch, &key, n);
         Ok(n)
     }
 

@@ -160,9 +160,23 @@ fn parse_id(segment: &str) -> Option<i64> {
 
 /// Answers one GET or HEAD request (the caller handles OPTIONS and other methods through
 /// [`Route::parse`] and [`crate::http`]).
+///
+/// Successful answers are kept by request target until the data changes (`cache.rs`): a
+/// mirror is read far more often than it is loaded, and the same pages are asked for again.
 pub fn handle(request: &Request, db: &mut Db) -> Response {
+    db.refresh();
+    let cacheable = matches!(request.method.as_str(), "GET" | "HEAD");
+    if cacheable && let Some(hit) = db.shared().response(&request.url) {
+        return hit;
+    }
+    let epoch = db.shared().epoch();
     match respond(request, db) {
-        Ok(response) => response,
+        Ok(response) => {
+            if cacheable {
+                db.shared().put_response(epoch, &request.url, &response);
+            }
+            response
+        }
         Err(err) => err.into_response(),
     }
 }
@@ -184,7 +198,6 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
         return Err(ApiError::method_not_allowed(&request.method));
     }
     let query = Query::parse(raw_query)?;
-    db.refresh();
     let path = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
