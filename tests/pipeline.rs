@@ -45,8 +45,18 @@ fn make(sim: &Sim, data: &Path, target: &str, vars: &[&str]) -> Run {
 
 fn sim_args(movies: &str, fault_rate: &str) -> Vec<String> {
     [
-        "--movies", movies, "--seed", "11", "--fault-rate", fault_rate, "--stall-ms", "200",
-        "--token", TOKEN, "--today", DAY0,
+        "--movies",
+        movies,
+        "--seed",
+        "11",
+        "--fault-rate",
+        fault_rate,
+        "--stall-ms",
+        "200",
+        "--token",
+        TOKEN,
+        "--today",
+        DAY0,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -196,12 +206,26 @@ fn assert_mirror_matches(db: &Path, truth: &Truth, movies: &BTreeSet<u64>) {
     for id in movies {
         let m = &truth.movies[id];
         let expected: Vec<Option<String>> = MOVIE_TEXT.iter().map(|f| text(&m[*f])).collect();
-        assert_eq!(db_text(&conn, &movie_sql, *id), expected, "movie {id} fields {MOVIE_TEXT:?}");
+        assert_eq!(
+            db_text(&conn, &movie_sql, *id),
+            expected,
+            "movie {id} fields {MOVIE_TEXT:?}"
+        );
         let pop: f64 = conn
-            .query_row("SELECT popularity FROM movie WHERE id = ?1", [*id as i64], |r| r.get(0))
+            .query_row(
+                "SELECT popularity FROM movie WHERE id = ?1",
+                [*id as i64],
+                |r| r.get(0),
+            )
             .unwrap();
-        assert!((pop - m["popularity"].as_f64().unwrap()).abs() < 1e-6, "movie {id} popularity");
-        let genres = ids(&conn, &format!("SELECT genre_id FROM movie_genre WHERE movie_id = {id}"));
+        assert!(
+            (pop - m["popularity"].as_f64().unwrap()).abs() < 1e-6,
+            "movie {id} popularity"
+        );
+        let genres = ids(
+            &conn,
+            &format!("SELECT genre_id FROM movie_genre WHERE movie_id = {id}"),
+        );
         let want: BTreeSet<u64> = m["genres"]
             .as_array()
             .unwrap()
@@ -239,11 +263,18 @@ fn assert_mirror_matches(db: &Path, truth: &Truth, movies: &BTreeSet<u64>) {
     let want_gone: BTreeSet<u64> = credited.intersection(&truth.gone_people).copied().collect();
     assert_eq!(gone, want_gone, "people recorded gone");
 
-    let people_sql = format!("SELECT {} FROM people WHERE id = ?1", PEOPLE_TEXT.join(", "));
+    let people_sql = format!(
+        "SELECT {} FROM people WHERE id = ?1",
+        PEOPLE_TEXT.join(", ")
+    );
     for id in &live {
         let p = &truth.people[id];
         let expected: Vec<Option<String>> = PEOPLE_TEXT.iter().map(|f| text(&p[*f])).collect();
-        assert_eq!(db_text(&conn, &people_sql, *id), expected, "person {id} fields");
+        assert_eq!(
+            db_text(&conn, &people_sql, *id),
+            expected,
+            "person {id} fields"
+        );
     }
 }
 
@@ -277,19 +308,34 @@ fn mirror_with_faults_equals_the_ground_truth_and_reruns_fetch_nothing() {
     );
     let truth = Truth::load(&sim, 0, &work);
     let movies = truth.exported_movies();
-    assert!(movies.len() > 300, "a 400-movie catalog exports {}", movies.len());
-    assert_eq!(lines(&data.join("movies.failed.ndjson")), 0, "no movie failed for good\n{run}");
+    assert!(
+        movies.len() > 300,
+        "a 400-movie catalog exports {}",
+        movies.len()
+    );
+    assert_eq!(
+        lines(&data.join("movies.failed.ndjson")),
+        0,
+        "no movie failed for good\n{run}"
+    );
     assert_mirror_matches(&data.join("tmdb.db"), &truth, &movies);
 
     // One request per movie and per person that answered: faults were retried, never
     // refetched once delivered.
-    let twice: Vec<_> = deliveries(&sim, "movie").into_iter().filter(|(_, n)| *n > 1).collect();
+    let twice: Vec<_> = deliveries(&sim, "movie")
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
     assert!(twice.is_empty(), "movies delivered twice: {twice:?}");
 
     // A finished mirror has nothing left to do.
     let before = sim.stats()["requests"].as_u64().unwrap();
     make(&sim, &data, "mirror", &[&format!("TODAY={DAY0}")]).expect_success();
-    assert_eq!(sim.stats()["requests"].as_u64().unwrap(), before, "a re-run made requests");
+    assert_eq!(
+        sim.stats()["requests"].as_u64().unwrap(),
+        before,
+        "a re-run made requests"
+    );
 
     // make export: one CSV per table, a header plus one line per row.
     make(&sim, &data, "export", &[]).expect_success();
@@ -309,13 +355,20 @@ fn limit_mirrors_a_prefix_and_a_longer_run_resumes_from_it() {
     let conn = Connection::open(data.join("tmdb.db")).unwrap();
     let first = ids(&conn, "SELECT id FROM movie");
     let gone_first = ids(&conn, "SELECT id FROM gone WHERE kind = 'movie'");
-    assert_eq!(first.len() + gone_first.len(), 40, "LIMIT=40 mirrors the first 40 IDs");
+    assert_eq!(
+        first.len() + gone_first.len(),
+        40,
+        "LIMIT=40 mirrors the first 40 IDs"
+    );
     drop(conn);
 
     make(&sim, &data, "mirror", &[&today]).expect_success();
     let truth = Truth::load(&sim, 0, &work);
     assert_mirror_matches(&data.join("tmdb.db"), &truth, &truth.exported_movies());
-    let twice: Vec<_> = deliveries(&sim, "movie").into_iter().filter(|(_, n)| *n > 1).collect();
+    let twice: Vec<_> = deliveries(&sim, "movie")
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
     assert!(twice.is_empty(), "the longer run refetched {twice:?}");
 }
 
@@ -347,7 +400,11 @@ fn wait_for_lines(child: &mut Child, path: &Path, n: usize) -> bool {
         if child.try_wait().unwrap().is_some() {
             return false;
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "{} never reached {n} lines", path.display());
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{} never reached {n} lines",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     true
@@ -370,7 +427,10 @@ fn kill_9_of_make_at_several_points_then_a_rerun_gives_the_same_mirror() {
             kills += 1;
         }
     }
-    assert!(kills >= 2, "the pipeline finished before it could be killed");
+    assert!(
+        kills >= 2,
+        "the pipeline finished before it could be killed"
+    );
     let run = make(&sim, &data, "mirror", &[&format!("TODAY={DAY0}")]);
     run.expect_success();
 
@@ -399,7 +459,10 @@ fn refetch_failed_retries_exactly_the_failed_ids() {
         .iter()
         .map(|r| r["id"].as_u64().unwrap())
         .collect();
-    assert!(!failed.is_empty(), "15% faults with no retries left no failed movie");
+    assert!(
+        !failed.is_empty(),
+        "15% faults with no retries left no failed movie"
+    );
     let before = deliveries(&sim, "movie");
 
     make(&sim, &data, "refetch-failed", &["RETRIES=10"]).expect_success();
@@ -409,7 +472,11 @@ fn refetch_failed_retries_exactly_the_failed_ids() {
         .filter(|(id, n)| before.get(id).copied().unwrap_or(0) < **n)
         .map(|(id, _)| *id)
         .collect();
-    assert!(refetched.is_subset(&failed), "refetched IDs that had not failed: {:?}", refetched.difference(&failed).collect::<Vec<_>>());
+    assert!(
+        refetched.is_subset(&failed),
+        "refetched IDs that had not failed: {:?}",
+        refetched.difference(&failed).collect::<Vec<_>>()
+    );
     assert_eq!(lines(&data.join("movies.failed.ndjson")), 0);
 
     let truth = Truth::load(&sim, 0, &work);
@@ -430,10 +497,17 @@ fn make_demo_runs_to_completion_offline() {
         .env_remove("MAKEFLAGS");
     let run = run_with_input(cmd, b"", Duration::from_secs(600));
     run.expect_success();
-    assert!(run.stdout.contains("mirror "), "demo prints what was mirrored\n{run}");
+    assert!(
+        run.stdout.contains("mirror "),
+        "demo prints what was mirrored\n{run}"
+    );
     let conn = Connection::open(data.join("demo/tmdb.db")).unwrap();
-    let movies: i64 = conn.query_row("SELECT count(*) FROM movie", [], |r| r.get(0)).unwrap();
-    let people: i64 = conn.query_row("SELECT count(*) FROM people", [], |r| r.get(0)).unwrap();
+    let movies: i64 = conn
+        .query_row("SELECT count(*) FROM movie", [], |r| r.get(0))
+        .unwrap();
+    let people: i64 = conn
+        .query_row("SELECT count(*) FROM people", [], |r| r.get(0))
+        .unwrap();
     assert!(movies > 1800, "demo mirrored {movies} movies\n{run}");
     assert!(people > 1000, "demo mirrored {people} people\n{run}");
 }

@@ -22,3 +22,7 @@ mod load;
 
 // tmdb-fetch: every subcommand against tmdb-sim, faults, 429s, checkpoints, a refused token.
 mod fetch;
+
+// The pipeline: make mirror / refetch-failed / export / demo against tmdb-sim, checked against
+// its ground truth; kill -9 of make and resume.
+mod pipeline;
