@@ -23,3 +23,6 @@ mod pipeline;
 
 // tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
 mod serve;
+
+// The browse page in headless Chromium against the real tmdb-serve.
+mod browse;
