@@ -57,7 +57,9 @@ if [[ $since =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] && [[ ! $since < 2012-10-05 ]] &
     mode=changes
     echo "update: changes from $since to $TODAY"
     once "$work/movie_changes.ndjson" $fetch changes --kind movie --since "$since" --until "$TODAY"
-    once "$work/person_changes.ndjson" $fetch changes --kind person --since "$since" --until "$TODAY"
+    # Adult people stay in a mirror whose movies credit them: their changes count too.
+    once "$work/person_changes.ndjson" $fetch changes --kind person --since "$since" --until "$TODAY" \
+        --include-adult
 else
     mode=export
     echo "update: no usable sync stamp in $stamps/synced (\"$since\"): comparing today's export" \

@@ -26,3 +26,6 @@ mod serve;
 
 // The browse page in headless Chromium against the real tmdb-serve.
 mod browse;
+
+// make update: after tmdb-sim's --mutate days, the mirror equals the new truth with few requests.
+mod update;

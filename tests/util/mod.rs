@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test module uses its own subset of these helpers
 
+pub mod mirror;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
