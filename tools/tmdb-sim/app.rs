@@ -4,7 +4,7 @@
 //! Order for `/3` requests: token (401), rate limit (429), fault, then the answer. Exports need
 //! no token and are never faulted; `/__` routes are neither counted nor faulted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -13,13 +13,15 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, DayEffects};
 use crate::changes::{self, Kind};
-use crate::discover::{self, Row};
+use crate::discover::{self, HitCache, Row};
 use crate::errors::{self, ApiError};
 use crate::export::{self, ExportKind};
 use crate::faults::{Fault, Faults};
 use crate::http::{Handler, Reply, Request, Response};
 use crate::mutate::{self, Counts, Summary};
-use crate::{dates, movie, person};
+use crate::routes::Route;
+use crate::stats::Stats;
+use crate::{credits, dates, movie, person};
 
 /// How the simulator behaves beyond its catalog.
 #[derive(Debug, Clone)]
@@ -39,6 +41,7 @@ struct Days {
 /// Gzipped export files by day and kind.
 type ExportCache = HashMap<(u32, ExportKind), Arc<Vec<u8>>>;
 
+/// The simulator: its catalog, its current day, its behaviour and what it has answered.
 pub struct App {
     pub cat: Catalog,
     days: RwLock<Days>,
@@ -47,6 +50,7 @@ pub struct App {
     counter: AtomicU64,
     stats: Mutex<Stats>,
     discover_rows: Mutex<Option<(u32, Arc<Vec<Row>>)>>,
+    discover_hits: HitCache,
     exports: Mutex<ExportCache>,
 }
 
@@ -68,6 +72,7 @@ impl App {
             counter: AtomicU64::new(0),
             stats: Mutex::new(Stats::default()),
             discover_rows: Mutex::new(None),
+            discover_hits: HitCache::default(),
             exports: Mutex::new(HashMap::new()),
         }
     }
@@ -100,41 +105,30 @@ impl App {
         }
     }
 
-    fn route(
+    /// The answer of an API route, and the movie or person it delivers (for the statistics).
+    fn answer(
         &self,
+        route: Route,
         req: &Request,
-    ) -> (
-        &'static str,
-        Option<(Kind, u64)>,
-        Result<Response, ApiError>,
-    ) {
+    ) -> (Result<Response, ApiError>, Option<(Kind, u64)>) {
         let (day, effects) = self.snapshot();
         let cat = &self.cat;
-        let parts: Vec<&str> = req.path.trim_end_matches('/').split('/').skip(2).collect();
-        let ok = |body: Vec<u8>| Ok(Response::json(200, body));
-        match parts.as_slice() {
-            ["genre", "movie", "list"] => ("/3/genre/movie/list", None, ok(genres_body())),
-            ["discover", "movie"] => {
-                let rows = self.rows(day);
-                (
-                    "/3/discover/movie",
-                    None,
-                    discover::answer(cat, day, &rows, req).map(|b| Response::json(200, b)),
-                )
-            }
-            ["movie", "changes"] => (
-                "/3/movie/changes",
+        let json = |body: Result<Vec<u8>, ApiError>| body.map(|b| Response::json(200, b));
+        match route {
+            Route::Genres => (json(Ok(genres_body())), None),
+            Route::Discover => (
+                json(discover::answer(
+                    cat,
+                    day,
+                    &self.rows(day),
+                    req,
+                    &self.discover_hits,
+                )),
                 None,
-                changes::answer(cat, day, &effects, Kind::Movie, req)
-                    .map(|b| Response::json(200, b)),
             ),
-            ["person", "changes"] => (
-                "/3/person/changes",
-                None,
-                changes::answer(cat, day, &effects, Kind::Person, req)
-                    .map(|b| Response::json(200, b)),
-            ),
-            ["movie", id] => {
+            Route::Changes(kind) => (json(changes::answer(cat, day, &effects, kind, req)), None),
+            Route::Movie(id) => {
+                // TMDB allows at most 20 appended sub-resources and ignores unknown ones.
                 let appends: Vec<&str> = req
                     .param("append_to_response")
                     .unwrap_or("")
@@ -142,40 +136,38 @@ impl App {
                     .filter(|s| !s.is_empty())
                     .collect();
                 if appends.len() > 20 {
-                    return ("/3/movie/{id}", None, Err(errors::too_many_appends()));
+                    return (Err(errors::too_many_appends()), None);
                 }
-                let with_credits = appends.contains(&"credits");
                 match self.live_movie(id, day) {
                     Some((slot, id)) => (
-                        "/3/movie/{id}",
+                        json(Ok(movie::details_body(
+                            cat,
+                            slot,
+                            day,
+                            appends.contains(&"credits"),
+                        ))),
                         Some((Kind::Movie, id)),
-                        ok(movie::details_body(cat, slot, day, with_credits)),
                     ),
-                    None => ("/3/movie/{id}", None, Err(errors::not_found())),
+                    None => (Err(errors::not_found()), None),
                 }
             }
-            ["movie", id, "credits"] => match self.live_movie(id, day) {
-                Some((slot, _)) => (
-                    "/3/movie/{id}/credits",
-                    None,
-                    ok(movie::credits_body(cat, slot, day)),
-                ),
-                None => ("/3/movie/{id}/credits", None, Err(errors::not_found())),
+            Route::Credits(id) => match self.live_movie(id, day) {
+                Some((slot, _)) => (json(Ok(credits::credits_body(cat, slot, day))), None),
+                None => (Err(errors::not_found()), None),
             },
-            ["person", id] => match id
+            Route::Person(id) => match id
                 .parse::<u64>()
                 .ok()
                 .and_then(|id| cat.person_slot(id))
                 .filter(|&s| cat.person_alive(s, day))
             {
                 Some(slot) => (
-                    "/3/person/{id}",
+                    json(Ok(person::body(cat, slot, day))),
                     Some((Kind::Person, cat.person_id(slot))),
-                    ok(person::body(cat, slot, day)),
                 ),
-                None => ("/3/person/{id}", None, Err(errors::not_found())),
+                None => (Err(errors::not_found()), None),
             },
-            _ => ("other", None, Err(errors::not_found())),
+            _ => (Err(errors::not_found()), None),
         }
     }
 
@@ -209,72 +201,43 @@ impl App {
         )
     }
 
-    fn api(&self, req: &Request) -> (String, Reply, Option<(Kind, u64)>) {
-        if let Some(token) = &self.behaviour.token {
-            let expected = format!("Bearer {token}");
-            if req.authorization.as_deref() != Some(expected.as_str()) {
-                return (
-                    "auth".into(),
-                    Reply::Send(errors::invalid_key().into_response()),
-                    None,
-                );
-            }
+    /// A `/3` request: token, rate limit, fault, then the answer.
+    fn api(&self, route: Route, req: &Request) -> (Reply, Option<(Kind, u64)>) {
+        if let Some(token) = &self.behaviour.token
+            && req.authorization.as_deref() != Some(format!("Bearer {token}").as_str())
+        {
+            return (Reply::Send(errors::invalid_key().into_response()), None);
         }
         let refused = self.behaviour.rate.and_then(|rate| {
-            self.limiter
-                .lock()
-                .unwrap()
-                .take(rate)
-                .map(|wait| (rate, wait))
+            let mut bucket = self.limiter.lock().unwrap();
+            bucket.take(rate).map(|wait| (rate, wait, bucket.refused))
         });
-        if let Some((rate, retry_after)) = refused {
-            let count = self.limiter.lock().unwrap().refused;
+        if let Some((rate, retry_after, count)) = refused {
             let mut resp = errors::rate_limited(count, rate).into_response();
             resp.headers.push(("Retry-After", retry_after.to_string()));
-            return (self.route_name(req), Reply::Send(resp), None);
+            return (Reply::Send(resp), None);
         }
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let fault = self.behaviour.faults.pick(n);
+        let fault = self
+            .behaviour
+            .faults
+            .pick(self.counter.fetch_add(1, Ordering::Relaxed));
         if let Some(f) = fault {
             self.stats.lock().unwrap().fault(f);
             if let Some(reply) = f.replace() {
-                return (self.route_name(req), reply, None);
+                return (reply, None);
             }
         }
-        let (route, delivered, result) = self.route(req);
+        let (result, delivered) = self.answer(route, req);
         let resp = result.unwrap_or_else(ApiError::into_response);
-        let reply = match fault {
-            Some(Fault::Stall) => Reply::Stall(self.behaviour.faults.stall, resp),
-            Some(Fault::Truncated) => Reply::Truncate(resp),
-            _ => Reply::Send(resp),
-        };
-        let delivered = if matches!(reply, Reply::Truncate(_)) {
-            None
-        } else {
-            delivered
-        };
-        (route.into(), reply, delivered)
-    }
-
-    /// The route label of a request the fault answered before routing.
-    fn route_name(&self, req: &Request) -> String {
-        let parts: Vec<&str> = req.path.trim_end_matches('/').split('/').skip(2).collect();
-        match parts.as_slice() {
-            ["genre", "movie", "list"] => "/3/genre/movie/list",
-            ["discover", "movie"] => "/3/discover/movie",
-            ["movie", "changes"] => "/3/movie/changes",
-            ["person", "changes"] => "/3/person/changes",
-            ["movie", _] => "/3/movie/{id}",
-            ["movie", _, "credits"] => "/3/movie/{id}/credits",
-            ["person", _] => "/3/person/{id}",
-            _ => "other",
+        match fault {
+            Some(Fault::Stall) => (Reply::Stall(self.behaviour.faults.stall, resp), delivered),
+            Some(Fault::Truncated) => (Reply::Truncate(resp), None),
+            _ => (Reply::Send(resp), delivered),
         }
-        .into()
     }
 
-    fn exports_route(&self, req: &Request) -> Reply {
+    fn exports_route(&self, name: &str) -> Reply {
         let (day, _) = self.snapshot();
-        let name = req.path.trim_start_matches("/p/exports/");
         match export::parse_name(name) {
             Some((kind, date)) if date <= self.cat.date_of(day) => {
                 let body = self.export(day, kind);
@@ -294,52 +257,59 @@ impl App {
         }
     }
 
-    fn internal(&self, req: &Request) -> Reply {
-        match (req.method.as_str(), req.path.as_str()) {
-            ("GET", "/__stats") => {
+    /// `/__stats` and `/__mutate`: the simulator's own controls.
+    fn internal(&self, route: Route, req: &Request) -> Reply {
+        match (route, req.method.as_str()) {
+            (Route::Stats, "GET") => {
                 let body =
                     serde_json::to_vec(&*self.stats.lock().unwrap()).expect("stats serialize");
                 Reply::Send(Response::json(200, body))
             }
-            ("POST", "/__mutate") => match req.param("days").unwrap_or("1").parse::<u32>() {
-                Ok(n) if (1..=366).contains(&n) => Reply::Send(Response::json(
-                    200,
-                    serde_json::to_vec(&self.mutate(n)).expect("summary serializes"),
-                )),
+            (Route::Mutate, "POST") => match req.param("days").unwrap_or("1").parse::<u32>() {
+                Ok(n) if (1..=366).contains(&n) => {
+                    let summary = self.mutate(n);
+                    eprintln!(
+                        "tmdb-sim: advanced {n} day(s), now day {} ({})",
+                        summary.day, summary.today
+                    );
+                    Reply::Send(Response::json(
+                        200,
+                        serde_json::to_vec(&summary).expect("summary serializes"),
+                    ))
+                }
                 _ => Reply::Send(errors::invalid_param("days").into_response()),
             },
-            _ => Reply::Send(errors::not_found().into_response()),
+            _ => Reply::Send(errors::method_not_allowed().into_response()),
         }
     }
 }
 
 impl Handler for App {
     fn handle(&self, req: &Request) -> Reply {
-        if req.path.starts_with("/__") {
-            return self.internal(req);
+        let route = Route::parse(&req.path);
+        if matches!(route, Route::Stats | Route::Mutate) {
+            return self.internal(route, req);
         }
-        let (route, reply, delivered) = if req.method != "GET" {
+        let (reply, delivered) = if req.method != "GET" {
             (
-                "other".to_owned(),
                 Reply::Send(errors::method_not_allowed().into_response()),
                 None,
             )
-        } else if req.path.starts_with("/3/") {
-            self.api(req)
-        } else if req.path.starts_with("/p/exports/") {
-            ("/p/exports".to_owned(), self.exports_route(req), None)
+        } else if let Route::Export(name) = route {
+            (self.exports_route(name), None)
+        } else if route.is_api(&req.path) {
+            self.api(route, req)
         } else {
-            (
-                "other".to_owned(),
-                Reply::Send(errors::not_found().into_response()),
-                None,
-            )
+            (Reply::Send(errors::not_found().into_response()), None)
         };
         let status = match &reply {
             Reply::Send(r) | Reply::Stall(_, r) | Reply::Truncate(r) => Some(r.status),
             Reply::Drop => None,
         };
-        self.stats.lock().unwrap().record(&route, status, delivered);
+        self.stats
+            .lock()
+            .unwrap()
+            .record(route.label(), status, delivered);
         reply
     }
 }
@@ -365,46 +335,6 @@ impl Bucket {
             self.refused += 1;
             Some(((1.0 - self.tokens) / rate).ceil().max(1.0) as u64)
         }
-    }
-}
-
-/// `GET /__stats`.
-#[derive(Serialize, Default)]
-struct Stats {
-    /// Requests to `/3` and `/p/exports` (not `/__`).
-    requests: u64,
-    by_route: BTreeMap<String, u64>,
-    by_status: BTreeMap<String, u64>,
-    faults: BTreeMap<&'static str, u64>,
-    /// 200 bodies fully delivered, per ID.
-    deliveries: Deliveries,
-}
-
-#[derive(Serialize, Default)]
-struct Deliveries {
-    movie: BTreeMap<u64, u64>,
-    person: BTreeMap<u64, u64>,
-}
-
-impl Stats {
-    fn record(&mut self, route: &str, status: Option<u16>, delivered: Option<(Kind, u64)>) {
-        self.requests += 1;
-        *self.by_route.entry(route.to_owned()).or_default() += 1;
-        if let Some(s) = status {
-            *self.by_status.entry(s.to_string()).or_default() += 1;
-        }
-        if let Some((kind, id)) = delivered {
-            let map = if kind == Kind::Movie {
-                &mut self.deliveries.movie
-            } else {
-                &mut self.deliveries.person
-            };
-            *map.entry(id).or_default() += 1;
-        }
-    }
-
-    fn fault(&mut self, f: Fault) {
-        *self.faults.entry(f.name()).or_default() += 1;
     }
 }
 

@@ -3,6 +3,9 @@
 //! video movies are hidden unless asked for, and any date filter leaves out movies without a
 //! release date (as TMDB's does).
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -54,6 +57,7 @@ pub fn rows(cat: &Catalog, day: u32) -> Vec<Row> {
 }
 
 /// A parsed discover query.
+#[derive(Debug, Clone)]
 struct Query {
     page: u64,
     include_adult: bool,
@@ -200,45 +204,53 @@ struct Item {
     vote_count: serde_json::Value,
 }
 
-/// Answers a discover request over the day's rows.
-pub fn answer(cat: &Catalog, day: u32, rows: &[Row], req: &Request) -> Result<Vec<u8>, ApiError> {
-    let q = parse(req)?;
-    let mut hits: Vec<&Row> = rows.iter().filter(|r| q.keeps(r)).collect();
-    let (field, desc) = (&q.sort.0, q.sort.1);
-    let cmp_f = |a: f64, b: f64| a.total_cmp(&b);
-    match field.as_str() {
-        "title" | "original_title" => {
-            let mut keyed: Vec<(String, &Row)> = hits
-                .into_par_iter()
-                .map(|r| {
-                    let (t, o) = movie::titles(cat, &movie::facts(cat, r.slot, day));
-                    (if field == "title" { t } else { o }, r)
-                })
-                .collect();
-            keyed.sort_by(|a, b| {
-                let o = a.0.cmp(&b.0);
-                (if desc { o.reverse() } else { o }).then(a.1.id.cmp(&b.1.id))
-            });
-            hits = keyed.into_iter().map(|(_, r)| r).collect();
+/// How many recent queries keep their sorted hits.
+const CACHED_QUERIES: usize = 16;
+
+/// The sorted hits of recent queries, so that a client walking the pages of one query (or a
+/// few at once) sorts the catalog once, not once per page.
+#[derive(Default)]
+pub struct HitCache(Mutex<VecDeque<(String, Arc<Vec<usize>>)>>);
+
+impl HitCache {
+    fn get_or_sort(&self, key: String, sort: impl FnOnce() -> Vec<usize>) -> Arc<Vec<usize>> {
+        if let Some((_, hits)) = self.0.lock().unwrap().iter().find(|(k, _)| *k == key) {
+            return Arc::clone(hits);
         }
-        _ => hits.sort_by(|a, b| {
-            let o = match field.as_str() {
-                "revenue" => a.revenue.cmp(&b.revenue),
-                "vote_average" => cmp_f(a.vote_average, b.vote_average),
-                "vote_count" => a.vote_count.cmp(&b.vote_count),
-                "primary_release_date" | "release_date" => a.release.cmp(&b.release),
-                _ => cmp_f(a.popularity, b.popularity),
-            };
-            (if desc { o.reverse() } else { o }).then(a.id.cmp(&b.id))
-        }),
+        let hits = Arc::new(sort());
+        let mut cache = self.0.lock().unwrap();
+        if cache.len() == CACHED_QUERIES {
+            cache.pop_front();
+        }
+        cache.push_back((key, Arc::clone(&hits)));
+        hits
     }
+}
+
+/// Answers a discover request over the day's rows.
+pub fn answer(
+    cat: &Catalog,
+    day: u32,
+    rows: &[Row],
+    req: &Request,
+    cache: &HitCache,
+) -> Result<Vec<u8>, ApiError> {
+    let q = parse(req)?;
+    let key = format!(
+        "{day} {:?}",
+        Query {
+            page: 0,
+            ..q.clone()
+        }
+    );
+    let hits = cache.get_or_sort(key, || sorted_hits(cat, day, rows, &q));
     let total = hits.len() as u64;
     let start = ((q.page - 1) * 20) as usize;
     let results = hits
         .iter()
         .skip(start)
         .take(20)
-        .map(|r| item(cat, r, day))
+        .map(|&i| item(cat, &rows[i], day))
         .collect();
     let page = Page {
         page: q.page,
@@ -247,6 +259,36 @@ pub fn answer(cat: &Catalog, day: u32, rows: &[Row], req: &Request) -> Result<Ve
         total_results: total,
     };
     Ok(serde_json::to_vec(&page).expect("discover pages serialize"))
+}
+
+/// Indexes of the rows the query keeps, in its order (ties by ascending ID: a stable order).
+fn sorted_hits(cat: &Catalog, day: u32, rows: &[Row], q: &Query) -> Vec<usize> {
+    let mut hits: Vec<usize> = (0..rows.len()).filter(|&i| q.keeps(&rows[i])).collect();
+    let (field, desc) = (q.sort.0.as_str(), q.sort.1);
+    let directed = |o: std::cmp::Ordering| if desc { o.reverse() } else { o };
+    if field == "title" || field == "original_title" {
+        let mut keyed: Vec<(String, usize)> = hits
+            .into_par_iter()
+            .map(|i| {
+                let (t, o) = movie::titles(cat, &movie::facts(cat, rows[i].slot, day));
+                (if field == "title" { t } else { o }, i)
+            })
+            .collect();
+        keyed.sort_by(|a, b| directed(a.0.cmp(&b.0)).then(rows[a.1].id.cmp(&rows[b.1].id)));
+        return keyed.into_iter().map(|(_, i)| i).collect();
+    }
+    hits.sort_by(|&a, &b| {
+        let (a, b) = (&rows[a], &rows[b]);
+        let o = match field {
+            "revenue" => a.revenue.cmp(&b.revenue),
+            "vote_average" => a.vote_average.total_cmp(&b.vote_average),
+            "vote_count" => a.vote_count.cmp(&b.vote_count),
+            "primary_release_date" | "release_date" => a.release.cmp(&b.release),
+            _ => a.popularity.total_cmp(&b.popularity),
+        };
+        directed(o).then(a.id.cmp(&b.id))
+    });
+    hits
 }
 
 /// A result item, taken from the movie's details so both always agree.

@@ -80,10 +80,11 @@ fn write_chunks(
     slots: u64,
     render: impl Fn(u64, &mut Vec<u8>) + Sync,
 ) -> std::io::Result<()> {
-    const CHUNK: u64 = 2048;
+    // Small rounds keep memory low: a round holds at most 2,048 rendered slots.
+    const CHUNK: u64 = 256;
     let mut start = 0;
     while start < slots {
-        let end = (start + CHUNK * 16).min(slots);
+        let end = (start + CHUNK * 8).min(slots);
         let parts: Vec<Vec<u8>> = (start..end)
             .step_by(CHUNK as usize)
             .collect::<Vec<_>>()

@@ -8,7 +8,6 @@
 
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -50,7 +49,7 @@ impl Response {
     pub fn json(status: u16, body: Vec<u8>) -> Response {
         Response {
             status,
-            content_type: "application/json;charset=utf-8",
+            content_type: "application/json; charset=utf-8",
             headers: Vec::new(),
             body,
         }
@@ -74,16 +73,11 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: &Request) -> Reply;
 }
 
-/// Serves `listener` forever, at most `max_connections` connections at a time (more wait in
-/// the accept queue).
-pub fn serve(
-    listener: TcpListener,
-    handler: Arc<dyn Handler>,
-    max_connections: usize,
-) -> io::Result<()> {
+/// Serves `listener` until the process ends, at most `max_connections` connections at a time
+/// (more wait in the accept queue).
+pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>, max_connections: usize) {
     let open = Arc::new((Mutex::new(0usize), Condvar::new()));
-    static IDS: AtomicUsize = AtomicUsize::new(0);
-    for stream in listener.incoming() {
+    for (id, stream) in listener.incoming().enumerate() {
         let stream = match stream {
             Ok(s) => s,
             Err(e) => {
@@ -93,25 +87,37 @@ pub fn serve(
         };
         {
             let (count, freed) = &*open;
-            let mut n = count.lock().unwrap();
+            let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
             while *n >= max_connections {
-                n = freed.wait(n).unwrap();
+                n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
             }
             *n += 1;
         }
         let handler = Arc::clone(&handler);
-        let open = Arc::clone(&open);
-        let id = IDS.fetch_add(1, Ordering::Relaxed);
-        std::thread::Builder::new()
+        let slot = Slot(Arc::clone(&open));
+        let spawned = std::thread::Builder::new()
             .name(format!("conn-{id}"))
             .spawn(move || {
+                let _slot = slot;
                 let _ = connection(stream, &*handler);
-                let (count, freed) = &*open;
-                *count.lock().unwrap() -= 1;
-                freed.notify_one();
-            })?;
+            });
+        // Out of threads: this connection is dropped (and its slot given back); keep serving.
+        if let Err(e) = spawned {
+            eprintln!("tmdb-sim: no thread for a connection: {e}");
+        }
     }
-    Ok(())
+}
+
+/// A connection's place among the `max_connections`, given back when its thread ends, even by
+/// a panic.
+struct Slot(Arc<(Mutex<usize>, Condvar)>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (count, freed) = &*self.0;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
 }
 
 fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {

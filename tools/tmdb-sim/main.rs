@@ -5,6 +5,7 @@
 mod app;
 mod catalog;
 mod changes;
+mod credits;
 mod dates;
 mod discover;
 mod dump;
@@ -16,6 +17,8 @@ mod movie;
 mod mutate;
 mod person;
 mod rng;
+mod routes;
+mod stats;
 mod text;
 
 use std::io::Write;
@@ -143,6 +146,6 @@ fn run(cli: Cli) -> Result<()> {
         cli.seed,
         dates::format(today)
     );
-    http::serve(listener, Arc::new(app), cli.threads).context("serving")?;
+    http::serve(listener, Arc::new(app), cli.threads);
     Ok(())
 }
