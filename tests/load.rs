@@ -2,6 +2,7 @@
 //! checked by querying the database: every kind, idempotent reloads, replacement of genres and
 //! credits, gone lists, rejects, truncated lines, migrations, and kill -9 in the middle of a load.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -777,7 +778,17 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
         let conn = db(&dir);
         assert_consistent(&conn);
         let loaded = count(&conn, "SELECT count(*) FROM movie");
-        assert_eq!(loaded % batch, 0, "only whole batches: {loaded} movies");
+        // Whole transactions of whole records: a prefix of the input, every movie complete.
+        assert_eq!(
+            count(&conn, "SELECT max(id) FROM movie"),
+            loaded,
+            "a prefix of the input"
+        );
+        assert_eq!(
+            loaded % batch,
+            0,
+            "full batches (the input never paused): {loaded} movies"
+        );
         assert_eq!(
             count(&conn, "SELECT count(*) FROM credit"),
             loaded * credits
@@ -836,4 +847,54 @@ fn a_credit_id_listed_twice_or_under_another_movie_keeps_the_last_one_read() {
         ]
     );
     assert_consistent(&conn);
+}
+
+#[test]
+fn records_from_a_pausing_pipe_are_committed_without_waiting_for_a_full_batch() {
+    let dir = Workdir::new("load-pipe");
+    let mut child = Command::new(bin("ndjson-load"))
+        .current_dir(&dir.path)
+        .env_remove("DB")
+        .args(["--db", "tmdb.db", "--kind", "genres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"{\"id\":28,\"name\":\"Action\"}\n{\"id\":18,\"name\":\"Drama\"}\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    // Like tmdb-fetch waiting on a retry: the input pauses with the pipe still open.
+    let started = Instant::now();
+    let visible = loop {
+        let loaded =
+            Connection::open_with_flags(dir.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()
+                .and_then(|c| {
+                    c.query_row("SELECT count(*) FROM genre", [], |r| r.get::<_, i64>(0))
+                        .ok()
+                })
+                .unwrap_or(0);
+        if loaded == 2 || started.elapsed() > Duration::from_secs(30) {
+            break loaded;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stdin
+        .write_all(b"{\"id\":35,\"name\":\"Comedy\"}\n")
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        visible, 2,
+        "the first records were committed while the pipe was open"
+    );
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("ndjson-load: genres: read 3, inserted 3,"),
+        "{stderr}"
+    );
 }
