@@ -4,7 +4,9 @@
 # for N movies with full cast and crew, the effect of --batch, and a reload of the same file
 # (every record unchanged). Input comes from `tmdb-sim --dump` when the simulator has it,
 # else from a generator below (skewed credit counts like TMDB's: most movies small, a few huge).
-# Peak RSS is reported when GNU time is installed. Needs: target/release/ndjson-load, sqlite3.
+# For reference, the sqlite3 shell's .import of the same rows pre-flattened to CSV, into the
+# same schema. CPU time and peak RSS are reported when GNU time is installed (on a shared machine
+# CPU time is the steadier figure). Needs: target/release/ndjson-load, sqlite3, bc.
 set -eu
 movies=${1:-20000}
 work=${2:-${TMPDIR:-/tmp}/bench-load}
@@ -56,7 +58,7 @@ timed() { # timed DB ARGS...: runs a load, prints elapsed s, CPU s, peak RSS and
     else
         start=$(date +%s.%N)
         "$load" --db "$db" "$@" 2>"$work/err" || true
-        elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+        elapsed=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
         cpu=? rss=?
     fi
 }
@@ -75,6 +77,20 @@ n=$(total_rows "$db")
 echo "first load:  $elapsed s wall, $cpu s CPU, peak RSS $rss; $(rows "$db")"
 echo "             $(echo "$records / $elapsed" | bc) records/s, $(echo "$n / $elapsed" | bc) rows/s, $(echo "scale=1; $mb / $elapsed" | bc) MB/s"
 echo "             $(tail -n 1 "$work/err")"
+# The physical-limit reference: the sqlite3 shell's .import of the same rows, already flattened
+# to CSV (flattening not timed), into the same schema with its indexes and FTS triggers.
+for table in movie movie_genre credit; do
+    sqlite3 -csv "$db" "SELECT * FROM $table" >"$work/$table.csv"
+done
+ref=$work/import.db
+rm -f "$ref" "$ref-wal" "$ref-shm"
+"$load" --db "$ref" --kind genres </dev/null 2>/dev/null # creates the schema
+start=$(date +%s.%N)
+sqlite3 "$ref" "PRAGMA synchronous = NORMAL" ".mode csv" ".import $work/movie.csv movie" \
+    ".import $work/movie_genre.csv movie_genre" ".import $work/credit.csv credit"
+elapsed=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
+echo "sqlite3 .import of the flattened CSV: $elapsed s wall; $(echo "$n / $elapsed" | bc) rows/s"
+
 timed "$db" --kind movies "$input"
 echo "reload:      $elapsed s wall, $cpu s CPU, peak RSS $rss; $(echo "$records / $elapsed" | bc) records/s ($(tail -n 1 "$work/err" | sed 's/.*movies: //'))"
 
