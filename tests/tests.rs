@@ -10,3 +10,6 @@ mod ids;
 
 // ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
 mod load;
+
+// tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
+mod sim;

@@ -1,0 +1,95 @@
+//! The simulator's route table: which answer a path names, and the label `/__stats` counts it
+//! under. Plain matching on path segments; no input makes it panic.
+
+use crate::changes::Kind;
+
+/// A route of the simulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    Genres,
+    Discover,
+    Changes(Kind),
+    /// `/3/movie/{id}` with the raw ID segment.
+    Movie(&'a str),
+    Credits(&'a str),
+    Person(&'a str),
+    /// `/p/exports/{file}`.
+    Export(&'a str),
+    Stats,
+    Mutate,
+    Unknown,
+}
+
+impl<'a> Route<'a> {
+    /// The route of a path (a trailing slash is ignored).
+    pub fn parse(path: &'a str) -> Route<'a> {
+        if let Some(file) = path.strip_prefix("/p/exports/") {
+            return Route::Export(file);
+        }
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["", "__stats"] => Route::Stats,
+            ["", "__mutate"] => Route::Mutate,
+            ["", "3", "genre", "movie", "list"] => Route::Genres,
+            ["", "3", "discover", "movie"] => Route::Discover,
+            ["", "3", "movie", "changes"] => Route::Changes(Kind::Movie),
+            ["", "3", "person", "changes"] => Route::Changes(Kind::Person),
+            ["", "3", "movie", id] => Route::Movie(id),
+            ["", "3", "movie", id, "credits"] => Route::Credits(id),
+            ["", "3", "person", id] => Route::Person(id),
+            _ => Route::Unknown,
+        }
+    }
+
+    /// Whether the route is part of TMDB's API (token, rate limit and faults apply).
+    pub fn is_api(&self, path: &str) -> bool {
+        !matches!(self, Route::Export(_) | Route::Stats | Route::Mutate) && path.starts_with("/3/")
+    }
+
+    /// The label `/__stats` counts requests under.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Route::Genres => "/3/genre/movie/list",
+            Route::Discover => "/3/discover/movie",
+            Route::Changes(Kind::Movie) => "/3/movie/changes",
+            Route::Changes(Kind::Person) => "/3/person/changes",
+            Route::Movie(_) => "/3/movie/{id}",
+            Route::Credits(_) => "/3/movie/{id}/credits",
+            Route::Person(_) => "/3/person/{id}",
+            Route::Export(_) => "/p/exports",
+            Route::Stats => "/__stats",
+            Route::Mutate => "/__mutate",
+            Route::Unknown => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_routes() {
+        assert_eq!(Route::parse("/3/movie/550"), Route::Movie("550"));
+        assert_eq!(Route::parse("/3/movie/550/"), Route::Movie("550"));
+        assert_eq!(Route::parse("/3/movie/550/credits"), Route::Credits("550"));
+        assert_eq!(
+            Route::parse("/3/movie/changes"),
+            Route::Changes(Kind::Movie)
+        );
+        assert_eq!(
+            Route::parse("/3/person/changes"),
+            Route::Changes(Kind::Person)
+        );
+        assert_eq!(Route::parse("/3/person/62"), Route::Person("62"));
+        assert_eq!(
+            Route::parse("/p/exports/movie_ids_11_30_2026.json.gz"),
+            Route::Export("movie_ids_11_30_2026.json.gz")
+        );
+        assert_eq!(Route::parse("/3/movie/550/images"), Route::Unknown);
+        assert_eq!(Route::parse(""), Route::Unknown);
+        assert!(Route::parse("/3/tv/1").is_api("/3/tv/1"));
+        assert!(!Route::parse("/__stats").is_api("/__stats"));
+        assert!(!Route::parse("/nope").is_api("/nope"));
+    }
+}
