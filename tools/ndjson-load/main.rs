@@ -40,8 +40,9 @@ batches committed before it stay).\n\n\
 Examples:\n  \
 tmdb-fetch genres | ndjson-load --kind genres\n  \
 ndjson-load --kind movies --rejects data/movies.rejects.ndjson data/movies.ndjson\n  \
-# retry the rejected lines after fixing them\n  \
-jq -c '.text | fromjson' data/movies.rejects.ndjson | ndjson-load --kind movies"
+ndjson-load --kind gone data/movies.gone.ndjson\n  \
+# the rejected lines as they were read, to fix and load again\n  \
+jq -r .text data/movies.rejects.ndjson > movies.fix.ndjson"
 )]
 struct Cli {
     /// What the lines are.
@@ -52,7 +53,8 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     db: Option<String>,
 
-    /// Lines per transaction: a kill loses at most the batch being written.
+    /// Records per transaction (fewer when the input pauses for a second): a kill loses at
+    /// most the transaction being written, and a rerun loads it again.
     #[arg(long, visible_alias = "batch-size", value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
