@@ -48,19 +48,23 @@ if [ ! -s "$input" ]; then
     fi
 fi
 
-timed() { # timed DB ARGS...: runs a load, prints elapsed s, CPU s, peak RSS and the summary
-    db=$1; shift
+measure() { # measure CMD...: runs CMD (stderr to $work/err); sets elapsed, cpu (s) and rss
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$load" --db "$db" "$@" 2>"$work/err" || true
+        /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" 2>"$work/err" || true
         read -r elapsed user sys rss <"$work/time"
         cpu=$(echo "$user + $sys" | bc)
         rss="$((rss / 1024)) MB"
     else
         start=$(date +%s.%N)
-        "$load" --db "$db" "$@" 2>"$work/err" || true
+        "$@" 2>"$work/err" || true
         elapsed=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
         cpu=? rss=?
     fi
+}
+
+timed() { # timed DB ARGS...: one ndjson-load run, measured
+    db=$1; shift
+    measure "$load" --db "$db" "$@"
 }
 
 rows() { sqlite3 "$1" "SELECT (SELECT count(*) FROM movie) || ' movies, ' || (SELECT count(*) FROM movie_genre) || ' movie_genre, ' || (SELECT count(*) FROM credit) || ' credit'"; }
@@ -75,6 +79,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 timed "$db" --kind movies "$input"
 n=$(total_rows "$db")
 echo "first load:  $elapsed s wall, $cpu s CPU, peak RSS $rss; $(rows "$db")"
+[ "$cpu" = "?" ] || echo "             $(echo "$n / $cpu" | bc) rows per CPU second"
 echo "             $(echo "$records / $elapsed" | bc) records/s, $(echo "$n / $elapsed" | bc) rows/s, $(echo "scale=1; $mb / $elapsed" | bc) MB/s"
 echo "             $(tail -n 1 "$work/err")"
 # The physical-limit reference: the sqlite3 shell's .import of the same rows, already flattened
@@ -85,11 +90,10 @@ done
 ref=$work/import.db
 rm -f "$ref" "$ref-wal" "$ref-shm"
 "$load" --db "$ref" --kind genres </dev/null 2>/dev/null # creates the schema
-start=$(date +%s.%N)
-sqlite3 "$ref" "PRAGMA synchronous = NORMAL" ".mode csv" ".import $work/movie.csv movie" \
+measure sqlite3 "$ref" "PRAGMA synchronous = NORMAL" ".mode csv" ".import $work/movie.csv movie" \
     ".import $work/movie_genre.csv movie_genre" ".import $work/credit.csv credit"
-elapsed=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
-echo "sqlite3 .import of the flattened CSV: $elapsed s wall; $(echo "$n / $elapsed" | bc) rows/s"
+echo "sqlite3 .import of the same rows as CSV: $elapsed s wall, $cpu s CPU; $(echo "$n / $elapsed" | bc) rows/s"
+[ "$cpu" = "?" ] || echo "             $(echo "$n / $cpu" | bc) rows per CPU second"
 
 timed "$db" --kind movies "$input"
 echo "reload:      $elapsed s wall, $cpu s CPU, peak RSS $rss; $(echo "$records / $elapsed" | bc) records/s ($(tail -n 1 "$work/err" | sed 's/.*movies: //'))"
