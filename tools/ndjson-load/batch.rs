@@ -33,8 +33,9 @@ use crate::store::{self, Outcome};
 /// every core busy between two channel hand-offs.
 const CHUNK_LINES: usize = 256;
 const CHUNK_BYTES: usize = 4 << 20;
-/// Lines waiting for the parser, and parsed chunks waiting for the writer.
-const LINES_IN_FLIGHT: usize = 64;
+/// Lines waiting for the parser, and parsed chunks waiting for the writer: with the chunk limits,
+/// what bounds memory (a few dozen MB with TMDB's largest records).
+const LINES_IN_FLIGHT: usize = 16;
 const CHUNKS_IN_FLIGHT: usize = 2;
 /// How long the parser waits for more lines before parsing a partial chunk.
 const INPUT_PAUSE: Duration = Duration::from_millis(50);
@@ -107,17 +108,17 @@ pub fn load(
     let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
     let (line_tx, line_rx) = sync_channel::<Line>(LINES_IN_FLIGHT);
     let (item_tx, item_rx) = sync_channel::<Vec<Item>>(CHUNKS_IN_FLIGHT);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_lines(inputs, &line_tx, bar));
-        let parser = scope.spawn(move || parse_chunks(kind, line_rx, &item_tx));
-        let written = write_items(conn, item_rx, batch, rejects, &sources);
-        // The writer's error explains a stop best; the others only saw a closed channel then.
-        parser.join().map_err(|_| anyhow!("the parser panicked"))?;
-        let read = reader.join().map_err(|_| anyhow!("the reader panicked"))?;
-        let counts = written?;
-        read?;
-        Ok(counts)
-    })
+    // Not scoped: when the writer fails, its error is reported at once, without waiting for a
+    // reader blocked on a pipe that may stay open.
+    let reader_bar = bar.clone();
+    let reader = std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar));
+    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx));
+    let counts = write_items(conn, item_rx, batch, rejects, &sources)?;
+    parser.join().map_err(|_| anyhow!("the parser panicked"))?;
+    reader
+        .join()
+        .map_err(|_| anyhow!("the reader panicked"))??;
+    Ok(counts)
 }
 
 fn read_lines(inputs: Vec<Input>, out: &SyncSender<Line>, bar: &ProgressBar) -> Result<()> {
