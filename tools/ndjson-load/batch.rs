@@ -15,7 +15,8 @@
 //! SQLite has one writer per database anyway; the parallelism is in the JSON parsing, which is
 //! most of the CPU time for movies with their full credits.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -33,10 +34,11 @@ use crate::store::{self, Outcome};
 /// every core busy between two channel hand-offs.
 const CHUNK_LINES: usize = 256;
 const CHUNK_BYTES: usize = 4 << 20;
-/// Lines waiting for the parser, and parsed chunks waiting for the writer: with the chunk limits,
-/// what bounds memory (a few dozen MB with TMDB's largest records).
-const LINES_IN_FLIGHT: usize = 16;
-const CHUNKS_IN_FLIGHT: usize = 2;
+/// Bytes of lines read but not parsed yet (one line may exceed it alone), and parsed chunks
+/// waiting for the writer. With the chunk limits, these bound memory whatever the input: the
+/// writer's chunk, one waiting, one being parsed and the lines behind it.
+const LINE_BYTES_IN_FLIGHT: usize = 8 << 20;
+const CHUNKS_IN_FLIGHT: usize = 1;
 /// How long the parser waits for more lines before parsing a partial chunk.
 const INPUT_PAUSE: Duration = Duration::from_millis(50);
 /// How long the writer keeps a transaction open while no record comes.
@@ -106,13 +108,16 @@ pub fn load(
     bar: &ProgressBar,
 ) -> Result<Counts> {
     let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
-    let (line_tx, line_rx) = sync_channel::<Line>(LINES_IN_FLIGHT);
+    // The line channel is unbounded; the budget bounds it, in bytes rather than lines.
+    let (line_tx, line_rx) = std::sync::mpsc::channel::<Line>();
     let (item_tx, item_rx) = sync_channel::<Vec<Item>>(CHUNKS_IN_FLIGHT);
+    let budget = Arc::new(Budget::new(LINE_BYTES_IN_FLIGHT));
     // Not scoped: when the writer fails, its error is reported at once, without waiting for a
     // reader blocked on a pipe that may stay open.
-    let reader_bar = bar.clone();
-    let reader = std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar));
-    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx));
+    let (reader_bar, reader_budget) = (bar.clone(), Arc::clone(&budget));
+    let reader =
+        std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar, &reader_budget));
+    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
     let counts = write_items(conn, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
     reader
@@ -121,7 +126,12 @@ pub fn load(
     Ok(counts)
 }
 
-fn read_lines(inputs: Vec<Input>, out: &SyncSender<Line>, bar: &ProgressBar) -> Result<()> {
+fn read_lines(
+    inputs: Vec<Input>,
+    out: &Sender<Line>,
+    bar: &ProgressBar,
+    budget: &Budget,
+) -> Result<()> {
     let mut buf = Vec::new();
     for (source, input) in inputs.into_iter().enumerate() {
         let mut lines = input.lines();
@@ -131,6 +141,7 @@ fn read_lines(inputs: Vec<Input>, out: &SyncSender<Line>, bar: &ProgressBar) -> 
         {
             // Line ends included, blank lines not: the bar is a guide, not a measure.
             bar.inc(buf.len() as u64 + 1);
+            budget.take(buf.len());
             // A copy of exactly the line's size: `buf` keeps its capacity for the next line.
             let line = Line {
                 source,
@@ -146,7 +157,7 @@ fn read_lines(inputs: Vec<Input>, out: &SyncSender<Line>, bar: &ProgressBar) -> 
     Ok(())
 }
 
-fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>) {
+fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, budget: &Budget) {
     while let Ok(first) = lines.recv() {
         let mut chunk_bytes = first.bytes.len();
         let mut chunk = vec![first];
@@ -163,9 +174,43 @@ fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>) 
             .into_par_iter()
             .map(|line| parse_line(kind, line))
             .collect();
+        // The lines are parsed (and dropped, but for rejects): the reader may read more.
+        budget.give_back(chunk_bytes);
         if out.send(items).is_err() {
             return;
         }
+    }
+}
+
+/// A count of bytes in flight between the reader and the parser, which the reader waits on.
+struct Budget {
+    limit: usize,
+    used: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Budget {
+        Budget {
+            limit,
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `n` more bytes fit (or nothing is in flight: a line longer than the limit
+    /// still goes through, alone), then counts them.
+    fn take(&self, n: usize) {
+        let mut used = self.used.lock().expect("budget lock");
+        while *used > 0 && *used + n > self.limit {
+            used = self.freed.wait(used).expect("budget lock");
+        }
+        *used += n;
+    }
+
+    fn give_back(&self, n: usize) {
+        *self.used.lock().expect("budget lock") -= n;
+        self.freed.notify_one();
     }
 }
 
