@@ -361,3 +361,37 @@ pub fn now(conn: &Connection) -> Result<String> {
         })?,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_lets_a_line_longer_than_the_limit_through_alone() {
+        let budget = Budget::new(8);
+        budget.take(100); // nothing in flight: goes through
+        budget.give_back(100);
+        budget.take(5);
+        budget.take(3); // fits exactly
+        budget.give_back(8);
+        assert_eq!(*budget.used.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_truncated_line_is_rejected_even_when_it_parses() {
+        let line = Line {
+            source: 0,
+            number: 7,
+            is_complete: false,
+            bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
+        };
+        let item = parse_line(Kind::Genres, line);
+        let reason = item.parsed.unwrap_err();
+        assert!(
+            reason.error.starts_with("truncated last line"),
+            "{}",
+            reason.error
+        );
+        assert_eq!(reason.text, br#"{"id":1,"name":"Action"}"#);
+    }
+}
