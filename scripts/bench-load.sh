@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: scripts/bench-load.sh [MOVIES] [WORKDIR]
+# Usage: scripts/bench-load.sh [MOVIES] [WORKDIR]   (make bench)
 # How fast ndjson-load turns NDJSON into a finished mirror: records/s, rows/s and input MB/s
 # for N movies with full cast and crew, the effect of --batch, and a reload of the same file
 # (every record unchanged). Input comes from `tmdb-sim --dump` when the simulator has it,
@@ -8,13 +8,16 @@
 # same schema. CPU time and peak RSS are reported when GNU time is installed (on a shared machine
 # CPU time is the steadier figure). Needs: target/release/ndjson-load, sqlite3, bc.
 set -eu
+cd "$(dirname "$0")/.."
 movies=${1:-20000}
-work=${2:-${TMPDIR:-/tmp}/bench-load}
+work=${2:-target/bench/load}
 load=target/release/ndjson-load
 sim=target/release/tmdb-sim
 [ -x "$load" ] || { echo "$0: build first: cargo build --release" >&2; exit 2; }
 command -v sqlite3 >/dev/null || { echo "$0: needs the sqlite3 command" >&2; exit 2; }
 mkdir -p "$work"
+# Only what this script writes there, so that a WORKDIR given by mistake loses nothing else.
+rm -rf "$work/dump" "$work"/*.ndjson "$work"/*.csv "$work"/*.db "$work"/*.db-wal "$work"/*.db-shm
 input=$work/movies.ndjson
 
 generate() { # N movies as /movie/{id}?append_to_response=credits would describe them
@@ -37,15 +40,13 @@ generate() { # N movies as /movie/{id}?append_to_response=credits would describe
     }'
 }
 
-if [ ! -s "$input" ]; then
-    if [ -x "$sim" ] && "$sim" --help 2>/dev/null | grep -q -- '--dump'; then
-        echo "input: tmdb-sim --movies $movies --seed 1 --dump $work/dump"
-        "$sim" --movies "$movies" --seed 1 --dump "$work/dump" >/dev/null
-        mv "$work/dump/movies.ndjson" "$input"
-    else
-        echo "input: scripts/bench-load.sh generator, $movies movies"
-        generate "$movies" >"$input"
-    fi
+if [ -x "$sim" ] && "$sim" --help 2>/dev/null | grep -q -- '--dump'; then
+    echo "input: tmdb-sim --movies $movies --seed 1 --dump $work/dump"
+    "$sim" --movies "$movies" --seed 1 --dump "$work/dump" >/dev/null
+    mv "$work/dump/movies.ndjson" "$input"
+else
+    echo "input: scripts/bench-load.sh generator, $movies movies"
+    generate "$movies" >"$input"
 fi
 
 measure() { # measure CMD...: runs CMD (stderr to $work/err); sets elapsed, cpu (s) and rss
