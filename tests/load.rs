@@ -703,6 +703,22 @@ fn bad_usage_and_unreadable_input_exit_2_before_touching_the_database() {
         run.stderr,
         "ndjson-load: cannot open missing.ndjson: No such file or directory (os error 2)\n"
     );
+    let genres = fixture("genres.ndjson");
+    let run = load(
+        &dir,
+        &[
+            "--kind",
+            "genres",
+            "--rejects",
+            "no/such/dir/rejects.ndjson",
+            genres.to_str().unwrap(),
+        ],
+    );
+    run.expect_code(2);
+    assert_eq!(
+        run.stderr,
+        "ndjson-load: cannot create rejects file no/such/dir/rejects.ndjson: No such file or directory (os error 2)\n"
+    );
     assert!(!dir.join("tmdb.db").exists());
 }
 
