@@ -719,6 +719,26 @@ fn bad_usage_and_unreadable_input_exit_2_before_touching_the_database() {
         run.stderr,
         "ndjson-load: cannot create rejects file no/such/dir/rejects.ndjson: No such file or directory (os error 2)\n"
     );
+    let input = dir.write("movies.ndjson", "{\"id\":1,\"title\":\"Heat\"}\n");
+    let run = load(
+        &dir,
+        &[
+            "--kind",
+            "movies",
+            "--rejects",
+            "./movies.ndjson",
+            "movies.ndjson",
+        ],
+    );
+    run.expect_code(2);
+    assert_eq!(
+        run.stderr,
+        "ndjson-load: --rejects ./movies.ndjson is also an input; it would be emptied before being read\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&input).unwrap(),
+        "{\"id\":1,\"title\":\"Heat\"}\n"
+    );
     assert!(!dir.join("tmdb.db").exists());
 }
 

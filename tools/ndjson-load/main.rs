@@ -12,11 +12,11 @@ mod kinds;
 mod rejects;
 mod store;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tmdb_core::env::Env;
 use tmdb_core::exit::{self, Status};
@@ -85,6 +85,9 @@ fn run(cli: Cli) -> Result<Status> {
         .iter()
         .map(|path| Input::open(path))
         .collect::<std::io::Result<Vec<_>>>()?;
+    if let Some(rejects) = &cli.rejects {
+        refuse_input_as_rejects(rejects, &cli.files)?;
+    }
     let bar = batch::progress_bar(&inputs);
     let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
     let mut conn = tmdb_core::db::open(&db)?;
@@ -110,4 +113,20 @@ fn run(cli: Cli) -> Result<Status> {
         counts.read as f64 / elapsed.max(1e-9),
     );
     Ok(Status::from_failures(counts.rejected))
+}
+
+/// Creating the rejects file empties it: if it is also an input, its records would be lost.
+fn refuse_input_as_rejects(rejects: &Path, files: &[PathBuf]) -> Result<()> {
+    let Ok(rejects_path) = rejects.canonicalize() else {
+        return Ok(()); // does not exist yet, so it is no input
+    };
+    for file in files {
+        if file.canonicalize().is_ok_and(|input| input == rejects_path) {
+            bail!(
+                "--rejects {} is also an input; it would be emptied before being read",
+                rejects.display()
+            );
+        }
+    }
+    Ok(())
 }
