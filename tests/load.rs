@@ -2,6 +2,7 @@
 //! checked by querying the database: every kind, idempotent reloads, replacement of genres and
 //! credits, gone lists, rejects, truncated lines, migrations, and kill -9 in the middle of a load.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -702,6 +703,42 @@ fn bad_usage_and_unreadable_input_exit_2_before_touching_the_database() {
         run.stderr,
         "ndjson-load: cannot open missing.ndjson: No such file or directory (os error 2)\n"
     );
+    let genres = fixture("genres.ndjson");
+    let run = load(
+        &dir,
+        &[
+            "--kind",
+            "genres",
+            "--rejects",
+            "no/such/dir/rejects.ndjson",
+            genres.to_str().unwrap(),
+        ],
+    );
+    run.expect_code(2);
+    assert_eq!(
+        run.stderr,
+        "ndjson-load: cannot create rejects file no/such/dir/rejects.ndjson: No such file or directory (os error 2)\n"
+    );
+    let input = dir.write("movies.ndjson", "{\"id\":1,\"title\":\"Heat\"}\n");
+    let run = load(
+        &dir,
+        &[
+            "--kind",
+            "movies",
+            "--rejects",
+            "./movies.ndjson",
+            "movies.ndjson",
+        ],
+    );
+    run.expect_code(2);
+    assert_eq!(
+        run.stderr,
+        "ndjson-load: --rejects ./movies.ndjson is also an input; it would be emptied before being read\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&input).unwrap(),
+        "{\"id\":1,\"title\":\"Heat\"}\n"
+    );
     assert!(!dir.join("tmdb.db").exists());
 }
 
@@ -777,7 +814,17 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
         let conn = db(&dir);
         assert_consistent(&conn);
         let loaded = count(&conn, "SELECT count(*) FROM movie");
-        assert_eq!(loaded % batch, 0, "only whole batches: {loaded} movies");
+        // Whole transactions of whole records: a prefix of the input, every movie complete.
+        assert_eq!(
+            count(&conn, "SELECT max(id) FROM movie"),
+            loaded,
+            "a prefix of the input"
+        );
+        assert_eq!(
+            loaded % batch,
+            0,
+            "full batches (the input never paused): {loaded} movies"
+        );
         assert_eq!(
             count(&conn, "SELECT count(*) FROM credit"),
             loaded * credits
@@ -836,4 +883,263 @@ fn a_credit_id_listed_twice_or_under_another_movie_keeps_the_last_one_read() {
         ]
     );
     assert_consistent(&conn);
+}
+
+#[test]
+fn records_from_a_pausing_pipe_are_committed_without_waiting_for_a_full_batch() {
+    let dir = Workdir::new("load-pipe");
+    let mut child = Command::new(bin("ndjson-load"))
+        .current_dir(&dir.path)
+        .env_remove("DB")
+        .args(["--db", "tmdb.db", "--kind", "genres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"{\"id\":28,\"name\":\"Action\"}\n{\"id\":18,\"name\":\"Drama\"}\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    // Like tmdb-fetch waiting on a retry: the input pauses with the pipe still open.
+    let started = Instant::now();
+    let visible = loop {
+        let loaded =
+            Connection::open_with_flags(dir.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()
+                .and_then(|c| {
+                    c.query_row("SELECT count(*) FROM genre", [], |r| r.get::<_, i64>(0))
+                        .ok()
+                })
+                .unwrap_or(0);
+        if loaded == 2 || started.elapsed() > Duration::from_secs(30) {
+            break loaded;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stdin
+        .write_all(b"{\"id\":35,\"name\":\"Comedy\"}\n")
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        visible, 2,
+        "the first records were committed while the pipe was open"
+    );
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("ndjson-load: genres: read 3, inserted 3,"),
+        "{stderr}"
+    );
+}
+
+/// A row or a record with every number as f64 and booleans as 0/1, the way SQLite hands them
+/// back, so that the dump and the database compare field by field.
+fn normalised(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        J::Bool(b) => J::from(f64::from(u8::from(b))),
+        J::Number(n) => J::from(n.as_f64().unwrap()),
+        J::Object(map) => J::Object(map.into_iter().map(|(k, v)| (k, normalised(v))).collect()),
+        other => other,
+    }
+}
+
+/// Every row of `sql` as a JSON object keyed by column name.
+fn json_rows(conn: &Connection, sql: &str) -> Vec<serde_json::Value> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    stmt.query_map([], |row| {
+        let mut object = serde_json::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get::<_, Value>(i)? {
+                Value::Null => serde_json::Value::Null,
+                Value::Integer(n) => serde_json::Value::from(n),
+                Value::Real(x) => serde_json::Value::from(x),
+                Value::Text(s) => serde_json::Value::from(s),
+                Value::Blob(_) => panic!("{name}: unexpected blob"),
+            };
+            object.insert(name.clone(), value);
+        }
+        Ok(normalised(serde_json::Value::Object(object)))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// What the mirror must hold for the dump in `dir`: (movies, movie genres, credits, people),
+/// built from TMDB's fields with the rules DESIGN.md and REFERENCE.md §6 set: "" dates,
+/// homepages and IMDb IDs become NULL, lists become JSON text, a credit_id seen twice keeps the
+/// last one read.
+fn expected_mirror(
+    dir: &Path,
+) -> (
+    Vec<serde_json::Value>,
+    Vec<serde_json::Value>,
+    Vec<serde_json::Value>,
+    Vec<serde_json::Value>,
+) {
+    use serde_json::{Value as J, json};
+    let none_if_blank = |v: &J| if v == "" { J::Null } else { v.clone() };
+    let list_text = |v: &J| match v {
+        J::Null => J::Null,
+        list => J::from(list.to_string()),
+    };
+    let (mut movies, mut genres, mut credits) =
+        (Vec::new(), Vec::new(), std::collections::BTreeMap::new());
+    for m in read_ndjson(&dir.join("movies.ndjson")) {
+        movies.push(normalised(json!({
+            "id": m["id"], "title": m["title"], "original_title": m["original_title"],
+            "original_language": m["original_language"], "overview": m["overview"],
+            "release_date": none_if_blank(&m["release_date"]), "runtime": m["runtime"],
+            "status": m["status"], "adult": m["adult"], "video": m["video"],
+            "poster_path": m["poster_path"], "backdrop_path": m["backdrop_path"],
+            "vote_average": m["vote_average"], "vote_count": m["vote_count"],
+            "popularity": m["popularity"], "budget": m["budget"], "revenue": m["revenue"],
+            "imdb_id": none_if_blank(&m["imdb_id"]), "homepage": none_if_blank(&m["homepage"]),
+            "tagline": m["tagline"], "collection_id": m["belongs_to_collection"]["id"],
+            "origin_country": list_text(&m["origin_country"]),
+        })));
+        let mut ids: Vec<u64> = m["genres"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["id"].as_u64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        genres.extend(
+            ids.into_iter()
+                .map(|g| normalised(json!({"movie_id": m["id"], "genre_id": g}))),
+        );
+        for kind in ["cast", "crew"] {
+            for c in m["credits"][kind].as_array().unwrap() {
+                let row = normalised(json!({
+                    "credit_id": c["credit_id"], "movie_id": m["id"], "person_id": c["id"],
+                    "kind": kind, "name": c["name"], "original_name": c["original_name"],
+                    "character": c["character"], "cast_order": c["order"],
+                    "department": c["department"], "job": c["job"], "gender": c["gender"],
+                    "known_for_department": c["known_for_department"],
+                    "profile_path": c["profile_path"], "popularity": c["popularity"],
+                    "adult": c["adult"],
+                }));
+                credits.insert(c["credit_id"].as_str().unwrap().to_owned(), row);
+            }
+        }
+    }
+    let people = read_ndjson(&dir.join("people.ndjson"))
+        .into_iter()
+        .map(|p| {
+            normalised(json!({
+                "id": p["id"], "name": p["name"], "also_known_as": list_text(&p["also_known_as"]),
+                "biography": p["biography"], "birthday": none_if_blank(&p["birthday"]),
+                "deathday": none_if_blank(&p["deathday"]), "gender": p["gender"],
+                "known_for_department": p["known_for_department"],
+                "place_of_birth": p["place_of_birth"], "profile_path": p["profile_path"],
+                "popularity": p["popularity"], "imdb_id": none_if_blank(&p["imdb_id"]),
+                "homepage": none_if_blank(&p["homepage"]), "adult": p["adult"],
+            }))
+        })
+        .collect();
+    (movies, genres, credits.into_values().collect(), people)
+}
+
+/// Loads a `tmdb-sim --dump` folder the way the pipeline does: genres, movies, people, then
+/// the gone lists (the dump's `{"id"}` lines, given their kind as tmdb-fetch's gone file has).
+fn load_dump(dir: &Workdir, dump: &Path) {
+    for (kind, file) in [
+        ("genres", "genres"),
+        ("movies", "movies"),
+        ("people", "people"),
+    ] {
+        let path = dump.join(format!("{file}.ndjson"));
+        load(dir, &["--kind", kind, path.to_str().unwrap()]).expect_success();
+    }
+    for (kind, file) in [("movie", "gone_movies"), ("person", "gone_people")] {
+        let lines: String = read_ndjson(&dump.join(format!("{file}.ndjson")))
+            .iter()
+            .map(|g| format!("{{\"id\":{},\"kind\":\"{kind}\"}}\n", g["id"]))
+            .collect();
+        load_with_input(dir, &["--kind", "gone"], lines.as_bytes()).expect_success();
+    }
+}
+
+fn assert_mirror_equals_dump(dir: &Workdir, dump: &Path) {
+    let (movies, genres, credits, people) = expected_mirror(dump);
+    let conn = db(dir);
+    let actual_movies = json_rows(&conn, "SELECT * FROM movie ORDER BY id");
+    let actual_movies: Vec<serde_json::Value> = actual_movies
+        .into_iter()
+        .map(|mut m| {
+            m.as_object_mut().unwrap().remove("source_hash");
+            m
+        })
+        .collect();
+    assert_eq!(actual_movies.len(), movies.len(), "movies");
+    for (actual, expected) in actual_movies.iter().zip(&movies) {
+        assert_eq!(actual, expected);
+    }
+    assert_eq!(
+        json_rows(
+            &conn,
+            "SELECT movie_id, genre_id FROM movie_genre ORDER BY movie_id, genre_id"
+        ),
+        genres
+    );
+    let actual_credits = json_rows(&conn, "SELECT * FROM credit ORDER BY credit_id");
+    assert_eq!(actual_credits.len(), credits.len(), "credits");
+    for (actual, expected) in actual_credits.iter().zip(&credits) {
+        assert_eq!(actual, expected);
+    }
+    let actual_people: Vec<serde_json::Value> =
+        json_rows(&conn, "SELECT * FROM people ORDER BY id")
+            .into_iter()
+            .map(|mut p| {
+                p.as_object_mut().unwrap().remove("source_hash");
+                p
+            })
+            .collect();
+    assert_eq!(actual_people.len(), people.len(), "people");
+    for (actual, expected) in actual_people.iter().zip(&people) {
+        assert_eq!(actual, expected);
+    }
+    let genre_list = read_ndjson(&dump.join("genres.ndjson"));
+    let mut genre_list: Vec<serde_json::Value> = genre_list.into_iter().map(normalised).collect();
+    genre_list.sort_by(|a, b| a["id"].as_f64().partial_cmp(&b["id"].as_f64()).unwrap());
+    assert_eq!(
+        json_rows(&conn, "SELECT id, name FROM genre ORDER BY id"),
+        genre_list
+    );
+    assert_consistent(&conn);
+}
+
+#[test]
+fn a_loaded_sim_dump_equals_its_ground_truth_field_by_field_and_after_changes() {
+    let dir = Workdir::new("load-sim-dump");
+    let sim_args = ["--movies", "400", "--seed", "11", "--today", "2026-06-01"];
+    let dump = |day: u32, name: &str| -> PathBuf {
+        let out = dir.join(name);
+        let mut cmd = Command::new(bin("tmdb-sim"));
+        cmd.args(sim_args)
+            .args(["--mutate", &day.to_string(), "--dump"])
+            .arg(&out);
+        run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
+        out
+    };
+    let day0 = dump(0, "day0");
+    load_dump(&dir, &day0);
+    assert_mirror_equals_dump(&dir, &day0);
+
+    // Ten days later: changed, new and deleted movies and people; the mirror follows.
+    let day10 = dump(10, "day10");
+    load_dump(&dir, &day10);
+    assert_mirror_equals_dump(&dir, &day10);
+    let gone_movies = read_ndjson(&day10.join("gone_movies.ndjson")).len() as i64;
+    assert_eq!(
+        count(&db(&dir), "SELECT count(*) FROM gone WHERE kind = 'movie'"),
+        gone_movies
+    );
 }

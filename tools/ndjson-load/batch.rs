@@ -1,16 +1,23 @@
 //! The load itself: three stages joined by bounded channels, so reading, parsing and writing
 //! overlap and memory stays flat whatever the input size.
 //!
-//! 1. A reader thread cuts the inputs into chunks of lines (a few MB at most).
-//! 2. Each chunk is parsed in parallel on rayon's pool, keeping line order.
-//! 3. One writer owns the connection: it writes the records of `--batch` lines per transaction
-//!    and reports rejects in input order. A kill therefore leaves only whole batches, and a rerun
+//! 1. A reader thread reads lines.
+//! 2. A parser gathers them into chunks (a few MB at most, or whatever arrived before the input
+//!    paused) and parses each chunk in parallel on rayon's pool, keeping line order.
+//! 3. One writer owns the connection: it writes `--batch` records per transaction and reports
+//!    rejects in input order. A kill therefore leaves only whole transactions, and a rerun
 //!    upserts the rest.
+//!
+//! Input piped from a slow producer (`tmdb-fetch movies | ndjson-load`) should not sit unseen in
+//! a half-full chunk or an open transaction: a chunk is parsed as soon as the input pauses, and
+//! the writer commits early when no record has come for a second.
 //!
 //! SQLite has one writer per database anyway; the parallelism is in the JSON parsing, which is
 //! most of the CPU time for movies with their full credits.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -27,8 +34,15 @@ use crate::store::{self, Outcome};
 /// every core busy between two channel hand-offs.
 const CHUNK_LINES: usize = 256;
 const CHUNK_BYTES: usize = 4 << 20;
-/// Chunks waiting in each channel.
-const IN_FLIGHT: usize = 2;
+/// Bytes of lines read but not parsed yet (one line may exceed it alone), and parsed chunks
+/// waiting for the writer. With the chunk limits, these bound memory whatever the input: the
+/// writer's chunk, one waiting, one being parsed and the lines behind it.
+const LINE_BYTES_IN_FLIGHT: usize = 8 << 20;
+const CHUNKS_IN_FLIGHT: usize = 1;
+/// How long the parser waits for more lines before parsing a partial chunk.
+const INPUT_PAUSE: Duration = Duration::from_millis(50);
+/// How long the writer keeps a transaction open while no record comes.
+const IDLE_COMMIT: Duration = Duration::from_secs(1);
 
 /// What a load did; `read` counts every non-blank line, rejected ones included.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -94,24 +108,30 @@ pub fn load(
     bar: &ProgressBar,
 ) -> Result<Counts> {
     let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
-    let (line_tx, line_rx) = sync_channel::<Vec<Line>>(IN_FLIGHT);
-    let (item_tx, item_rx) = sync_channel::<Vec<Item>>(IN_FLIGHT);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_chunks(inputs, &line_tx, bar));
-        let parser = scope.spawn(move || parse_chunks(kind, line_rx, &item_tx));
-        let written = write_items(conn, item_rx, batch, rejects, &sources);
-        // The writer's error explains a stop best; the others only saw a closed channel then.
-        parser.join().map_err(|_| anyhow!("the parser panicked"))?;
-        let read = reader.join().map_err(|_| anyhow!("the reader panicked"))?;
-        let counts = written?;
-        read?;
-        Ok(counts)
-    })
+    // The line channel is unbounded; the budget bounds it, in bytes rather than lines.
+    let (line_tx, line_rx) = std::sync::mpsc::channel::<Line>();
+    let (item_tx, item_rx) = sync_channel::<Vec<Item>>(CHUNKS_IN_FLIGHT);
+    let budget = Arc::new(Budget::new(LINE_BYTES_IN_FLIGHT));
+    // Not scoped: when the writer fails, its error is reported at once, without waiting for a
+    // reader blocked on a pipe that may stay open.
+    let (reader_bar, reader_budget) = (bar.clone(), Arc::clone(&budget));
+    let reader =
+        std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar, &reader_budget));
+    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
+    let counts = write_items(conn, item_rx, batch, rejects, &sources)?;
+    parser.join().map_err(|_| anyhow!("the parser panicked"))?;
+    reader
+        .join()
+        .map_err(|_| anyhow!("the reader panicked"))??;
+    Ok(counts)
 }
 
-fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>, bar: &ProgressBar) -> Result<()> {
-    let mut chunk = Vec::with_capacity(CHUNK_LINES);
-    let mut chunk_bytes = 0;
+fn read_lines(
+    inputs: Vec<Input>,
+    out: &Sender<Line>,
+    bar: &ProgressBar,
+    budget: &Budget,
+) -> Result<()> {
     let mut buf = Vec::new();
     for (source, input) in inputs.into_iter().enumerate() {
         let mut lines = input.lines();
@@ -119,40 +139,78 @@ fn read_chunks(inputs: Vec<Input>, out: &SyncSender<Vec<Line>>, bar: &ProgressBa
             .read_into(&mut buf)
             .with_context(|| format!("cannot read {}", lines.source()))?
         {
-            chunk_bytes += buf.len() + 1;
+            // Line ends included, blank lines not: the bar is a guide, not a measure.
+            bar.inc(buf.len() as u64 + 1);
+            budget.take(buf.len());
             // A copy of exactly the line's size: `buf` keeps its capacity for the next line.
-            chunk.push(Line {
+            let line = Line {
                 source,
                 number: info.number,
                 is_complete: info.is_complete,
                 bytes: buf.clone(),
-            });
-            if chunk.len() >= CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
-                if out.send(std::mem::take(&mut chunk)).is_err() {
-                    return Ok(()); // the writer stopped; it reports why
-                }
-                // Counted once handed over, line ends included (blank lines are not: the bar is
-                // a guide, not a measure).
-                bar.inc(chunk_bytes as u64);
-                chunk_bytes = 0;
+            };
+            if out.send(line).is_err() {
+                return Ok(()); // the writer stopped; it reports why
             }
         }
-    }
-    if !chunk.is_empty() && out.send(chunk).is_ok() {
-        bar.inc(chunk_bytes as u64);
     }
     Ok(())
 }
 
-fn parse_chunks(kind: Kind, chunks: Receiver<Vec<Line>>, out: &SyncSender<Vec<Item>>) {
-    for chunk in chunks {
+fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, budget: &Budget) {
+    while let Ok(first) = lines.recv() {
+        let mut chunk_bytes = first.bytes.len();
+        let mut chunk = vec![first];
+        while chunk.len() < CHUNK_LINES && chunk_bytes < CHUNK_BYTES {
+            match lines.recv_timeout(INPUT_PAUSE) {
+                Ok(line) => {
+                    chunk_bytes += line.bytes.len();
+                    chunk.push(line);
+                }
+                Err(_) => break, // paused or ended: parse what came
+            }
+        }
         let items = chunk
             .into_par_iter()
             .map(|line| parse_line(kind, line))
             .collect();
+        // The lines are parsed (and dropped, but for rejects): the reader may read more.
+        budget.give_back(chunk_bytes);
         if out.send(items).is_err() {
             return;
         }
+    }
+}
+
+/// A count of bytes in flight between the reader and the parser, which the reader waits on.
+struct Budget {
+    limit: usize,
+    used: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Budget {
+        Budget {
+            limit,
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `n` more bytes fit (or nothing is in flight: a line longer than the limit
+    /// still goes through, alone), then counts them.
+    fn take(&self, n: usize) {
+        let mut used = self.used.lock().expect("budget lock");
+        while *used > 0 && *used + n > self.limit {
+            used = self.freed.wait(used).expect("budget lock");
+        }
+        *used += n;
+    }
+
+    fn give_back(&self, n: usize) {
+        *self.used.lock().expect("budget lock") -= n;
+        self.freed.notify_one();
     }
 }
 
@@ -181,50 +239,97 @@ fn write_items(
     rejects: &mut Rejects,
     sources: &[String],
 ) -> Result<Counts> {
-    let mut counts = Counts::default();
-    let mut in_transaction = 0;
-    for item in items.into_iter().flatten() {
-        counts.read += 1;
+    let mut writer = Writer {
+        conn,
+        batch,
+        rejects,
+        sources,
+        counts: Counts::default(),
+        in_transaction: 0,
+    };
+    loop {
+        let chunk = if writer.in_transaction == 0 {
+            items.recv().ok()
+        } else {
+            match items.recv_timeout(IDLE_COMMIT) {
+                Ok(chunk) => Some(chunk),
+                Err(RecvTimeoutError::Timeout) => {
+                    writer.commit()?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        let Some(chunk) = chunk else { break };
+        for item in chunk {
+            writer.write(item)?;
+        }
+    }
+    writer.commit()?;
+    writer.counts.rejected = writer.rejects.count();
+    Ok(writer.counts)
+}
+
+/// The writer's state: the open transaction and what was done so far.
+struct Writer<'a> {
+    conn: &'a Connection,
+    batch: usize,
+    rejects: &'a mut Rejects,
+    sources: &'a [String],
+    counts: Counts,
+    /// Records written in the open transaction; 0 when none is open.
+    in_transaction: usize,
+}
+
+impl Writer<'_> {
+    /// Writes one record (beginning a transaction if none is open, committing it when full),
+    /// or reports one reject.
+    fn write(&mut self, item: Item) -> Result<()> {
+        self.counts.read += 1;
+        let source = &self.sources[item.source];
         let record = match item.parsed {
             Ok(record) => record,
             Err(reason) => {
-                rejects
-                    .add(&Reject {
-                        file: sources[item.source].clone(),
-                        line: item.number,
-                        error: reason.error,
-                        text: String::from_utf8_lossy(&reason.text).into_owned(),
-                    })
-                    .context("cannot write the rejects file")?;
-                continue;
+                let reject = Reject {
+                    file: source.clone(),
+                    line: item.number,
+                    error: reason.error,
+                    text: String::from_utf8_lossy(&reason.text).into_owned(),
+                };
+                return self
+                    .rejects
+                    .add(&reject)
+                    .context("cannot write the rejects file");
             }
         };
-        if in_transaction == 0 {
-            conn.execute_batch("BEGIN IMMEDIATE")
+        if self.in_transaction == 0 {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
                 .context("cannot start a transaction")?;
         }
-        let outcome = store::write(conn, &record)
-            .with_context(|| format!("{}:{}: cannot write", sources[item.source], item.number))?;
-        counts.add(outcome);
-        in_transaction += 1;
-        if in_transaction >= batch {
-            commit(conn, rejects)?;
-            in_transaction = 0;
+        let outcome = store::write(self.conn, &record)
+            .with_context(|| format!("{source}:{}: cannot write", item.number))?;
+        self.counts.add(outcome);
+        self.in_transaction += 1;
+        if self.in_transaction >= self.batch {
+            self.commit()?;
         }
+        Ok(())
     }
-    if in_transaction > 0 {
-        commit(conn, rejects)?;
-    }
-    rejects.flush().context("cannot write the rejects file")?;
-    counts.rejected = rejects.count();
-    Ok(counts)
-}
 
-fn commit(conn: &Connection, rejects: &mut Rejects) -> Result<()> {
-    conn.execute_batch("COMMIT")
-        .context("cannot commit a batch")?;
-    // Rejects reach the file batch by batch too, so after a kill it lists what was skipped.
-    rejects.flush().context("cannot write the rejects file")
+    /// Commits the open transaction, if any.
+    fn commit(&mut self) -> Result<()> {
+        if self.in_transaction > 0 {
+            self.conn
+                .execute_batch("COMMIT")
+                .context("cannot commit a batch")?;
+            self.in_transaction = 0;
+        }
+        // Rejects reach the file batch by batch too, so after a kill it lists what was skipped.
+        self.rejects
+            .flush()
+            .context("cannot write the rejects file")
+    }
 }
 
 /// Records one run in `load_log` (its own transaction, after the last batch).
@@ -255,4 +360,38 @@ pub fn now(conn: &Connection) -> Result<String> {
             row.get(0)
         })?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_lets_a_line_longer_than_the_limit_through_alone() {
+        let budget = Budget::new(8);
+        budget.take(100); // nothing in flight: goes through
+        budget.give_back(100);
+        budget.take(5);
+        budget.take(3); // fits exactly
+        budget.give_back(8);
+        assert_eq!(*budget.used.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_truncated_line_is_rejected_even_when_it_parses() {
+        let line = Line {
+            source: 0,
+            number: 7,
+            is_complete: false,
+            bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
+        };
+        let item = parse_line(Kind::Genres, line);
+        let reason = item.parsed.unwrap_err();
+        assert!(
+            reason.error.starts_with("truncated last line"),
+            "{}",
+            reason.error
+        );
+        assert_eq!(reason.text, br#"{"id":1,"name":"Action"}"#);
+    }
 }

@@ -22,10 +22,13 @@ enum Expect {
     StrList,
     /// `movie`/`person`.
     ItemKind,
+    /// An object with these fields.
     Object(&'static [Field]),
+    /// A list of objects with these fields.
     ObjectList(&'static [Field]),
 }
 
+/// One field of a record: its JSON name, what it must hold, and whether it may be absent.
 #[derive(Clone, Copy)]
 struct Field {
     name: &'static str,
@@ -49,6 +52,7 @@ const fn req(name: &'static str, expect: Expect) -> Field {
     }
 }
 
+// The tables below read as a schema: `req("id", Id)`.
 use Expect::*;
 
 const GENRE: &[Field] = &[req("id", Id), req("name", Str)];

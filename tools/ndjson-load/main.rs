@@ -12,11 +12,11 @@ mod kinds;
 mod rejects;
 mod store;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tmdb_core::env::Env;
 use tmdb_core::exit::{self, Status};
@@ -40,8 +40,9 @@ batches committed before it stay).\n\n\
 Examples:\n  \
 tmdb-fetch genres | ndjson-load --kind genres\n  \
 ndjson-load --kind movies --rejects data/movies.rejects.ndjson data/movies.ndjson\n  \
-# retry the rejected lines after fixing them\n  \
-jq -c '.text | fromjson' data/movies.rejects.ndjson | ndjson-load --kind movies"
+ndjson-load --kind gone data/movies.gone.ndjson\n  \
+# the rejected lines as they were read, to fix and load again\n  \
+jq -r .text data/movies.rejects.ndjson > movies.fix.ndjson"
 )]
 struct Cli {
     /// What the lines are.
@@ -52,7 +53,8 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     db: Option<String>,
 
-    /// Lines per transaction: a kill loses at most the batch being written.
+    /// Records per transaction (fewer when the input pauses for a second): a kill loses at
+    /// most the transaction being written, and a rerun loads it again.
     #[arg(long, visible_alias = "batch-size", value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
@@ -83,6 +85,9 @@ fn run(cli: Cli) -> Result<Status> {
         .iter()
         .map(|path| Input::open(path))
         .collect::<std::io::Result<Vec<_>>>()?;
+    if let Some(rejects) = &cli.rejects {
+        refuse_input_as_rejects(rejects, &cli.files)?;
+    }
     let bar = batch::progress_bar(&inputs);
     let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
     let mut conn = tmdb_core::db::open(&db)?;
@@ -108,4 +113,20 @@ fn run(cli: Cli) -> Result<Status> {
         counts.read as f64 / elapsed.max(1e-9),
     );
     Ok(Status::from_failures(counts.rejected))
+}
+
+/// Creating the rejects file empties it: if it is also an input, its records would be lost.
+fn refuse_input_as_rejects(rejects: &Path, files: &[PathBuf]) -> Result<()> {
+    let Ok(rejects_path) = rejects.canonicalize() else {
+        return Ok(()); // does not exist yet, so it is no input
+    };
+    for file in files {
+        if file.canonicalize().is_ok_and(|input| input == rejects_path) {
+            bail!(
+                "--rejects {} is also an input; it would be emptied before being read",
+                rejects.display()
+            );
+        }
+    }
+    Ok(())
 }

@@ -84,10 +84,9 @@ fn write_movie_id(conn: &Connection, m: &MovieId) -> rusqlite::Result<Outcome> {
     )
 }
 
-/// The stored hash of row `id` of `table`, if there is one.
-fn stored_hash(conn: &Connection, table: &str, id: Id) -> rusqlite::Result<Option<i64>> {
-    let sql = format!("SELECT source_hash FROM {table} WHERE id = ?1");
-    conn.prepare_cached(&sql)?
+/// The stored hash of the row `select` (`SELECT source_hash ... WHERE id = ?1`) finds, if any.
+fn stored_hash(conn: &Connection, select: &str, id: Id) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(select)?
         .query_row([id], |row| row.get(0))
         .optional()
 }
@@ -111,7 +110,7 @@ const UPSERT_MOVIE: &str = "INSERT INTO movie (
         source_hash = excluded.source_hash";
 
 fn write_movie(conn: &Connection, m: &Movie) -> rusqlite::Result<Outcome> {
-    let outcome = match stored_hash(conn, "movie", m.id)? {
+    let outcome = match stored_hash(conn, "SELECT source_hash FROM movie WHERE id = ?1", m.id)? {
         Some(hash) if hash == m.source_hash => return Ok(Outcome::Unchanged),
         Some(_) => Outcome::Updated,
         None => Outcome::Inserted,
@@ -246,7 +245,7 @@ const UPSERT_PERSON: &str = "INSERT INTO people (
         homepage = excluded.homepage, adult = excluded.adult, source_hash = excluded.source_hash";
 
 fn write_person(conn: &Connection, p: &Person) -> rusqlite::Result<Outcome> {
-    let outcome = match stored_hash(conn, "people", p.id)? {
+    let outcome = match stored_hash(conn, "SELECT source_hash FROM people WHERE id = ?1", p.id)? {
         Some(hash) if hash == p.source_hash => return Ok(Outcome::Unchanged),
         Some(_) => Outcome::Updated,
         None => Outcome::Inserted,
