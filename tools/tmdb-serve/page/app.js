@@ -84,6 +84,8 @@ function age(from, to) {
   return years >= 0 && years < 150 ? years : null;
 }
 
+const money = (n) => `$${Number(n).toLocaleString()}`; // TMDB's amounts are US dollars
+
 const plural = (n, one, many) => `${Number(n).toLocaleString()} ${n === 1 ? one : many}`;
 
 // TMDB sends also_known_as as an array; the mirror may store it as that array's JSON text.
@@ -575,6 +577,9 @@ async function movieView(mine, id) {
     movie.status && el("span", null, movie.status),
     movie.original_language && el("span", null, `Language: ${movie.original_language}`),
     movie.vote_count ? el("span", null, `★ ${Number(movie.vote_average || 0).toFixed(1)} (${plural(movie.vote_count, "vote", "votes")})`) : null,
+    // TMDB sends 0 for an unknown budget or revenue.
+    movie.budget > 0 ? el("span", null, `Budget ${money(movie.budget)}`) : null,
+    movie.revenue > 0 ? el("span", null, `Revenue ${money(movie.revenue)}`) : null,
   ].filter(Boolean);
   const links = [el("a", { href: `https://www.themoviedb.org/movie/${encodeURIComponent(id)}`, rel: "noopener" }, "TMDB")];
   if (typeof movie.imdb_id === "string" && /^tt\d+$/.test(movie.imdb_id)) {
@@ -718,9 +723,15 @@ function filmography(label, id, entries, role) {
 
 // hashchange alone: it fires for links and for back/forward (popstate would render twice).
 // Typing uses replaceState, which fires neither, and renders itself.
-window.addEventListener("hashchange", () => {
-  route();
+window.addEventListener("hashchange", async () => {
   app.focus({ preventScroll: true });
   window.scrollTo(0, 0);
+  await route();
+  // An empty search page (the nav's Search or People) is there to be typed into.
+  const { parts, params } = parseHash();
+  if ((parts[0] === "search" || parts[0] === "people") && ![...params.keys()].length) {
+    const box = app.querySelector("input[type=search]");
+    if (box) box.focus();
+  }
 });
 route();
