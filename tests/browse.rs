@@ -316,10 +316,10 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     );
     browser.back();
     browser.wait_texts("main h1", &["Popular movies"]);
-    assert_eq!(
-        browser.texts(".grid .card-title")[..2],
-        [NASTY_TITLE, "Amélie"]
-    );
+    browser.wait_for("the home grid", || {
+        let titles = browser.texts(".grid .card-title");
+        (titles.len() == 20 && titles[..2] == [NASTY_TITLE, "Amélie"]).then_some(())
+    });
 
     // An unknown movie: a friendly not-found page.
     browser.goto(&format!("{base}/#/movie/999999"));
@@ -488,9 +488,15 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
 
     // Addresses that name nothing.
     browser.goto(&format!("{base}/#/nowhere"));
-    browser.find("[data-state='not-found']");
+    browser.wait_texts(
+        "[data-state='not-found'] p:first-of-type",
+        &["There is no page at this address."],
+    );
     browser.goto(&format!("{base}/#/genre/4242"));
-    browser.find("[data-state='not-found']");
+    browser.wait_texts(
+        "[data-state='not-found'] p:first-of-type",
+        &["This mirror has no genre 4242."],
+    );
 
     // At a phone's width the home grid and filters fit.
     browser.emulate_width(375);
