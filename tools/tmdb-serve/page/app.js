@@ -526,7 +526,7 @@ async function genresView(mine) {
   show(el("h1", null, "Genres"),
     list.length
       ? el("ul", { class: "chips big" }, list.map((g) =>
-        el("li", null, el("a", { href: genreHref(g.id), class: "chip" }, g.name,
+        el("li", null, el("a", { href: genreHref(g.id), class: "chip", "aria-label": g.movie_count !== undefined ? `${g.name}, ${plural(g.movie_count, "movie", "movies")}` : null }, g.name,
           g.movie_count !== undefined ? el("span", { class: "n" }, ` ${Number(g.movie_count).toLocaleString()}`) : ""))))
       : el("p", { class: "status empty" }, "This mirror has no genres yet."));
 }
