@@ -27,6 +27,9 @@ const MOVIE_COLUMNS: &str = "m.id, m.title, m.original_title, m.original_languag
        FROM movie_genre mg LEFT JOIN genre g ON g.id = mg.genre_id WHERE mg.movie_id = m.id)";
 const MOVIE_COLUMN_COUNT: usize = 13;
 
+/// Filtered sets up to this size are counted and paged in one pass (see [`Db::movies`]).
+const ONE_PASS_MAX: usize = 10_000;
+
 /// The columns of a PersonItem, in the order [`person_item`] reads them.
 const PERSON_COLUMNS: &str =
     "p.id, p.name, p.known_for_department, p.profile_path, p.popularity, p.gender, p.adult";
@@ -93,7 +96,7 @@ impl Db {
     }
 
     fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {
-        let key = format!("{sql}\u{1}{params:?}");
+        let key = count_key(sql, params);
         if let Some(n) = self.shared.count(&key) {
             return Ok(n);
         }
@@ -141,15 +144,40 @@ impl Db {
     }
 
     /// `GET /movies`, `GET /genres/{id}/movies`.
+    ///
+    /// When the count is not known yet, the matching ids are read once in order (up to
+    /// [`ONE_PASS_MAX`]): that gives the count and the page together, where a count query and
+    /// a page query would each visit every matching row. Only bigger sets are counted apart.
     pub fn movies(&mut self, filter: &MovieFilter, sort: (&str, bool), page: Page) -> Sql<Listing> {
         let (clause, mut params) = movie_where(filter);
-        let total = self.count(
-            &format!("SELECT count(*) FROM movie m WHERE {clause}"),
-            &params,
-        )?;
+        let order = movie_order(sort);
+        let count_sql = format!("SELECT count(*) FROM movie m WHERE {clause}");
+        if self.shared.count(&count_key(&count_sql, &params)).is_none() {
+            let epoch = self.shared.epoch();
+            let ids = self.rows(
+                &format!(
+                    "SELECT m.id FROM movie m WHERE {clause} ORDER BY {order} LIMIT {}",
+                    ONE_PASS_MAX + 1
+                ),
+                &params,
+                |row| row.get::<_, i64>(0),
+            )?;
+            if ids.len() <= ONE_PASS_MAX {
+                let total = ids.len() as i64;
+                self.shared
+                    .put_count(epoch, &count_key(&count_sql, &params), total);
+                let sql = format!("SELECT {MOVIE_COLUMNS} FROM movie m WHERE m.id = ?1");
+                let mut results = Vec::new();
+                let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                for &id in ids.iter().skip(start).take(page.limit as usize) {
+                    results.extend(self.first(&sql, &[SqlValue::Integer(id)], movie_item)?);
+                }
+                return Ok(Listing { total, results });
+            }
+        }
+        let total = self.count(&count_sql, &params)?;
         let sql = format!(
-            "SELECT {MOVIE_COLUMNS} FROM movie m WHERE {clause} ORDER BY {} LIMIT ? OFFSET ?",
-            movie_order(sort)
+            "SELECT {MOVIE_COLUMNS} FROM movie m WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?"
         );
         params.extend([
             SqlValue::Integer(page.limit),
@@ -435,6 +463,11 @@ impl Db {
             .first(sql, &[SqlValue::Integer(id)], |_| Ok(()))?
             .is_some())
     }
+}
+
+/// The shared count cache's key for a count query.
+fn count_key(sql: &str, params: &[SqlValue]) -> String {
+    format!("{sql}\u{1}{params:?}")
 }
 
 /// The WHERE clause and its parameters for a movie filter. Every branch is an indexed
