@@ -355,6 +355,8 @@ fn all_pages(serve: &Serve, target: &str, limit: i64) -> Vec<Value> {
         if page >= body["total_pages"].as_i64().unwrap() {
             assert!(!link.contains("rel=\"next\""), "{url}: {link}");
             assert_eq!(out.len() as i64, total, "{url}: total_results");
+            let distinct: BTreeSet<i64> = out.iter().map(|v| v["id"].as_i64().unwrap()).collect();
+            assert_eq!(distinct.len(), out.len(), "{url}: a result on two pages");
             return out;
         }
         assert_eq!(results.len() as i64, limit, "{url}");

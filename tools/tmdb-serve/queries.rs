@@ -22,8 +22,19 @@ use crate::json::{
 };
 use crate::params::Page;
 
-/// Filtered sets up to this size are counted and paged in one pass (see [`Db::movies`]).
+/// Result sets up to this size are counted and paged in one pass (see `Db::list`).
 const ONE_PASS_MAX: usize = 10_000;
+
+/// A list route's query, in parts: `from` is the FROM and WHERE (rows aliased `alias`),
+/// `order` the ORDER BY, `columns` and `item` what one result is and how to read it.
+struct List<'a> {
+    from: &'a str,
+    order: &'a str,
+    table: &'a str,
+    alias: &'a str,
+    columns: &'a str,
+    item: fn(&Row<'_>) -> rusqlite::Result<Value>,
+}
 
 /// One worker's database handle.
 pub struct Db {
@@ -134,69 +145,36 @@ impl Db {
     }
 
     /// `GET /movies`, `GET /genres/{id}/movies`.
-    ///
-    /// When the count is not known yet, the matching ids are read once in order (up to
-    /// [`ONE_PASS_MAX`]): that gives the count and the page together, where a count query and
-    /// a page query would each visit every matching row. Only bigger sets are counted apart.
     pub fn movies(&mut self, filter: &MovieFilter, sort: (&str, bool), page: Page) -> Sql<Listing> {
-        let (clause, mut params) = movie_where(filter);
-        let order = movie_order(sort);
-        let count_sql = format!("SELECT count(*) FROM movie m WHERE {clause}");
-        if self.shared.count(&count_key(&count_sql, &params)).is_none() {
-            let epoch = self.shared.epoch();
-            let ids = self.rows(
-                &format!(
-                    "SELECT m.id FROM movie m WHERE {clause} ORDER BY {order} LIMIT {}",
-                    ONE_PASS_MAX + 1
-                ),
-                &params,
-                |row| row.get::<_, i64>(0),
-            )?;
-            if ids.len() <= ONE_PASS_MAX {
-                let total = ids.len() as i64;
-                self.shared
-                    .put_count(epoch, &count_key(&count_sql, &params), total);
-                let sql = format!("SELECT {MOVIE_COLUMNS} FROM movie m WHERE m.id = ?1");
-                let mut results = Vec::new();
-                let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-                for &id in ids.iter().skip(start).take(page.limit as usize) {
-                    results.extend(self.first(&sql, &[SqlValue::Integer(id)], movie_item)?);
-                }
-                return Ok(Listing { total, results });
-            }
-        }
-        let total = self.count(&count_sql, &params)?;
-        let sql = format!(
-            "SELECT {MOVIE_COLUMNS} FROM movie m WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?"
-        );
-        params.extend([
-            SqlValue::Integer(page.limit),
-            SqlValue::Integer(page.offset()),
-        ]);
-        let results = self.rows(&sql, &params, movie_item)?;
-        Ok(Listing { total, results })
+        let (clause, params) = movie_where(filter);
+        let list = List {
+            from: &format!("FROM movie m WHERE {clause}"),
+            order: &movie_order(sort),
+            table: "movie m",
+            alias: "m",
+            columns: MOVIE_COLUMNS,
+            item: movie_item,
+        };
+        self.list(&list, params, page)
     }
 
     /// `GET /movies/search`: bm25 over titles (the title weighs more than the original title),
     /// then popularity.
     pub fn search_movies(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
-        let mut params = vec![
+        let list = List {
+            from: "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
+                   WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)",
+            order: "bm25(movie_fts, 4.0, 1.0), m.popularity DESC, m.id",
+            table: "movie m",
+            alias: "m",
+            columns: MOVIE_COLUMNS,
+            item: movie_item,
+        };
+        let params = vec![
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
-        let from = "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
-                    WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)";
-        let total = self.count(&format!("SELECT count(*) {from}"), &params)?;
-        let sql = format!(
-            "SELECT {MOVIE_COLUMNS} {from} \
-             ORDER BY bm25(movie_fts, 4.0, 1.0), m.popularity DESC, m.id LIMIT ?3 OFFSET ?4"
-        );
-        params.extend([
-            SqlValue::Integer(page.limit),
-            SqlValue::Integer(page.offset()),
-        ]);
-        let results = self.rows(&sql, &params, movie_item)?;
-        Ok(Listing { total, results })
+        self.list(&list, params, page)
     }
 
     /// `GET /movies/{id}`.
@@ -286,22 +264,72 @@ impl Db {
 
     /// `GET /people/search`.
     pub fn search_people(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
-        let mut params = vec![
+        let list = List {
+            from: "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
+                   WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)",
+            order: "bm25(people_fts, 4.0, 1.0), p.popularity DESC, p.id",
+            table: "people p",
+            alias: "p",
+            columns: PERSON_COLUMNS,
+            item: person_item,
+        };
+        let params = vec![
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
-        let from = "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
-                    WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)";
-        let total = self.count(&format!("SELECT count(*) {from}"), &params)?;
+        self.list(&list, params, page)
+    }
+
+    /// One page of a list and its total.
+    ///
+    /// When the total is not known yet, the matching ids are read once in order (up to
+    /// [`ONE_PASS_MAX`]): that gives the total and the page together, where a count query and
+    /// a page query would each visit every matching row. Only bigger sets are counted apart.
+    fn list(&mut self, list: &List<'_>, mut params: Vec<SqlValue>, page: Page) -> Sql<Listing> {
+        let count_sql = format!("SELECT count(*) {}", list.from);
+        let key = count_key(&count_sql, &params);
+        if self.shared.count(&key).is_none() {
+            let epoch = self.shared.epoch();
+            let ids_sql = format!(
+                "SELECT {}.id {} ORDER BY {} LIMIT {}",
+                list.alias,
+                list.from,
+                list.order,
+                ONE_PASS_MAX + 1
+            );
+            let ids = self.rows(&ids_sql, &params, |row| row.get::<_, i64>(0))?;
+            if ids.len() <= ONE_PASS_MAX {
+                let total = ids.len() as i64;
+                self.shared.put_count(epoch, &key, total);
+                let by_id = format!(
+                    "SELECT {} FROM {} WHERE {}.id = ?1",
+                    list.columns, list.table, list.alias
+                );
+                let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                let mut results = Vec::new();
+                for &id in ids.iter().skip(start).take(page.limit as usize) {
+                    results.extend(self.first(&by_id, &[SqlValue::Integer(id)], list.item)?);
+                }
+                return Ok(Listing { total, results });
+            }
+        }
+        let total = self.count(&count_sql, &params)?;
+        // Numbered after the filter's own parameters (SQLite numbers a bare `?` after the
+        // highest number used before it).
+        let n = params.len();
         let sql = format!(
-            "SELECT {PERSON_COLUMNS} {from} \
-             ORDER BY bm25(people_fts, 4.0, 1.0), p.popularity DESC, p.id LIMIT ?3 OFFSET ?4"
+            "SELECT {} {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            list.columns,
+            list.from,
+            list.order,
+            n + 1,
+            n + 2
         );
         params.extend([
             SqlValue::Integer(page.limit),
             SqlValue::Integer(page.offset()),
         ]);
-        let results = self.rows(&sql, &params, person_item)?;
+        let results = self.rows(&sql, &params, list.item)?;
         Ok(Listing { total, results })
     }
 
