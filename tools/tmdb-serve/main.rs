@@ -7,6 +7,7 @@
 
 mod cache;
 mod http;
+mod json;
 mod params;
 mod queries;
 mod routes;
@@ -92,6 +93,8 @@ fn run(cli: Cli) -> Result<()> {
     let hygiene = Arc::new(Hygiene {
         cors_origin: cli.cors_origin,
     });
+    let warm = Db::open(&path, Arc::clone(&shared))?;
+    std::thread::spawn(move || warm_up(warm));
     let workers: Vec<_> = dbs
         .drain(..)
         .map(|db| {
@@ -124,6 +127,18 @@ fn announce(addr: SocketAddr) -> Result<()> {
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     Ok(())
+}
+
+/// Fills the shared caches with the answers listed in [`routes::WARM_TARGETS`], on its own
+/// connection, while the workers already serve.
+fn warm_up(mut db: Db) {
+    for target in routes::WARM_TARGETS {
+        let request = http::Request {
+            method: "GET".to_owned(),
+            url: (*target).to_owned(),
+        };
+        routes::handle(&request, &mut db);
+    }
 }
 
 fn serve(server: &Server, mut db: Db, hygiene: &Hygiene) {

@@ -97,6 +97,10 @@ const MOVIE_SORTS: &[(&str, bool)] = &[
 ];
 const PEOPLE_SORTS: &[(&str, bool)] = &[("popularity", true), ("name", false)];
 
+/// Answers that cost a scan of the whole mirror on first asking (counts of everything): a
+/// background pass computes them at start so the first visitor of the browse page does not wait.
+pub const WARM_TARGETS: &[&str] = &["/genres", "/stats", "/movies", "/people"];
+
 /// What a request target names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
