@@ -11,6 +11,7 @@ token=demo-token-not-secret
 
 mkdir -p "$data"
 sim_log=$data/sim.stdout
+: > "$sim_log"
 "$bin/tmdb-sim" --port 0 --movies 2000 --seed 42 --fault-rate 0.01 --stall-ms 500 \
     --token "$token" >"$sim_log" &
 sim=$!

@@ -23,6 +23,7 @@ fn make_cmd(sim: &Sim, data: &Path, target: &str, vars: &[&str]) -> Command {
         .arg("--no-print-directory")
         .arg(target)
         .arg(format!("DATA={}", data.display()))
+        .arg("BUILD=0")
         .arg("RATE=2000")
         .arg("CONCURRENCY=16")
         .args(vars)
@@ -489,7 +490,7 @@ fn make_demo_runs_to_completion_offline() {
     let data = work.join("data");
     let mut cmd = Command::new("make");
     cmd.current_dir(repo_root())
-        .args(["--no-print-directory", "demo", "SERVE=0"])
+        .args(["--no-print-directory", "demo", "SERVE=0", "BUILD=0"])
         .arg(format!("DATA={}", data.display()))
         .env_remove("TMDB_TOKEN")
         .env_remove("TMDB_API_URL")

@@ -8,12 +8,6 @@ mod util;
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
 
-// The browse page in headless Chromium against the real tmdb-serve.
-mod browse;
-
-// tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
-mod serve;
-
 // tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
 mod sim;
 
@@ -26,3 +20,9 @@ mod fetch;
 // The pipeline: make mirror / refetch-failed / export / demo against tmdb-sim, checked against
 // its ground truth; kill -9 of make and resume.
 mod pipeline;
+
+// tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
+mod serve;
+
+// The browse page in headless Chromium against the real tmdb-serve.
+mod browse;
