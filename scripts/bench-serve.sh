@@ -135,6 +135,18 @@ start_serve() {
     [ -n "$BASE" ] || { echo "bench-serve: tmdb-serve did not start" >&2; exit 2; }
 }
 
+# stop PID: asks a server to stop, and insists after 10 s (Datasette finishes every request
+# already queued before it exits, which can take minutes after a run it could not keep up with).
+stop() {
+    kill "$1" 2>/dev/null || return 0
+    for _ in $(seq 100); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 # bench NAME URL [LUA]: one wrk run; prints "name req/s p99 non-2xx timeouts".
 bench() {
     name=$1 url=$2 lua=${3:-}
@@ -204,8 +216,7 @@ run_serve() {
     varied_lua
     bench "filtered list (varied)" "$BASE" "$BENCH_DIR/varied_list.lua"
     bench "title search (varied)" "$BASE" "$BENCH_DIR/varied_search.lua"
-    kill "$SERVE_PID"
-    wait "$SERVE_PID" 2>/dev/null || true
+    stop "$SERVE_PID"
     trap - EXIT
 }
 
@@ -238,8 +249,7 @@ run_datasette() {
     # and the same search (raw mode, so that dar* is a prefix as in tmdb-serve).
     bench "filtered list page" "$base/$db/movie.json?original_language=en&adult=0&release_date__gte=1999-01-01&release_date__lt=2000-01-01&_sort_desc=vote_average"
     bench "title search" "$base/$db/movie.json?_search=Kalo+dar*&_searchmode=raw&adult=0"
-    kill "$ds_pid"
-    wait "$ds_pid" 2>/dev/null || true
+    stop "$ds_pid"
     trap - EXIT
 }
 

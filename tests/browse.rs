@@ -100,6 +100,7 @@ fn nasty_mirror(dir: &Workdir) -> PathBuf {
            'Released', 1, NULL, 5.0, 10, 100.0, NULL, NULL),
           (107, 'The Second Film', 'The Second Film', 'en', NULL, '1999-10-15', 139,
            'Released', 0, NULL, 8.4, 26000, 50.0, NULL, NULL);
+        UPDATE movie SET budget = 25000000, revenue = 0 WHERE id = 101;
         INSERT INTO movie_genre (movie_id, genre_id) VALUES
           (101, 35), (102, 35), (102, 18), (103, 878), (104, 18), (106, 18), (107, 18);
         INSERT INTO people (id, name, also_known_as, biography, birthday, deathday, gender,
@@ -216,6 +217,15 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
         [PERSON_NAME, "Ghost & Person"]
     );
     assert_eq!(browser.texts(".dept h3"), ["Directing", "Writing"]);
+    let facts = browser.texts(".facts").join("");
+    assert!(
+        facts.contains("1 h 35 min") && facts.contains("Budget $25,000,000"),
+        "{facts}"
+    );
+    assert!(
+        !facts.contains("Revenue"),
+        "an unknown revenue (0) is left out: {facts}"
+    );
     assert_eq!(
         browser.texts(".dept li"),
         [
@@ -306,10 +316,10 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
     );
     browser.back();
     browser.wait_texts("main h1", &["Popular movies"]);
-    assert_eq!(
-        browser.texts(".grid .card-title")[..2],
-        [NASTY_TITLE, "Amélie"]
-    );
+    browser.wait_for("the home grid", || {
+        let titles = browser.texts(".grid .card-title");
+        (titles.len() == 20 && titles[..2] == [NASTY_TITLE, "Amélie"]).then_some(())
+    });
 
     // An unknown movie: a friendly not-found page.
     browser.goto(&format!("{base}/#/movie/999999"));
@@ -445,11 +455,15 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
     browser.screenshot(&shots.join("12-genre.png"));
 
     // People: the most popular, then searched by name as you type.
-    browser.goto(&format!("{base}/#/people"));
+    // The nav's People opens the list with the focus in its search box.
+    browser.click(&browser.find("nav a[data-nav=people]"));
     browser.wait_texts(".grid .card-title", &[PERSON_NAME, "Jean-Pierre Jeunet"]);
-    let who = browser.find("#people-q");
-    browser.click(&who);
-    browser.type_into(&who, "jean");
+    let focused = browser.wait_for("the focus in the people search box", || {
+        let id = browser.exec("return document.activeElement.id;", json!([]));
+        (id == "people-q").then_some(id)
+    });
+    assert_eq!(focused, "people-q");
+    browser.type_into(&browser.find("#people-q"), "jean");
     browser.wait_texts(".grid .card-title", &["Jean-Pierre Jeunet"]);
     assert!(
         browser.url().ends_with("#/people?q=jean"),
@@ -474,9 +488,15 @@ fn browse_page_filters_genres_people_pages_and_keyboard_in_chromium() {
 
     // Addresses that name nothing.
     browser.goto(&format!("{base}/#/nowhere"));
-    browser.find("[data-state='not-found']");
+    browser.wait_texts(
+        "[data-state='not-found'] p:first-of-type",
+        &["There is no page at this address."],
+    );
     browser.goto(&format!("{base}/#/genre/4242"));
-    browser.find("[data-state='not-found']");
+    browser.wait_texts(
+        "[data-state='not-found'] p:first-of-type",
+        &["This mirror has no genre 4242."],
+    );
 
     // At a phone's width the home grid and filters fit.
     browser.emulate_width(375);

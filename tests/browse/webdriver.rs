@@ -50,12 +50,8 @@ impl Browser {
     /// whose profile lives in `dir`. Panics with one line naming the packages to install when
     /// Chromium or chromedriver is missing (no silent skip).
     pub fn start(dir: &Path) -> Browser {
-        for (path, what) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromedriver")] {
-            if !Path::new(path).exists() {
-                panic!(
-                    "the browse page test needs {what} at {path}: install chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
-                );
-            }
+        if let Some(message) = missing_browser(Path::new(CHROMIUM), Path::new(CHROMEDRIVER)) {
+            panic!("{message}");
         }
         // A test that failed while holding the turn poisons the lock; the next one may go on.
         let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -372,6 +368,20 @@ impl Drop for Browser {
     }
 }
 
+/// The one-line message for a machine without Chromium or chromedriver, or None when both are
+/// there.
+fn missing_browser(chromium: &Path, chromedriver: &Path) -> Option<String> {
+    [(chromium, "chromium"), (chromedriver, "chromedriver")]
+        .into_iter()
+        .find(|(path, _)| !path.exists())
+        .map(|(path, what)| {
+            format!(
+                "the browse page test needs {what} at {}: install chromium and chromium-driver (apt-get install -y chromium chromium-driver)",
+                path.display()
+            )
+        })
+}
+
 /// A found element (its WebDriver reference).
 pub struct Element(String);
 
@@ -436,6 +446,24 @@ fn base64_decode(text: &str) -> Vec<u8> {
         out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
     }
     out
+}
+
+#[test]
+fn a_missing_browser_is_one_line_naming_the_packages() {
+    let nowhere = Path::new("/nonexistent/chromium");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        missing_browser(nowhere, here).as_deref(),
+        Some(
+            "the browse page test needs chromium at /nonexistent/chromium: install chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
+        )
+    );
+    let message = missing_browser(here, Path::new("/nonexistent/chromedriver")).unwrap();
+    assert!(
+        message.starts_with("the browse page test needs chromedriver at /nonexistent/chromedriver: install chromium and chromium-driver"),
+        "{message}"
+    );
+    assert_eq!(missing_browser(here, here), None);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 mod cache;
 mod http;
+mod json;
 mod params;
 mod queries;
 mod routes;

@@ -4,33 +4,37 @@
 //! cache, and a handle on the caches all workers share (`cache.rs`), which are dropped
 //! whenever SQLite's `data_version` says another connection (ndjson-load) committed.
 //!
-//! Values are read leniently ([`value`]): whatever type a column holds becomes JSON, an empty
-//! string becomes `null` (DESIGN.md "Storage"), and nothing a row holds can fail a request.
+//! Rows become JSON in `json.rs`.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value, json};
 
 use crate::cache::Shared;
 use crate::http::ApiError;
+use crate::json::{
+    MOVIE_COLUMN_COUNT, MOVIE_COLUMNS, PERSON_COLUMN_COUNT, PERSON_COLUMNS, boolean, credit,
+    movie_item, person_item, string_list, value,
+};
 use crate::params::Page;
 
-/// The columns of a Movie list item, in the order [`movie_item`] reads them. Genres come as
-/// one JSON array built by SQLite, ordered by genre id.
-const MOVIE_COLUMNS: &str = "m.id, m.title, m.original_title, m.original_language, m.overview, \
-     m.release_date, m.poster_path, m.backdrop_path, m.popularity, m.vote_average, m.vote_count, \
-     m.adult, (SELECT json_group_array(json_object('id', mg.genre_id, 'name', g.name)) \
-       FROM movie_genre mg LEFT JOIN genre g ON g.id = mg.genre_id WHERE mg.movie_id = m.id)";
-const MOVIE_COLUMN_COUNT: usize = 13;
+/// Result sets up to this size are counted and paged in one pass (see `Db::list`).
+const ONE_PASS_MAX: usize = 10_000;
 
-/// The columns of a PersonItem, in the order [`person_item`] reads them.
-const PERSON_COLUMNS: &str =
-    "p.id, p.name, p.known_for_department, p.profile_path, p.popularity, p.gender, p.adult";
-const PERSON_COLUMN_COUNT: usize = 7;
+/// A list route's query, in parts: `from` is the FROM and WHERE (rows aliased `alias`),
+/// `order` the ORDER BY, `columns` and `item` what one result is and how to read it.
+struct List<'a> {
+    from: &'a str,
+    order: &'a str,
+    table: &'a str,
+    alias: &'a str,
+    columns: &'a str,
+    item: fn(&Row<'_>) -> rusqlite::Result<Value>,
+}
 
 /// One worker's database handle.
 pub struct Db {
@@ -93,7 +97,7 @@ impl Db {
     }
 
     fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {
-        let key = format!("{sql}\u{1}{params:?}");
+        let key = count_key(sql, params);
         if let Some(n) = self.shared.count(&key) {
             return Ok(n);
         }
@@ -142,43 +146,35 @@ impl Db {
 
     /// `GET /movies`, `GET /genres/{id}/movies`.
     pub fn movies(&mut self, filter: &MovieFilter, sort: (&str, bool), page: Page) -> Sql<Listing> {
-        let (clause, mut params) = movie_where(filter);
-        let total = self.count(
-            &format!("SELECT count(*) FROM movie m WHERE {clause}"),
-            &params,
-        )?;
-        let sql = format!(
-            "SELECT {MOVIE_COLUMNS} FROM movie m WHERE {clause} ORDER BY {} LIMIT ? OFFSET ?",
-            movie_order(sort)
-        );
-        params.extend([
-            SqlValue::Integer(page.limit),
-            SqlValue::Integer(page.offset()),
-        ]);
-        let results = self.rows(&sql, &params, movie_item)?;
-        Ok(Listing { total, results })
+        let (clause, params) = movie_where(filter);
+        let list = List {
+            from: &format!("FROM movie m WHERE {clause}"),
+            order: &movie_order(sort),
+            table: "movie m",
+            alias: "m",
+            columns: MOVIE_COLUMNS,
+            item: movie_item,
+        };
+        self.list(&list, params, page)
     }
 
     /// `GET /movies/search`: bm25 over titles (the title weighs more than the original title),
     /// then popularity.
     pub fn search_movies(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
-        let mut params = vec![
+        let list = List {
+            from: "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
+                   WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)",
+            order: "bm25(movie_fts, 4.0, 1.0), m.popularity DESC, m.id",
+            table: "movie m",
+            alias: "m",
+            columns: MOVIE_COLUMNS,
+            item: movie_item,
+        };
+        let params = vec![
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
-        let from = "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
-                    WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)";
-        let total = self.count(&format!("SELECT count(*) {from}"), &params)?;
-        let sql = format!(
-            "SELECT {MOVIE_COLUMNS} {from} \
-             ORDER BY bm25(movie_fts, 4.0, 1.0), m.popularity DESC, m.id LIMIT ?3 OFFSET ?4"
-        );
-        params.extend([
-            SqlValue::Integer(page.limit),
-            SqlValue::Integer(page.offset()),
-        ]);
-        let results = self.rows(&sql, &params, movie_item)?;
-        Ok(Listing { total, results })
+        self.list(&list, params, page)
     }
 
     /// `GET /movies/{id}`.
@@ -268,22 +264,72 @@ impl Db {
 
     /// `GET /people/search`.
     pub fn search_people(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
-        let mut params = vec![
+        let list = List {
+            from: "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
+                   WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)",
+            order: "bm25(people_fts, 4.0, 1.0), p.popularity DESC, p.id",
+            table: "people p",
+            alias: "p",
+            columns: PERSON_COLUMNS,
+            item: person_item,
+        };
+        let params = vec![
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
-        let from = "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
-                    WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)";
-        let total = self.count(&format!("SELECT count(*) {from}"), &params)?;
+        self.list(&list, params, page)
+    }
+
+    /// One page of a list and its total.
+    ///
+    /// When the total is not known yet, the matching ids are read once in order (up to
+    /// [`ONE_PASS_MAX`]): that gives the total and the page together, where a count query and
+    /// a page query would each visit every matching row. Only bigger sets are counted apart.
+    fn list(&mut self, list: &List<'_>, mut params: Vec<SqlValue>, page: Page) -> Sql<Listing> {
+        let count_sql = format!("SELECT count(*) {}", list.from);
+        let key = count_key(&count_sql, &params);
+        if self.shared.count(&key).is_none() {
+            let epoch = self.shared.epoch();
+            let ids_sql = format!(
+                "SELECT {}.id {} ORDER BY {} LIMIT {}",
+                list.alias,
+                list.from,
+                list.order,
+                ONE_PASS_MAX + 1
+            );
+            let ids = self.rows(&ids_sql, &params, |row| row.get::<_, i64>(0))?;
+            if ids.len() <= ONE_PASS_MAX {
+                let total = ids.len() as i64;
+                self.shared.put_count(epoch, &key, total);
+                let by_id = format!(
+                    "SELECT {} FROM {} WHERE {}.id = ?1",
+                    list.columns, list.table, list.alias
+                );
+                let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                let mut results = Vec::new();
+                for &id in ids.iter().skip(start).take(page.limit as usize) {
+                    results.extend(self.first(&by_id, &[SqlValue::Integer(id)], list.item)?);
+                }
+                return Ok(Listing { total, results });
+            }
+        }
+        let total = self.count(&count_sql, &params)?;
+        // Numbered after the filter's own parameters (SQLite numbers a bare `?` after the
+        // highest number used before it).
+        let n = params.len();
         let sql = format!(
-            "SELECT {PERSON_COLUMNS} {from} \
-             ORDER BY bm25(people_fts, 4.0, 1.0), p.popularity DESC, p.id LIMIT ?3 OFFSET ?4"
+            "SELECT {} {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            list.columns,
+            list.from,
+            list.order,
+            n + 1,
+            n + 2
         );
         params.extend([
             SqlValue::Integer(page.limit),
             SqlValue::Integer(page.offset()),
         ]);
-        let results = self.rows(&sql, &params, person_item)?;
+        let results = self.rows(&sql, &params, list.item)?;
         Ok(Listing { total, results })
     }
 
@@ -437,6 +483,11 @@ impl Db {
     }
 }
 
+/// The shared count cache's key for a count query.
+fn count_key(sql: &str, params: &[SqlValue]) -> String {
+    format!("{sql}\u{1}{params:?}")
+}
+
 /// The WHERE clause and its parameters for a movie filter. Every branch is an indexed
 /// comparison or an EXISTS probe of a primary key, so the sort's index can drive the scan.
 fn movie_where(f: &MovieFilter) -> (String, Vec<SqlValue>) {
@@ -490,116 +541,6 @@ fn movie_order((field, descending): (&str, bool)) -> String {
     } else {
         format!("{column} ASC NULLS LAST, m.id ASC")
     }
-}
-
-fn movie_item(row: &Row<'_>) -> rusqlite::Result<Value> {
-    let mut movie = Map::new();
-    let names = [
-        "id",
-        "title",
-        "original_title",
-        "original_language",
-        "overview",
-        "release_date",
-        "poster_path",
-        "backdrop_path",
-        "popularity",
-        "vote_average",
-        "vote_count",
-    ];
-    for (i, name) in names.iter().enumerate() {
-        movie.insert((*name).to_owned(), value(row, i));
-    }
-    movie.insert("adult".to_owned(), boolean(row, 11));
-    let genres = match row.get_ref(12)? {
-        ValueRef::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
-        _ => json!([]),
-    };
-    movie.insert("genres".to_owned(), genres);
-    Ok(Value::Object(movie))
-}
-
-fn person_item(row: &Row<'_>) -> rusqlite::Result<Value> {
-    let mut person = Map::new();
-    let names = [
-        "id",
-        "name",
-        "known_for_department",
-        "profile_path",
-        "popularity",
-        "gender",
-    ];
-    for (i, name) in names.iter().enumerate() {
-        person.insert((*name).to_owned(), value(row, i));
-    }
-    person.insert("adult".to_owned(), boolean(row, 6));
-    Ok(Value::Object(person))
-}
-
-fn credit(row: &Row<'_>, is_cast: bool) -> rusqlite::Result<Value> {
-    let mut out = Map::new();
-    let names = [
-        "credit_id",
-        "person_id",
-        "name",
-        "original_name",
-        "gender",
-        "known_for_department",
-        "profile_path",
-        "popularity",
-    ];
-    for (i, name) in names.iter().enumerate() {
-        out.insert((*name).to_owned(), value(row, i));
-    }
-    out.insert("adult".to_owned(), boolean(row, 8));
-    if is_cast {
-        out.insert("character".to_owned(), value(row, 9));
-        out.insert("order".to_owned(), value(row, 10));
-    } else {
-        out.insert("department".to_owned(), value(row, 11));
-        out.insert("job".to_owned(), value(row, 12));
-    }
-    Ok(Value::Object(out))
-}
-
-/// Any column as JSON: NULL, "" and blobs are `null`; NaN or infinite reals are `null`.
-fn value(row: &Row<'_>, index: usize) -> Value {
-    match row.get_ref(index) {
-        Ok(ValueRef::Integer(n)) => n.into(),
-        Ok(ValueRef::Real(x)) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
-        Ok(ValueRef::Text(t)) if !t.is_empty() => String::from_utf8_lossy(t).into_owned().into(),
-        _ => Value::Null,
-    }
-}
-
-/// An integer flag column as a JSON boolean.
-fn boolean(row: &Row<'_>, index: usize) -> Value {
-    match row.get_ref(index) {
-        Ok(ValueRef::Integer(n)) => (n != 0).into(),
-        _ => false.into(),
-    }
-}
-
-/// A list stored as JSON array text (TMDB's form) or as comma-separated text, as a JSON array.
-fn string_list(row: &Row<'_>, index: usize) -> Value {
-    let Ok(ValueRef::Text(text)) = row.get_ref(index) else {
-        return json!([]);
-    };
-    let text = String::from_utf8_lossy(text);
-    let trimmed = text.trim();
-    if trimmed.starts_with('[')
-        && let Ok(list @ Value::Array(_)) = serde_json::from_str::<Value>(trimmed)
-    {
-        return list;
-    }
-    Value::Array(
-        trimmed
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| Value::String(s.to_owned()))
-            .collect(),
-    )
 }
 
 /// Turns what a user typed into an FTS5 query that always parses: each word quoted (FTS

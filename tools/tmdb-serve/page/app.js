@@ -84,21 +84,12 @@ function age(from, to) {
   return years >= 0 && years < 150 ? years : null;
 }
 
+const money = (n) => `$${Number(n).toLocaleString()}`; // TMDB's amounts are US dollars
+
 const plural = (n, one, many) => `${Number(n).toLocaleString()} ${n === 1 ? one : many}`;
 
-// TMDB sends also_known_as as an array; the mirror may store it as that array's JSON text.
-function nameList(value) {
-  if (Array.isArray(value)) return value.filter((v) => typeof v === "string" && v);
-  if (typeof value === "string" && value) {
-    try {
-      const parsed = JSON.parse(value);
-      if (Array.isArray(parsed)) return nameList(parsed);
-    } catch (_) {
-      return [value];
-    }
-  }
-  return [];
-}
+// also_known_as is an array of names; empty strings are left out.
+const nameList = (value) => (Array.isArray(value) ? value.filter((v) => typeof v === "string" && v) : []);
 
 const movieHref = (id) => `#/movie/${encodeURIComponent(id)}`;
 const personHref = (id) => `#/person/${encodeURIComponent(id)}`;
@@ -175,9 +166,9 @@ function unless404(request, absent) {
   return request.catch((err) => (err.status === 404 ? absent : Promise.reject(err)));
 }
 
-// A list envelope, whatever the route: {page, total_results, total_pages, results}.
+// A list answer as one shape: the API's envelope {page, total_results, total_pages, results},
+// or GET /genres's {genres} (one page of all of them).
 function listOf(body) {
-  if (Array.isArray(body)) return { page: 1, total_pages: 1, total_results: body.length, results: body };
   const results = (body && (body.results || body.genres)) || [];
   return {
     page: body.page || 1,
@@ -535,7 +526,7 @@ async function genresView(mine) {
   show(el("h1", null, "Genres"),
     list.length
       ? el("ul", { class: "chips big" }, list.map((g) =>
-        el("li", null, el("a", { href: genreHref(g.id), class: "chip" }, g.name,
+        el("li", null, el("a", { href: genreHref(g.id), class: "chip", "aria-label": g.movie_count !== undefined ? `${g.name}, ${plural(g.movie_count, "movie", "movies")}` : null }, g.name,
           g.movie_count !== undefined ? el("span", { class: "n" }, ` ${Number(g.movie_count).toLocaleString()}`) : ""))))
       : el("p", { class: "status empty" }, "This mirror has no genres yet."));
 }
@@ -575,6 +566,9 @@ async function movieView(mine, id) {
     movie.status && el("span", null, movie.status),
     movie.original_language && el("span", null, `Language: ${movie.original_language}`),
     movie.vote_count ? el("span", null, `★ ${Number(movie.vote_average || 0).toFixed(1)} (${plural(movie.vote_count, "vote", "votes")})`) : null,
+    // TMDB sends 0 for an unknown budget or revenue.
+    movie.budget > 0 ? el("span", null, `Budget ${money(movie.budget)}`) : null,
+    movie.revenue > 0 ? el("span", null, `Revenue ${money(movie.revenue)}`) : null,
   ].filter(Boolean);
   const links = [el("a", { href: `https://www.themoviedb.org/movie/${encodeURIComponent(id)}`, rel: "noopener" }, "TMDB")];
   if (typeof movie.imdb_id === "string" && /^tt\d+$/.test(movie.imdb_id)) {
@@ -598,7 +592,6 @@ async function movieView(mine, id) {
 }
 
 const genresOf = (movie) => (Array.isArray(movie.genres) ? movie.genres.filter((g) => g && g.id !== undefined) : []);
-const pid = (c) => c.person_id ?? c.id;
 
 // Long credit lists show their head and a button for the rest: a big production has hundreds
 // of crew, a prolific person hundreds of credits.
@@ -623,14 +616,14 @@ function longList(list, items, shown, noun, render) {
 }
 
 function castSection(cast) {
-  const sorted = [...cast].sort((a, b) => (a.order ?? a.cast_order ?? 1e9) - (b.order ?? b.cast_order ?? 1e9));
+  const sorted = [...cast].sort((a, b) => (a.order ?? 1e9) - (b.order ?? 1e9));
   return el("section", { class: "credits", "aria-labelledby": "cast-h" },
     el("h2", { id: "cast-h" }, "Cast ", el("span", { class: "n" }, `(${sorted.length})`)),
     sorted.length
       ? longList(el("ul", { class: "people-list" }), sorted, CAST_SHOWN, "cast members", (c) => el("li", { class: "cast" },
         // The photo repeats the name's link for the mouse; keyboards and screen readers get one.
-        el("a", { href: personHref(pid(c)), class: "face", tabindex: -1, "aria-hidden": "true" }, picture(PROFILE, c.profile_path, c.name || "", "face")),
-        el("a", { href: personHref(pid(c)), class: "name" }, c.name || `Person ${pid(c)}`),
+        el("a", { href: personHref(c.person_id), class: "face", tabindex: -1, "aria-hidden": "true" }, picture(PROFILE, c.profile_path, c.name || "", "face")),
+        el("a", { href: personHref(c.person_id), class: "name" }, c.name || `Person ${c.person_id}`),
         c.character ? el("span", { class: "role" }, c.character) : null))
       : el("p", { class: "muted" }, "No cast listed."));
 }
@@ -651,7 +644,7 @@ function crewSection(crew) {
       ? el("div", { class: "depts" }, depts.map((d) => el("section", { class: "dept" },
         el("h3", null, d),
         longList(el("ul"), byDept.get(d), DEPT_SHOWN, `in ${d}`, (c) => el("li", null,
-          el("a", { href: personHref(pid(c)) }, c.name || `Person ${pid(c)}`),
+          el("a", { href: personHref(c.person_id) }, c.name || `Person ${c.person_id}`),
           c.job ? el("span", { class: "role" }, ` — ${c.job}`) : null)))))
       : el("p", { class: "muted" }, "No crew listed."));
 }
@@ -709,7 +702,7 @@ function filmography(label, id, entries, role) {
     sorted.length
       ? longList(el("ol", { class: "filmography" }), sorted, FILMS_SHOWN, "credits", (m) => el("li", null,
         el("span", { class: "when" }, year(m.release_date) || "—"),
-        el("a", { href: movieHref(m.id ?? m.movie_id) }, m.title || m.original_title || `Movie ${m.id ?? m.movie_id}`),
+        el("a", { href: movieHref(m.id) }, m.title || m.original_title || `Movie ${m.id}`),
         role(m) ? el("span", { class: "role" }, role(m)) : null))
       : el("p", { class: "muted" }, "None in this mirror."));
 }
@@ -718,9 +711,15 @@ function filmography(label, id, entries, role) {
 
 // hashchange alone: it fires for links and for back/forward (popstate would render twice).
 // Typing uses replaceState, which fires neither, and renders itself.
-window.addEventListener("hashchange", () => {
-  route();
+window.addEventListener("hashchange", async () => {
   app.focus({ preventScroll: true });
   window.scrollTo(0, 0);
+  await route();
+  // An empty search page (the nav's Search or People) is there to be typed into.
+  const { parts, params } = parseHash();
+  if ((parts[0] === "search" || parts[0] === "people") && ![...params.keys()].length) {
+    const box = app.querySelector("input[type=search]");
+    if (box) box.focus();
+  }
 });
 route();
