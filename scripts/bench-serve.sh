@@ -19,7 +19,13 @@ CONNECTIONS=${CONNECTIONS:-32}
 BENCH_DIR=${BENCH_DIR:-target/bench}
 SERVE_THREADS=${THREADS:-}
 
+# wrk and the sqlite3 shell are Debian packages; install them when missing and allowed.
 for tool in wrk sqlite3; do
+    command -v "$tool" >/dev/null && continue
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "bench-serve: installing $tool" >&2
+        apt-get install -y "$tool" >&2 || { apt-get update >&2 && apt-get install -y "$tool" >&2; }
+    fi
     command -v "$tool" >/dev/null || {
         echo "bench-serve: $tool is missing (apt-get install -y $tool)" >&2
         exit 2
