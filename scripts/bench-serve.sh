@@ -32,6 +32,8 @@ for tool in wrk sqlite3; do
     }
 done
 mkdir -p "$BENCH_DIR"
+# The schema version is the number of the last migration, as tmdb-core applies them.
+SCHEMA=$(ls sql/[0-9][0-9][0-9][0-9]_*.sql | sed -n '$s|^sql/0*\([0-9][0-9]*\)_.*|\1|p')
 cargo build --release --locked --bin tmdb-serve >&2
 
 # build_db N FILE: a mirror of N movies, N/2 people, about 5 credits per movie.
@@ -40,8 +42,8 @@ build_db() {
     echo "bench-serve: building $file ($n movies)..." >&2
     rm -f "$file.part"
     {
-        cat sql/0001_init.sql sql/0002_fts.sql
-        echo "PRAGMA user_version = 2;"
+        cat sql/[0-9][0-9][0-9][0-9]_*.sql
+        echo "PRAGMA user_version = $SCHEMA;"
         sed "s/@N@/$n/g" <<'SQL'
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
@@ -263,7 +265,10 @@ run_datasette() {
 
 for n in $SIZES; do
     file=$BENCH_DIR/serve-$n.db
-    [ -f "$file" ] || build_db "$n" "$file"
+    # A mirror built before a new migration landed is built again (tmdb-serve would refuse it).
+    if [ ! -f "$file" ] || [ "$(sqlite3 "$file" 'PRAGMA user_version')" != "$SCHEMA" ]; then
+        build_db "$n" "$file"
+    fi
     run_serve "$n" "$file"
     if [ "${DATASETTE:-0}" = 1 ]; then
         run_datasette "$n" "$file"
