@@ -398,6 +398,30 @@ fn serve_refuses_a_missing_or_outdated_database_with_exit_2() {
 }
 
 #[test]
+fn serve_refuses_bad_flags_with_exit_2() {
+    let dir = Workdir::new("serve-flags");
+    let db = build_db(&dir);
+    for (args, message) in [
+        (
+            &["--cors-origin", "https://ex\u{e4}mple.org"][..],
+            "--cors-origin must be printable ASCII",
+        ),
+        (&["--threads", "0"][..], "invalid value '0' for '--threads"),
+        (
+            &["--addr", "localhost"][..],
+            "invalid value 'localhost' for '--addr",
+        ),
+    ] {
+        let mut cmd = Command::new(bin("tmdb-serve"));
+        cmd.arg("--db").arg(&db).args(args);
+        let out = run(cmd);
+        out.expect_code(2);
+        assert!(out.stderr.contains(message), "{out}");
+        assert!(out.stdout.is_empty(), "{out}");
+    }
+}
+
+#[test]
 fn movie_lists_match_sql_for_every_filter_and_sort() {
     let dir = Workdir::new("serve-movies");
     let db = build_db(&dir);
@@ -914,6 +938,16 @@ fn head_trailing_slash_etag_cors_and_gzip() {
         "trailing slash"
     );
 
+    // Link keeps the other parameters (re-encoded) and points both ways from a middle page.
+    let middle = serve.get("/movies/?genre=tv+MOVIE&adult=true&limit=2&page=2");
+    assert_eq!(middle.status, 200);
+    assert_eq!(
+        middle.header("link"),
+        Some(
+            "</movies?genre=tv%20MOVIE&adult=true&limit=2&page=3>; rel=\"next\", \
+             </movies?genre=tv%20MOVIE&adult=true&limit=2&page=1>; rel=\"prev\""
+        )
+    );
     let etag = get.header("etag").unwrap().to_owned();
     let cached = serve.request(
         "GET",

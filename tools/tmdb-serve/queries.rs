@@ -1,10 +1,8 @@
-//! The SQL behind every route, and the mapping of rows onto the JSON shapes of `routes.rs`.
+//! The SQL behind every route (the rows become JSON in `json.rs`).
 //!
 //! Each worker thread owns one [`Db`]: a read-only connection with its prepared-statement
 //! cache, and a handle on the caches all workers share (`cache.rs`), which are dropped
 //! whenever SQLite's `data_version` says another connection (ndjson-load) committed.
-//!
-//! Rows become JSON in `json.rs`.
 
 use std::path::Path;
 use std::sync::Arc;
