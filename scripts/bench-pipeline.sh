@@ -32,6 +32,12 @@ requests=$(printf '%s' "$stats" | sed -n 's/^{"requests":\([0-9]*\).*/\1/p')
 [ -n "$requests" ] || requests=$(printf '%s' "$stats" | grep -o '"requests":[0-9]*' | head -1 | cut -d: -f2)
 wall=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
 echo "make mirror, $movies-movie catalog, sim --rate 50 --fault-rate 0.02, RATE=48 CONCURRENCY=20"
-grep '^tmdb-fetch:' "$work/make.err" | sed 's/^/  /'
+grep '^tmdb-fetch: .* requests ' "$work/make.err" | sed 's/^/  /'
 tail -1 "$work/make.out" | sed 's/^/  /'
+ids="$bin/ndjson-ids --db $work/data/tmdb.db"
+listed=$(grep -c '' "$work/data/movie_ids.ndjson")
+held=$($ids list db:movies db:gone-movies | wc -l)
+credited=$($ids list db:credited | wc -l)
+people=$($ids list db:people db:gone-people | wc -l)
+echo "  complete: $held/$listed listed movies, $people/$credited credited people (mirrored or known gone)"
 echo "  requests seen by the simulator: ${requests:-?}; wall time: ${wall}s"
