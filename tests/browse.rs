@@ -9,15 +9,12 @@
 mod webdriver;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::util::{Workdir, bin, read_ndjson, repo_root, run};
+use crate::util::{Workdir, bin, read_ndjson, repo_root, run, spawn_listening};
 use webdriver::{Browser, ENTER, TAB};
 
 const NASTY_TITLE: &str = "Tom & Jerry's \"<Big>\" Day 🎬";
@@ -33,37 +30,13 @@ struct Serve {
 
 impl Serve {
     fn start(db: &std::path::Path) -> Serve {
-        let mut child = Command::new(bin("tmdb-serve"))
-            .arg("--db")
+        let mut cmd = Command::new(bin("tmdb-serve"));
+        cmd.arg("--db")
             .arg(db)
             .args(["--addr", "127.0.0.1:0"])
             .env_remove("DB")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn tmdb-serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = tx.send(lines.next());
-            for _ in lines {}
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Some(Ok(line))) => line,
-            other => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("tmdb-serve printed no listening line: {other:?}");
-            }
-        };
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from tmdb-serve: {line:?}"))
-            .trim_end_matches('/')
-            .to_owned();
+            .stderr(Stdio::null());
+        let (child, base) = spawn_listening(cmd, "tmdb-serve");
         Serve { child, base }
     }
 }

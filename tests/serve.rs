@@ -7,17 +7,16 @@
 //! requests are under the test's control.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::util::{Workdir, bin, run};
+use crate::util::{Workdir, bin, run, spawn_listening};
 
 /// A running tmdb-serve, killed when dropped.
 struct Serve {
@@ -27,33 +26,16 @@ struct Serve {
 
 impl Serve {
     fn start(db: &Path, extra: &[&str]) -> Serve {
-        let mut child = Command::new(bin("tmdb-serve"))
-            .arg("--db")
+        let mut cmd = Command::new(bin("tmdb-serve"));
+        cmd.arg("--db")
             .arg(db)
             .args(["--addr", "127.0.0.1:0", "--threads", "2"])
             .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn tmdb-serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = tx.send(lines.next());
-            for _ in lines {}
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(Some(Ok(line))) => line,
-            other => {
-                let _ = child.kill();
-                panic!("tmdb-serve printed no listening line: {other:?}");
-            }
-        };
-        let addr = line
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .stderr(Stdio::null());
+        let (child, url) = spawn_listening(cmd, "tmdb-serve");
+        let addr = url
+            .strip_prefix("http://")
+            .unwrap_or_else(|| panic!("tmdb-serve listens on {url:?}, not http://"))
             .to_owned();
         Serve { child, addr }
     }
