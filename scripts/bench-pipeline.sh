@@ -12,15 +12,12 @@ rm -rf "$work"
 mkdir -p "$work"
 cargo build --release --locked --quiet
 
-"$bin/tmdb-sim" --port 0 --movies "$movies" --seed 42 --rate 50 --fault-rate 0.02 \
-    --token bench-token > "$work/sim.out" 2> "$work/sim.err" &
-sim=$!
+. scripts/lib.sh
+start_server "$work/sim.out" "$bin/tmdb-sim" --port 0 --movies "$movies" --seed 42 \
+    --rate 50 --fault-rate 0.02 \
+    --token bench-token
+sim=$server_pid url=$server_url
 trap 'kill $sim 2>/dev/null || true' EXIT
-until grep -q '^listening on ' "$work/sim.out"; do
-    kill -0 $sim || { cat "$work/sim.err" >&2; exit 2; }
-    sleep 0.1
-done
-url=$(sed -n 's/^listening on //p' "$work/sim.out")
 
 start=$(date +%s%N)
 TMDB_TOKEN=bench-token TMDB_API_URL=$url/3 TMDB_EXPORT_URL=$url/p/exports \
