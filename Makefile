@@ -63,8 +63,11 @@ endif
 all: mirror
 
 # The mirror is as fresh as its ID list: `make update` asks for the changes since that date.
+# An update moves the stamp on; a later `make mirror` never moves it back.
 mirror: $(STAMPS)/people.loaded
-	cp $(STAMPS)/ids_date $(STAMPS)/synced
+	if [ ! -f $(STAMPS)/synced ] || [[ "$$(cat $(STAMPS)/ids_date)" > "$$(cat $(STAMPS)/synced)" ]]; then \
+	    cp $(STAMPS)/ids_date $(STAMPS)/synced; \
+	fi
 	scripts/summary.sh $(DATA) $(DB)
 
 genres:    $(STAMPS)/genres.loaded
