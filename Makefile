@@ -16,6 +16,8 @@ DB          ?= $(DATA)/tmdb.db
 # Requests per second and requests in flight; TMDB allows about 50/s and 20 connections.
 RATE        ?= 40
 CONCURRENCY ?= 20
+# Attempts after the first for a request that fails (429, 5xx, timeouts, dropped connections).
+RETRIES     ?= 8
 # Where stage 2 finds movie IDs: export (TMDB's daily file, one request) or discover.
 IDS_SOURCE  ?= export
 FROM_YEAR   ?= 1874
@@ -27,12 +29,14 @@ TODAY       ?= $(shell date -u +%F)
 # make demo: serve the mirror when it is built (0 to stop after the mirror, as tests do).
 SERVE       ?= 1
 ADDR        ?= 127.0.0.1:8000
+# 0: use the binaries in target/release without running cargo first.
+BUILD       ?= 1
 
 # ---- derived ---------------------------------------------------------------------------
 CARGO  := cargo
 BIN    := target/release
 STAMPS := $(DATA)/.stamps
-FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY)
+FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY) --retries $(RETRIES)
 LOAD   := $(BIN)/ndjson-load --db $(DB)
 IDS    := $(BIN)/ndjson-ids --db $(DB)
 # A tool's exit status 1 means "finished, some items failed or were rejected": they are
@@ -54,13 +58,16 @@ TAKE := head -n $(LIMIT)
 endif
 
 .PHONY: all mirror build genres movie-ids movies people credits refetch-failed summary \
-        serve demo test bench clean
+        serve demo export update test bench clean
 
 all: mirror
 
 # The mirror is as fresh as its ID list: `make update` asks for the changes since that date.
+# An update moves the stamp on; a later `make mirror` never moves it back.
 mirror: $(STAMPS)/people.loaded
-	cp $(STAMPS)/ids_date $(STAMPS)/synced
+	if [ ! -f $(STAMPS)/synced ] || [[ "$$(cat $(STAMPS)/ids_date)" > "$$(cat $(STAMPS)/synced)" ]]; then \
+	    cp $(STAMPS)/ids_date $(STAMPS)/synced; \
+	fi
 	scripts/summary.sh $(DATA) $(DB)
 
 genres:    $(STAMPS)/genres.loaded
@@ -70,9 +77,12 @@ credits:   $(DATA)/person_ids.ndjson
 people:    $(STAMPS)/people.loaded
 
 # Cargo decides what is stale; data targets depend on this order-only, so a rebuilt binary
-# never forces a refetch.
+# never forces a refetch. BUILD=0 takes the binaries already in target/release as they are
+# (the tests do: `cargo test` built them, and a nested cargo would rebuild them under them).
 build:
+ifeq ($(BUILD),1)
 	$(CARGO) build --release --locked
+endif
 
 $(DATA) $(STAMPS):
 	mkdir -p $@
@@ -146,10 +156,21 @@ $(STAMPS)/limit: FORCE | $(STAMPS)
 .PHONY: FORCE
 FORCE:
 
+# Refresh a finished mirror: what changed since $(STAMPS)/synced (TMDB's change lists), what
+# today's export adds or drops; resumable; the stamp moves only when nothing failed. See
+# scripts/update.sh.
+update: | build
+	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) TODAY=$(TODAY) \
+	    scripts/update.sh
+
 # Retry the IDs that still failed, and only those, then load what came back (and fetch the
 # people that recovered movies name). See scripts/refetch-failed.sh.
 refetch-failed: | build
-	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) scripts/refetch-failed.sh
+	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) scripts/refetch-failed.sh
+
+# One CSV file per table in $(DATA)/export, for spreadsheets and pandas.
+export: | build
+	$(BIN)/tmdb-export --db $(DB) --out $(DATA)/export
 
 # What the mirror holds, and what it lacks.
 summary: | build

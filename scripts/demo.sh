@@ -10,20 +10,11 @@ bin=target/release
 token=demo-token-not-secret
 
 mkdir -p "$data"
-sim_log=$data/sim.stdout
-"$bin/tmdb-sim" --port 0 --movies 2000 --seed 42 --fault-rate 0.01 --stall-ms 500 \
-    --token "$token" >"$sim_log" &
-sim=$!
+. scripts/lib.sh
+start_server "$data/sim.stdout" "$bin/tmdb-sim" --port 0 --movies 2000 --seed 42 \
+    --fault-rate 0.01 --stall-ms 500 --token "$token"
+sim=$server_pid url=$server_url
 trap 'kill $sim 2>/dev/null || true' EXIT INT TERM
-
-# The simulator prints "listening on URL" once its catalog is built; wait for it.
-url=
-tries=0
-while [ -z "$url" ]; do
-    kill -0 $sim 2>/dev/null || { echo "demo: tmdb-sim exited before listening" >&2; exit 2; }
-    url=$(sed -n 's/^listening on //p' "$sim_log")
-    [ -n "$url" ] || { tries=$((tries + 1)); [ $tries -lt 600 ] || { echo "demo: tmdb-sim did not start" >&2; exit 2; }; sleep 0.1; }
-done
 echo "demo: tmdb-sim serving a synthetic TMDB at $url"
 
 TMDB_TOKEN=$token TMDB_API_URL=$url/3 TMDB_EXPORT_URL=$url/p/exports \

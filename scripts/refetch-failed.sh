@@ -1,13 +1,13 @@
 #!/bin/sh
-# Usage: DATA=data DB=data/tmdb.db RATE=40 CONCURRENCY=20 scripts/refetch-failed.sh
+# Usage: DATA=data DB=data/tmdb.db RATE=40 CONCURRENCY=20 RETRIES=8 scripts/refetch-failed.sh
 # Retries the IDs listed in $DATA/movies.failed.ndjson and $DATA/people.failed.ndjson, and
 # only those (plus the people that recovered movies name and the mirror lacks), loads what
 # comes back, and appends it to the stage files. IDs that fail again are listed again.
 # Safe to interrupt and re-run: a list being retried is kept until its results are loaded.
 set -eu
-: "${DATA:?}" "${DB:?}" "${RATE:?}" "${CONCURRENCY:?}"
+: "${DATA:?}" "${DB:?}" "${RATE:?}" "${CONCURRENCY:?}" "${RETRIES:?}"
 bin=target/release
-fetch="$bin/tmdb-fetch --rate $RATE --concurrency $CONCURRENCY"
+fetch="$bin/tmdb-fetch --rate $RATE --concurrency $CONCURRENCY --retries $RETRIES"
 load="$bin/ndjson-load --db $DB"
 ids="$bin/ndjson-ids --db $DB"
 

@@ -7,7 +7,8 @@ set -eu
 data=$1 db=$2
 ids="target/release/ndjson-ids --db $db"
 
-count() { [ -f "$1" ] && grep -c '' "$1" || echo 0; }
+# count FILE: its lines (0 when it does not exist).
+count() { if [ -f "$1" ]; then grep -c '' "$1" || true; else echo 0; fi; }
 
 movies=$($ids list db:movies | wc -l)
 people=$($ids list db:people | wc -l)

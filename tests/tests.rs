@@ -8,8 +8,24 @@ mod util;
 // ndjson-ids: set operations over ID files and the mirror's ID sets.
 mod ids;
 
+// tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
+mod sim;
+
+// ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
+mod load;
+
 // tmdb-fetch: every subcommand against tmdb-sim, faults, 429s, checkpoints, a refused token.
 mod fetch;
 
-// tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
-mod sim;
+// The pipeline: make mirror / refetch-failed / export / demo against tmdb-sim, checked against
+// its ground truth; kill -9 of make and resume.
+mod pipeline;
+
+// tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
+mod serve;
+
+// The browse page in headless Chromium against the real tmdb-serve.
+mod browse;
+
+// make update: after tmdb-sim's --mutate days, the mirror equals the new truth with few requests.
+mod update;

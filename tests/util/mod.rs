@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test module uses its own subset of these helpers
 
+pub mod mirror;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -214,6 +216,40 @@ fn wait_with_deadline(mut child: Child, deadline: Duration, command: &str) -> Ou
     }
 }
 
+/// Spawns a server that prints `listening on URL` as its first stdout line (tmdb-sim,
+/// tmdb-serve), waits for that line and returns the child with the URL (no trailing slash).
+/// The rest of stdout is drained so the server never blocks on a full pipe. stdin is closed;
+/// stderr is as `cmd` set it.
+pub fn spawn_listening(mut cmd: Command, name: &str) -> (Child, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next());
+        for _ in lines {}
+    });
+    let line = match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(Some(Ok(line))) => line,
+        other => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{name} printed no listening line: {other:?}");
+        }
+    };
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from {name}: {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, url)
+}
+
 /// A `tmdb-sim` serving on `127.0.0.1:<free port>`, killed when dropped.
 pub struct Sim {
     child: Child,
@@ -227,36 +263,11 @@ impl Sim {
     /// Starts `tmdb-sim --port 0 ARGS...` and waits for its "listening on" line.
     pub fn start(args: &[&str]) -> Sim {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let mut child = Command::new(bin("tmdb-sim"))
-            .args(["--port", "0"])
+        let mut cmd = Command::new(bin("tmdb-sim"));
+        cmd.args(["--port", "0"])
             .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn tmdb-sim");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let first = lines.next();
-            let _ = tx.send(first);
-            // Keep draining so the simulator never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(Some(Ok(line))) => line,
-            other => {
-                let _ = child.kill();
-                panic!("tmdb-sim {args:?} printed no listening line: {other:?}");
-            }
-        };
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from tmdb-sim: {line:?}"))
-            .trim_end_matches('/')
-            .to_owned();
+            .stderr(Stdio::inherit());
+        let (child, base) = spawn_listening(cmd, "tmdb-sim");
         Sim { child, base, args }
     }
 

@@ -1,1 +1,132 @@
-fn main() {}
+//! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the SQLite mirror.
+//!
+//! DESIGN.md "ndjson-load" is the contract: upserts by primary key (a reload changes nothing),
+//! a movie replaces its genres and credits, `--kind gone` deletes, batches per transaction (a
+//! kill leaves only whole batches), bad lines reported and skipped, migrations applied first.
+//! This file is the manual; the work is in `batch` (the pipeline), `kinds` (typed lines),
+//! `check` (why a line was rejected), `store` (the SQL) and `rejects`.
+
+mod batch;
+mod check;
+mod kinds;
+mod rejects;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use tmdb_core::env::Env;
+use tmdb_core::exit::{self, Status};
+use tmdb_core::ndjson::{Input, input_paths};
+
+use kinds::Kind;
+use rejects::Rejects;
+
+/// Load NDJSON records into the SQLite mirror: batched upserts, one transaction per batch.
+///
+/// Reads FILEs (or stdin) of one kind. Loading the same file twice changes nothing; a newer
+/// record replaces the older one, and a movie's genres and credits with it. Lines that are not
+/// valid records are reported as FILE:LINE: reason, skipped, and loading goes on. The database's
+/// schema is brought up to date first. One summary line on stderr at the end.
+#[derive(Parser)]
+#[command(
+    version,
+    after_help = "Exit status: 0 all lines loaded; 1 loaded, but some lines were rejected \
+(listed on stderr and in --rejects); 2 bad usage, unreadable input, or a database error (the \
+batches committed before it stay).\n\n\
+Examples:\n  \
+tmdb-fetch genres | ndjson-load --kind genres\n  \
+ndjson-load --kind movies --rejects data/movies.rejects.ndjson data/movies.ndjson\n  \
+ndjson-load --kind gone data/movies.gone.ndjson\n  \
+# the rejected lines as they were read, to fix and load again\n  \
+jq -r .text data/movies.rejects.ndjson > movies.fix.ndjson"
+)]
+struct Cli {
+    /// What the lines are.
+    #[arg(long, value_enum)]
+    kind: Kind,
+
+    /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted). Created if missing.
+    #[arg(long, value_name = "PATH")]
+    db: Option<String>,
+
+    /// Records per transaction (fewer when the input pauses for a second): a kill loses at
+    /// most the transaction being written, and a rerun loads it again.
+    #[arg(long, visible_alias = "batch-size", value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    batch: u32,
+
+    /// Also write each rejected line to FILE as {"file","line","error","text"} (rewritten on
+    /// every run).
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+
+    /// NDJSON inputs; `-` or none for stdin.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(status) => status.into(),
+        Err(err) => exit::report("ndjson-load", &err),
+    }
+}
+
+fn run(cli: Cli) -> Result<Status> {
+    let started = Instant::now();
+    let db = Env::load()?.db_path(cli.db.as_deref())?;
+    // Inputs first: a typo in a file name stops the run before the database is touched.
+    let inputs = input_paths(&cli.files)
+        .iter()
+        .map(|path| Input::open(path))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    if let Some(rejects) = &cli.rejects {
+        refuse_input_as_rejects(rejects, &cli.files)?;
+    }
+    let bar = batch::progress_bar(&inputs);
+    let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
+    let mut conn = tmdb_core::db::open(&db)?;
+    // A bigger page cache keeps the credit indexes in memory during large loads.
+    conn.pragma_update(None, "cache_size", -65536)
+        .context("cannot set the page cache size")?;
+    let started_at = batch::now(&conn)?;
+    let batch_size = cli.batch as usize;
+    let counts = batch::load(&mut conn, cli.kind, inputs, batch_size, &mut rejects, &bar);
+    bar.finish_and_clear();
+    let counts = counts?;
+    batch::log_run(&conn, cli.kind, &started_at, &counts)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!(
+        "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({:.0} records/s)",
+        cli.kind.name(),
+        counts.read,
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+        counts.deleted,
+        counts.rejected,
+        counts.read as f64 / elapsed.max(1e-9),
+    );
+    Ok(Status::from_failures(counts.rejected))
+}
+
+/// Creating the rejects file empties it: if it is also an input, its records would be lost.
+fn refuse_input_as_rejects(rejects: &Path, files: &[PathBuf]) -> Result<()> {
+    let Ok(rejects_path) = rejects.canonicalize() else {
+        return Ok(()); // does not exist yet, so it is no input
+    };
+    for file in files {
+        if file.canonicalize().is_ok_and(|input| input == rejects_path) {
+            bail!(
+                "--rejects {} is also an input; it would be emptied before being read",
+                rejects.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_fts",
         sql: include_str!("../../../sql/0002_fts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_fts_backfill",
+        sql: include_str!("../../../sql/0003_fts_backfill.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.

@@ -1,0 +1,276 @@
+#!/bin/sh
+# bench-serve.sh: requests per second and p99 latency of tmdb-serve per route, with wrk
+# (10 s, 32 connections, loopback), on generated mirrors of 100,000 and 1,000,000 movies.
+#
+# usage: scripts/bench-serve.sh [SIZE...]        (default: 100000 1000000)
+#   DURATION=10s CONNECTIONS=32 THREADS=<tmdb-serve --threads, default its own>
+#   DATASETTE=1  also run Datasette (pip, in a venv under target/bench) on the same file
+#   BENCH_DIR=target/bench  where the databases are kept (built once, reused)
+#
+# The databases are synthetic but shaped like TMDB's catalog: skewed popularity, 1-3 genres
+# per movie, undated and adult movies, credits and people. They are written with the sqlite3
+# shell straight from the project's migrations (sql/), so no network and no fetch is needed.
+set -eu
+
+cd "$(dirname "$0")/.."
+SIZES=${*:-100000 1000000}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+BENCH_DIR=${BENCH_DIR:-target/bench}
+SERVE_THREADS=${THREADS:-}
+
+# wrk and the sqlite3 shell are Debian packages; install them when missing and allowed.
+for tool in wrk sqlite3; do
+    command -v "$tool" >/dev/null && continue
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "bench-serve: installing $tool" >&2
+        apt-get install -y "$tool" >&2 || { apt-get update >&2 && apt-get install -y "$tool" >&2; }
+    fi
+    command -v "$tool" >/dev/null || {
+        echo "bench-serve: $tool is missing (apt-get install -y $tool)" >&2
+        exit 2
+    }
+done
+mkdir -p "$BENCH_DIR"
+# The schema version is the number of the last migration, as tmdb-core applies them.
+SCHEMA=$(ls sql/[0-9][0-9][0-9][0-9]_*.sql | sed -n '$s|^sql/0*\([0-9][0-9]*\)_.*|\1|p')
+cargo build --release --locked --bin tmdb-serve >&2
+
+# build_db N FILE: a mirror of N movies, N/2 people, about 5 credits per movie.
+build_db() {
+    n=$1 file=$2
+    echo "bench-serve: building $file ($n movies)..." >&2
+    rm -f "$file.part"
+    {
+        cat sql/[0-9][0-9][0-9][0-9]_*.sql
+        echo "PRAGMA user_version = $SCHEMA;"
+        sed "s/@N@/$n/g" <<'SQL'
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+BEGIN;
+INSERT INTO genre (id, name) VALUES (28,'Action'),(12,'Adventure'),(16,'Animation'),
+  (35,'Comedy'),(80,'Crime'),(99,'Documentary'),(18,'Drama'),(10751,'Family'),(14,'Fantasy'),
+  (36,'History'),(27,'Horror'),(10402,'Music'),(9648,'Mystery'),(10749,'Romance'),
+  (878,'Science Fiction'),(10770,'TV Movie'),(53,'Thriller'),(10752,'War'),(37,'Western');
+CREATE TEMP TABLE syllable (k INTEGER PRIMARY KEY, s TEXT);
+INSERT INTO syllable (s) VALUES ('ka'),('lo'),('mi'),('ther'),('dar'),('ne'),('vo'),('ri'),
+  ('sta'),('gen'),('mor'),('quel'),('ba'),('shi'),('tor'),('ven'),('al'),('ze'),('pri'),('na'),
+  ('dor'),('fle'),('mu'),('ki'),('gra'),('so'),('lin'),('chu'),('ré'),('ël'),('wan'),('pe'),
+  ('hal'),('jo'),('cri'),('sun'),('ter'),('ya'),('bo'),('xi');
+-- 1600 words; a title is 1-4 of them, low word numbers far more common (a skew like real titles).
+CREATE TEMP TABLE word (k INTEGER PRIMARY KEY, w TEXT);
+INSERT INTO word (k, w) SELECT (a.k - 1) * 40 + b.k - 1, upper(substr(a.s, 1, 1)) || substr(a.s, 2) || b.s
+  FROM syllable a, syllable b;
+CREATE TEMP TABLE lang (k INTEGER PRIMARY KEY, code TEXT);
+INSERT INTO lang (k, code) VALUES (0,'en'),(1,'en'),(2,'en'),(3,'en'),(4,'fr'),(5,'es'),(6,'ja'),
+  (7,'de'),(8,'it'),(9,'ko'),(10,'zh'),(11,'ru'),(12,'hi'),(13,'pt'),(14,'sv'),(15,'en');
+CREATE TEMP TABLE n (i INTEGER PRIMARY KEY);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < @N@)
+INSERT INTO n SELECT i FROM c;
+CREATE TEMP TABLE h AS SELECT i,
+  (i * 2654435761) % 4294967291 AS h1, (i * 40503 + 7) % 1000003 AS h2,
+  (i * 69069 + 1) % 999983 AS h3 FROM n;
+CREATE TEMP TABLE t AS SELECT i,
+  (SELECT w FROM word WHERE k = (h1 % 1600) * (h1 % 1597) / 1600) ||
+  CASE WHEN h2 % 4 > 0 THEN ' ' || (SELECT w FROM word WHERE k = (h2 % 1600) * (h2 % 1601) / 1600) ELSE '' END ||
+  CASE WHEN h3 % 3 = 0 THEN ' ' || (SELECT w FROM word WHERE k = h3 % 1600) ELSE '' END ||
+  CASE WHEN h1 % 7 = 0 THEN ' ' || (1 + h2 % 4) ELSE '' END AS title
+FROM h;
+INSERT INTO movie (id, title, original_title, original_language, overview, release_date,
+  runtime, status, adult, poster_path, backdrop_path, vote_average, vote_count, popularity,
+  budget, revenue, imdb_id, origin_country)
+SELECT i, t.title,
+  CASE WHEN h2 % 5 = 0 THEN t.title || ' ' || (SELECT w FROM word WHERE k = h3 % 1600) ELSE t.title END,
+  (SELECT code FROM lang WHERE k = h1 % 16),
+  'A story of ' || t.title || '.',
+  CASE WHEN h3 % 33 = 0 THEN NULL
+       ELSE printf('%04d-%02d-%02d', 1900 + h1 % 126, 1 + h2 % 12, 1 + h3 % 28) END,
+  70 + h2 % 80,
+  CASE WHEN h1 % 20 = 0 THEN 'Post Production' WHEN h1 % 31 = 0 THEN 'Rumored' ELSE 'Released' END,
+  CASE WHEN h2 % 100 = 0 THEN 1 ELSE 0 END,
+  '/p' || i || '.jpg', '/b' || i || '.jpg',
+  round((h3 % 100) / 10.0, 1), (h1 % 1000) * (h2 % 30) / 10,
+  round(2000.0 / (1 + (h1 % 4000)) + (h3 % 100) / 100.0, 3),
+  (h2 % 200) * 1000000, (h3 % 500) * 1000000, 'tt' || (1000000 + i), '["US"]'
+FROM h JOIN t USING (i);
+INSERT INTO movie_genre (movie_id, genre_id)
+SELECT DISTINCT i, g.id FROM h JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS r FROM genre) g
+  ON g.r = h1 % 19 OR (h2 % 3 > 0 AND g.r = h2 % 19) OR (h3 % 4 = 0 AND g.r = h3 % 19)
+WHERE h3 % 40 <> 0;
+INSERT INTO people (id, name, also_known_as, biography, birthday, gender, known_for_department,
+  place_of_birth, profile_path, popularity, imdb_id, adult)
+SELECT i, (SELECT w FROM word WHERE k = h1 % 1600) || ' ' || (SELECT w FROM word WHERE k = h2 % 1600) || 'son',
+  '[]', 'Biography of person ' || i || '.',
+  printf('%04d-%02d-%02d', 1920 + h3 % 90, 1 + h1 % 12, 1 + h2 % 28), h1 % 3,
+  CASE WHEN h2 % 4 = 0 THEN 'Directing' ELSE 'Acting' END, 'Somewhere',
+  '/f' || i || '.jpg', round(500.0 / (1 + h3 % 2000), 3), 'nm' || (1000000 + i), 0
+FROM h WHERE i <= @N@ / 2;
+INSERT INTO credit (credit_id, movie_id, person_id, kind, name, character, cast_order,
+  department, job, gender, known_for_department, profile_path, popularity)
+SELECT printf('c%x-%d', h.i, k.k), h.i, p.id,
+  CASE WHEN k.k < 4 THEN 'cast' ELSE 'crew' END, p.name,
+  CASE WHEN k.k < 4 THEN 'Character ' || k.k END, CASE WHEN k.k < 4 THEN k.k END,
+  CASE WHEN k.k = 4 THEN 'Directing' WHEN k.k = 5 THEN 'Writing' END,
+  CASE WHEN k.k = 4 THEN 'Director' WHEN k.k = 5 THEN 'Screenplay' END,
+  p.gender, p.known_for_department, p.profile_path, p.popularity
+FROM h, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3
+         UNION ALL SELECT 4 UNION ALL SELECT 5) AS k
+JOIN people p ON p.id = 1 + (h.h1 + k.k * 7919 * (1 + h.h3 % 13)) % (@N@ / 2)
+WHERE k.k < 4 OR h.h2 % 2 = 0;
+INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated, unchanged, deleted, rejected)
+VALUES ('movies', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), @N@, @N@, 0, 0, 0, 0);
+COMMIT;
+ANALYZE;
+PRAGMA journal_mode = WAL;
+SQL
+    } | sqlite3 "$file.part" >/dev/null
+    mv "$file.part" "$file"
+}
+
+# start_serve FILE: starts tmdb-serve on a free port; sets SERVE_PID and BASE.
+start_serve() {
+    out=$BENCH_DIR/serve.out
+    rm -f "$out"
+    # shellcheck disable=SC2086
+    target/release/tmdb-serve --db "$1" --addr 127.0.0.1:0 ${SERVE_THREADS:+--threads $SERVE_THREADS} \
+        >"$out" 2>/dev/null &
+    SERVE_PID=$!
+    for _ in $(seq 100); do
+        [ -s "$out" ] && break
+        sleep 0.1
+    done
+    BASE=$(sed -n 's/^listening on //p' "$out")
+    [ -n "$BASE" ] || { echo "bench-serve: tmdb-serve did not start" >&2; exit 2; }
+}
+
+# stop PID: asks a server to stop, and insists after 10 s (Datasette finishes every request
+# already queued before it exits, which can take minutes after a run it could not keep up with).
+stop() {
+    kill "$1" 2>/dev/null || return 0
+    for _ in $(seq 100); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# bench NAME URL [LUA]: one wrk run; prints "name req/s p99 non-2xx timeouts".
+bench() {
+    name=$1 url=$2 lua=${3:-}
+    result=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${lua:+-s "$lua"} "$url")
+    rps=$(echo "$result" | awk '/^Requests\/sec/ {print $2}')
+    p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
+    bad=$(echo "$result" | awk '/Non-2xx/ {print $5}')
+    timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
+    printf '%-28s %12s %10s %8s %9s\n' "$name" "$rps" "$p99" "${bad:-0}" "${timeouts:-0}"
+}
+
+# random_ids_lua PREFIX MAX SUFFIX: a wrk script asking for PREFIX<random id>SUFFIX.
+random_ids_lua() {
+    file=$BENCH_DIR/$(echo "$1$3" | tr -c 'a-z' '_').lua
+    cat >"$file" <<LUA
+math.randomseed(42)
+request = function()
+  return wrk.format(nil, "$1" .. math.random(1, $2) .. "$3")
+end
+LUA
+    echo "$file"
+}
+
+# varied_lua: wrk scripts whose every request differs (no answer cache can help): a filtered
+# list with a random genre, year and sort, and a title search for two random title words,
+# the second typed halfway (a prefix).
+varied_lua() {
+    cat >"$BENCH_DIR/varied_list.lua" <<'LUA'
+math.randomseed(7)
+local genres = {"action","adventure","animation","comedy","crime","documentary","drama","family",
+  "fantasy","history","horror","music","mystery","romance","science%20fiction","tv%20movie",
+  "thriller","war","western"}
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  return wrk.format(nil, "/movies?genre=" .. genres[math.random(#genres)] .. "&year=" ..
+    math.random(1900, 2025) .. "&sort=" .. sorts[math.random(#sorts)])
+end
+LUA
+    cat >"$BENCH_DIR/varied_search.lua" <<'LUA'
+math.randomseed(11)
+local s = {"ka","lo","mi","ther","dar","ne","vo","ri","sta","gen","mor","quel","ba","shi","tor",
+  "ven","al","ze","pri","na","dor","fle","mu","ki","gra","so","lin","chu","re","el","wan","pe",
+  "hal","jo","cri","sun","ter","ya","bo","xi"}
+local function word() return s[math.random(#s)] .. s[math.random(#s)] end
+request = function()
+  local second = word()
+  return wrk.format(nil, "/movies/search?query=" .. word() .. "+" .. second:sub(1, 3))
+end
+LUA
+}
+
+run_serve() {
+    n=$1 file=$2
+    start_serve "$file"
+    trap 'kill $SERVE_PID 2>/dev/null' EXIT
+    # A first pass fills the page cache and the count caches, as a running server would have.
+    for path in "/movies?language=en&year=1999&sort=vote_average.desc" "/movies/search?query=Kalo+dar"; do
+        wrk -t1 -c2 -d1s "$BASE$path" >/dev/null
+    done
+    printf '\n## tmdb-serve, %s movies (%s, %s connections, threads %s)\n' "$n" "$DURATION" "$CONNECTIONS" "${SERVE_THREADS:-default}"
+    printf '%-28s %12s %10s %8s %9s\n' route "req/s" p99 non-2xx timeouts
+    bench "movie by id (random)" "$BASE" "$(random_ids_lua /movies/ "$n" "")"
+    bench "credits (random)" "$BASE" "$(random_ids_lua /movies/ "$n" /credits)"
+    bench "filtered list page" "$BASE/movies?language=en&year=1999&sort=vote_average.desc"
+    bench "title search" "$BASE/movies/search?query=Kalo+dar"
+    bench "person (random)" "$BASE" "$(random_ids_lua /people/ "$((n / 2))" "")"
+    varied_lua
+    bench "filtered list (varied)" "$BASE" "$BENCH_DIR/varied_list.lua"
+    bench "title search (varied)" "$BASE" "$BENCH_DIR/varied_search.lua"
+    stop "$SERVE_PID"
+    trap - EXIT
+}
+
+run_datasette() {
+    n=$1 file=$2
+    venv=$BENCH_DIR/venv
+    if [ ! -x "$venv/bin/datasette" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install --quiet datasette >&2
+    fi
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    db=$(basename "$file" .db)
+    # Datasette does not recognise "content = 'movie'" (spaces) as FTS: name the index for it.
+    printf '{"databases": {"%s": {"tables": {"movie": {"fts_table": "movie_fts", "fts_pk": "id"}}}}}\n' \
+        "$db" >"$BENCH_DIR/datasette.json"
+    "$venv/bin/datasette" serve -i "$file" --host 127.0.0.1 --port "$port" \
+        --metadata "$BENCH_DIR/datasette.json" \
+        --setting default_page_size 20 --setting sql_time_limit_ms 10000 >/dev/null 2>&1 &
+    ds_pid=$!
+    trap 'kill $ds_pid 2>/dev/null' EXIT
+    base=http://127.0.0.1:$port
+    for _ in $(seq 100); do
+        curl -fs "$base/-/versions.json" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    printf '\n## Datasette (immutable), %s movies\n' "$n"
+    printf '%-28s %12s %10s %8s %9s\n' route "req/s" p99 non-2xx timeouts
+    bench "movie by id (random)" "$base" "$(random_ids_lua "/$db/movie/" "$n" .json)"
+    # The same rows as tmdb-serve's filtered list page (an indexed date range, not a LIKE),
+    # and the same search (raw mode, so that dar* is a prefix as in tmdb-serve).
+    bench "filtered list page" "$base/$db/movie.json?original_language=en&adult=0&release_date__gte=1999-01-01&release_date__lt=2000-01-01&_sort_desc=vote_average"
+    bench "title search" "$base/$db/movie.json?_search=Kalo+dar*&_searchmode=raw&adult=0"
+    # Without its count and facet suggestions: Datasette's page query alone.
+    bench "filtered list, no count" "$base/$db/movie.json?original_language=en&adult=0&release_date__gte=1999-01-01&release_date__lt=2000-01-01&_sort_desc=vote_average&_nocount=1&_nofacet=1"
+    stop "$ds_pid"
+    trap - EXIT
+}
+
+for n in $SIZES; do
+    file=$BENCH_DIR/serve-$n.db
+    # A mirror built before a new migration landed is built again (tmdb-serve would refuse it).
+    if [ ! -f "$file" ] || [ "$(sqlite3 "$file" 'PRAGMA user_version')" != "$SCHEMA" ]; then
+        build_db "$n" "$file"
+    fi
+    run_serve "$n" "$file"
+    if [ "${DATASETTE:-0}" = 1 ]; then
+        run_datasette "$n" "$file"
+    fi
+done

@@ -1,0 +1,1366 @@
+//! tmdb-serve: the real server over loopback on a real SQLite mirror.
+//!
+//! The mirror is built here with the project's migrations and SQL inserts of a small but nasty
+//! catalog (many scripts, diacritics, absent dates and popularity, a movie with no genres,
+//! adult items, ties), and every list is checked against SQL written independently of the
+//! server's. Requests go over a plain TcpStream so that headers (gzip, ETag, CORS) and bad
+//! requests are under the test's control.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::util::{Workdir, bin, run, spawn_listening};
+
+/// A running tmdb-serve, killed when dropped.
+struct Serve {
+    child: Child,
+    addr: String,
+}
+
+impl Serve {
+    fn start(db: &Path, extra: &[&str]) -> Serve {
+        let mut cmd = Command::new(bin("tmdb-serve"));
+        cmd.arg("--db")
+            .arg(db)
+            .args(["--addr", "127.0.0.1:0", "--threads", "2"])
+            .args(extra)
+            .stderr(Stdio::null());
+        let (child, url) = spawn_listening(cmd, "tmdb-serve");
+        let addr = url
+            .strip_prefix("http://")
+            .unwrap_or_else(|| panic!("tmdb-serve listens on {url:?}, not http://"))
+            .to_owned();
+        Serve { child, addr }
+    }
+
+    /// Sends raw bytes, returns the raw answer (empty if the server closed without one).
+    fn raw(&self, request: &[u8]) -> Vec<u8> {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let _ = stream.write_all(request);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out);
+        out
+    }
+
+    fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut text = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        let raw = self.raw(text.as_bytes());
+        Answer::parse(&raw).unwrap_or_else(|| {
+            panic!(
+                "{method} {target}: no HTTP answer: {:?}",
+                String::from_utf8_lossy(&raw)
+            )
+        })
+    }
+
+    fn get(&self, target: &str) -> Answer {
+        self.request("GET", target, &[])
+    }
+
+    /// GET that must answer 200 with JSON.
+    fn json(&self, target: &str) -> Value {
+        let answer = self.get(target);
+        assert_eq!(answer.status, 200, "GET {target}: {}", answer.text());
+        answer.json()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn parse(raw: &[u8]) -> Option<Answer> {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Some(Answer {
+            status,
+            headers,
+            body: raw[split + 4..].to_vec(),
+        })
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+const GENRES: &[(i64, &str)] = &[
+    (28, "Action"),
+    (12, "Adventure"),
+    (35, "Comedy"),
+    (18, "Drama"),
+    (14, "Fantasy"),
+    (27, "Horror"),
+    (10770, "TV Movie"),
+];
+
+/// Titles in many scripts, with diacritics, punctuation and FTS operator words.
+const TITLES: &[&str] = &[
+    "Amélie",
+    "Crème Brûlée",
+    "千と千尋の神隠し",
+    "Сталкер",
+    "الرسالة",
+    "Ζορμπάς",
+    "दिलवाले दुल्हनिया ले जायेंगे",
+    "Fight Club",
+    "AND OR NOT",
+    "\"Quoted\" (Title)*",
+    "Ünïcödé Ümläuts",
+    "🎬 Emoji Movie",
+    "Naïve Café",
+    "Heat",
+    "Heat Wave",
+];
+
+const LANGUAGES: &[&str] = &["en", "fr", "ja", "ru", "ar", "el", "hi"];
+const STATUSES: &[&str] = &[
+    "Released",
+    "Released",
+    "Post Production",
+    "Rumored",
+    "Canceled",
+];
+
+/// Builds the test mirror: the real migrations, then SQL inserts.
+fn build_db(dir: &Workdir) -> std::path::PathBuf {
+    let path = dir.join("tmdb.db");
+    let conn = tmdb_core::db::open(&path).unwrap();
+    for (id, name) in GENRES {
+        conn.execute("INSERT INTO genre (id, name) VALUES (?1, ?2)", (id, name))
+            .unwrap();
+    }
+    for i in 0..90_i64 {
+        let id = 100 + i * 7;
+        let title = format!("{} {}", TITLES[i as usize % TITLES.len()], i / 15);
+        let date = match i % 9 {
+            0 => None,
+            _ => Some(format!(
+                "{}-{:02}-{:02}",
+                1990 + (i * 13) % 35,
+                1 + i % 12,
+                1 + i % 28
+            )),
+        };
+        // Ties on popularity (the tie-break on id is part of the contract) and absent values.
+        let popularity = if i % 10 == 3 {
+            None
+        } else {
+            Some(((i * 37) % 23) as f64 / 2.0)
+        };
+        let votes = if i % 8 == 5 {
+            None
+        } else {
+            Some((i * 53) % 400)
+        };
+        let average = votes.map(|v| (v % 100) as f64 / 10.0);
+        conn.execute(
+            "INSERT INTO movie (id, title, original_title, original_language, overview,
+               release_date, runtime, status, adult, poster_path, vote_average, vote_count,
+               popularity, origin_country)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            rusqlite::params![
+                id,
+                title,
+                format!("Original {title}"),
+                LANGUAGES[i as usize % LANGUAGES.len()],
+                if i % 4 == 0 {
+                    None
+                } else {
+                    Some(format!("Overview of {title}"))
+                },
+                date,
+                90 + i,
+                STATUSES[i as usize % STATUSES.len()],
+                (i % 11 == 4) as i64,
+                format!("/p{id}.jpg"),
+                average,
+                votes,
+                popularity,
+                if i % 2 == 0 { "[\"US\",\"FR\"]" } else { "[]" },
+            ],
+        )
+        .unwrap();
+        // i % 6 == 1: no genres at all.
+        for (k, (genre, _)) in GENRES.iter().enumerate() {
+            if i % 6 != 1 && (i as usize + k) % 3 == 0 {
+                conn.execute(
+                    "INSERT INTO movie_genre (movie_id, genre_id) VALUES (?1, ?2)",
+                    (id, genre),
+                )
+                .unwrap();
+            }
+        }
+    }
+    // People: 30, some adult, some only credited (no people row).
+    for p in 0..30_i64 {
+        let id = 5000 + p;
+        if p % 7 != 6 {
+            conn.execute(
+                "INSERT INTO people (id, name, also_known_as, popularity, adult, birthday)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    id,
+                    format!(
+                        "{} Person{p}",
+                        ["José", "Zoë", "李", "Ольга", "Bob"][p as usize % 5]
+                    ),
+                    format!("[\"Alias{p}\"]"),
+                    if p % 9 == 2 {
+                        None
+                    } else {
+                        Some((p % 6) as f64)
+                    },
+                    (p % 10 == 9) as i64,
+                    if p % 3 == 0 { None } else { Some("1970-01-02") },
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let mut credit = 0;
+    for i in 0..90_i64 {
+        let movie = 100 + i * 7;
+        for k in 0..(i % 5) {
+            let person = 5000 + (i + k * 11) % 30;
+            credit += 1;
+            conn.execute(
+                "INSERT INTO credit (credit_id, movie_id, person_id, kind, name, character, cast_order)
+                 VALUES (?1, ?2, ?3, 'cast', ?4, ?5, ?6)",
+                rusqlite::params![
+                    format!("c{credit:05}"),
+                    movie,
+                    person,
+                    format!("Name {person}"),
+                    format!("Role {k}"),
+                    if k == 3 { None } else { Some(4 - k) },
+                ],
+            )
+            .unwrap();
+        }
+        if i % 3 == 0 {
+            for (department, job) in [("Directing", "Director"), ("Writing", "Screenplay")] {
+                credit += 1;
+                conn.execute(
+                    "INSERT INTO credit (credit_id, movie_id, person_id, kind, name, department, job)
+                     VALUES (?1, ?2, ?3, 'crew', ?4, ?5, ?6)",
+                    rusqlite::params![
+                        format!("c{credit:05}"),
+                        movie,
+                        5000 + i % 30,
+                        format!("Name {}", 5000 + i % 30),
+                        department,
+                        job
+                    ],
+                )
+                .unwrap();
+            }
+        }
+    }
+    conn.execute(
+        "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated, unchanged, deleted, rejected)
+         VALUES ('movies', '2026-11-30T10:00:00Z', '2026-11-30T10:01:00Z', 90, 90, 0, 0, 0, 0)",
+        [],
+    )
+    .unwrap();
+    path
+}
+
+fn ids(conn: &Connection, sql: &str) -> Vec<i64> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Every page of a list route, concatenated; checks the envelope on the way.
+fn all_pages(serve: &Serve, target: &str, limit: i64) -> Vec<Value> {
+    let sep = if target.contains('?') { '&' } else { '?' };
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let url = format!("{target}{sep}limit={limit}&page={page}");
+        let answer = serve.get(&url);
+        assert_eq!(answer.status, 200, "{url}: {}", answer.text());
+        let body = answer.json();
+        assert_eq!(body["page"], page, "{url}");
+        assert_eq!(body["limit"], limit, "{url}");
+        let total = body["total_results"].as_i64().unwrap();
+        assert_eq!(body["total_pages"], (total + limit - 1) / limit, "{url}");
+        let results = body["results"].as_array().unwrap();
+        out.extend(results.iter().cloned());
+        let link = answer.header("link").unwrap_or("");
+        if page >= body["total_pages"].as_i64().unwrap() {
+            assert!(!link.contains("rel=\"next\""), "{url}: {link}");
+            assert_eq!(out.len() as i64, total, "{url}: total_results");
+            let distinct: BTreeSet<i64> = out.iter().map(|v| v["id"].as_i64().unwrap()).collect();
+            assert_eq!(distinct.len(), out.len(), "{url}: a result on two pages");
+            return out;
+        }
+        assert_eq!(results.len() as i64, limit, "{url}");
+        assert!(
+            link.contains(&format!("page={}>; rel=\"next\"", page + 1)),
+            "{url}: {link}"
+        );
+        page += 1;
+    }
+}
+
+fn id_list(values: &[Value]) -> Vec<i64> {
+    values.iter().map(|v| v["id"].as_i64().unwrap()).collect()
+}
+
+#[test]
+fn serve_refuses_a_missing_or_outdated_database_with_exit_2() {
+    let dir = Workdir::new("serve-missing");
+    let mut cmd = Command::new(bin("tmdb-serve"));
+    cmd.arg("--db")
+        .arg(dir.join("absent.db"))
+        .args(["--addr", "127.0.0.1:0"]);
+    let out = run(cmd);
+    out.expect_code(2);
+    assert!(out.stderr.starts_with("tmdb-serve: database "), "{out}");
+    assert!(out.stderr.contains("does not exist"), "{out}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
+
+    let old = dir.join("old.db");
+    let mut conn = Connection::open(&old).unwrap();
+    tmdb_core::db::migrate_to(&mut conn, 1).unwrap();
+    drop(conn);
+    let mut cmd = Command::new(bin("tmdb-serve"));
+    cmd.env("DB", format!("sqlite:///{}", old.display()))
+        .args(["--addr", "127.0.0.1:0"]);
+    let out = run(cmd);
+    out.expect_code(2);
+    assert!(out.stderr.contains("schema version 1"), "{out}");
+}
+
+#[test]
+fn serve_refuses_bad_flags_with_exit_2() {
+    let dir = Workdir::new("serve-flags");
+    let db = build_db(&dir);
+    for (args, message) in [
+        (
+            &["--cors-origin", "https://ex\u{e4}mple.org"][..],
+            "--cors-origin must be printable ASCII",
+        ),
+        (&["--threads", "0"][..], "invalid value '0' for '--threads"),
+        (
+            &["--addr", "localhost"][..],
+            "invalid value 'localhost' for '--addr",
+        ),
+    ] {
+        let mut cmd = Command::new(bin("tmdb-serve"));
+        cmd.arg("--db").arg(&db).args(args);
+        let out = run(cmd);
+        out.expect_code(2);
+        assert!(out.stderr.contains(message), "{out}");
+        assert!(out.stdout.is_empty(), "{out}");
+    }
+}
+
+#[test]
+fn movie_lists_match_sql_for_every_filter_and_sort() {
+    let dir = Workdir::new("serve-movies");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let filters: &[(&str, &str)] = &[
+        ("", "adult = 0"),
+        ("adult=true", "1"),
+        (
+            "year=2003",
+            "adult = 0 AND substr(release_date, 1, 4) = '2003'",
+        ),
+        (
+            "genre_id=18",
+            "adult = 0 AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 18)",
+        ),
+        (
+            "genre=tv%20MOVIE",
+            "adult = 0 AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 10770)",
+        ),
+        ("language=JA", "adult = 0 AND original_language = 'ja'"),
+        (
+            "status=post+production",
+            "adult = 0 AND status = 'Post Production'",
+        ),
+        ("min_votes=200", "adult = 0 AND vote_count >= 200"),
+        (
+            "adult=1&language=fr&min_votes=1&genre=drama",
+            "original_language = 'fr' AND vote_count >= 1 \
+             AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 18)",
+        ),
+        ("year=1800", "0"),
+    ];
+    let sorts: &[(&str, &str)] = &[
+        ("", "popularity IS NULL, popularity DESC, id DESC"),
+        (
+            "sort=popularity.asc",
+            "popularity IS NULL, popularity ASC, id ASC",
+        ),
+        (
+            "sort=release_date",
+            "release_date IS NULL, release_date DESC, id DESC",
+        ),
+        (
+            "sort=release_date.asc",
+            "release_date IS NULL, release_date ASC, id ASC",
+        ),
+        (
+            "sort=vote_average.desc",
+            "vote_average IS NULL, vote_average DESC, id DESC",
+        ),
+        (
+            "sort=vote_count.asc",
+            "vote_count IS NULL, vote_count ASC, id ASC",
+        ),
+        ("sort=title", "title IS NULL, title ASC, id ASC"),
+        ("sort=TITLE.DESC", "title IS NULL, title DESC, id DESC"),
+    ];
+    // A deep page asked first, before its count is known (counted and paged in one pass),
+    // and again once the count is cached: the same rows both times, the rows SQL gives.
+    for (filter, where_sql) in &filters[..3] {
+        let target = format!("/movies?{filter}&sort=title.desc&limit=7&page=3");
+        let want = ids(
+            &conn,
+            &format!(
+                "SELECT id FROM movie WHERE {where_sql} ORDER BY title DESC, id DESC LIMIT 7 OFFSET 14"
+            ),
+        );
+        for _ in 0..2 {
+            let body = serve.json(&target);
+            assert_eq!(
+                id_list(body["results"].as_array().unwrap()),
+                want,
+                "{target}"
+            );
+        }
+    }
+    for (filter, where_sql) in filters {
+        for (sort, order_sql) in sorts {
+            let query = [*filter, *sort]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("&");
+            let target = format!("/movies?{query}");
+            let got = id_list(&all_pages(&serve, &target, 7));
+            let want = ids(
+                &conn,
+                &format!("SELECT id FROM movie WHERE {where_sql} ORDER BY {order_sql}"),
+            );
+            assert_eq!(got, want, "{target}");
+        }
+    }
+    // Each result carries its genres (by id), and an absent value is null, never "".
+    let all = all_pages(&serve, "/movies?adult=true", 100);
+    assert_eq!(all.len(), 90);
+    for movie in &all {
+        let id = movie["id"].as_i64().unwrap();
+        let want = ids(
+            &conn,
+            &format!("SELECT genre_id FROM movie_genre WHERE movie_id = {id} ORDER BY genre_id"),
+        );
+        assert_eq!(
+            id_list(movie["genres"].as_array().unwrap()),
+            want,
+            "movie {id}"
+        );
+        for genre in movie["genres"].as_array().unwrap() {
+            assert!(genre["name"].is_string(), "movie {id}: {genre}");
+        }
+        for (key, value) in movie.as_object().unwrap() {
+            assert_ne!(value, "", "movie {id} field {key}");
+        }
+    }
+    assert!(all.iter().any(|m| m["genres"] == serde_json::json!([])));
+    assert!(all.iter().any(|m| m["release_date"].is_null()));
+    assert!(all.iter().any(|m| m["overview"].is_null()));
+    // A page past the end is empty, not an error.
+    let past = serve.json("/movies?page=500");
+    assert_eq!(past["results"], serde_json::json!([]));
+    assert_eq!(
+        past["total_results"],
+        ids(&conn, "SELECT count(*) FROM movie WHERE adult = 0")[0]
+    );
+}
+
+#[test]
+fn genre_lists_count_and_filter_like_sql() {
+    let dir = Workdir::new("serve-genres");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let genres = serve.json("/genres/");
+    let list = genres["genres"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|g| g["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "genres by name");
+    assert_eq!(list.len(), GENRES.len());
+    for genre in list {
+        let id = genre["id"].as_i64().unwrap();
+        let count = ids(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM movie_genre JOIN movie ON movie.id = movie_id \
+                 WHERE genre_id = {id} AND adult = 0"
+            ),
+        )[0];
+        assert_eq!(genre["movie_count"], count, "genre {id}");
+        let got = id_list(&all_pages(
+            &serve,
+            &format!("/genres/{id}/movies?sort=title"),
+            9,
+        ));
+        let want = ids(
+            &conn,
+            &format!(
+                "SELECT id FROM movie WHERE adult = 0 AND id IN \
+                 (SELECT movie_id FROM movie_genre WHERE genre_id = {id}) \
+                 ORDER BY title IS NULL, title, id"
+            ),
+        );
+        assert_eq!(got, want, "genre {id}");
+    }
+    let got = id_list(&all_pages(
+        &serve,
+        "/genres/35/movies?year=1995&adult=true",
+        5,
+    ));
+    let want = ids(
+        &conn,
+        "SELECT id FROM movie WHERE substr(release_date, 1, 4) = '1995' AND id IN \
+         (SELECT movie_id FROM movie_genre WHERE genre_id = 35) \
+         ORDER BY popularity IS NULL, popularity DESC, id DESC",
+    );
+    assert_eq!(got, want);
+    assert_eq!(serve.get("/genres/99/movies").status, 404);
+    assert_eq!(serve.get("/genres/35/movies?genre=drama").status, 400);
+}
+
+#[test]
+fn movie_detail_and_credits_match_sql() {
+    let dir = Workdir::new("serve-movie");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let movie = serve.json("/movies/107");
+    let (title, language, runtime, status): (String, String, i64, String) = conn
+        .query_row(
+            "SELECT title, original_language, runtime, status FROM movie WHERE id = 107",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(movie["id"], 107);
+    assert_eq!(movie["title"], title.as_str());
+    assert_eq!(movie["original_language"], language.as_str());
+    assert_eq!(movie["runtime"], runtime);
+    assert_eq!(movie["status"], status.as_str());
+    assert_eq!(movie["adult"], false);
+    assert_eq!(movie["video"], false);
+    assert_eq!(movie["origin_country"], serde_json::json!([]));
+    assert_eq!(
+        serve.json("/movies/100")["origin_country"],
+        serde_json::json!(["US", "FR"])
+    );
+    for id in [100_i64, 107, 114, 121, 128, 135, 142] {
+        let detail = serve.json(&format!("/movies/{id}"));
+        let credits = serve.json(&format!("/movies/{id}/credits/"));
+        assert_eq!(credits["id"], id);
+        let cast = ids(
+            &conn,
+            &format!(
+                "SELECT person_id FROM credit WHERE movie_id = {id} AND kind = 'cast' \
+                 ORDER BY cast_order IS NULL, cast_order, credit_id"
+            ),
+        );
+        let crew = ids(
+            &conn,
+            &format!(
+                "SELECT person_id FROM credit WHERE movie_id = {id} AND kind = 'crew' \
+                 ORDER BY department, job, name, credit_id"
+            ),
+        );
+        let person_ids = |key: &str| -> Vec<i64> {
+            credits[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["person_id"].as_i64().unwrap())
+                .collect()
+        };
+        assert_eq!(person_ids("cast"), cast, "movie {id} cast");
+        assert_eq!(person_ids("crew"), crew, "movie {id} crew");
+        assert_eq!(detail["cast_count"], cast.len(), "movie {id}");
+        assert_eq!(detail["crew_count"], crew.len(), "movie {id}");
+        for c in credits["cast"].as_array().unwrap() {
+            assert!(
+                c["character"].is_string() && c.get("order").is_some(),
+                "{c}"
+            );
+            assert!(c.get("job").is_none(), "{c}");
+        }
+        for c in credits["crew"].as_array().unwrap() {
+            assert!(c["department"].is_string() && c["job"].is_string(), "{c}");
+        }
+    }
+    let missing = serve.get("/movies/99999");
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["error"]["status"], 404);
+    assert_eq!(serve.get("/movies/99999/credits").status, 404);
+}
+
+#[test]
+fn search_is_ranked_folds_diacritics_and_takes_any_text() {
+    let dir = Workdir::new("serve-search");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let titles = |target: &str| -> Vec<String> {
+        all_pages(&serve, target, 10)
+            .iter()
+            .map(|m| m["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let amelie = titles("/movies/search?query=amelie");
+    assert!(!amelie.is_empty());
+    assert!(amelie.iter().all(|t| t.starts_with("Amélie")), "{amelie:?}");
+    let prefix = titles("/movies/search?query=cr%C3%A8me+br");
+    assert!(
+        !prefix.is_empty() && prefix.iter().all(|t| t.starts_with("Crème Brûlée")),
+        "{prefix:?}"
+    );
+    let heat = titles("/movies/search?query=heat");
+    let want_heat = ids(
+        &conn,
+        "SELECT count(*) FROM movie WHERE adult = 0 AND (title LIKE 'Heat %' OR title LIKE 'Heat Wave%')",
+    )[0];
+    assert_eq!(heat.len() as i64, want_heat, "{heat:?}");
+    assert!(
+        titles("/movies/search?query=%D0%A1%D1%82%D0%B0%D0%BB")
+            .iter()
+            .all(|t| t.starts_with("Сталкер"))
+    );
+    let with_adult = all_pages(&serve, "/movies/search?query=original&adult=true", 50).len() as i64;
+    assert_eq!(
+        with_adult, 90,
+        "every original_title contains the word Original"
+    );
+    let without = all_pages(&serve, "/movies/search?query=original", 50).len() as i64;
+    assert_eq!(
+        without,
+        ids(&conn, "SELECT count(*) FROM movie WHERE adult = 0")[0]
+    );
+    // Text FTS would choke on is taken as plain words: never a 5xx.
+    for query in [
+        "%22",
+        "AND",
+        "OR+NOT",
+        "NEAR(a+b)",
+        "*",
+        "title%3Aheat",
+        "%22quoted%22+(title)*",
+        "-x",
+        "%F0%9F%8E%AC",
+        "%00",
+        "%FF%FE",
+        "a%22b",
+        "^heat",
+        "heat*+*",
+    ] {
+        let answer = serve.get(&format!("/movies/search?query={query}"));
+        assert_eq!(answer.status, 200, "query={query}: {}", answer.text());
+        assert!(answer.json()["results"].is_array());
+    }
+    let operators = titles("/movies/search?query=and+or+not");
+    assert!(operators.iter().all(|t| t.starts_with("AND OR NOT")) && !operators.is_empty());
+    assert_eq!(serve.json("/movies/search?query=!!!")["total_results"], 0);
+    for target in [
+        "/movies/search",
+        "/movies/search?query=",
+        "/movies/search?query=+++",
+    ] {
+        let answer = serve.get(target);
+        assert_eq!(answer.status, 400, "{target}");
+        assert_eq!(answer.json()["error"]["parameter"], "query", "{target}");
+    }
+    let people = all_pages(&serve, "/people/search?query=zoe", 3);
+    let want = ids(
+        &conn,
+        "SELECT count(*) FROM people WHERE adult = 0 AND name LIKE 'Zoë %'",
+    )[0];
+    assert_eq!(people.len() as i64, want);
+    let alias = serve.json("/people/search?query=alias12");
+    assert_eq!(id_list(alias["results"].as_array().unwrap()), [5012]);
+}
+
+#[test]
+fn people_and_filmographies_match_sql() {
+    let dir = Workdir::new("serve-people");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let got = id_list(&all_pages(&serve, "/people", 4));
+    let want = ids(
+        &conn,
+        "SELECT id FROM people WHERE adult = 0 ORDER BY popularity IS NULL, popularity DESC, id DESC",
+    );
+    assert_eq!(got, want);
+    let got = id_list(&all_pages(&serve, "/people?sort=name&adult=true", 4));
+    assert_eq!(
+        got,
+        ids(
+            &conn,
+            "SELECT id FROM people ORDER BY name IS NULL, name, id"
+        )
+    );
+    let person = serve.json("/people/5001");
+    assert_eq!(person["also_known_as"], serde_json::json!(["Alias1"]));
+    assert_eq!(person["birthday"], "1970-01-02");
+    assert!(person["deathday"].is_null());
+    for id in 5000..5030_i64 {
+        let film = serve.get(&format!("/people/{id}/movies"));
+        let has_row = ids(
+            &conn,
+            &format!("SELECT count(*) FROM people WHERE id = {id}"),
+        )[0] == 1;
+        let credits = ids(
+            &conn,
+            &format!("SELECT count(*) FROM credit WHERE person_id = {id}"),
+        )[0];
+        if !has_row && credits == 0 {
+            assert_eq!(film.status, 404, "person {id}");
+            continue;
+        }
+        assert_eq!(film.status, 200, "person {id}");
+        let film = film.json();
+        for (kind, key) in [("cast", "cast"), ("crew", "crew")] {
+            let want = ids(
+                &conn,
+                &format!(
+                    "SELECT m.id FROM credit c JOIN movie m ON m.id = c.movie_id \
+                     WHERE c.person_id = {id} AND c.kind = '{kind}' \
+                     ORDER BY m.release_date IS NULL, m.release_date DESC, m.id DESC, c.credit_id"
+                ),
+            );
+            assert_eq!(
+                id_list(film[key].as_array().unwrap()),
+                want,
+                "person {id} {kind}"
+            );
+        }
+        for credit in film["cast"].as_array().unwrap() {
+            assert!(
+                credit["character"].is_string() && credit["genres"].is_array(),
+                "{credit}"
+            );
+        }
+        for credit in film["crew"].as_array().unwrap() {
+            assert!(
+                credit["job"].is_string() && credit["department"].is_string(),
+                "{credit}"
+            );
+        }
+        if has_row {
+            let detail = serve.json(&format!("/people/{id}"));
+            let cast = film["cast"].as_array().unwrap().len();
+            assert_eq!(detail["cast_count"], cast, "person {id}");
+        } else {
+            assert_eq!(serve.get(&format!("/people/{id}")).status, 404);
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_parameter_and_use_the_right_status() {
+    let dir = Workdir::new("serve-errors");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    let cases: &[(&str, u16, Option<&str>)] = &[
+        ("/movies?page=abc", 400, Some("page")),
+        ("/movies?page=0", 400, Some("page")),
+        ("/movies?page=501", 400, Some("page")),
+        ("/movies?limit=1000", 400, Some("limit")),
+        ("/movies?limit=0", 400, Some("limit")),
+        ("/movies?year=19999", 400, Some("year")),
+        ("/movies?year=19x9", 400, Some("year")),
+        ("/movies?sort=budget", 400, Some("sort")),
+        ("/movies?sort=title.sideways", 400, Some("sort")),
+        ("/movies?genre=nonsense", 400, Some("genre")),
+        ("/movies?genre_id=x", 400, Some("genre_id")),
+        ("/movies?genre=drama&genre_id=18", 400, Some("genre")),
+        ("/movies?language=english", 400, Some("language")),
+        ("/movies?status=done", 400, Some("status")),
+        ("/movies?adult=maybe", 400, Some("adult")),
+        ("/movies?min_votes=-1", 400, Some("min_votes")),
+        ("/movies?genres=18", 400, Some("genres")),
+        ("/movies?page=1&page=2", 400, Some("page")),
+        ("/people?sort=title", 400, Some("sort")),
+        ("/movies/550?x=1", 400, Some("x")),
+        ("/nope", 404, None),
+        ("/movies/abc", 404, None),
+        ("/movies/0", 404, None),
+        ("/movies/123456", 404, None),
+        ("/people/1", 404, None),
+        ("/people/1/movies", 404, None),
+        ("/genres/1/movies", 404, None),
+    ];
+    for (target, status, parameter) in cases {
+        let answer = serve.get(target);
+        assert_eq!(answer.status, *status, "{target}: {}", answer.text());
+        assert!(
+            answer
+                .header("content-type")
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let body = answer.json();
+        assert_eq!(body["error"]["status"], *status, "{target}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        match parameter {
+            Some(p) => assert_eq!(body["error"]["parameter"], *p, "{target}"),
+            None => assert!(body["error"].get("parameter").is_none(), "{target}"),
+        }
+    }
+    for method in ["POST", "PUT", "DELETE", "PATCH", "FOO"] {
+        let answer = serve.request(method, "/movies", &[("Content-Length", "0")]);
+        assert_eq!(answer.status, 405, "{method}");
+        assert_eq!(
+            answer.header("allow"),
+            Some("GET, HEAD, OPTIONS"),
+            "{method}"
+        );
+        assert_eq!(answer.json()["error"]["status"], 405);
+    }
+    let long = format!("/movies?query={}", "a".repeat(3000));
+    assert_eq!(serve.get(&long).status, 414);
+}
+
+#[test]
+fn head_trailing_slash_etag_cors_and_gzip() {
+    let dir = Workdir::new("serve-hygiene");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &["--cors-origin", "https://example.org"]);
+    let get = serve.get("/movies?limit=100&adult=true");
+    assert_eq!(get.status, 200);
+    assert_eq!(
+        get.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        get.header("access-control-allow-origin"),
+        Some("https://example.org")
+    );
+    assert!(get.header("cache-control").is_some());
+    let length: usize = get.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, get.body.len());
+    let head = serve.request("HEAD", "/movies/?limit=100&adult=true", &[]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        Some(length.to_string().as_str())
+    );
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert_eq!(
+        serve.get("/movies/?limit=100&adult=true").body,
+        get.body,
+        "trailing slash"
+    );
+
+    // Link keeps the other parameters (re-encoded) and points both ways from a middle page.
+    let middle = serve.get("/movies/?genre=tv+MOVIE&adult=true&limit=2&page=2");
+    assert_eq!(middle.status, 200);
+    assert_eq!(
+        middle.header("link"),
+        Some(
+            "</movies?genre=tv%20MOVIE&adult=true&limit=2&page=3>; rel=\"next\", \
+             </movies?genre=tv%20MOVIE&adult=true&limit=2&page=1>; rel=\"prev\""
+        )
+    );
+    let etag = get.header("etag").unwrap().to_owned();
+    let cached = serve.request(
+        "GET",
+        "/movies?limit=100&adult=true",
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    assert_eq!(cached.header("etag"), Some(etag.as_str()));
+    let other = serve.request(
+        "GET",
+        "/movies?limit=99&adult=true",
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(other.status, 200, "another body has another ETag");
+
+    let gz = serve.request(
+        "GET",
+        "/movies?limit=100&adult=true",
+        &[("Accept-Encoding", "gzip, br")],
+    );
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(gz.body.len() < get.body.len());
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, get.body);
+    let refused = serve.request(
+        "GET",
+        "/movies?limit=100",
+        &[("Accept-Encoding", "gzip;q=0")],
+    );
+    assert!(refused.header("content-encoding").is_none());
+    let small = serve.request("GET", "/health", &[("Accept-Encoding", "gzip")]);
+    assert!(
+        small.header("content-encoding").is_none(),
+        "small bodies go as they are"
+    );
+
+    let preflight = serve.request(
+        "OPTIONS",
+        "/movies",
+        &[
+            ("Origin", "https://example.org"),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "if-none-match"),
+        ],
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://example.org")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap()
+            .contains("GET")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .unwrap()
+            .contains("If-None-Match")
+    );
+    assert_eq!(serve.request("OPTIONS", "/nowhere", &[]).status, 404);
+
+    for (target, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/openapi.json", "application/json; charset=utf-8"),
+    ] {
+        let answer = serve.get(target);
+        assert_eq!(answer.status, 200, "{target}");
+        assert_eq!(
+            answer.header("content-type"),
+            Some(content_type),
+            "{target}"
+        );
+    }
+    // The page loads its script and styles relative to itself (a proxy may serve it under a
+    // prefix), and both answer above.
+    let page = serve.get("/").text();
+    assert!(page.contains("<script src=\"app.js\""), "{page}");
+    assert!(page.contains("href=\"style.css\""), "{page}");
+}
+
+#[test]
+fn stats_and_health_report_the_mirror() {
+    let dir = Workdir::new("serve-stats");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let stats = serve.json("/stats");
+    for (key, table) in [
+        ("movies", "movie"),
+        ("people", "people"),
+        ("credits", "credit"),
+        ("genres", "genre"),
+        ("movie_ids", "movie_ids"),
+        ("gone", "gone"),
+    ] {
+        assert_eq!(
+            stats[key],
+            ids(&conn, &format!("SELECT count(*) FROM {table}"))[0],
+            "{key}"
+        );
+    }
+    assert_eq!(stats["last_load"]["kind"], "movies");
+    assert_eq!(stats["last_load"]["finished_at"], "2026-11-30T10:01:00Z");
+    let health = serve.json("/health");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["schema_version"], tmdb_core::db::latest_version());
+}
+
+/// A small deterministic generator (xorshift) so the campaign is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+#[test]
+fn hostile_input_never_gets_a_5xx_and_the_server_lives_on() {
+    let dir = Workdir::new("serve-hostile");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    let paths = [
+        "/movies",
+        "/movies/search",
+        "/movies/107",
+        "/movies/107/credits",
+        "/people",
+        "/people/search",
+        "/people/5001",
+        "/people/5001/movies",
+        "/genres",
+        "/genres/18/movies",
+        "/stats",
+        "/health",
+        "/openapi.json",
+        "/",
+        "/..%2f..%2fetc%2fpasswd",
+        "/movies/%00",
+        "/movies/107%2Fcredits",
+        "/%E2%80%AE",
+        "/movies/search/",
+        "/people//movies",
+    ];
+    let keys = [
+        "page",
+        "limit",
+        "year",
+        "genre",
+        "genre_id",
+        "language",
+        "status",
+        "adult",
+        "min_votes",
+        "sort",
+        "query",
+        "",
+        "%00",
+        "page%5B%5D",
+        "__proto__",
+    ];
+    let values = [
+        "1",
+        "0",
+        "-1",
+        "abc",
+        "%27%20OR%201%3D1--",
+        "%22",
+        "%FF",
+        "%00",
+        "1e9",
+        "99999999999999999999",
+        "drama",
+        "DRAMA",
+        "title.asc",
+        "popularity.desc",
+        "%E2%80%AE",
+        "NEAR(",
+        "*",
+        "%25",
+        "+",
+        "2001",
+        "true",
+        "ja",
+        "Released",
+        "%3Cscript%3E",
+        "%F0%9F%8E%AC",
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    for _ in 0..600 {
+        let path = rng.pick(&paths);
+        let n = rng.next() % 5;
+        let query: Vec<String> = (0..n)
+            .map(|_| format!("{}={}", rng.pick(&keys), rng.pick(&values)))
+            .collect();
+        let target = format!("{path}?{}", query.join("&"));
+        let answer = serve.get(&target);
+        assert!(
+            answer.status < 500,
+            "{target}: {} {}",
+            answer.status,
+            answer.text()
+        );
+        assert!(answer.header("content-type").is_some(), "{target}");
+    }
+    // Random bytes as the query string (printable, so the request line stays valid HTTP).
+    for _ in 0..200 {
+        let len = (rng.next() % 200) as usize;
+        let junk: String = (0..len)
+            .map(|_| (33 + (rng.next() % 94) as u8) as char)
+            .collect();
+        let junk = junk.replace('#', "%23");
+        let target = format!("/movies?{junk}");
+        let answer = serve.get(&target);
+        assert!(
+            answer.status < 500,
+            "{target}: {} {}",
+            answer.status,
+            answer.text()
+        );
+    }
+    // Raw requests no browser would send: each gets a 4xx or a closed connection, never a 5xx.
+    let raw: Vec<Vec<u8>> = vec![
+        b"GARBAGE\r\n\r\n".to_vec(),
+        b"GET\r\n\r\n".to_vec(),
+        b"GET /movies HTTP/9.9\r\n\r\n".to_vec(),
+        b"GET /movies HTTP/1.1\r\nBad Header Line\r\n\r\n".to_vec(),
+        b"GET /mov\xffies HTTP/1.1\r\n\r\n".to_vec(),
+        b"GET http://evil.example/movies HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        b"GET * HTTP/1.1\r\n\r\n".to_vec(),
+        b"POST /movies HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".to_vec(),
+        b"GET /movies HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(),
+        format!("GET /movies?{} HTTP/1.1\r\n\r\n", "x=1&".repeat(5000)).into_bytes(),
+        format!("GET /{} HTTP/1.1\r\n\r\n", "a/".repeat(3000)).into_bytes(),
+        b"GET /movies HTTP/1.1\r\nHost: x\r\n".to_vec(),
+        Vec::new(),
+    ];
+    for request in &raw {
+        let answer = serve.raw(request);
+        if let Some(parsed) = Answer::parse(&answer) {
+            assert!(
+                parsed.status < 500,
+                "{:?}: {}",
+                String::from_utf8_lossy(request),
+                parsed.status
+            );
+        }
+    }
+    // Clients that hang up mid-request or before reading the answer.
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(&serve.addr).unwrap();
+        let _ = stream.write_all(b"GET /movies?limit=100&adult=true HTTP/1.1\r\nHost: x\r\n\r\n");
+        drop(stream);
+        let mut half = TcpStream::connect(&serve.addr).unwrap();
+        let _ = half.write_all(b"GET /movies?li");
+        drop(half);
+    }
+    assert_eq!(serve.json("/health")["status"], "ok");
+    let paged = serve.json("/movies?limit=3");
+    assert_eq!(paged["results"].as_array().unwrap().len(), 3);
+}
+
+/// The routes a client can call, with example arguments (ids that exist in the test mirror).
+fn example(path: &str) -> String {
+    path.replace(
+        "{id}",
+        match path {
+            p if p.starts_with("/movies/") => "107",
+            p if p.starts_with("/people/") => "5001",
+            _ => "18",
+        },
+    )
+}
+
+#[test]
+fn openapi_documents_every_route_truthfully() {
+    let dir = Workdir::new("serve-openapi");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    let doc = serve.json("/openapi.json");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let routes: BTreeSet<String> = [
+        "/",
+        "/app.js",
+        "/style.css",
+        "/openapi.json",
+        "/health",
+        "/stats",
+        "/movies",
+        "/movies/search",
+        "/movies/{id}",
+        "/movies/{id}/credits",
+        "/people",
+        "/people/search",
+        "/people/{id}",
+        "/people/{id}/movies",
+        "/genres",
+        "/genres/{id}/movies",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(documented, routes, "every route documented, nothing else");
+    let schemas = &doc["components"]["schemas"];
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(r) => schemas[r.trim_start_matches("#/components/schemas/")].clone(),
+            None => schema.clone(),
+        }
+    };
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let get = &item["get"];
+        assert!(get.is_object(), "{path} documents GET");
+        let mut target = example(path);
+        let mut required_query = Vec::new();
+        for param in get["parameters"].as_array().into_iter().flatten() {
+            let param = resolve(param);
+            if param["in"] == "query" && param["required"] == true {
+                required_query.push(format!("{}=heat", param["name"].as_str().unwrap()));
+            }
+        }
+        if !required_query.is_empty() {
+            target = format!("{target}?{}", required_query.join("&"));
+        }
+        let answer = serve.get(&target);
+        assert_eq!(answer.status, 200, "{target}");
+        let ok = &get["responses"]["200"]["content"];
+        let (media, content) = ok.as_object().unwrap().iter().next().unwrap();
+        assert!(
+            answer
+                .header("content-type")
+                .unwrap()
+                .starts_with(media.as_str()),
+            "{target}"
+        );
+        if media == "application/json" {
+            let body = answer.json();
+            let schema = resolve(&content["schema"]);
+            for key in schema["required"].as_array().into_iter().flatten() {
+                let key = key.as_str().unwrap();
+                assert!(
+                    body.get(key).is_some(),
+                    "{target}: documented field {key} missing"
+                );
+            }
+            if let Some(properties) = schema["properties"].as_object() {
+                for (key, _) in body.as_object().unwrap() {
+                    assert!(
+                        properties.contains_key(key),
+                        "{target}: field {key} is not documented"
+                    );
+                }
+            }
+        }
+        // Every documented query parameter is accepted (none answers "unknown parameter").
+        for param in get["parameters"].as_array().into_iter().flatten() {
+            let param = resolve(param);
+            if param["in"] != "query" {
+                continue;
+            }
+            let name = param["name"].as_str().unwrap();
+            let sample = param["example"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| param["example"].to_string());
+            let sep = if target.contains('?') { '&' } else { '?' };
+            let url = if required_query
+                .iter()
+                .any(|q| q.starts_with(&format!("{name}=")))
+            {
+                target.clone()
+            } else {
+                format!("{target}{sep}{name}={sample}")
+            };
+            let answer = serve.get(&url);
+            assert_eq!(answer.status, 200, "{url}: {}", answer.text());
+        }
+        for (status, _) in get["responses"].as_object().unwrap() {
+            assert!(
+                ["200", "304", "400", "404", "405", "414"].contains(&status.as_str()),
+                "{path} {status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn answers_and_counts_follow_a_load_made_while_serving() {
+    let dir = Workdir::new("serve-reload");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    // Ask twice so that every worker has the answers cached.
+    for _ in 0..4 {
+        assert_eq!(serve.get("/movies/9999").status, 404);
+        serve.json("/stats");
+        serve.json("/movies?language=ja");
+    }
+    let before = serve.json("/movies?language=ja")["total_results"]
+        .as_i64()
+        .unwrap();
+    let etag = serve.get("/movies/107").header("etag").unwrap().to_owned();
+    let conn = tmdb_core::db::open(&db).unwrap();
+    conn.execute_batch(
+        "INSERT INTO movie (id, title, original_language, popularity) VALUES (9999, 'Late Arrival', 'ja', 1000);
+         UPDATE movie SET title = 'Renamed' WHERE id = 107;",
+    )
+    .unwrap();
+    for _ in 0..4 {
+        assert_eq!(serve.json("/movies/9999")["title"], "Late Arrival");
+        assert_eq!(serve.json("/movies/107")["title"], "Renamed");
+        let list = serve.json("/movies?language=ja");
+        assert_eq!(list["total_results"], before + 1);
+        assert_eq!(list["results"][0]["id"], 9999);
+        assert_eq!(serve.json("/stats")["movies"], 91);
+        let fresh = serve.request("GET", "/movies/107", &[("If-None-Match", &etag)]);
+        assert_eq!(fresh.status, 200, "the old ETag no longer matches");
+    }
+}

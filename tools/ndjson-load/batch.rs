@@ -1,0 +1,397 @@
+//! The load itself: three stages joined by bounded channels, so reading, parsing and writing
+//! overlap and memory stays flat whatever the input size.
+//!
+//! 1. A reader thread reads lines.
+//! 2. A parser gathers them into chunks (a few MB at most, or whatever arrived before the input
+//!    paused) and parses each chunk in parallel on rayon's pool, keeping line order.
+//! 3. One writer owns the connection: it writes `--batch` records per transaction and reports
+//!    rejects in input order. A kill therefore leaves only whole transactions, and a rerun
+//!    upserts the rest.
+//!
+//! Input piped from a slow producer (`tmdb-fetch movies | ndjson-load`) should not sit unseen in
+//! a half-full chunk or an open transaction: a chunk is parsed as soon as the input pauses, and
+//! the writer commits early when no record has come for a second.
+//!
+//! SQLite has one writer per database anyway; the parallelism is in the JSON parsing, which is
+//! most of the CPU time for movies with their full credits.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use rusqlite::Connection;
+use tmdb_core::ndjson::Input;
+
+use crate::kinds::{self, Kind, Record};
+use crate::rejects::{Reject, Rejects};
+use crate::store::{self, Outcome};
+
+/// Lines per parse chunk, and bytes: whichever comes first. Small enough that a few chunks in
+/// flight stay well under the memory budget with 300 kB movie records; large enough to keep
+/// every core busy between two channel hand-offs.
+const CHUNK_LINES: usize = 256;
+const CHUNK_BYTES: usize = 4 << 20;
+/// Bytes of lines read but not parsed yet (one line may exceed it alone), and parsed chunks
+/// waiting for the writer. With the chunk limits, these bound memory whatever the input: the
+/// writer's chunk, one waiting, one being parsed and the lines behind it.
+const LINE_BYTES_IN_FLIGHT: usize = 8 << 20;
+const CHUNKS_IN_FLIGHT: usize = 1;
+/// How long the parser waits for more lines before parsing a partial chunk.
+const INPUT_PAUSE: Duration = Duration::from_millis(50);
+/// How long the writer keeps a transaction open while no record comes.
+const IDLE_COMMIT: Duration = Duration::from_secs(1);
+
+/// What a load did; `read` counts every non-blank line, rejected ones included.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub rejected: u64,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Inserted => self.inserted += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Deleted => self.deleted += 1,
+        }
+    }
+}
+
+struct Line {
+    source: usize,
+    number: u64,
+    is_complete: bool,
+    bytes: Vec<u8>,
+}
+
+struct Item {
+    source: usize,
+    number: u64,
+    parsed: Result<Record, Reason>,
+}
+
+struct Reason {
+    error: String,
+    text: Vec<u8>,
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal: input bytes against the
+/// total when every input's size is known (files), else a running count (pipes).
+pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
+    let total: Option<u64> = inputs.iter().map(|input| input.size).sum();
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = match total {
+        Some(_) => "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec}, {eta} left",
+        None => "{spinner} {bytes} read, {bytes_per_sec}",
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+/// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
+/// read.
+pub fn load(
+    conn: &mut Connection,
+    kind: Kind,
+    inputs: Vec<Input>,
+    batch: usize,
+    rejects: &mut Rejects,
+    bar: &ProgressBar,
+) -> Result<Counts> {
+    let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
+    // The line channel is unbounded; the budget bounds it, in bytes rather than lines.
+    let (line_tx, line_rx) = std::sync::mpsc::channel::<Line>();
+    let (item_tx, item_rx) = sync_channel::<Vec<Item>>(CHUNKS_IN_FLIGHT);
+    let budget = Arc::new(Budget::new(LINE_BYTES_IN_FLIGHT));
+    // Not scoped: when the writer fails, its error is reported at once, without waiting for a
+    // reader blocked on a pipe that may stay open.
+    let (reader_bar, reader_budget) = (bar.clone(), Arc::clone(&budget));
+    let reader =
+        std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar, &reader_budget));
+    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
+    let counts = write_items(conn, item_rx, batch, rejects, &sources)?;
+    parser.join().map_err(|_| anyhow!("the parser panicked"))?;
+    reader
+        .join()
+        .map_err(|_| anyhow!("the reader panicked"))??;
+    Ok(counts)
+}
+
+fn read_lines(
+    inputs: Vec<Input>,
+    out: &Sender<Line>,
+    bar: &ProgressBar,
+    budget: &Budget,
+) -> Result<()> {
+    let mut buf = Vec::new();
+    for (source, input) in inputs.into_iter().enumerate() {
+        let mut lines = input.lines();
+        while let Some(info) = lines
+            .read_into(&mut buf)
+            .with_context(|| format!("cannot read {}", lines.source()))?
+        {
+            // Line ends included, blank lines not: the bar is a guide, not a measure.
+            bar.inc(buf.len() as u64 + 1);
+            budget.take(buf.len());
+            // A copy of exactly the line's size: `buf` keeps its capacity for the next line.
+            let line = Line {
+                source,
+                number: info.number,
+                is_complete: info.is_complete,
+                bytes: buf.clone(),
+            };
+            if out.send(line).is_err() {
+                return Ok(()); // the writer stopped; it reports why
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, budget: &Budget) {
+    while let Ok(first) = lines.recv() {
+        let mut chunk_bytes = first.bytes.len();
+        let mut chunk = vec![first];
+        while chunk.len() < CHUNK_LINES && chunk_bytes < CHUNK_BYTES {
+            match lines.recv_timeout(INPUT_PAUSE) {
+                Ok(line) => {
+                    chunk_bytes += line.bytes.len();
+                    chunk.push(line);
+                }
+                Err(_) => break, // paused or ended: parse what came
+            }
+        }
+        let items = chunk
+            .into_par_iter()
+            .map(|line| parse_line(kind, line))
+            .collect();
+        // The lines are parsed (and dropped, but for rejects): the reader may read more.
+        budget.give_back(chunk_bytes);
+        if out.send(items).is_err() {
+            return;
+        }
+    }
+}
+
+/// A count of bytes in flight between the reader and the parser, which the reader waits on.
+struct Budget {
+    limit: usize,
+    used: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Budget {
+        Budget {
+            limit,
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `n` more bytes fit (or nothing is in flight: a line longer than the limit
+    /// still goes through, alone), then counts them.
+    fn take(&self, n: usize) {
+        let mut used = self.used.lock().expect("budget lock");
+        while *used > 0 && *used + n > self.limit {
+            used = self.freed.wait(used).expect("budget lock");
+        }
+        *used += n;
+    }
+
+    fn give_back(&self, n: usize) {
+        *self.used.lock().expect("budget lock") -= n;
+        self.freed.notify_one();
+    }
+}
+
+fn parse_line(kind: Kind, line: Line) -> Item {
+    // DESIGN.md: a last line without its newline was cut by a killed writer; it is reported,
+    // never parsed, even when what is left happens to be valid JSON.
+    let parsed = if !line.is_complete {
+        Err("truncated last line (no newline at the end): not loaded".to_owned())
+    } else {
+        kinds::parse(kind, &line.bytes)
+    };
+    Item {
+        source: line.source,
+        number: line.number,
+        parsed: parsed.map_err(|error| Reason {
+            error,
+            text: line.bytes,
+        }),
+    }
+}
+
+fn write_items(
+    conn: &mut Connection,
+    items: Receiver<Vec<Item>>,
+    batch: usize,
+    rejects: &mut Rejects,
+    sources: &[String],
+) -> Result<Counts> {
+    let mut writer = Writer {
+        conn,
+        batch,
+        rejects,
+        sources,
+        counts: Counts::default(),
+        in_transaction: 0,
+    };
+    loop {
+        let chunk = if writer.in_transaction == 0 {
+            items.recv().ok()
+        } else {
+            match items.recv_timeout(IDLE_COMMIT) {
+                Ok(chunk) => Some(chunk),
+                Err(RecvTimeoutError::Timeout) => {
+                    writer.commit()?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        let Some(chunk) = chunk else { break };
+        for item in chunk {
+            writer.write(item)?;
+        }
+    }
+    writer.commit()?;
+    writer.counts.rejected = writer.rejects.count();
+    Ok(writer.counts)
+}
+
+/// The writer's state: the open transaction and what was done so far.
+struct Writer<'a> {
+    conn: &'a Connection,
+    batch: usize,
+    rejects: &'a mut Rejects,
+    sources: &'a [String],
+    counts: Counts,
+    /// Records written in the open transaction; 0 when none is open.
+    in_transaction: usize,
+}
+
+impl Writer<'_> {
+    /// Writes one record (beginning a transaction if none is open, committing it when full),
+    /// or reports one reject.
+    fn write(&mut self, item: Item) -> Result<()> {
+        self.counts.read += 1;
+        let source = &self.sources[item.source];
+        let record = match item.parsed {
+            Ok(record) => record,
+            Err(reason) => {
+                let reject = Reject {
+                    file: source.clone(),
+                    line: item.number,
+                    error: reason.error,
+                    text: String::from_utf8_lossy(&reason.text).into_owned(),
+                };
+                return self
+                    .rejects
+                    .add(&reject)
+                    .context("cannot write the rejects file");
+            }
+        };
+        if self.in_transaction == 0 {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .context("cannot start a transaction")?;
+        }
+        let outcome = store::write(self.conn, &record)
+            .with_context(|| format!("{source}:{}: cannot write", item.number))?;
+        self.counts.add(outcome);
+        self.in_transaction += 1;
+        if self.in_transaction >= self.batch {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any.
+    fn commit(&mut self) -> Result<()> {
+        if self.in_transaction > 0 {
+            self.conn
+                .execute_batch("COMMIT")
+                .context("cannot commit a batch")?;
+            self.in_transaction = 0;
+        }
+        // Rejects reach the file batch by batch too, so after a kill it lists what was skipped.
+        self.rejects
+            .flush()
+            .context("cannot write the rejects file")
+    }
+}
+
+/// Records one run in `load_log` (its own transaction, after the last batch).
+pub fn log_run(conn: &Connection, kind: Kind, started_at: &str, counts: &Counts) -> Result<()> {
+    conn.execute(
+        "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
+            unchanged, deleted, rejected)
+         VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            kind.name(),
+            started_at,
+            counts.read as i64,
+            counts.inserted as i64,
+            counts.updated as i64,
+            counts.unchanged as i64,
+            counts.deleted as i64,
+            counts.rejected as i64
+        ],
+    )
+    .context("cannot record the run in load_log")?;
+    Ok(())
+}
+
+/// The current time as the database writes it, for `load_log.started_at`.
+pub fn now(conn: &Connection) -> Result<String> {
+    Ok(
+        conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", [], |row| {
+            row.get(0)
+        })?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_lets_a_line_longer_than_the_limit_through_alone() {
+        let budget = Budget::new(8);
+        budget.take(100); // nothing in flight: goes through
+        budget.give_back(100);
+        budget.take(5);
+        budget.take(3); // fits exactly
+        budget.give_back(8);
+        assert_eq!(*budget.used.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_truncated_line_is_rejected_even_when_it_parses() {
+        let line = Line {
+            source: 0,
+            number: 7,
+            is_complete: false,
+            bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
+        };
+        let item = parse_line(Kind::Genres, line);
+        let reason = item.parsed.unwrap_err();
+        assert!(
+            reason.error.starts_with("truncated last line"),
+            "{}",
+            reason.error
+        );
+        assert_eq!(reason.text, br#"{"id":1,"name":"Action"}"#);
+    }
+}

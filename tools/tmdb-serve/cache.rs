@@ -1,0 +1,141 @@
+//! What the workers remember between requests: answers by request target, and counts
+//! (`total_results`, genre sizes, row counts) that cost a scan each on a large mirror.
+//!
+//! Both are only valid for the data they were computed from. Each worker asks its own
+//! connection for SQLite's `data_version` before every request; the first to see a change (a
+//! commit by ndjson-load) calls [`Shared::invalidate`], which empties both caches and moves
+//! the epoch on, so an answer computed from older data is never stored afterwards.
+//!
+//! The bounds are crude on purpose: past the limits the whole cache starts afresh, which
+//! keeps memory bounded without the bookkeeping of an LRU.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::http::Response;
+
+/// At most this many answer bytes are kept.
+const RESPONSE_BYTES_MAX: usize = 64 << 20;
+/// At most this many answers are kept.
+const RESPONSES_MAX: usize = 20_000;
+/// At most this many counts are kept.
+const COUNTS_MAX: usize = 20_000;
+
+/// Caches shared by every worker.
+#[derive(Debug, Default)]
+pub struct Shared {
+    epoch: AtomicU64,
+    responses: Mutex<Responses>,
+    counts: Mutex<HashMap<String, i64>>,
+}
+
+#[derive(Debug, Default)]
+struct Responses {
+    by_target: HashMap<String, Response>,
+    bytes: usize,
+}
+
+impl Shared {
+    /// The current epoch: take it before computing something to [`Shared::put_response`] or
+    /// [`Shared::put_count`] afterwards.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// The data changed: forget everything.
+    pub fn invalidate(&self) {
+        // Epoch first: a worker that computed from the old data and stores after this point
+        // carries the old epoch and is turned away.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let mut responses = lock(&self.responses);
+        responses.by_target.clear();
+        responses.bytes = 0;
+        lock(&self.counts).clear();
+    }
+
+    pub fn response(&self, target: &str) -> Option<Response> {
+        lock(&self.responses).by_target.get(target).cloned()
+    }
+
+    pub fn put_response(&self, epoch: u64, target: &str, response: &Response) {
+        let mut responses = lock(&self.responses);
+        if self.epoch() != epoch {
+            return;
+        }
+        let size = target.len() + response.body.len();
+        if responses.bytes + size > RESPONSE_BYTES_MAX || responses.by_target.len() >= RESPONSES_MAX
+        {
+            responses.by_target.clear();
+            responses.bytes = 0;
+        }
+        if let Some(old) = responses
+            .by_target
+            .insert(target.to_owned(), response.clone())
+        {
+            responses.bytes -= target.len() + old.body.len();
+        }
+        responses.bytes += size;
+    }
+
+    pub fn count(&self, key: &str) -> Option<i64> {
+        lock(&self.counts).get(key).copied()
+    }
+
+    pub fn put_count(&self, epoch: u64, key: &str, count: i64) {
+        let mut counts = lock(&self.counts);
+        if self.epoch() != epoch {
+            return;
+        }
+        if counts.len() >= COUNTS_MAX {
+            counts.clear();
+        }
+        counts.insert(key.to_owned(), count);
+    }
+}
+
+/// A poisoned lock only means another worker panicked mid-update of a cache; the maps are
+/// still valid maps, so carry on rather than take every worker down.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str) -> Response {
+        Response {
+            status: 200,
+            content_type: "text/plain",
+            body: body.as_bytes().to_vec(),
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn answers_from_before_an_invalidation_are_not_stored() {
+        let shared = Shared::default();
+        let epoch = shared.epoch();
+        shared.put_response(epoch, "/a", &answer("one"));
+        assert_eq!(shared.response("/a").unwrap().body, b"one");
+        shared.invalidate();
+        assert!(shared.response("/a").is_none());
+        shared.put_response(epoch, "/a", &answer("stale"));
+        shared.put_count(epoch, "k", 3);
+        assert!(shared.response("/a").is_none());
+        assert_eq!(shared.count("k"), None);
+        shared.put_count(shared.epoch(), "k", 4);
+        assert_eq!(shared.count("k"), Some(4));
+    }
+
+    #[test]
+    fn replacing_an_answer_keeps_the_byte_count_right() {
+        let shared = Shared::default();
+        shared.put_response(0, "/a", &answer("12345"));
+        shared.put_response(0, "/a", &answer("12"));
+        assert_eq!(lock(&shared.responses).bytes, 4);
+    }
+}

@@ -1,0 +1,607 @@
+//! The SQL behind every route (the rows become JSON in `json.rs`).
+//!
+//! Each worker thread owns one [`Db`]: a read-only connection with its prepared-statement
+//! cache, and a handle on the caches all workers share (`cache.rs`), which are dropped
+//! whenever SQLite's `data_version` says another connection (ndjson-load) committed.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, Row, params_from_iter};
+use serde_json::{Map, Value, json};
+
+use crate::cache::Shared;
+use crate::http::ApiError;
+use crate::json::{
+    MOVIE_COLUMN_COUNT, MOVIE_COLUMNS, PERSON_COLUMN_COUNT, PERSON_COLUMNS, boolean, credit,
+    movie_item, person_item, string_list, value,
+};
+use crate::params::Page;
+
+/// Result sets up to this size are counted and paged in one pass (see `Db::list`).
+const ONE_PASS_MAX: usize = 10_000;
+
+/// A list route's query, in parts: `from` is the FROM and WHERE (rows aliased `alias`),
+/// `order` the ORDER BY, `columns` and `item` what one result is and how to read it.
+struct List<'a> {
+    from: &'a str,
+    order: &'a str,
+    table: &'a str,
+    alias: &'a str,
+    columns: &'a str,
+    item: fn(&Row<'_>) -> rusqlite::Result<Value>,
+}
+
+/// One worker's database handle.
+pub struct Db {
+    conn: Connection,
+    shared: Arc<Shared>,
+    data_version: i64,
+}
+
+/// Filters of `/movies` and `/genres/{id}/movies`, already validated.
+#[derive(Debug, Default, Clone)]
+pub struct MovieFilter {
+    pub year: Option<i64>,
+    pub genre_id: Option<i64>,
+    pub language: Option<String>,
+    pub status: Option<String>,
+    pub include_adult: bool,
+    pub min_votes: Option<i64>,
+}
+
+/// A list envelope's contents before paging metadata.
+pub struct Listing {
+    pub total: i64,
+    pub results: Vec<Value>,
+}
+
+type Sql<T> = std::result::Result<T, ApiError>;
+
+impl Db {
+    /// Opens the mirror read-only (a missing or outdated database is an error) and tunes the
+    /// connection for a read-mostly server.
+    pub fn open(path: &Path, shared: Arc<Shared>) -> Result<Db> {
+        let conn = tmdb_core::db::open_read_only(path)?;
+        // Reads served from the page cache mapping rather than copied through read(2). SQLite
+        // clamps the request to its build's limit (2 GiB by default); past that it reads.
+        conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(Db {
+            conn,
+            shared,
+            data_version,
+        })
+    }
+
+    /// The caches shared by all workers.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Empties the shared caches if the database changed since this worker last looked.
+    pub fn refresh(&mut self) {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .unwrap_or(-1);
+        if version != self.data_version {
+            self.data_version = version;
+            self.shared.invalidate();
+        }
+    }
+
+    fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {
+        let key = count_key(sql, params);
+        if let Some(n) = self.shared.count(&key) {
+            return Ok(n);
+        }
+        let epoch = self.shared.epoch();
+        let n = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))
+            .map_err(|e| ApiError::internal("count", &e))?;
+        self.shared.put_count(epoch, &key, n);
+        Ok(n)
+    }
+
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Sql<Vec<T>> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| {
+                stmt.query_map(params_from_iter(params), map)?
+                    .collect::<rusqlite::Result<Vec<T>>>()
+            })
+            .map_err(|e| ApiError::internal("query", &e))
+    }
+
+    fn first<T>(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Sql<Option<T>> {
+        Ok(self.rows(sql, params, map)?.into_iter().next())
+    }
+
+    /// The genre id of a name, compared case-insensitively.
+    pub fn genre_by_name(&self, name: &str) -> Sql<Option<i64>> {
+        self.first(
+            "SELECT id FROM genre WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+            &[SqlValue::Text(name.to_owned())],
+            |r| r.get(0),
+        )
+    }
+
+    /// `GET /movies`, `GET /genres/{id}/movies`.
+    pub fn movies(&mut self, filter: &MovieFilter, sort: (&str, bool), page: Page) -> Sql<Listing> {
+        let (clause, params) = movie_where(filter);
+        let list = List {
+            from: &format!("FROM movie m WHERE {clause}"),
+            order: &movie_order(sort),
+            table: "movie m",
+            alias: "m",
+            columns: MOVIE_COLUMNS,
+            item: movie_item,
+        };
+        self.list(&list, params, page)
+    }
+
+    /// `GET /movies/search`: bm25 over titles (the title weighs more than the original title),
+    /// then popularity.
+    pub fn search_movies(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
+        let list = List {
+            from: "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
+                   WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)",
+            order: "bm25(movie_fts, 4.0, 1.0), m.popularity DESC, m.id",
+            table: "movie m",
+            alias: "m",
+            columns: MOVIE_COLUMNS,
+            item: movie_item,
+        };
+        let params = vec![
+            SqlValue::Text(fts.to_owned()),
+            SqlValue::Integer(include_adult.into()),
+        ];
+        self.list(&list, params, page)
+    }
+
+    /// `GET /movies/{id}`.
+    pub fn movie(&self, id: i64) -> Sql<Option<Value>> {
+        let sql = format!(
+            "SELECT {MOVIE_COLUMNS}, m.runtime, m.status, m.video, m.budget, m.revenue, \
+               m.imdb_id, m.homepage, m.tagline, m.collection_id, m.origin_country, \
+               (SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'cast'), \
+               (SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'crew') \
+             FROM movie m WHERE m.id = ?1"
+        );
+        self.first(&sql, &[SqlValue::Integer(id)], |row| {
+            let mut movie = movie_item(row)?;
+            let base = MOVIE_COLUMN_COUNT;
+            movie["runtime"] = value(row, base);
+            movie["status"] = value(row, base + 1);
+            movie["video"] = boolean(row, base + 2);
+            let names = [
+                "budget",
+                "revenue",
+                "imdb_id",
+                "homepage",
+                "tagline",
+                "collection_id",
+            ];
+            for (offset, name) in names.iter().enumerate() {
+                movie[*name] = value(row, base + 3 + offset);
+            }
+            movie["origin_country"] = string_list(row, base + 9);
+            movie["cast_count"] = value(row, base + 10);
+            movie["crew_count"] = value(row, base + 11);
+            Ok(movie)
+        })
+    }
+
+    /// `GET /movies/{id}/credits`; `None` when there is no such movie.
+    pub fn credits(&self, id: i64) -> Sql<Option<Value>> {
+        if !self.exists("SELECT 1 FROM movie WHERE id = ?1", id)? {
+            return Ok(None);
+        }
+        let columns = "credit_id, person_id, name, original_name, gender, known_for_department, \
+                       profile_path, popularity, adult, character, cast_order, department, job";
+        let cast = self.rows(
+            &format!(
+                "SELECT {columns} FROM credit WHERE movie_id = ?1 AND kind = 'cast' \
+                 ORDER BY cast_order IS NULL, cast_order, credit_id"
+            ),
+            &[SqlValue::Integer(id)],
+            |row| credit(row, true),
+        )?;
+        let crew = self.rows(
+            &format!(
+                "SELECT {columns} FROM credit WHERE movie_id = ?1 AND kind = 'crew' \
+                 ORDER BY department, job, name, credit_id"
+            ),
+            &[SqlValue::Integer(id)],
+            |row| credit(row, false),
+        )?;
+        Ok(Some(json!({"id": id, "cast": cast, "crew": crew})))
+    }
+
+    /// `GET /people`.
+    pub fn people(&mut self, include_adult: bool, sort: (&str, bool), page: Page) -> Sql<Listing> {
+        let adult = SqlValue::Integer(include_adult.into());
+        let total = self.count(
+            "SELECT count(*) FROM people p WHERE (?1 OR p.adult = 0)",
+            std::slice::from_ref(&adult),
+        )?;
+        let order = match sort {
+            ("name", false) => "p.name ASC NULLS LAST, p.id ASC",
+            ("name", true) => "p.name DESC, p.id DESC",
+            (_, false) => "p.popularity ASC NULLS LAST, p.id ASC",
+            (_, true) => "p.popularity DESC, p.id DESC",
+        };
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM people p WHERE (?1 OR p.adult = 0) \
+             ORDER BY {order} LIMIT ?2 OFFSET ?3"
+        );
+        let params = [
+            adult,
+            SqlValue::Integer(page.limit),
+            SqlValue::Integer(page.offset()),
+        ];
+        let results = self.rows(&sql, &params, person_item)?;
+        Ok(Listing { total, results })
+    }
+
+    /// `GET /people/search`.
+    pub fn search_people(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
+        let list = List {
+            from: "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
+                   WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)",
+            order: "bm25(people_fts, 4.0, 1.0), p.popularity DESC, p.id",
+            table: "people p",
+            alias: "p",
+            columns: PERSON_COLUMNS,
+            item: person_item,
+        };
+        let params = vec![
+            SqlValue::Text(fts.to_owned()),
+            SqlValue::Integer(include_adult.into()),
+        ];
+        self.list(&list, params, page)
+    }
+
+    /// One page of a list and its total.
+    ///
+    /// When the total is not known yet, the matching ids are read once in order (up to
+    /// [`ONE_PASS_MAX`]): that gives the total and the page together, where a count query and
+    /// a page query would each visit every matching row. Only bigger sets are counted apart.
+    fn list(&mut self, list: &List<'_>, mut params: Vec<SqlValue>, page: Page) -> Sql<Listing> {
+        let count_sql = format!("SELECT count(*) {}", list.from);
+        let key = count_key(&count_sql, &params);
+        if self.shared.count(&key).is_none() {
+            let epoch = self.shared.epoch();
+            let ids_sql = format!(
+                "SELECT {}.id {} ORDER BY {} LIMIT {}",
+                list.alias,
+                list.from,
+                list.order,
+                ONE_PASS_MAX + 1
+            );
+            let ids = self.rows(&ids_sql, &params, |row| row.get::<_, i64>(0))?;
+            if ids.len() <= ONE_PASS_MAX {
+                let total = ids.len() as i64;
+                self.shared.put_count(epoch, &key, total);
+                let by_id = format!(
+                    "SELECT {} FROM {} WHERE {}.id = ?1",
+                    list.columns, list.table, list.alias
+                );
+                let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                let mut results = Vec::new();
+                for &id in ids.iter().skip(start).take(page.limit as usize) {
+                    results.extend(self.first(&by_id, &[SqlValue::Integer(id)], list.item)?);
+                }
+                return Ok(Listing { total, results });
+            }
+        }
+        let total = self.count(&count_sql, &params)?;
+        // Numbered after the filter's own parameters (SQLite numbers a bare `?` after the
+        // highest number used before it).
+        let n = params.len();
+        let sql = format!(
+            "SELECT {} {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            list.columns,
+            list.from,
+            list.order,
+            n + 1,
+            n + 2
+        );
+        params.extend([
+            SqlValue::Integer(page.limit),
+            SqlValue::Integer(page.offset()),
+        ]);
+        let results = self.rows(&sql, &params, list.item)?;
+        Ok(Listing { total, results })
+    }
+
+    /// `GET /people/{id}`.
+    pub fn person(&self, id: i64) -> Sql<Option<Value>> {
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS}, p.also_known_as, p.biography, p.birthday, p.deathday, \
+               p.place_of_birth, p.imdb_id, p.homepage, \
+               (SELECT count(*) FROM credit WHERE person_id = p.id AND kind = 'cast'), \
+               (SELECT count(*) FROM credit WHERE person_id = p.id AND kind = 'crew') \
+             FROM people p WHERE p.id = ?1"
+        );
+        self.first(&sql, &[SqlValue::Integer(id)], |row| {
+            let mut person = person_item(row)?;
+            let base = PERSON_COLUMN_COUNT;
+            person["also_known_as"] = string_list(row, base);
+            let names = [
+                "biography",
+                "birthday",
+                "deathday",
+                "place_of_birth",
+                "imdb_id",
+                "homepage",
+                "cast_count",
+                "crew_count",
+            ];
+            for (offset, name) in names.iter().enumerate() {
+                person[*name] = value(row, base + 1 + offset);
+            }
+            Ok(person)
+        })
+    }
+
+    /// `GET /people/{id}/movies`; `None` when the person has neither a record nor a credit.
+    pub fn filmography(&self, id: i64) -> Sql<Option<Value>> {
+        let sql = |kind: &str, extra: &str| {
+            format!(
+                "SELECT {MOVIE_COLUMNS}, c.credit_id, {extra} FROM credit c \
+                 JOIN movie m ON m.id = c.movie_id WHERE c.person_id = ?1 AND c.kind = '{kind}' \
+                 ORDER BY m.release_date IS NULL, m.release_date DESC, m.id DESC, c.credit_id"
+            )
+        };
+        let base = MOVIE_COLUMN_COUNT;
+        let cast = self.rows(
+            &sql("cast", "c.character, c.cast_order"),
+            &[SqlValue::Integer(id)],
+            |row| {
+                let mut movie = movie_item(row)?;
+                movie["credit_id"] = value(row, base);
+                movie["character"] = value(row, base + 1);
+                movie["order"] = value(row, base + 2);
+                Ok(movie)
+            },
+        )?;
+        let crew = self.rows(
+            &sql("crew", "c.department, c.job"),
+            &[SqlValue::Integer(id)],
+            |row| {
+                let mut movie = movie_item(row)?;
+                movie["credit_id"] = value(row, base);
+                movie["department"] = value(row, base + 1);
+                movie["job"] = value(row, base + 2);
+                Ok(movie)
+            },
+        )?;
+        if cast.is_empty()
+            && crew.is_empty()
+            && !self.exists("SELECT 1 FROM people WHERE id = ?1", id)?
+        {
+            return Ok(None);
+        }
+        Ok(Some(json!({"id": id, "cast": cast, "crew": crew})))
+    }
+
+    /// `GET /genres`, by name, each with its count of non-adult movies. Counted as all the
+    /// genre's movies (from the genre index alone) minus its adult ones (one scan of movie):
+    /// joining every genre row to its movie instead takes seconds on a large mirror.
+    pub fn genres(&self) -> Sql<Value> {
+        let genres = self.rows(
+            "WITH adult AS MATERIALIZED (
+               SELECT mg.genre_id, count(*) AS n FROM movie m
+               JOIN movie_genre mg ON mg.movie_id = m.id WHERE m.adult <> 0 GROUP BY mg.genre_id)
+             SELECT g.id, g.name,
+               (SELECT count(*) FROM movie_genre mg WHERE mg.genre_id = g.id)
+                 - coalesce((SELECT n FROM adult WHERE adult.genre_id = g.id), 0)
+             FROM genre g ORDER BY g.name, g.id",
+            &[],
+            |row| {
+                Ok(json!({
+                    "id": value(row, 0),
+                    "name": value(row, 1),
+                    "movie_count": value(row, 2),
+                }))
+            },
+        )?;
+        Ok(json!({ "genres": genres }))
+    }
+
+    /// Whether a genre id is known.
+    pub fn genre_exists(&self, id: i64) -> Sql<bool> {
+        self.exists("SELECT 1 FROM genre WHERE id = ?1", id)
+    }
+
+    /// `GET /stats`: row counts and the last load.
+    pub fn stats(&mut self) -> Sql<Value> {
+        let mut out = Map::new();
+        for (key, table) in [
+            ("movies", "movie"),
+            ("people", "people"),
+            ("credits", "credit"),
+            ("genres", "genre"),
+            ("movie_ids", "movie_ids"),
+            ("gone", "gone"),
+        ] {
+            let n = self.count(&format!("SELECT count(*) FROM {table}"), &[])?;
+            out.insert(key.to_owned(), n.into());
+        }
+        let last = self.first(
+            "SELECT * FROM load_log ORDER BY id DESC LIMIT 1",
+            &[],
+            |row| {
+                let names: Vec<String> = row.as_ref().column_names().map(str::to_owned).collect();
+                Ok(names
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, name)| name != "id")
+                    .map(|(i, name)| (name, value(row, i)))
+                    .collect::<Map<String, Value>>())
+            },
+        )?;
+        out.insert(
+            "last_load".to_owned(),
+            last.map_or(Value::Null, Value::Object),
+        );
+        Ok(Value::Object(out))
+    }
+
+    /// `GET /health`: the schema version, read from the database (so a broken file shows).
+    pub fn health(&self) -> Sql<Value> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| ApiError::internal("health", &e))?;
+        Ok(json!({"status": "ok", "schema_version": version}))
+    }
+
+    fn exists(&self, sql: &str, id: i64) -> Sql<bool> {
+        Ok(self
+            .first(sql, &[SqlValue::Integer(id)], |_| Ok(()))?
+            .is_some())
+    }
+}
+
+/// The shared count cache's key for a count query.
+fn count_key(sql: &str, params: &[SqlValue]) -> String {
+    format!("{sql}\u{1}{params:?}")
+}
+
+/// The WHERE clause and its parameters for a movie filter. Every branch is an indexed
+/// comparison or an EXISTS probe of a primary key, so the sort's index can drive the scan.
+fn movie_where(f: &MovieFilter) -> (String, Vec<SqlValue>) {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    if !f.include_adult {
+        clauses.push("m.adult = 0".to_owned());
+    }
+    if let Some(year) = f.year {
+        clauses.push("m.release_date >= ? AND m.release_date < ?".to_owned());
+        params.push(SqlValue::Text(format!("{year:04}-01-01")));
+        params.push(SqlValue::Text(format!("{:04}-01-01", year + 1)));
+    }
+    if let Some(genre) = f.genre_id {
+        clauses.push(
+            "EXISTS (SELECT 1 FROM movie_genre mg WHERE mg.movie_id = m.id AND mg.genre_id = ?)"
+                .to_owned(),
+        );
+        params.push(SqlValue::Integer(genre));
+    }
+    if let Some(language) = &f.language {
+        clauses.push("m.original_language = ?".to_owned());
+        params.push(SqlValue::Text(language.clone()));
+    }
+    if let Some(status) = &f.status {
+        clauses.push("m.status = ?".to_owned());
+        params.push(SqlValue::Text(status.clone()));
+    }
+    if let Some(votes) = f.min_votes {
+        clauses.push("m.vote_count >= ?".to_owned());
+        params.push(SqlValue::Integer(votes));
+    }
+    if clauses.is_empty() {
+        clauses.push("1".to_owned());
+    }
+    (clauses.join(" AND "), params)
+}
+
+/// ORDER BY for a movie sort; ties break on id so pages never overlap, absent values last.
+fn movie_order((field, descending): (&str, bool)) -> String {
+    let column = match field {
+        "release_date" => "m.release_date",
+        "vote_average" => "m.vote_average",
+        "vote_count" => "m.vote_count",
+        "title" => "m.title",
+        _ => "m.popularity",
+    };
+    if descending {
+        // SQLite sorts NULL lowest, so descending already puts absent values last.
+        format!("{column} DESC, m.id DESC")
+    } else {
+        format!("{column} ASC NULLS LAST, m.id ASC")
+    }
+}
+
+/// Turns what a user typed into an FTS5 query that always parses: each word quoted (FTS
+/// operators and punctuation lose their meaning), the last one a prefix (search as you type).
+/// `None` when nothing searchable is left.
+pub fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<&str> = input
+        .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .collect();
+    let last = words.len().checked_sub(1)?;
+    let mut out = String::new();
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push('"');
+        out.push_str(word);
+        out.push('"');
+        if i == last {
+            out.push('*');
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_queries_quote_every_word_and_prefix_the_last() {
+        assert_eq!(fts_query("fight cl").as_deref(), Some("\"fight\" \"cl\"*"));
+        assert_eq!(
+            fts_query("  AND OR NOT").as_deref(),
+            Some("\"AND\" \"OR\" \"NOT\"*")
+        );
+        assert_eq!(
+            fts_query("\"unbalanced (x* ^y").as_deref(),
+            Some("\"unbalanced\" \"x\" \"y\"*")
+        );
+        assert_eq!(fts_query("Amélie").as_deref(), Some("\"Amélie\"*"));
+        assert_eq!(fts_query("!!! ***"), None);
+        assert_eq!(fts_query(""), None);
+    }
+
+    #[test]
+    fn movie_filters_build_indexed_clauses() {
+        let (clause, params) = movie_where(&MovieFilter {
+            year: Some(1999),
+            language: Some("en".into()),
+            ..MovieFilter::default()
+        });
+        assert_eq!(
+            clause,
+            "m.adult = 0 AND m.release_date >= ? AND m.release_date < ? AND m.original_language = ?"
+        );
+        assert_eq!(params.len(), 3);
+        let (clause, params) = movie_where(&MovieFilter {
+            include_adult: true,
+            ..MovieFilter::default()
+        });
+        assert_eq!((clause.as_str(), params.len()), ("1", 0));
+    }
+}

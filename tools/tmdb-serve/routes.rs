@@ -1,0 +1,477 @@
+//! The route table of tmdb-serve and the JSON shapes it answers (DESIGN.md "tmdb-serve").
+//!
+//! This comment is the contract the browse page (page/app.js) and API clients build on; the
+//! same facts are in `GET /openapi.json`. Field names follow TMDB's. Absent values are `null`,
+//! never `""`. Every route answers GET and HEAD, with or without a trailing slash.
+//!
+//! ## Lists
+//! Every paginated route answers the envelope
+//! `{"page":1,"limit":20,"total_results":1234,"total_pages":62,"results":[...]}`
+//! and a `Link` header with `rel="next"` / `rel="prev"` when there is such a page.
+//! `page`: 1..=500 (default 1; TMDB's own cap), `limit`: 1..=100 (default 20).
+//! A page past the end is an empty `results`, not an error.
+//!
+//! ## Movie (list item, also inside search results and genre lists)
+//! `{"id":550,"title":"Fight Club","original_title":"Fight Club","original_language":"en",
+//!   "overview":"...","release_date":"1999-10-15"|null,"poster_path":"/x.jpg"|null,
+//!   "backdrop_path":"/y.jpg"|null,"popularity":61.4,"vote_average":8.4,"vote_count":26280,
+//!   "adult":false,"genres":[{"id":18,"name":"Drama"}]}`
+//!
+//! ## Routes
+//! - `GET /movies` -> list of Movie. Filters: `year` (1800..=2200, by release_date),
+//!   `genre_id` (integer), `genre` (name, case-insensitive, must exist), `language`
+//!   (original_language, 2-3 letters), `status` (Rumored, Planned, In Production,
+//!   Post Production, Released, Canceled; case-insensitive), `adult` (true|false, default
+//!   false: adult movies are left out unless `adult=true`, which includes them), `min_votes`
+//!   (vote_count >= N). `sort`: `popularity|release_date|vote_average|vote_count|title`, with
+//!   `.asc` or `.desc` (default `popularity.desc`; a bare field sorts descending, except title
+//!   ascending). Ties break on id; absent values sort last.
+//! - `GET /movies/search?query=...` -> list of Movie ranked by relevance (bm25 over title and
+//!   original_title, diacritics folded, the last word matched as a prefix). `adult` as above.
+//!   `query` is required (400 when missing or empty); a query with no words has no results.
+//! - `GET /movies/{id}` -> Movie plus `runtime, status, video, budget, revenue, imdb_id,
+//!   homepage, tagline, collection_id, origin_country:[..], cast_count, crew_count`.
+//! - `GET /movies/{id}/credits` ->
+//!   `{"id":550,"cast":[Cast...],"crew":[Crew...]}`, cast in billing order, crew by
+//!   department, job, name. Cast: `{"credit_id","person_id","name","original_name",
+//!   "character","order","gender","known_for_department","profile_path","popularity","adult"}`;
+//!   Crew: the same with `"department","job"` instead of `"character","order"`.
+//! - `GET /people` -> list of PersonItem `{"id","name","known_for_department","profile_path",
+//!   "popularity","gender","adult"}`; `sort`: `popularity|name` with `.asc|.desc` (default
+//!   `popularity.desc`); `adult` as above.
+//! - `GET /people/search?query=...` -> list of PersonItem, ranked (name and also_known_as).
+//! - `GET /people/{id}` -> PersonItem plus `also_known_as:[..], biography, birthday, deathday,
+//!   place_of_birth, imdb_id, homepage, cast_count, crew_count`.
+//! - `GET /people/{id}/movies` -> `{"id":62,"cast":[Movie + "character","order","credit_id"],
+//!   "crew":[Movie + "department","job","credit_id"]}`, newest release first, undated last.
+//!   Adult movies are included here (it is that person's record). 404 when the person has
+//!   neither a record nor any credit.
+//! - `GET /genres` -> `{"genres":[{"id":28,"name":"Action","movie_count":123}]}` by name;
+//!   movie_count counts non-adult movies.
+//! - `GET /genres/{id}/movies` -> list of Movie in that genre; the same filters (except
+//!   `genre`/`genre_id`) and sorts as `/movies`. 404 for an unknown genre.
+//! - `GET /health` -> `{"status":"ok","schema_version":2}`.
+//! - `GET /stats` -> `{"movies":N,"people":N,"credits":N,"genres":N,"movie_ids":N,"gone":N,
+//!   "last_load":{"kind":"movies","finished_at":"2026-11-30T12:00:00Z",...}|null}`.
+//! - `GET /openapi.json` -> the OpenAPI 3.1 document. `GET /`, `/app.js`, `/style.css` -> the
+//!   browse page.
+//!
+//! ## Errors
+//! `{"error":{"status":400,"message":"page must be an integer from 1 to 500","parameter":"page"}}`
+//! (`parameter` only on 400s about one parameter). 400 also for an unknown or repeated
+//! parameter; 404 for a missing record or route; 405 (with `Allow: GET, HEAD, OPTIONS`) for
+//! another method; 414 for a URL over 2048 bytes. `OPTIONS` answers a CORS preflight (204).
+
+use serde_json::json;
+
+use crate::http::{ApiError, Request, Response};
+use crate::params::{self, Page, Query};
+use crate::queries::{self, Db, Listing, MovieFilter};
+
+/// Longer request targets are refused (414) before any parsing: no real client needs more,
+/// and it bounds the work a hostile one can ask for.
+pub const MAX_URL: usize = 2048;
+
+/// The browse page and the OpenAPI document, built into the binary.
+const INDEX_HTML: &str = include_str!("page/index.html");
+const APP_JS: &str = include_str!("page/app.js");
+const STYLE_CSS: &str = include_str!("page/style.css");
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// TMDB's movie statuses (REFERENCE.md), the values `status` accepts.
+const STATUSES: &[&str] = &[
+    "Rumored",
+    "Planned",
+    "In Production",
+    "Post Production",
+    "Released",
+    "Canceled",
+];
+
+const MOVIE_SORTS: &[(&str, bool)] = &[
+    ("popularity", true),
+    ("release_date", true),
+    ("vote_average", true),
+    ("vote_count", true),
+    ("title", false),
+];
+const PEOPLE_SORTS: &[(&str, bool)] = &[("popularity", true), ("name", false)];
+
+/// Answers that cost a scan of the whole mirror on first asking (counts of everything): a
+/// background pass computes them at start so the first visitor of the browse page does not wait.
+pub const WARM_TARGETS: &[&str] = &["/genres", "/stats", "/movies", "/people"];
+
+/// What a request target names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Index,
+    AppJs,
+    StyleCss,
+    OpenApi,
+    Health,
+    Stats,
+    Movies,
+    MovieSearch,
+    Movie(i64),
+    MovieCredits(i64),
+    People,
+    PeopleSearch,
+    Person(i64),
+    PersonMovies(i64),
+    Genres,
+    GenreMovies(i64),
+}
+
+impl Route {
+    /// Matches a path (without its query), one trailing slash optional.
+    pub fn parse(path: &str) -> Option<Route> {
+        let path = params::decode_path(path)?;
+        let trimmed = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(&path);
+        let segments: Vec<&str> = trimmed.strip_prefix('/')?.split('/').collect();
+        let route = match segments.as_slice() {
+            [""] | ["index.html"] => Route::Index,
+            ["app.js"] => Route::AppJs,
+            ["style.css"] => Route::StyleCss,
+            ["openapi.json"] => Route::OpenApi,
+            ["health"] => Route::Health,
+            ["stats"] => Route::Stats,
+            ["movies"] => Route::Movies,
+            ["movies", "search"] => Route::MovieSearch,
+            ["movies", id] => Route::Movie(parse_id(id)?),
+            ["movies", id, "credits"] => Route::MovieCredits(parse_id(id)?),
+            ["people"] => Route::People,
+            ["people", "search"] => Route::PeopleSearch,
+            ["people", id] => Route::Person(parse_id(id)?),
+            ["people", id, "movies"] => Route::PersonMovies(parse_id(id)?),
+            ["genres"] => Route::Genres,
+            ["genres", id, "movies"] => Route::GenreMovies(parse_id(id)?),
+            _ => return None,
+        };
+        Some(route)
+    }
+}
+
+/// TMDB ids are positive integers; anything else names no record.
+fn parse_id(segment: &str) -> Option<i64> {
+    if segment.is_empty() || segment.len() > 18 || !segment.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    segment.parse().ok().filter(|&id| id > 0)
+}
+
+/// Answers one GET or HEAD request (the caller handles OPTIONS and other methods through
+/// [`Route::parse`] and [`crate::http`]).
+///
+/// Successful answers are kept by request target until the data changes (`cache.rs`): a
+/// mirror is read far more often than it is loaded, and the same pages are asked for again.
+pub fn handle(request: &Request, db: &mut Db) -> Response {
+    db.refresh();
+    let cacheable = matches!(request.method.as_str(), "GET" | "HEAD");
+    if cacheable && let Some(hit) = db.shared().response(&request.url) {
+        return hit;
+    }
+    let epoch = db.shared().epoch();
+    match respond(request, db) {
+        Ok(response) => {
+            if cacheable {
+                db.shared().put_response(epoch, &request.url, &response);
+            }
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
+    if request.url.len() > MAX_URL {
+        let mut err = ApiError::bad_request(None, format!("URL longer than {MAX_URL} bytes"));
+        err.status = 414;
+        return Err(err);
+    }
+    let (path, raw_query) = request.url.split_once('?').unwrap_or((&request.url, ""));
+    let Some(route) = Route::parse(path) else {
+        return Err(ApiError::not_found(format!(
+            "no such route: {}; see /openapi.json",
+            params::quoted(path)
+        )));
+    };
+    if !matches!(request.method.as_str(), "GET" | "HEAD") {
+        return Err(ApiError::method_not_allowed(&request.method));
+    }
+    let query = Query::parse(raw_query)?;
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    match route {
+        // The page's own state lives in its URL, so the page routes ignore query strings.
+        Route::Index => Ok(Response::asset("text/html", INDEX_HTML)),
+        Route::AppJs => Ok(Response::asset("text/javascript", APP_JS)),
+        Route::StyleCss => Ok(Response::asset("text/css", STYLE_CSS)),
+        Route::OpenApi => {
+            query.check_allowed(&[])?;
+            Ok(Response::asset(crate::http::JSON, OPENAPI))
+        }
+        Route::Health => {
+            query.check_allowed(&[])?;
+            Ok(Response::json(&db.health()?))
+        }
+        Route::Stats => {
+            query.check_allowed(&[])?;
+            Ok(Response::json(&db.stats()?))
+        }
+        Route::Movies => {
+            query.check_allowed(&[
+                "page",
+                "limit",
+                "year",
+                "genre_id",
+                "genre",
+                "language",
+                "status",
+                "adult",
+                "min_votes",
+                "sort",
+            ])?;
+            let mut filter = movie_filter(&query)?;
+            filter.genre_id = genre_filter(&query, db)?;
+            let sort = params::sort(&query, MOVIE_SORTS, ("popularity", true))?;
+            let page = query.page()?;
+            Ok(envelope(
+                path,
+                &query,
+                page,
+                db.movies(&filter, sort, page)?,
+            ))
+        }
+        Route::GenreMovies(id) => {
+            query.check_allowed(&[
+                "page",
+                "limit",
+                "year",
+                "language",
+                "status",
+                "adult",
+                "min_votes",
+                "sort",
+            ])?;
+            if !db.genre_exists(id)? {
+                return Err(ApiError::not_found(format!("no genre with id {id}")));
+            }
+            let mut filter = movie_filter(&query)?;
+            filter.genre_id = Some(id);
+            let sort = params::sort(&query, MOVIE_SORTS, ("popularity", true))?;
+            let page = query.page()?;
+            Ok(envelope(
+                path,
+                &query,
+                page,
+                db.movies(&filter, sort, page)?,
+            ))
+        }
+        Route::MovieSearch | Route::PeopleSearch => {
+            query.check_allowed(&["query", "page", "limit", "adult"])?;
+            let text = query.get("query").unwrap_or("");
+            if text.trim().is_empty() {
+                return Err(ApiError::bad_request(
+                    Some("query"),
+                    "query is required: the words to search for".to_owned(),
+                ));
+            }
+            let include_adult = query.flag("adult")?;
+            let page = query.page()?;
+            let listing = match queries::fts_query(text) {
+                None => Listing {
+                    total: 0,
+                    results: Vec::new(),
+                },
+                Some(fts) if route == Route::MovieSearch => {
+                    db.search_movies(&fts, include_adult, page)?
+                }
+                Some(fts) => db.search_people(&fts, include_adult, page)?,
+            };
+            Ok(envelope(path, &query, page, listing))
+        }
+        Route::People => {
+            query.check_allowed(&["page", "limit", "adult", "sort"])?;
+            let include_adult = query.flag("adult")?;
+            let sort = params::sort(&query, PEOPLE_SORTS, ("popularity", true))?;
+            let page = query.page()?;
+            Ok(envelope(
+                path,
+                &query,
+                page,
+                db.people(include_adult, sort, page)?,
+            ))
+        }
+        Route::Movie(id) => record(&query, db.movie(id)?, || format!("no movie with id {id}")),
+        Route::MovieCredits(id) => {
+            record(&query, db.credits(id)?, || format!("no movie with id {id}"))
+        }
+        Route::Person(id) => record(&query, db.person(id)?, || format!("no person with id {id}")),
+        Route::PersonMovies(id) => record(&query, db.filmography(id)?, || {
+            format!("no person with id {id}")
+        }),
+        Route::Genres => {
+            query.check_allowed(&[])?;
+            Ok(Response::json(&db.genres()?))
+        }
+    }
+}
+
+fn record(
+    query: &Query,
+    found: Option<serde_json::Value>,
+    missing: impl FnOnce() -> String,
+) -> Result<Response, ApiError> {
+    query.check_allowed(&[])?;
+    match found {
+        Some(value) => Ok(Response::json(&value)),
+        None => Err(ApiError::not_found(missing())),
+    }
+}
+
+/// The filters shared by `/movies` and `/genres/{id}/movies`.
+fn movie_filter(query: &Query) -> Result<MovieFilter, ApiError> {
+    let language = match query.get("language") {
+        None => None,
+        Some(lang) => {
+            let lower = lang.trim().to_ascii_lowercase();
+            if !(2..=3).contains(&lower.len()) || !lower.bytes().all(|b| b.is_ascii_lowercase()) {
+                return Err(ApiError::bad_request(
+                    Some("language"),
+                    format!(
+                        "language must be an ISO 639-1 code such as en or fr, not {}",
+                        params::quoted(lang)
+                    ),
+                ));
+            }
+            Some(lower)
+        }
+    };
+    let status = match query.get("status") {
+        None => None,
+        Some(value) => match STATUSES
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(value.trim()))
+        {
+            Some(s) => Some((*s).to_owned()),
+            None => {
+                return Err(ApiError::bad_request(
+                    Some("status"),
+                    format!(
+                        "status must be one of {}, not {}",
+                        STATUSES.join(", "),
+                        params::quoted(value)
+                    ),
+                ));
+            }
+        },
+    };
+    Ok(MovieFilter {
+        year: query.int("year", 1800, 2200)?,
+        genre_id: None,
+        language,
+        status,
+        include_adult: query.flag("adult")?,
+        min_votes: query.int("min_votes", 0, i64::from(i32::MAX))?,
+    })
+}
+
+/// `genre_id`, or `genre` resolved by name (an unknown name is a 400: it is a typo, not an
+/// empty genre).
+fn genre_filter(query: &Query, db: &Db) -> Result<Option<i64>, ApiError> {
+    let by_id = query.int("genre_id", 1, i64::MAX)?;
+    let Some(name) = query.get("genre") else {
+        return Ok(by_id);
+    };
+    if by_id.is_some() {
+        return Err(ApiError::bad_request(
+            Some("genre"),
+            "give genre or genre_id, not both".to_owned(),
+        ));
+    }
+    match db.genre_by_name(name.trim())? {
+        Some(id) => Ok(Some(id)),
+        None => Err(ApiError::bad_request(
+            Some("genre"),
+            format!("no genre named {}; see /genres", params::quoted(name)),
+        )),
+    }
+}
+
+/// The list envelope, with `Link` to the next and previous pages.
+fn envelope(path: &str, query: &Query, page: Page, listing: Listing) -> Response {
+    let total_pages = page.total_pages(listing.total);
+    let body = json!({
+        "page": page.page,
+        "limit": page.limit,
+        "total_results": listing.total,
+        "total_pages": total_pages,
+        "results": listing.results,
+    });
+    let rest = query.encode_without("page");
+    let link = |n: i64, rel: &str| {
+        let sep = if rest.is_empty() { "" } else { "&" };
+        format!("<{path}?{rest}{sep}page={n}>; rel=\"{rel}\"")
+    };
+    let mut links = Vec::new();
+    if page.page < total_pages.min(params::MAX_PAGE) {
+        links.push(link(page.page + 1, "next"));
+    }
+    if page.page > 1 {
+        links.push(link((page.page - 1).min(total_pages.max(1)), "prev"));
+    }
+    let response = Response::json(&body);
+    if links.is_empty() {
+        response
+    } else {
+        response.with_header("Link", links.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_with_or_without_a_trailing_slash() {
+        assert_eq!(Route::parse("/"), Some(Route::Index));
+        assert_eq!(Route::parse("/movies"), Some(Route::Movies));
+        assert_eq!(Route::parse("/movies/"), Some(Route::Movies));
+        assert_eq!(Route::parse("/movies/550"), Some(Route::Movie(550)));
+        assert_eq!(
+            Route::parse("/movies/550/credits/"),
+            Some(Route::MovieCredits(550))
+        );
+        assert_eq!(Route::parse("/movies/search"), Some(Route::MovieSearch));
+        assert_eq!(
+            Route::parse("/people/62/movies"),
+            Some(Route::PersonMovies(62))
+        );
+        assert_eq!(
+            Route::parse("/genres/18/movies"),
+            Some(Route::GenreMovies(18))
+        );
+        assert_eq!(Route::parse("/movies/%35%35%30"), Some(Route::Movie(550)));
+        for bad in [
+            "",
+            "movies",
+            "/movies//",
+            "/movies/0",
+            "/movies/-1",
+            "/movies/abc",
+            "/movies/99999999999999999999",
+            "/genres/18",
+            "/movies/550/credits/x",
+            "/%ZZ",
+            "/movies/1e3",
+            "/movies/+5",
+        ] {
+            assert_eq!(Route::parse(bad), None, "{bad}");
+        }
+    }
+}
