@@ -48,7 +48,11 @@ fn an_update_after_a_day_fetches_only_the_changes_and_matches_the_new_truth() {
     assert_eq!(stamp(&data), "2026-01-16", "the stamp moves forward\n{run}");
     // A make mirror after it has nothing to do and leaves the stamp where the update put it.
     make(&sim, &data, "mirror", &[&today(1)]).expect_success();
-    assert_eq!(stamp(&data), "2026-01-16", "make mirror moved the stamp back");
+    assert_eq!(
+        stamp(&data),
+        "2026-01-16",
+        "make mirror moved the stamp back"
+    );
 
     let truth = Truth::load(&sim, 1, &work);
     assert_mirror_matches(&data.join("tmdb.db"), &truth, &truth.exported_movies());

@@ -26,16 +26,17 @@ use crate::retry::Backoff;
 /// How many days before the asked date are tried when its file is not there.
 const FALLBACK_DAYS: i64 = 3;
 
-/// How one download ended.
+/// How a download ended (one that broke off is retried, and only fails the run).
 enum Download {
     Done,
     /// No file for that date.
     Missing(u16),
-    /// Broke off; worth trying again.
-    Broken(String),
     /// A signal stopped it.
     Interrupted,
 }
+
+/// One attempt: how it ended, or why it broke off (worth trying again).
+type Attempt = std::result::Result<Download, String>;
 
 pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
     let asked = args.date.unwrap_or_else(Date::today);
@@ -52,7 +53,6 @@ pub async fn run(ctx: &Ctx, args: &IdsArgs) -> Result<Status> {
                 eprintln!("tmdb-fetch: {name}: HTTP {status}, not published (yet, or any more)");
             }
             Download::Interrupted => break,
-            Download::Broken(_) => unreachable!("fetch_file retries broken downloads"),
             Download::Done => {
                 found = Some(date);
                 break;
@@ -91,77 +91,75 @@ async fn fetch_file(
 ) -> Result<Download> {
     let url = format!("{}/{name}", ctx.config.export_url);
     let mut lines = Lines::new(name, out, &progress.counts.fetched);
-    for retry in 0..=ctx.config.retries {
+    let mut retry = 0;
+    loop {
         lines.restart();
-        match download(ctx, &url, &mut lines).await {
-            Download::Broken(why) if retry < ctx.config.retries => {
-                if let Some(err) = lines.out_error.take() {
-                    return Err(err).context("cannot write to stdout");
-                }
-                let wait = Backoff::DEFAULT.delay(retry);
-                if ctx.config.verbose {
-                    eprintln!(
-                        "tmdb-fetch: {name}: {why}; retrying in {:.1}s",
-                        wait.as_secs_f64()
-                    );
-                }
-                ctx.client.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(wait).await;
-            }
-            Download::Broken(why) => {
-                if let Some(err) = lines.out_error.take() {
-                    return Err(err).context("cannot write to stdout");
-                }
-                bail!("{name}: {why} ({})", after_attempts(retry + 1));
-            }
-            other => {
+        let why = match download(ctx, &url, &mut lines).await {
+            Ok(download) => {
                 *bad_lines += lines.bad_lines;
-                return Ok(other);
+                return Ok(download);
             }
+            Err(why) => why,
+        };
+        // A broken output (a reader gone) ends the run; only the download is retried.
+        if let Some(err) = lines.out_error.take() {
+            return Err(err).context("cannot write to stdout");
         }
+        if retry >= ctx.config.retries {
+            bail!("{name}: {why} ({})", after_attempts(retry + 1));
+        }
+        let wait = Backoff::DEFAULT.delay(retry);
+        if ctx.config.verbose {
+            eprintln!(
+                "tmdb-fetch: {name}: {why}; retrying in {:.1}s",
+                wait.as_secs_f64()
+            );
+        }
+        retry += 1;
+        ctx.client.stats.retries.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(wait).await;
     }
-    unreachable!("the last retry returns")
 }
 
-async fn download(ctx: &Ctx, url: &str, lines: &mut Lines<'_>) -> Download {
+async fn download(ctx: &Ctx, url: &str, lines: &mut Lines<'_>) -> Attempt {
     ctx.client.stats.requests.fetch_add(1, Ordering::Relaxed);
     let response = match ctx.client.http().get(url).send().await {
         Ok(response) => response,
-        Err(err) if err.is_timeout() => return Download::Broken("timeout".into()),
-        Err(_) => return Download::Broken("connection failed".into()),
+        Err(err) if err.is_timeout() => return Err("timeout".into()),
+        Err(_) => return Err("connection failed".into()),
     };
     let status = response.status().as_u16();
     match status {
         200 => {}
-        403 | 404 | 410 => return Download::Missing(status),
-        _ => return Download::Broken(format!("HTTP {status}")),
+        403 | 404 | 410 => return Ok(Download::Missing(status)),
+        _ => return Err(format!("HTTP {status}")),
     }
     stream(ctx, response, lines).await
 }
 
-async fn stream(ctx: &Ctx, mut response: reqwest::Response, lines: &mut Lines<'_>) -> Download {
+async fn stream(ctx: &Ctx, mut response: reqwest::Response, lines: &mut Lines<'_>) -> Attempt {
     let mut decoder = MultiGzDecoder::new(lines);
     loop {
         let chunk = tokio::select! {
             chunk = response.chunk() => chunk,
-            () = ctx.shutdown.requested() => return Download::Interrupted,
+            () = ctx.shutdown.requested() => return Ok(Download::Interrupted),
         };
         let chunk = match chunk {
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
-            Err(err) if err.is_timeout() => return Download::Broken("timeout".into()),
-            Err(_) => return Download::Broken("download cut short".into()),
+            Err(err) if err.is_timeout() => return Err("timeout".into()),
+            Err(_) => return Err("download cut short".into()),
         };
         if let Err(err) = decoder.write_all(&chunk) {
-            return Download::Broken(format!("bad gzip data: {err}"));
+            return Err(format!("bad gzip data: {err}"));
         }
     }
     match decoder.try_finish().and_then(|()| decoder.finish()) {
         Ok(lines) => match lines.finish() {
-            Ok(()) => Download::Done,
-            Err(err) => Download::Broken(err.to_string()),
+            Ok(()) => Ok(Download::Done),
+            Err(err) => Err(err.to_string()),
         },
-        Err(err) => Download::Broken(format!("bad gzip data: {err}")),
+        Err(err) => Err(format!("bad gzip data: {err}")),
     }
 }
 
