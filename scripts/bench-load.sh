@@ -1,53 +1,28 @@
 #!/bin/sh
 # Usage: scripts/bench-load.sh [MOVIES] [WORKDIR]   (make bench)
 # How fast ndjson-load turns NDJSON into a finished mirror: records/s, rows/s and input MB/s
-# for N movies with full cast and crew, the effect of --batch, and a reload of the same file
-# (every record unchanged). Input comes from `tmdb-sim --dump` when the simulator has it,
-# else from a generator below (skewed credit counts like TMDB's: most movies small, a few huge).
-# For reference, the sqlite3 shell's .import of the same rows pre-flattened to CSV, into the
-# same schema. CPU time and peak RSS are reported when GNU time is installed (on a shared machine
-# CPU time is the steadier figure). Needs: target/release/ndjson-load, sqlite3, bc.
+# for N movies with full cast and crew (from `tmdb-sim --dump`), the effect of --batch, and a
+# reload of the same file (every record unchanged). For reference, the same rows pre-flattened
+# to CSV loaded into the same schema by the sqlite3 shell's .import (the physical limit) and by
+# sqlite-utils (pip, in a venv). CPU time and peak RSS are reported when GNU time is installed
+# (on a shared machine CPU time is the steadier figure). Needs: target/release/ndjson-load and
+# tmdb-sim, sqlite3, bc, python3.
 set -eu
 cd "$(dirname "$0")/.."
 movies=${1:-20000}
 work=${2:-target/bench/load}
 load=target/release/ndjson-load
 sim=target/release/tmdb-sim
-[ -x "$load" ] || { echo "$0: build first: cargo build --release" >&2; exit 2; }
+[ -x "$load" ] && [ -x "$sim" ] || { echo "$0: build first: cargo build --release" >&2; exit 2; }
 command -v sqlite3 >/dev/null || { echo "$0: needs the sqlite3 command" >&2; exit 2; }
 mkdir -p "$work"
 # Only what this script writes there, so that a WORKDIR given by mistake loses nothing else.
 rm -rf "$work/dump" "$work"/*.ndjson "$work"/*.csv "$work"/*.db "$work"/*.db-wal "$work"/*.db-shm
 input=$work/movies.ndjson
 
-generate() { # N movies as /movie/{id}?append_to_response=credits would describe them
-    awk -v n="$1" 'BEGIN {
-        srand(42)
-        for (id = 1; id <= n; id++) {
-            r = rand()
-            r = r * r * r * r * r; ncast = int(r * 150); ncrew = int(r * 500)
-            printf "{\"adult\":false,\"id\":%d,\"title\":\"Synthetic movie %d\",\"original_title\":\"Synthetic movie %d\",\"original_language\":\"en\",\"overview\":\"A movie made up for the load benchmark; number %d of %d, with %d cast and %d crew.\",\"release_date\":\"%s\",\"runtime\":%d,\"status\":\"Released\",\"video\":false,\"poster_path\":\"/p%d.jpg\",\"backdrop_path\":null,\"vote_average\":%.3f,\"vote_count\":%d,\"popularity\":%.4f,\"budget\":0,\"revenue\":0,\"imdb_id\":\"tt%07d\",\"homepage\":\"\",\"tagline\":\"\",\"belongs_to_collection\":null,\"origin_country\":[\"US\"],\"genres\":[{\"id\":18,\"name\":\"Drama\"},{\"id\":%d,\"name\":\"Other\"}],\"credits\":{\"cast\":[", \
-                id, id, id, id, n, ncast, ncrew, (id % 7 ? sprintf("%d-%02d-%02d", 1950 + id % 75, 1 + id % 12, 1 + id % 28) : ""), 80 + id % 60, id, rand() * 10, int(rand() * 5000), rand() * 50, id, 28 + id % 3
-            for (c = 0; c < ncast; c++)
-                printf "%s{\"adult\":false,\"gender\":%d,\"id\":%d,\"known_for_department\":\"Acting\",\"name\":\"Actor %d\",\"original_name\":\"Actor %d\",\"popularity\":%.3f,\"profile_path\":null,\"cast_id\":%d,\"character\":\"Role %d\",\"credit_id\":\"%012x%04x%08x\",\"order\":%d}", \
-                    (c ? "," : ""), c % 3, 1 + (id * 31 + c) % (3 * n), c, c, rand() * 5, c, c, id, 1, c, c
-            printf "],\"crew\":["
-            for (c = 0; c < ncrew; c++)
-                printf "%s{\"adult\":false,\"gender\":0,\"id\":%d,\"known_for_department\":\"Crew\",\"name\":\"Crew %d\",\"original_name\":\"Crew %d\",\"popularity\":%.3f,\"profile_path\":null,\"credit_id\":\"%012x%04x%08x\",\"department\":\"Crew\",\"job\":\"Job %d\"}", \
-                    (c ? "," : ""), 1 + (id * 17 + c) % (3 * n), c, c, rand() * 2, id, 2, c, c % 40
-            printf "]}}\n"
-        }
-    }'
-}
-
-if [ -x "$sim" ] && "$sim" --help 2>/dev/null | grep -q -- '--dump'; then
-    echo "input: tmdb-sim --movies $movies --seed 1 --dump $work/dump"
-    "$sim" --movies "$movies" --seed 1 --dump "$work/dump" >/dev/null
-    mv "$work/dump/movies.ndjson" "$input"
-else
-    echo "input: scripts/bench-load.sh generator, $movies movies"
-    generate "$movies" >"$input"
-fi
+echo "input: tmdb-sim --movies $movies --seed 1 --dump $work/dump"
+"$sim" --movies "$movies" --seed 1 --dump "$work/dump" >/dev/null
+mv "$work/dump/movies.ndjson" "$input"
 
 measure() { # measure CMD...: runs CMD (stderr to $work/err); sets elapsed, cpu (s) and rss
     if [ -x /usr/bin/time ]; then
@@ -95,6 +70,25 @@ measure sqlite3 "$ref" "PRAGMA synchronous = NORMAL" ".mode csv" ".import $work/
     ".import $work/movie_genre.csv movie_genre" ".import $work/credit.csv credit"
 echo "sqlite3 .import of the same rows as CSV: $elapsed s wall, $cpu s CPU; $(echo "$n / $elapsed" | bc) rows/s"
 [ "$cpu" = "?" ] || echo "             $(echo "$n / $cpu" | bc) rows per CPU second"
+
+# The everyday reference: sqlite-utils (pip, in a venv the bench makes) inserting the same rows
+# as CSV with a header row (flattening not timed), into the same schema.
+venv=target/bench/venv
+if [ ! -x "$venv/bin/sqlite-utils" ]; then
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q sqlite-utils; } >&2 ||
+        echo "$0: could not install sqlite-utils into $venv; skipping it" >&2
+fi
+if [ -x "$venv/bin/sqlite-utils" ]; then
+    for table in movie movie_genre credit; do
+        sqlite3 -csv -header "$db" "SELECT * FROM $table" >"$work/$table.header.csv"
+    done
+    su=$work/sqlite-utils.db
+    rm -f "$su" "$su-wal" "$su-shm"
+    "$load" --db "$su" --kind genres </dev/null 2>/dev/null # creates the schema
+    measure sh -c "for t in movie movie_genre credit; do $venv/bin/sqlite-utils insert $su \$t $work/\$t.header.csv --csv >/dev/null || exit 1; done"
+    echo "sqlite-utils insert of the same rows as CSV: $elapsed s wall, $cpu s CPU; $(echo "$n / $elapsed" | bc) rows/s ($($venv/bin/sqlite-utils --version))"
+    [ "$cpu" = "?" ] || echo "             $(echo "$n / $cpu" | bc) rows per CPU second"
+fi
 
 timed "$db" --kind movies "$input"
 echo "reload:      $elapsed s wall, $cpu s CPU, peak RSS $rss; $(echo "$records / $elapsed" | bc) records/s ($(tail -n 1 "$work/err" | sed 's/.*movies: //'))"
