@@ -6,6 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/bench
+# The benchmarks' own tools, Debian packages: wrk, the sqlite3 shell, GNU time (CPU time and
+# peak RSS), bc and curl. Installed when missing and allowed (root with apt-get).
+missing=()
+for pair in wrk:wrk sqlite3:sqlite3 /usr/bin/time:time bc:bc curl:curl; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "bench: installing ${missing[*]}" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
 mkdir -p "$out"
 if [ $# -eq 0 ]; then
     set -- $(ls scripts/bench-*.sh | sed 's|scripts/bench-\(.*\)\.sh|\1|')
