@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_fts_backfill",
         sql: include_str!("../../../sql/0003_fts_backfill.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_movie_date_cover",
+        sql: include_str!("../../../sql/0004_movie_date_cover.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
