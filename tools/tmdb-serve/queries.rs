@@ -513,12 +513,18 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
         params.push(SqlValue::Text(format!("{year:04}-01-01")));
         params.push(SqlValue::Text(format!("{:04}-01-01", year + 1)));
     }
+    // With a year, the year's range of movie_date_cover is the scan: a year is a small slice
+    // of the mirror, a language or a status often a big one ("en", "Released"). The unary `+`
+    // keeps SQLite from choosing their indexes instead, which it does on a mirror without
+    // ANALYZE statistics (ndjson-load writes none): 0.35 s instead of 2 ms for a year of
+    // English movies on 1,000,000. The rows are the same either way.
+    let plain = if f.year.is_some() { "+" } else { "" };
     if let Some(language) = &f.language {
-        clauses.push("m.original_language = ?".to_owned());
+        clauses.push(format!("{plain}m.original_language = ?"));
         params.push(SqlValue::Text(language.clone()));
     }
     if let Some(status) = &f.status {
-        clauses.push("m.status = ?".to_owned());
+        clauses.push(format!("{plain}m.status = ?"));
         params.push(SqlValue::Text(status.clone()));
     }
     if let Some(votes) = f.min_votes {
@@ -606,7 +612,7 @@ mod tests {
         assert_eq!(
             from,
             "FROM movie m WHERE m.adult = 0 AND m.release_date >= ? AND m.release_date < ? \
-             AND m.original_language = ?"
+             AND +m.original_language = ?"
         );
         assert_eq!(params.len(), 3);
         let (from, params) = movie_from(&MovieFilter {
