@@ -40,6 +40,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_fts_backfill",
         sql: include_str!("../../../sql/0003_fts_backfill.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_movie_date_cover",
+        sql: include_str!("../../../sql/0004_movie_date_cover.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_movie_fts_prefix",
+        sql: include_str!("../../../sql/0005_movie_fts_prefix.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
