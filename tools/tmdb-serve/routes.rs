@@ -224,53 +224,20 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             Ok(Response::json(&db.stats()?))
         }
         Route::Movies => {
-            query.check_allowed(&[
-                "page",
-                "limit",
-                "year",
-                "genre_id",
-                "genre",
-                "language",
-                "status",
-                "adult",
-                "min_votes",
-                "sort",
-            ])?;
+            query.check_allowed(MOVIES_PARAMS)?;
             let mut filter = movie_filter(&query)?;
             filter.genre_id = genre_filter(&query, db)?;
-            let sort = params::sort(&query, MOVIE_SORTS, ("popularity", true))?;
-            let page = query.page()?;
-            Ok(envelope(
-                path,
-                &query,
-                page,
-                db.movies(&filter, sort, page)?,
-            ))
+            movie_list(path, &query, db, &filter)
         }
         Route::GenreMovies(id) => {
-            query.check_allowed(&[
-                "page",
-                "limit",
-                "year",
-                "language",
-                "status",
-                "adult",
-                "min_votes",
-                "sort",
-            ])?;
+            // The genre is in the path: the same list without the genre parameters.
+            query.check_allowed(&MOVIES_PARAMS[2..])?;
             if !db.genre_exists(id)? {
                 return Err(ApiError::not_found(format!("no genre with id {id}")));
             }
             let mut filter = movie_filter(&query)?;
             filter.genre_id = Some(id);
-            let sort = params::sort(&query, MOVIE_SORTS, ("popularity", true))?;
-            let page = query.page()?;
-            Ok(envelope(
-                path,
-                &query,
-                page,
-                db.movies(&filter, sort, page)?,
-            ))
+            movie_list(path, &query, db, &filter)
         }
         Route::MovieSearch | Route::PeopleSearch => {
             query.check_allowed(&["query", "page", "limit", "adult"])?;
@@ -332,6 +299,32 @@ fn record(
         Some(value) => Ok(Response::json(&value)),
         None => Err(ApiError::not_found(missing())),
     }
+}
+
+/// The parameters of `/movies`; `/genres/{id}/movies` takes all but the first two.
+const MOVIES_PARAMS: &[&str] = &[
+    "genre_id",
+    "genre",
+    "page",
+    "limit",
+    "year",
+    "language",
+    "status",
+    "adult",
+    "min_votes",
+    "sort",
+];
+
+/// One page of a filtered movie list, sorted, in the list envelope.
+fn movie_list(
+    path: &str,
+    query: &Query,
+    db: &mut Db,
+    filter: &MovieFilter,
+) -> Result<Response, ApiError> {
+    let sort = params::sort(query, MOVIE_SORTS, ("popularity", true))?;
+    let page = query.page()?;
+    Ok(envelope(path, query, page, db.movies(filter, sort, page)?))
 }
 
 /// The filters shared by `/movies` and `/genres/{id}/movies`.
