@@ -84,11 +84,23 @@ fn write_movie_id(conn: &Connection, m: &MovieId) -> rusqlite::Result<Outcome> {
     )
 }
 
-/// The stored hash of the row `select` (`SELECT source_hash ... WHERE id = ?1`) finds, if any.
-fn stored_hash(conn: &Connection, select: &str, id: Id) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached(select)?
+/// What writing a record with `hash` would do, from the hash stored for its ID (`select`
+/// reads `source_hash` by id): `None` when it is unchanged and nothing needs writing.
+fn write_outcome(
+    conn: &Connection,
+    select: &str,
+    id: Id,
+    hash: i64,
+) -> rusqlite::Result<Option<Outcome>> {
+    let stored: Option<i64> = conn
+        .prepare_cached(select)?
         .query_row([id], |row| row.get(0))
-        .optional()
+        .optional()?;
+    Ok(match stored {
+        Some(stored) if stored == hash => None,
+        Some(_) => Some(Outcome::Updated),
+        None => Some(Outcome::Inserted),
+    })
 }
 
 const UPSERT_MOVIE: &str = "INSERT INTO movie (
@@ -110,10 +122,9 @@ const UPSERT_MOVIE: &str = "INSERT INTO movie (
         source_hash = excluded.source_hash";
 
 fn write_movie(conn: &Connection, m: &Movie) -> rusqlite::Result<Outcome> {
-    let outcome = match stored_hash(conn, "SELECT source_hash FROM movie WHERE id = ?1", m.id)? {
-        Some(hash) if hash == m.source_hash => return Ok(Outcome::Unchanged),
-        Some(_) => Outcome::Updated,
-        None => Outcome::Inserted,
+    let select = "SELECT source_hash FROM movie WHERE id = ?1";
+    let Some(outcome) = write_outcome(conn, select, m.id, m.source_hash)? else {
+        return Ok(Outcome::Unchanged);
     };
     conn.prepare_cached(UPSERT_MOVIE)?.execute(params![
         m.id,
@@ -245,10 +256,9 @@ const UPSERT_PERSON: &str = "INSERT INTO people (
         homepage = excluded.homepage, adult = excluded.adult, source_hash = excluded.source_hash";
 
 fn write_person(conn: &Connection, p: &Person) -> rusqlite::Result<Outcome> {
-    let outcome = match stored_hash(conn, "SELECT source_hash FROM people WHERE id = ?1", p.id)? {
-        Some(hash) if hash == p.source_hash => return Ok(Outcome::Unchanged),
-        Some(_) => Outcome::Updated,
-        None => Outcome::Inserted,
+    let select = "SELECT source_hash FROM people WHERE id = ?1";
+    let Some(outcome) = write_outcome(conn, select, p.id, p.source_hash)? else {
+        return Ok(Outcome::Unchanged);
     };
     conn.prepare_cached(UPSERT_PERSON)?.execute(params![
         p.id,
