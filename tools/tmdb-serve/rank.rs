@@ -4,8 +4,8 @@
 //! contains the phrase (`"mi"*` is in ~128,000 titles of a 1,000,000-movie mirror: ~3 ms),
 //! although the count depends only on the data. This function computes exactly what
 //! SQLite's fts5_aux.c computes (same constants, same operations in the same order, so the
-//! same doubles and the same order of results), but takes each phrase's count from the
-//! count cache all workers share (`cache.rs`), keyed by table and phrase and emptied with
+//! same doubles and the same order of results), but takes each phrase's count from a cache
+//! all workers share (`Shared::phrase_count`), keyed by table and phrase and emptied with
 //! everything else when the data changes. It counts with `xQueryPhrase` only on a miss.
 //!
 //! SQL: `cached_bm25(<fts table>, '<fts table name>', <fts query>, <column weights>...)`.
@@ -34,7 +34,7 @@ use crate::cache::Shared;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
-/// What the ranking function of one connection needs: the shared count cache, and the epoch
+/// What the ranking function of one connection needs: the shared caches, and the epoch
 /// taken before the current query started reading (a count is only stored under the epoch
 /// of data at least as old as what it was counted from).
 pub struct Ranker {
@@ -270,17 +270,17 @@ fn query_data(api: &Api<'_>, args: &[*mut sqlite3_value]) -> Result<*mut QueryDa
     let words = query.and_then(|q| cache_names(q, phrases));
     let mut idf = Vec::with_capacity(phrases);
     for i in 0..n_phrase {
-        let key = table.zip(words.as_ref()).and_then(|(table, words)| {
-            Some(format!("fts\u{1}{table}\u{1}{}", words.get(i as usize)?))
-        });
-        let hits = match key.as_deref().and_then(|k| ranker.shared.count(k)) {
+        let key = table
+            .zip(words.as_ref())
+            .and_then(|(table, words)| Some(format!("{table}\u{1}{}", words.get(i as usize)?)));
+        let hits = match key.as_deref().and_then(|k| ranker.shared.phrase_count(k)) {
             Some(hits) => hits,
             None => {
                 let hits = phrase_rows(api, i)?;
                 if let Some(key) = &key {
                     ranker
                         .shared
-                        .put_count(ranker.epoch.load(Ordering::SeqCst), key, hits);
+                        .put_phrase_count(ranker.epoch.load(Ordering::SeqCst), key, hits);
                 }
                 hits
             }
