@@ -1389,12 +1389,18 @@ fn search_order_is_sqlite_bm25_on_every_page() {
     let db = build_db(&dir);
     let conn = Connection::open(&db).unwrap();
     // A word in the title weighs 4 times one in the original title; equal scores fall back
-    // on popularity (absent last), then id.
+    // on popularity (absent last), then id. "noir" and "lum"* are in movies and people with
+    // counts that rank 9401 and 9402 the other way round if one table's were used for the
+    // other's.
     conn.execute_batch(
         "INSERT INTO movie (id, title, original_title, popularity) VALUES
            (9301, 'Lumen Noir', 'Noir', 1), (9302, 'Noir', 'Lumen Noir', 5),
            (9303, 'Lumen', 'Lumen', NULL), (9304, 'Lumen', 'Lumen', 2),
-           (9305, 'Lumen', 'Lumen', 2), (9306, 'Lumen Lumen Noir', '', 9);",
+           (9305, 'Lumen', 'Lumen', 2), (9306, 'Lumen Lumen Noir', '', 9);
+         INSERT INTO people (id, name, also_known_as) VALUES
+           (9401, 'Quinn', '[\"Noir Noir Lumen\"]'), (9402, 'Lumen', '[\"Noir Lumen Lumen\"]');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8)
+         INSERT INTO people (id, name) SELECT 9410 + i, 'Lumen Filler' FROM n;",
     )
     .unwrap();
     let serve = Serve::start(&db, &[]);
@@ -1414,6 +1420,7 @@ fn search_order_is_sqlite_bm25_on_every_page() {
         ("movie", "naive+caf", "\"naive\" \"caf\"*"),
         ("movie", "heat%E2%80%93wave", "\"heat–wave\"*"),
         ("movie", "heat+%E2%80%94+wave", "\"heat\" \"—\" \"wave\"*"),
+        ("people", "noir+lum", "\"noir\" \"lum\"*"),
         ("people", "person1", "\"person1\"*"),
         ("people", "alias", "\"alias\"*"),
         ("people", "zoe+person", "\"zoe\" \"person\"*"),
