@@ -1364,3 +1364,110 @@ fn answers_and_counts_follow_a_load_made_while_serving() {
         assert_eq!(fresh.status, 200, "the old ETag no longer matches");
     }
 }
+
+/// The ids SQLite's own bm25 ranks first for an FTS query, with the server's tie-breaks.
+fn bm25_ids(conn: &Connection, table: &str, fts: &str, include_adult: bool) -> Vec<i64> {
+    let (fts_table, alias) = match table {
+        "movie" => ("movie_fts", "m"),
+        _ => ("people_fts", "p"),
+    };
+    let sql = format!(
+        "SELECT {alias}.id FROM {fts_table} JOIN {table} {alias} ON {alias}.id = {fts_table}.rowid \
+         WHERE {fts_table} MATCH ?1 AND (?2 OR {alias}.adult = 0) \
+         ORDER BY bm25({fts_table}, 4.0, 1.0), {alias}.popularity DESC, {alias}.id"
+    );
+    let mut stmt = conn.prepare(&sql).unwrap();
+    stmt.query_map((fts, include_adult), |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn search_order_is_sqlite_bm25_on_every_page() {
+    let dir = Workdir::new("serve-search-order");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    // A word in the title weighs 4 times one in the original title; equal scores fall back
+    // on popularity (absent last), then id. "noir" and "lum"* are in movies and people with
+    // counts that rank 9401 and 9402 the other way round if one table's were used for the
+    // other's.
+    conn.execute_batch(
+        "INSERT INTO movie (id, title, original_title, popularity) VALUES
+           (9301, 'Lumen Noir', 'Noir', 1), (9302, 'Noir', 'Lumen Noir', 5),
+           (9303, 'Lumen', 'Lumen', NULL), (9304, 'Lumen', 'Lumen', 2),
+           (9305, 'Lumen', 'Lumen', 2), (9306, 'Lumen Lumen Noir', '', 9);
+         INSERT INTO people (id, name, also_known_as) VALUES
+           (9401, 'Quinn', '[\"Noir Noir Lumen\"]'), (9402, 'Lumen', '[\"Noir Lumen Lumen\"]');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8)
+         INSERT INTO people (id, name) SELECT 9410 + i, 'Lumen Filler' FROM n;",
+    )
+    .unwrap();
+    let serve = Serve::start(&db, &[]);
+    // (route, what is typed, the FTS query it means): one and several words, prefixes short
+    // and long, words shared between queries (their counts come from the cache the second
+    // time), a word the tokenizer splits (x–y) and one it drops (—).
+    let cases = [
+        ("movie", "lumen", "\"lumen\"*"),
+        ("movie", "noir+lum", "\"noir\" \"lum\"*"),
+        ("movie", "heat", "\"heat\"*"),
+        ("movie", "heat+wave", "\"heat\" \"wave\"*"),
+        ("movie", "heat+w", "\"heat\" \"w\"*"),
+        ("movie", "original+heat", "\"original\" \"heat\"*"),
+        ("movie", "original+1", "\"original\" \"1\"*"),
+        ("movie", "o", "\"o\"*"),
+        ("movie", "cr%C3%A8me+br", "\"crème\" \"br\"*"),
+        ("movie", "naive+caf", "\"naive\" \"caf\"*"),
+        ("movie", "heat%E2%80%93wave", "\"heat–wave\"*"),
+        ("movie", "heat+%E2%80%94+wave", "\"heat\" \"—\" \"wave\"*"),
+        ("people", "noir+lum", "\"noir\" \"lum\"*"),
+        ("people", "person1", "\"person1\"*"),
+        ("people", "alias", "\"alias\"*"),
+        ("people", "zoe+person", "\"zoe\" \"person\"*"),
+        ("people", "person2+alias2", "\"person2\" \"alias2\"*"),
+    ];
+    for round in 0..2 {
+        for (table, typed, fts) in cases {
+            for include_adult in [false, true] {
+                let route = if table == "movie" { "movies" } else { "people" };
+                let target = format!("/{route}/search?query={typed}&adult={include_adult}");
+                let got = id_list(&all_pages(&serve, &target, 3 + round * 4));
+                let want = bm25_ids(&conn, table, fts, include_adult);
+                assert!(!want.is_empty(), "{fts} finds something");
+                assert_eq!(got, want, "{target}");
+            }
+        }
+    }
+}
+
+#[test]
+fn search_ranking_follows_a_load_made_while_serving() {
+    let dir = Workdir::new("serve-search-reload");
+    let db = build_db(&dir);
+    let conn = tmdb_core::db::open(&db).unwrap();
+    // 9001 and 9002 contain both words and differ only in which one the original title
+    // repeats: whichever word is rarer (weighs more in bm25) puts its row first.
+    conn.execute_batch(
+        "INSERT INTO movie (id, title, original_title) VALUES
+           (9001, 'Zeta Omega', 'Zeta'), (9002, 'Zeta Omega', 'Omega');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+         INSERT INTO movie (id, title) SELECT 9100 + i, 'Omega Filler' FROM n;",
+    )
+    .unwrap();
+    let serve = Serve::start(&db, &[]);
+    let fts = "\"zeta\" \"omega\"*";
+    let search = |limit: i64| id_list(&all_pages(&serve, "/movies/search?query=zeta+omega", limit));
+    for limit in 1..5 {
+        assert_eq!(search(limit), [9001, 9002]);
+    }
+    assert_eq!(bm25_ids(&conn, "movie", fts, false), [9001, 9002]);
+    conn.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
+         INSERT INTO movie (id, title) SELECT 9200 + i, 'Zeta Filler' FROM n;",
+    )
+    .unwrap();
+    assert_eq!(bm25_ids(&conn, "movie", fts, false), [9002, 9001]);
+    for limit in 1..9 {
+        assert_eq!(search(limit), [9002, 9001], "limit={limit}");
+    }
+}

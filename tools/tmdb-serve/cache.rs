@@ -21,6 +21,10 @@ const RESPONSE_BYTES_MAX: usize = 64 << 20;
 const RESPONSES_MAX: usize = 20_000;
 /// At most this many counts are kept.
 const COUNTS_MAX: usize = 20_000;
+/// At most this many search phrase counts are kept. They are apart from the other counts,
+/// which every new search adds one to (its total), so that those do not push out the few
+/// thousand phrases most searches are made of, each of which costs a scan to count again.
+const PHRASE_COUNTS_MAX: usize = 200_000;
 
 /// Caches shared by every worker.
 #[derive(Debug, Default)]
@@ -28,6 +32,7 @@ pub struct Shared {
     epoch: AtomicU64,
     responses: Mutex<Responses>,
     counts: Mutex<HashMap<String, i64>>,
+    phrase_counts: Mutex<HashMap<String, i64>>,
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +57,7 @@ impl Shared {
         responses.by_target.clear();
         responses.bytes = 0;
         lock(&self.counts).clear();
+        lock(&self.phrase_counts).clear();
     }
 
     pub fn response(&self, target: &str) -> Option<Response> {
@@ -94,6 +100,24 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// How many rows of an FTS table contain a phrase (`rank.rs`), by table and phrase.
+    pub fn phrase_count(&self, key: &str) -> Option<i64> {
+        lock(&self.phrase_counts).get(key).copied()
+    }
+
+    pub fn put_phrase_count(&self, epoch: u64, key: &str, count: i64) {
+        let mut counts = lock(&self.phrase_counts);
+        if self.epoch() != epoch {
+            return;
+        }
+        if counts.len() >= PHRASE_COUNTS_MAX {
+            counts.clear();
+        }
+        counts.insert(key.to_owned(), count);
+    }
+}
+
 /// A poisoned lock only means another worker panicked mid-update of a cache; the maps are
 /// still valid maps, so carry on rather than take every worker down.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -129,6 +153,26 @@ mod tests {
         assert_eq!(shared.count("k"), None);
         shared.put_count(shared.epoch(), "k", 4);
         assert_eq!(shared.count("k"), Some(4));
+    }
+
+    #[test]
+    fn phrase_counts_are_apart_and_dropped_on_invalidation() {
+        let shared = Shared::default();
+        let epoch = shared.epoch();
+        shared.put_phrase_count(epoch, "k", 7);
+        for i in 0..COUNTS_MAX {
+            shared.put_count(epoch, &i.to_string(), 1);
+        }
+        assert_eq!(
+            shared.phrase_count("k"),
+            Some(7),
+            "other counts do not push it out"
+        );
+        assert_eq!(shared.count("k"), None);
+        shared.invalidate();
+        assert_eq!(shared.phrase_count("k"), None);
+        shared.put_phrase_count(epoch, "k", 8);
+        assert_eq!(shared.phrase_count("k"), None, "counted from older data");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod http;
 mod json;
 mod params;
 mod queries;
+mod rank;
 mod routes;
 
 use std::io::Write as _;

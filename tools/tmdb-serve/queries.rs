@@ -19,6 +19,7 @@ use crate::json::{
     movie_item, person_item, string_list, value,
 };
 use crate::params::Page;
+use crate::rank::{self, Ranker};
 
 /// Result sets up to this size are counted and paged in one pass (see `Db::list`).
 const ONE_PASS_MAX: usize = 10_000;
@@ -38,6 +39,7 @@ struct List<'a> {
 pub struct Db {
     conn: Connection,
     shared: Arc<Shared>,
+    ranker: Arc<Ranker>,
     data_version: i64,
 }
 
@@ -70,9 +72,11 @@ impl Db {
         conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
         conn.set_prepared_statement_cache_capacity(128);
         let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let ranker = rank::register(&conn, Arc::clone(&shared))?;
         Ok(Db {
             conn,
             shared,
+            ranker,
             data_version,
         })
     }
@@ -157,12 +161,12 @@ impl Db {
     }
 
     /// `GET /movies/search`: bm25 over titles (the title weighs more than the original title),
-    /// then popularity.
+    /// then popularity. `cached_bm25` is bm25 with its phrase counts cached (`rank.rs`).
     pub fn search_movies(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
         let list = List {
             from: "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
                    WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)",
-            order: "bm25(movie_fts, 4.0, 1.0), m.popularity DESC, m.id",
+            order: "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0), m.popularity DESC, m.id",
             table: "movie m",
             alias: "m",
             columns: MOVIE_COLUMNS,
@@ -172,6 +176,7 @@ impl Db {
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
+        self.ranker.begin();
         self.list(&list, params, page)
     }
 
@@ -260,12 +265,12 @@ impl Db {
         Ok(Listing { total, results })
     }
 
-    /// `GET /people/search`.
+    /// `GET /people/search`: ranked as `/movies/search`.
     pub fn search_people(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
         let list = List {
             from: "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
                    WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)",
-            order: "bm25(people_fts, 4.0, 1.0), p.popularity DESC, p.id",
+            order: "cached_bm25(people_fts, 'people_fts', ?1, 4.0, 1.0), p.popularity DESC, p.id",
             table: "people p",
             alias: "p",
             columns: PERSON_COLUMNS,
@@ -275,6 +280,7 @@ impl Db {
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
+        self.ranker.begin();
         self.list(&list, params, page)
     }
 
