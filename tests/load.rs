@@ -1143,3 +1143,50 @@ fn a_loaded_sim_dump_equals_its_ground_truth_field_by_field_and_after_changes() 
         gone_movies
     );
 }
+
+/// How many segments an FTS5 index has: each has at least one row in its `_idx` table.
+fn fts_segments(conn: &Connection, table: &str) -> i64 {
+    count(
+        conn,
+        &format!("SELECT count(DISTINCT segid) FROM {table}_idx"),
+    )
+}
+
+#[test]
+fn a_load_leaves_each_search_index_it_changed_in_one_segment() {
+    let dir = Workdir::new("load-fts-optimize");
+    let movies = dir.join("movies.ndjson");
+    synthetic_movies(&movies, 300, 1);
+    let people: String = (1..=300)
+        .map(|id| format!("{{\"id\":{id},\"name\":\"Person {id}\",\"also_known_as\":[]}}\n"))
+        .collect();
+    std::fs::write(dir.join("people.ndjson"), people).unwrap();
+
+    // 30 batches, 30 commits: without the merge FTS5's automerge leaves several segments.
+    for kind in ["movies", "people"] {
+        let file = format!("{kind}.ndjson");
+        load(&dir, &["--kind", kind, "--batch", "10", &file]).expect_code(0);
+    }
+    let conn = db(&dir);
+    assert_eq!(fts_segments(&conn, "movie_fts"), 1);
+    assert_eq!(fts_segments(&conn, "people_fts"), 1);
+    assert_eq!(movie_titles_matching(&conn, "\"number\" \"299\""), [299]);
+    assert_consistent(&conn);
+    drop(conn);
+
+    // Deletions write FTS5 delete markers as segments of their own; they are merged too.
+    load_with_input(
+        &dir,
+        &["--kind", "gone", "--batch", "1"],
+        b"{\"id\":299,\"kind\":\"movie\"}\n{\"id\":7,\"kind\":\"person\"}\n",
+    )
+    .expect_code(0);
+    let conn = db(&dir);
+    assert_eq!(fts_segments(&conn, "movie_fts"), 1);
+    assert_eq!(fts_segments(&conn, "people_fts"), 1);
+    assert_eq!(
+        movie_titles_matching(&conn, "\"number\" \"299\""),
+        Vec::<i64>::new()
+    );
+    assert_consistent(&conn);
+}

@@ -353,6 +353,33 @@ pub fn log_run(conn: &Connection, kind: Kind, started_at: &str, counts: &Counts)
     Ok(())
 }
 
+/// Merges each search index a load changed into one segment (FTS5's `optimize`).
+///
+/// Every committed batch leaves FTS5 a new segment, and its automerge still keeps about a
+/// dozen after a full mirror's load. A search reads every segment for each word: on a
+/// 1,000,000-movie mirror, tmdb-serve spent ~25% more CPU per search with the 8 segments of a
+/// rebuilt index than with one. The merge takes about a second on such a mirror, and nothing
+/// when the index is one segment already (a load that changed nothing skips it anyway).
+pub fn optimize_search(conn: &Connection, kind: Kind, counts: &Counts) -> Result<()> {
+    if counts.inserted + counts.updated + counts.deleted == 0 {
+        return Ok(());
+    }
+    let tables: &[&str] = match kind {
+        Kind::Movies => &["movie_fts"],
+        Kind::People => &["people_fts"],
+        Kind::Gone => &["movie_fts", "people_fts"],
+        Kind::Genres | Kind::MovieIds => &[],
+    };
+    for table in tables {
+        conn.execute(
+            &format!("INSERT INTO {table} ({table}) VALUES ('optimize')"),
+            [],
+        )
+        .with_context(|| format!("cannot merge the search index {table}"))?;
+    }
+    Ok(())
+}
+
 /// The current time as the database writes it, for `load_log.started_at`.
 pub fn now(conn: &Connection) -> Result<String> {
     Ok(

@@ -99,6 +99,7 @@ fn run(cli: Cli) -> Result<Status> {
     let counts = batch::load(&mut conn, cli.kind, inputs, batch_size, &mut rejects, &bar);
     bar.finish_and_clear();
     let counts = counts?;
+    batch::optimize_search(&conn, cli.kind, &counts)?;
     batch::log_run(&conn, cli.kind, &started_at, &counts)?;
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
