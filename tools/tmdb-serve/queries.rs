@@ -283,8 +283,13 @@ impl Db {
     /// When the total is not known yet, the matching ids are read once in order (up to
     /// [`ONE_PASS_MAX`]): that gives the total and the page together, where a count query and
     /// a page query would each visit every matching row. Only bigger sets are counted apart.
+    /// Either way the page is found as ids and its rows are then read by id, so the sort
+    /// carries an id and its key per matching row, not every column of the row: selecting
+    /// the columns in the sorted query computed them (the genres subquery included) for every
+    /// match before the LIMIT: 4.8 ms instead of 2.2 ms for a page of a year and a genre
+    /// (~720 matches) on 1,000,000 movies.
     fn list(&mut self, list: &List<'_>, mut params: Vec<SqlValue>, page: Page) -> Sql<Listing> {
-        let count_sql = format!("SELECT count(*) {}", list.from);
+        let count_sql = count_sql(list.from);
         let key = count_key(&count_sql, &params);
         if self.shared.count(&key).is_none() {
             let epoch = self.shared.epoch();
@@ -299,15 +304,13 @@ impl Db {
             if ids.len() <= ONE_PASS_MAX {
                 let total = ids.len() as i64;
                 self.shared.put_count(epoch, &key, total);
-                let by_id = format!(
-                    "SELECT {} FROM {} WHERE {}.id = ?1",
-                    list.columns, list.table, list.alias
-                );
                 let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-                let mut results = Vec::new();
-                for &id in ids.iter().skip(start).take(page.limit as usize) {
-                    results.extend(self.first(&by_id, &[SqlValue::Integer(id)], list.item)?);
-                }
+                let page_ids: Vec<i64> = ids
+                    .into_iter()
+                    .skip(start)
+                    .take(page.limit as usize)
+                    .collect();
+                let results = self.items_by_id(list, &page_ids)?;
                 return Ok(Listing { total, results });
             }
         }
@@ -316,8 +319,8 @@ impl Db {
         // highest number used before it).
         let n = params.len();
         let sql = format!(
-            "SELECT {} {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
-            list.columns,
+            "SELECT {}.id {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            list.alias,
             list.from,
             list.order,
             n + 1,
@@ -327,8 +330,25 @@ impl Db {
             SqlValue::Integer(page.limit),
             SqlValue::Integer(page.offset()),
         ]);
-        let results = self.rows(&sql, &params, list.item)?;
+        let ids = self.rows(&sql, &params, |row| row.get::<_, i64>(0))?;
+        let results = self.items_by_id(list, &ids)?;
         Ok(Listing { total, results })
+    }
+
+    /// A list's items for these ids, in their order, read by one statement: a statement per
+    /// id took and released SQLite's read lock once per row, and with several workers that
+    /// lock is contended.
+    fn items_by_id(&self, list: &List<'_>, ids: &[i64]) -> Sql<Vec<Value>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM json_each(?1) AS page CROSS JOIN {} ON {}.id = page.value \
+             ORDER BY page.key",
+            list.columns, list.table, list.alias
+        );
+        let ids = Value::from(ids).to_string();
+        self.rows(&sql, &[SqlValue::Text(ids)], list.item)
     }
 
     /// `GET /people/{id}`.
@@ -479,6 +499,11 @@ impl Db {
             .first(sql, &[SqlValue::Integer(id)], |_| Ok(()))?
             .is_some())
     }
+}
+
+/// The query counting a list's rows.
+fn count_sql(from: &str) -> String {
+    format!("SELECT count(*) {from}")
 }
 
 /// The shared count cache's key for a count query.
