@@ -69,6 +69,14 @@ impl Db {
         // clamps the request to its build's limit (2 GiB by default); past that it reads.
         conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
         conn.set_prepared_statement_cache_capacity(128);
+        // Without the query planner stability guarantee, SQLite recompiles a cached statement
+        // whenever a bound value it looked at while planning changes (a LIMIT, a compared
+        // column's value): every list and search request paid a new parse and plan. Our plans
+        // are fixed by their SQL (named indexes, CROSS JOIN), so nothing is lost.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         Ok(Db {
             conn,
