@@ -120,6 +120,26 @@ fn assert_consistent(conn: &Connection) {
         )
         .unwrap_or_else(|e| panic!("{table}: {e}"));
     }
+    assert_genre_movie_by_date_is_its_definition(conn);
+}
+
+/// genre_movie_by_date (sql/0006), kept by triggers, holds exactly what its definition says:
+/// movie JOIN movie_genre, dated movies only. Returns its rows.
+fn assert_genre_movie_by_date_is_its_definition(conn: &Connection) -> Vec<Vec<Value>> {
+    let table = rows(
+        conn,
+        "SELECT genre_id, release_date, id, adult, popularity, vote_average, vote_count, title,
+           original_language, status FROM genre_movie_by_date ORDER BY genre_id, release_date, id",
+    );
+    let definition = rows(
+        conn,
+        "SELECT mg.genre_id, m.release_date, m.id, m.adult, m.popularity, m.vote_average,
+           m.vote_count, m.title, m.original_language, m.status
+         FROM movie m JOIN movie_genre mg ON mg.movie_id = m.id
+         WHERE m.release_date IS NOT NULL ORDER BY 1, 2, 3",
+    );
+    assert_eq!(table, definition, "genre_movie_by_date");
+    table
 }
 
 #[test]
@@ -1189,4 +1209,46 @@ fn a_load_leaves_each_search_index_it_changed_in_one_segment() {
         Vec::<i64>::new()
     );
     assert_consistent(&conn);
+}
+
+#[test]
+fn genre_movie_by_date_follows_loads_of_changed_and_gone_movies() {
+    let dir = Workdir::new("load-genre-movie-by-date");
+    let sim_args = ["--movies", "300", "--seed", "5", "--today", "2026-06-01"];
+    let dump = |day: u32, name: &str| -> PathBuf {
+        let out = dir.join(name);
+        let mut cmd = Command::new(bin("tmdb-sim"));
+        cmd.args(sim_args)
+            .args(["--mutate", &day.to_string(), "--dump"])
+            .arg(&out);
+        run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
+        out
+    };
+    let day0 = dump(0, "day0");
+    load_dump(&dir, &day0);
+    let before = assert_genre_movie_by_date_is_its_definition(&db(&dir));
+    assert!(before.len() > 300, "most movies have a date and a genre");
+    // Two weeks of changes: changed records reloaded (upserts, genres replaced), new
+    // movies, and gone movies deleted by `--kind gone` (their genres cascade).
+    let day14 = dump(14, "day14");
+    load_dump(&dir, &day14);
+    let conn = db(&dir);
+    let after = assert_genre_movie_by_date_is_its_definition(&conn);
+    assert_ne!(after, before, "the changes reached the table");
+    let gone = count(&conn, "SELECT count(*) FROM gone WHERE kind = 'movie'");
+    assert!(gone > 0, "some movies were deleted");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM genre_movie_by_date WHERE id IN
+               (SELECT id FROM gone WHERE kind = 'movie')"
+        ),
+        0
+    );
+    // The same files again: nothing changes.
+    load_dump(&dir, &day14);
+    assert_eq!(
+        assert_genre_movie_by_date_is_its_definition(&db(&dir)),
+        after
+    );
 }

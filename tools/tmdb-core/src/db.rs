@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_movie_fts_prefix",
         sql: include_str!("../../../sql/0005_movie_fts_prefix.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_genre_movie_by_date",
+        sql: include_str!("../../../sql/0006_genre_movie_by_date.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
@@ -195,6 +200,7 @@ mod tests {
             [
                 "credit",
                 "genre",
+                "genre_movie_by_date",
                 "gone",
                 "load_log",
                 "movie",
@@ -294,6 +300,108 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    /// genre_movie_by_date, and what its definition (movie JOIN movie_genre, dated movies)
+    /// says it should hold, both in key order.
+    fn genre_movie_by_date_and_its_definition(
+        conn: &Connection,
+    ) -> (
+        Vec<Vec<rusqlite::types::Value>>,
+        Vec<Vec<rusqlite::types::Value>>,
+    ) {
+        let read = |sql: &str| -> Vec<Vec<rusqlite::types::Value>> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |row| (0..10).map(|i| row.get(i)).collect())
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let columns = "release_date, id, adult, popularity, vote_average, vote_count, title, \
+                       original_language, status";
+        let table = read(&format!(
+            "SELECT genre_id, {columns} FROM genre_movie_by_date ORDER BY genre_id, release_date, id"
+        ));
+        let definition = read(
+            "SELECT mg.genre_id, m.release_date, m.id, m.adult, m.popularity, m.vote_average, \
+               m.vote_count, m.title, m.original_language, m.status \
+             FROM movie m JOIN movie_genre mg ON mg.movie_id = m.id \
+             WHERE m.release_date IS NOT NULL ORDER BY 1, 2, 3",
+        );
+        (table, definition)
+    }
+
+    #[test]
+    fn genre_movie_by_date_is_filled_from_the_rows_of_a_version_5_mirror() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO movie (id, title, release_date, adult, popularity, vote_count, status,
+               original_language)
+             VALUES (1, 'One', '1999-03-01', 0, 2.5, 10, 'Released', 'en'),
+                    (2, 'Two', NULL, 0, 1.0, 3, 'Rumored', 'fr'),
+                    (3, NULL, '1999-03-01', 1, NULL, NULL, NULL, NULL);
+             INSERT INTO movie_genre (movie_id, genre_id) VALUES (1, 18), (1, 35), (2, 18), (3, 18);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (table, definition) = genre_movie_by_date_and_its_definition(&conn);
+        assert_eq!(table.len(), 3, "the undated movie 2 is left out: {table:?}");
+        assert_eq!(table, definition);
+    }
+
+    #[test]
+    fn genre_movie_by_date_follows_every_write_with_foreign_keys_on_or_off() {
+        for foreign_keys in [true, false] {
+            let mut conn = Connection::open_in_memory().unwrap();
+            conn.pragma_update(None, "foreign_keys", foreign_keys)
+                .unwrap();
+            migrate(&mut conn).unwrap();
+            let steps = [
+                "INSERT INTO movie (id, title, release_date, popularity) VALUES
+                   (1, 'One', '1999-03-01', 2.5), (2, 'Two', NULL, 1.0), (3, 'Three', '2001-01-01', 3.0)",
+                "INSERT INTO movie_genre (movie_id, genre_id) VALUES (1, 18), (1, 35), (2, 18), (3, 28)",
+                // Every copied column, then a date going away and coming back.
+                "UPDATE movie SET title = 'Uno', adult = 1, popularity = 9.5, vote_average = 7.1,
+                   vote_count = 40, original_language = 'es', status = 'Released' WHERE id = 1",
+                "UPDATE movie SET status = 'Canceled' WHERE id = 1",
+                "UPDATE movie SET release_date = '2000-05-05' WHERE id = 1",
+                "UPDATE movie SET release_date = NULL WHERE id = 1",
+                "UPDATE movie SET release_date = '1998-01-01' WHERE id = 2",
+                "UPDATE movie SET release_date = '1998-02-02' WHERE id = 1",
+                // A reload's upsert names every column; unchanged ones change nothing.
+                "INSERT INTO movie (id, title, release_date, popularity) VALUES (3, 'Three', '2001-01-01', 3.0)
+                   ON CONFLICT (id) DO UPDATE SET title = excluded.title,
+                   release_date = excluded.release_date, popularity = excluded.popularity",
+                "UPDATE movie_genre SET genre_id = 99 WHERE movie_id = 1 AND genre_id = 35",
+                "DELETE FROM movie_genre WHERE movie_id = 1 AND genre_id = 18",
+                "UPDATE movie SET id = 4 WHERE id = 3",
+                "DELETE FROM movie WHERE id = 1",
+                "DELETE FROM movie WHERE id = 2",
+                // With foreign keys off, genres can come before their movie.
+                "INSERT INTO movie_genre (movie_id, genre_id) VALUES (5, 18), (5, 35)",
+                "INSERT INTO movie (id, title, release_date) VALUES (5, 'Five', '2010-10-10')",
+            ];
+            for step in steps {
+                if step.starts_with("UPDATE movie SET id") && foreign_keys {
+                    // movie_genre's key does not follow an id change: refused with them on.
+                    assert!(conn.execute(step, []).is_err(), "{step}");
+                    continue;
+                }
+                if step.contains("(5, 18)") && foreign_keys {
+                    assert!(conn.execute(step, []).is_err(), "{step}");
+                    continue;
+                }
+                conn.execute(step, []).unwrap();
+                let (table, definition) = genre_movie_by_date_and_its_definition(&conn);
+                assert_eq!(
+                    table, definition,
+                    "foreign keys {foreign_keys}, after {step}"
+                );
+            }
+            let (table, _) = genre_movie_by_date_and_its_definition(&conn);
+            assert!(!table.is_empty(), "foreign keys {foreign_keys}");
+        }
     }
 
     #[test]
