@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_genre_movie_by_date",
         sql: include_str!("../../../sql/0006_genre_movie_by_date.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_people_fts_prefix",
+        sql: include_str!("../../../sql/0007_people_fts_prefix.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
@@ -224,9 +229,9 @@ mod tests {
             let mut conn = Connection::open_in_memory().unwrap();
             migrate_to(&mut conn, start).unwrap();
             assert_eq!(schema_version(&conn).unwrap(), start);
-            conn.execute(
-                "INSERT INTO movie (id, title) VALUES (550, 'Fight Club')",
-                [],
+            conn.execute_batch(
+                "INSERT INTO movie (id, title) VALUES (550, 'Fight Club');
+                 INSERT INTO people (id, name) VALUES (287, 'Brad Pitt');",
             )
             .unwrap();
             let applied = migrate(&mut conn).unwrap();
@@ -236,6 +241,24 @@ mod tests {
                 .query_row("SELECT title FROM movie WHERE id = 550", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(title, "Fight Club");
+            // The search indexes hold the rows, found by a 2-character prefix (versions 5, 7).
+            for (table, prefix, id) in [("movie_fts", "fi", 550), ("people_fts", "br", 287)] {
+                let found: Vec<i64> = conn
+                    .prepare(&format!(
+                        "SELECT rowid FROM {table} WHERE {table} MATCH '\"{prefix}\"*'"
+                    ))
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                assert_eq!(found, [id], "{table} after migrating from version {start}");
+                conn.execute(
+                    &format!("INSERT INTO {table} ({table}) VALUES ('integrity-check')"),
+                    [],
+                )
+                .unwrap();
+            }
         }
     }
 
