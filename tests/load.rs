@@ -1136,19 +1136,22 @@ fn assert_mirror_equals_dump(dir: &Workdir, dump: &Path) {
     assert_consistent(&conn);
 }
 
+/// `tmdb-sim SIM_ARGS --mutate DAY --dump DIR/NAME`: the ground truth after DAY simulated days.
+fn sim_dump(dir: &Workdir, sim_args: &[&str], day: u32, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let mut cmd = Command::new(bin("tmdb-sim"));
+    cmd.args(sim_args)
+        .args(["--mutate", &day.to_string(), "--dump"])
+        .arg(&out);
+    run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
+    out
+}
+
 #[test]
 fn a_loaded_sim_dump_equals_its_ground_truth_field_by_field_and_after_changes() {
     let dir = Workdir::new("load-sim-dump");
     let sim_args = ["--movies", "400", "--seed", "11", "--today", "2026-06-01"];
-    let dump = |day: u32, name: &str| -> PathBuf {
-        let out = dir.join(name);
-        let mut cmd = Command::new(bin("tmdb-sim"));
-        cmd.args(sim_args)
-            .args(["--mutate", &day.to_string(), "--dump"])
-            .arg(&out);
-        run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
-        out
-    };
+    let dump = |day: u32, name: &str| sim_dump(&dir, &sim_args, day, name);
     let day0 = dump(0, "day0");
     load_dump(&dir, &day0);
     assert_mirror_equals_dump(&dir, &day0);
@@ -1215,15 +1218,7 @@ fn a_load_leaves_each_search_index_it_changed_in_one_segment() {
 fn genre_movie_by_date_follows_loads_of_changed_and_gone_movies() {
     let dir = Workdir::new("load-genre-movie-by-date");
     let sim_args = ["--movies", "300", "--seed", "5", "--today", "2026-06-01"];
-    let dump = |day: u32, name: &str| -> PathBuf {
-        let out = dir.join(name);
-        let mut cmd = Command::new(bin("tmdb-sim"));
-        cmd.args(sim_args)
-            .args(["--mutate", &day.to_string(), "--dump"])
-            .arg(&out);
-        run_with_input(cmd, b"", Duration::from_secs(60)).expect_success();
-        out
-    };
+    let dump = |day: u32, name: &str| sim_dump(&dir, &sim_args, day, name);
     let day0 = dump(0, "day0");
     load_dump(&dir, &day0);
     let before = assert_genre_movie_by_date_is_its_definition(&db(&dir));

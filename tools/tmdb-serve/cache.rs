@@ -89,29 +89,33 @@ impl Shared {
     }
 
     pub fn put_count(&self, epoch: u64, key: &str, count: i64) {
-        let mut counts = lock(&self.counts);
-        if self.epoch() != epoch {
-            return;
-        }
-        if counts.len() >= COUNTS_MAX {
-            counts.clear();
-        }
-        counts.insert(key.to_owned(), count);
+        self.put_bounded(&self.counts, COUNTS_MAX, epoch, key, count);
     }
-}
 
-impl Shared {
     /// How many rows of an FTS table contain a phrase (`rank.rs`), by table and phrase.
     pub fn phrase_count(&self, key: &str) -> Option<i64> {
         lock(&self.phrase_counts).get(key).copied()
     }
 
     pub fn put_phrase_count(&self, epoch: u64, key: &str, count: i64) {
-        let mut counts = lock(&self.phrase_counts);
+        self.put_bounded(&self.phrase_counts, PHRASE_COUNTS_MAX, epoch, key, count);
+    }
+
+    /// Stores a count computed at `epoch` unless the data changed since; a full map starts
+    /// afresh.
+    fn put_bounded(
+        &self,
+        map: &Mutex<HashMap<String, i64>>,
+        max: usize,
+        epoch: u64,
+        key: &str,
+        count: i64,
+    ) {
+        let mut counts = lock(map);
         if self.epoch() != epoch {
             return;
         }
-        if counts.len() >= PHRASE_COUNTS_MAX {
+        if counts.len() >= max {
             counts.clear();
         }
         counts.insert(key.to_owned(), count);
