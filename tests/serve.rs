@@ -403,65 +403,71 @@ fn serve_refuses_bad_flags_with_exit_2() {
     }
 }
 
+/// `/movies` filters and the SQL WHERE (on movie) each means; search takes them too.
+const FILTER_SQL: &[(&str, &str)] = &[
+    ("", "adult = 0"),
+    ("adult=true", "1"),
+    (
+        "year=2003",
+        "adult = 0 AND substr(release_date, 1, 4) = '2003'",
+    ),
+    (
+        "genre_id=18",
+        "adult = 0 AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 18)",
+    ),
+    (
+        "genre=tv%20MOVIE",
+        "adult = 0 AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 10770)",
+    ),
+    ("language=JA", "adult = 0 AND original_language = 'ja'"),
+    (
+        "status=post+production",
+        "adult = 0 AND status = 'Post Production'",
+    ),
+    ("min_votes=200", "adult = 0 AND vote_count >= 200"),
+    (
+        "adult=1&language=fr&min_votes=1&genre=drama",
+        "original_language = 'fr' AND vote_count >= 1 \
+         AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 18)",
+    ),
+    ("year=1800", "0"),
+];
+
+/// The explicit list sorts and the SQL ORDER BY (on movie) each means.
+const SORT_SQL: &[(&str, &str)] = &[
+    (
+        "sort=popularity.asc",
+        "popularity IS NULL, popularity ASC, id ASC",
+    ),
+    (
+        "sort=release_date",
+        "release_date IS NULL, release_date DESC, id DESC",
+    ),
+    (
+        "sort=release_date.asc",
+        "release_date IS NULL, release_date ASC, id ASC",
+    ),
+    (
+        "sort=vote_average.desc",
+        "vote_average IS NULL, vote_average DESC, id DESC",
+    ),
+    (
+        "sort=vote_count.asc",
+        "vote_count IS NULL, vote_count ASC, id ASC",
+    ),
+    ("sort=title", "title IS NULL, title ASC, id ASC"),
+    ("sort=TITLE.DESC", "title IS NULL, title DESC, id DESC"),
+];
+
 #[test]
 fn movie_lists_match_sql_for_every_filter_and_sort() {
     let dir = Workdir::new("serve-movies");
     let db = build_db(&dir);
     let conn = Connection::open(&db).unwrap();
     let serve = Serve::start(&db, &[]);
-    let filters: &[(&str, &str)] = &[
-        ("", "adult = 0"),
-        ("adult=true", "1"),
-        (
-            "year=2003",
-            "adult = 0 AND substr(release_date, 1, 4) = '2003'",
-        ),
-        (
-            "genre_id=18",
-            "adult = 0 AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 18)",
-        ),
-        (
-            "genre=tv%20MOVIE",
-            "adult = 0 AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 10770)",
-        ),
-        ("language=JA", "adult = 0 AND original_language = 'ja'"),
-        (
-            "status=post+production",
-            "adult = 0 AND status = 'Post Production'",
-        ),
-        ("min_votes=200", "adult = 0 AND vote_count >= 200"),
-        (
-            "adult=1&language=fr&min_votes=1&genre=drama",
-            "original_language = 'fr' AND vote_count >= 1 \
-             AND id IN (SELECT movie_id FROM movie_genre WHERE genre_id = 18)",
-        ),
-        ("year=1800", "0"),
-    ];
-    let sorts: &[(&str, &str)] = &[
-        ("", "popularity IS NULL, popularity DESC, id DESC"),
-        (
-            "sort=popularity.asc",
-            "popularity IS NULL, popularity ASC, id ASC",
-        ),
-        (
-            "sort=release_date",
-            "release_date IS NULL, release_date DESC, id DESC",
-        ),
-        (
-            "sort=release_date.asc",
-            "release_date IS NULL, release_date ASC, id ASC",
-        ),
-        (
-            "sort=vote_average.desc",
-            "vote_average IS NULL, vote_average DESC, id DESC",
-        ),
-        (
-            "sort=vote_count.asc",
-            "vote_count IS NULL, vote_count ASC, id ASC",
-        ),
-        ("sort=title", "title IS NULL, title ASC, id ASC"),
-        ("sort=TITLE.DESC", "title IS NULL, title DESC, id DESC"),
-    ];
+    let filters = FILTER_SQL;
+    let default_sort = [("", "popularity IS NULL, popularity DESC, id DESC")];
+    let sorts: Vec<(&str, &str)> = default_sort.iter().chain(SORT_SQL).copied().collect();
     // A deep page asked first, before its count is known (counted and paged in one pass),
     // and again once the count is cached: the same rows both times, the rows SQL gives.
     for (filter, where_sql) in &filters[..3] {
@@ -482,7 +488,7 @@ fn movie_lists_match_sql_for_every_filter_and_sort() {
         }
     }
     for (filter, where_sql) in filters {
-        for (sort, order_sql) in sorts {
+        for (sort, order_sql) in &sorts {
             let query = [*filter, *sort]
                 .iter()
                 .filter(|s| !s.is_empty())
@@ -1625,4 +1631,42 @@ fn genre_and_year_lists_match_sql_joining_movie_and_movie_genre() {
     let first = serve.json(target);
     assert_eq!(serve.json(target), first);
     assert_eq!(first["results"].as_array().unwrap().len(), 4, "{first}");
+}
+
+/// `/movies/search` takes `/movies`' filters and sorts (relevance first by default): every
+/// page of each combination is what SQL says, ranking with SQLite's own bm25.
+#[test]
+fn movie_search_filters_and_sorts_match_sql() {
+    let dir = Workdir::new("serve-search-filters");
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    let relevance = [
+        ("", "score, popularity DESC, id"),
+        ("sort=relevance", "score, popularity DESC, id"),
+        ("sort=relevance.asc", "score DESC, popularity ASC, id DESC"),
+    ];
+    let sorts: Vec<(&str, &str)> = relevance.iter().chain(SORT_SQL).copied().collect();
+    let mut found = 0;
+    for (typed, fts) in [("heat", "\"heat\"*"), ("original+c", "\"original\" \"c\"*")] {
+        for (filter, where_sql) in FILTER_SQL {
+            for (sort, order) in &sorts {
+                let want = ids(
+                    &conn,
+                    &format!(
+                        "SELECT id FROM (SELECT rowid AS fid, bm25(movie_fts, 4.0, 1.0) AS score \
+                         FROM movie_fts WHERE movie_fts MATCH '{fts}') \
+                         JOIN movie ON id = fid WHERE {where_sql} ORDER BY {order}"
+                    ),
+                );
+                let target = format!("/movies/search?query={typed}&{filter}&{sort}");
+                assert_eq!(id_list(&all_pages(&serve, &target, 4)), want, "{target}");
+                found += usize::from(!want.is_empty());
+            }
+        }
+    }
+    assert!(found >= 40, "most combinations find something ({found})");
+    let err = serve.get("/movies/search?query=heat&sort=rank");
+    assert_eq!(err.status, 400);
+    assert_eq!(err.json()["error"]["parameter"], "sort");
 }

@@ -55,6 +55,7 @@ pub struct MovieFilter {
 }
 
 /// A list envelope's contents before paging metadata.
+#[derive(Default)]
 pub struct Listing {
     pub total: i64,
     pub results: Vec<Value>,
@@ -175,21 +176,55 @@ impl Db {
     }
 
     /// `GET /movies/search`: bm25 over titles (the title weighs more than the original title),
-    /// then popularity. `cached_bm25` is bm25 with its phrase counts cached (`rank.rs`).
-    pub fn search_movies(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
+    /// then popularity, or one of the list sorts; filtered as `/movies`. `cached_bm25` is
+    /// bm25 with its phrase counts cached (`rank.rs`). FTS drives: the filters are checked
+    /// on the matching movies only, so a genre is a probe per match rather than a join.
+    pub fn search_movies(
+        &mut self,
+        fts: &str,
+        filter: &MovieFilter,
+        sort: (&str, bool),
+        page: Page,
+    ) -> Sql<Listing> {
+        // The MATCH is ?1 (cached_bm25 names it again); the filters' bare `?`s number on.
+        let mut clauses = vec!["movie_fts MATCH ?1".to_owned()];
+        let mut params = vec![SqlValue::Text(fts.to_owned())];
+        if let Some(genre) = filter.genre_id {
+            clauses.push(
+                "EXISTS (SELECT 1 FROM movie_genre mg WHERE mg.movie_id = m.id \
+                 AND mg.genre_id = ?)"
+                    .to_owned(),
+            );
+            params.push(SqlValue::Integer(genre));
+        }
+        filter_clauses(filter, &mut clauses, &mut params);
+        // CROSS JOIN keeps the matches the outer loop: with a year SQLite could otherwise
+        // start from the year's movies and run the whole MATCH once for each of them.
+        let from = format!(
+            "FROM movie_fts CROSS JOIN movie m ON m.id = movie_fts.rowid WHERE {}",
+            clauses.join(" AND ")
+        );
+        let order = match sort {
+            ("relevance", true) => {
+                "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0), m.popularity DESC, m.id"
+                    .to_owned()
+            }
+            // The exact reverse: least relevant first.
+            ("relevance", false) => {
+                "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0) DESC, m.popularity ASC, \
+                 m.id DESC"
+                    .to_owned()
+            }
+            _ => movie_order(sort),
+        };
         let list = List {
-            from: "FROM movie_fts JOIN movie m ON m.id = movie_fts.rowid \
-                   WHERE movie_fts MATCH ?1 AND (?2 OR m.adult = 0)",
-            order: "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0), m.popularity DESC, m.id",
+            from: &from,
+            order: &order,
             table: "movie m",
             alias: "m",
             columns: MOVIE_COLUMNS,
             item: movie_item,
         };
-        let params = vec![
-            SqlValue::Text(fts.to_owned()),
-            SqlValue::Integer(include_adult.into()),
-        ];
         self.ranker.begin();
         self.list(&list, params, page)
     }
@@ -568,6 +603,19 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
         (None, Some(_)) => "movie m INDEXED BY movie_date_cover",
         (None, None) => "movie m",
     };
+    filter_clauses(f, &mut clauses, &mut params);
+    if clauses.is_empty() {
+        clauses.push("1".to_owned());
+    }
+    (
+        format!("FROM {from} WHERE {}", clauses.join(" AND ")),
+        params,
+    )
+}
+
+/// The WHERE clauses (rows aliased `m`) and parameters of a movie filter's adult flag, year,
+/// language, status and vote count, in the order of their `?`s.
+fn filter_clauses(f: &MovieFilter, clauses: &mut Vec<String>, params: &mut Vec<SqlValue>) {
     if !f.include_adult {
         clauses.push("m.adult = 0".to_owned());
     }
@@ -588,13 +636,6 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
         clauses.push("m.vote_count >= ?".to_owned());
         params.push(SqlValue::Integer(votes));
     }
-    if clauses.is_empty() {
-        clauses.push("1".to_owned());
-    }
-    (
-        format!("FROM {from} WHERE {}", clauses.join(" AND ")),
-        params,
-    )
 }
 
 /// ORDER BY for a movie sort; ties break on id so pages never overlap, absent values last.

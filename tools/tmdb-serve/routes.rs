@@ -27,7 +27,8 @@
 //!   `.asc` or `.desc` (default `popularity.desc`; a bare field sorts descending, except title
 //!   ascending). Ties break on id; absent values sort last.
 //! - `GET /movies/search?query=...` -> list of Movie ranked by relevance (bm25 over title and
-//!   original_title, diacritics folded, the last word matched as a prefix). `adult` as above.
+//!   original_title, diacritics folded, the last word matched as a prefix), with every filter
+//!   of `/movies`; `sort` also takes `relevance` (the default, best first).
 //!   `query` is required (400 when missing or empty); a query with no words has no results.
 //! - `GET /movies/{id}` -> Movie plus `runtime, status, video, budget, revenue, imdb_id,
 //!   homepage, tagline, collection_id, origin_country:[..], cast_count, crew_count`.
@@ -88,13 +89,16 @@ const STATUSES: &[&str] = &[
     "Canceled",
 ];
 
-const MOVIE_SORTS: &[(&str, bool)] = &[
+/// The sorts of `/movies/search`; lists take all but the last (relevance: best first).
+const MOVIE_SEARCH_SORTS: &[(&str, bool)] = &[
     ("popularity", true),
     ("release_date", true),
     ("vote_average", true),
     ("vote_count", true),
     ("title", false),
+    ("relevance", true),
 ];
+const MOVIE_SORTS: &[(&str, bool)] = MOVIE_SEARCH_SORTS.split_at(MOVIE_SEARCH_SORTS.len() - 1).0;
 const PEOPLE_SORTS: &[(&str, bool)] = &[("popularity", true), ("name", false)];
 
 /// Answers that cost a scan of the whole mirror on first asking (counts of everything): a
@@ -239,25 +243,26 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             filter.genre_id = Some(id);
             movie_list(path, &query, db, &filter)
         }
-        Route::MovieSearch | Route::PeopleSearch => {
+        Route::MovieSearch => {
+            query.check_allowed(MOVIE_SEARCH_PARAMS)?;
+            let text = search_text(&query)?;
+            let mut filter = movie_filter(&query)?;
+            filter.genre_id = genre_filter(&query, db)?;
+            let sort = params::sort(&query, MOVIE_SEARCH_SORTS, ("relevance", true))?;
+            let page = query.page()?;
+            let listing = match queries::fts_query(text) {
+                None => Listing::default(),
+                Some(fts) => db.search_movies(&fts, &filter, sort, page)?,
+            };
+            Ok(envelope(path, &query, page, listing))
+        }
+        Route::PeopleSearch => {
             query.check_allowed(&["query", "page", "limit", "adult"])?;
-            let text = query.get("query").unwrap_or("");
-            if text.trim().is_empty() {
-                return Err(ApiError::bad_request(
-                    Some("query"),
-                    "query is required: the words to search for".to_owned(),
-                ));
-            }
+            let text = search_text(&query)?;
             let include_adult = query.flag("adult")?;
             let page = query.page()?;
             let listing = match queries::fts_query(text) {
-                None => Listing {
-                    total: 0,
-                    results: Vec::new(),
-                },
-                Some(fts) if route == Route::MovieSearch => {
-                    db.search_movies(&fts, include_adult, page)?
-                }
+                None => Listing::default(),
                 Some(fts) => db.search_people(&fts, include_adult, page)?,
             };
             Ok(envelope(path, &query, page, listing))
@@ -301,8 +306,9 @@ fn record(
     }
 }
 
-/// The parameters of `/movies`; `/genres/{id}/movies` takes all but the first two.
-const MOVIES_PARAMS: &[&str] = &[
+/// The parameters of `/movies/search`. `/movies` takes all but the last (the words),
+/// `/genres/{id}/movies` all but the first two of those (the genre is in its path).
+const MOVIE_SEARCH_PARAMS: &[&str] = &[
     "genre_id",
     "genre",
     "page",
@@ -313,7 +319,23 @@ const MOVIES_PARAMS: &[&str] = &[
     "adult",
     "min_votes",
     "sort",
+    "query",
 ];
+const MOVIES_PARAMS: &[&str] = MOVIE_SEARCH_PARAMS
+    .split_at(MOVIE_SEARCH_PARAMS.len() - 1)
+    .0;
+
+/// The words of a search, which must be there.
+fn search_text(query: &Query) -> Result<&str, ApiError> {
+    let text = query.get("query").unwrap_or("");
+    if text.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            Some("query"),
+            "query is required: the words to search for".to_owned(),
+        ));
+    }
+    Ok(text)
+}
 
 /// One page of a filtered movie list, sorted, in the list envelope.
 fn movie_list(

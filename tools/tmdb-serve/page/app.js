@@ -366,7 +366,7 @@ async function mountMovies(mine) {
   const results = el("div", { class: "results" });
   const form = el("form", { class: "filters", role: "search", onsubmit: (e) => { e.preventDefault(); apply(true); } },
     field("Search titles", q),
-    el("div", { class: "row" }, field("Year", yearInput), field("Genre", genre), field("Language", language), field("Status", [status, el("small", { class: "hint" }, "Not with title words")]), field("Sort", sort)));
+    el("div", { class: "row" }, field("Year", yearInput), field("Genre", genre), field("Language", language), field("Status", status), field("Sort", sort)));
   const controls = { q, year: yearInput, genre, language, status, sort };
 
   function apply(push) {
@@ -396,7 +396,6 @@ async function mountMovies(mine) {
     },
     async load(mine, state) {
       results.setAttribute("aria-busy", "true");
-      status.disabled = Boolean(state.q);
       let list;
       try {
         list = state.q ? await searchMovies(state) : listOf(await api("movies", {
@@ -416,7 +415,7 @@ async function mountMovies(mine) {
       }
       if (mine !== ticket) return;
       results.removeAttribute("aria-busy");
-      count.textContent = plural(list.total_results, "movie", "movies") + (state.q ? " found" : "") + (list.note || "");
+      count.textContent = plural(list.total_results, "movie", "movies") + (state.q ? " found" : "");
       results.replaceChildren(
         grid(list.results, movieCard, state.q ? "No movie title matches this search." : "No movie matches these filters."),
         pager(list, (page) => hashFor(FILTERS.some((k) => state[k]) ? "/search" : "/", { ...state, page: page > 1 ? page : "" })) || "");
@@ -425,53 +424,13 @@ async function mountMovies(mine) {
   return view;
 }
 
-// /movies/search takes only the words (it ranks by relevance), so filters and sorts on a
-// title search are applied here, over the best SEARCH_DEPTH matches: enough for a title
-// search, and said in the count when there are more. The status is not in search results, so
-// that filter is disabled while searching.
-const SEARCH_DEPTH = 500;
-
+// A title search with the same filters and sorts as the list; without a sort it ranks by
+// relevance (the API's default for /movies/search).
 async function searchMovies(state) {
-  const refined = state.year || state.genre || state.language || state.sort;
-  if (!refined) return listOf(await api("movies/search", { query: state.q, page: state.page, limit: PAGE_SIZE }));
-  let all = [];
-  let total = 0;
-  for (let page = 1; all.length < SEARCH_DEPTH; page++) {
-    const list = listOf(await api("movies/search", { query: state.q, page, limit: 100 }));
-    total = list.total_results;
-    all = all.concat(list.results);
-    if (!list.results.length || page >= list.total_pages) break;
-  }
-  const lang = state.language.toLowerCase();
-  const kept = all.filter((m) =>
-    (!state.year || year(m.release_date) === state.year) &&
-    (!state.genre || genresOf(m).some((g) => String(g.id) === state.genre)) &&
-    (!lang || String(m.original_language || "").toLowerCase() === lang));
-  if (state.sort) kept.sort(sorter(state.sort));
-  const pages = Math.max(1, Math.ceil(kept.length / PAGE_SIZE));
-  return {
-    page: state.page,
-    total_pages: pages,
-    total_results: kept.length,
-    results: kept.slice((state.page - 1) * PAGE_SIZE, state.page * PAGE_SIZE),
-    note: total > all.length ? ` among the ${all.length.toLocaleString()} best of ${total.toLocaleString()} matches` : "",
-  };
-}
-
-// The API's sort order: absent values last, ties by id.
-function sorter(sort) {
-  const [field, dir] = sort.split(".");
-  const sign = dir === "asc" ? 1 : -1;
-  return (a, b) => {
-    const x = a[field];
-    const y = b[field];
-    if (x === null || x === undefined || y === null || y === undefined) {
-      if ((x ?? null) === (y ?? null)) return a.id - b.id;
-      return x === null || x === undefined ? 1 : -1;
-    }
-    const c = typeof x === "string" ? x.localeCompare(y) : x - y;
-    return c ? sign * c : a.id - b.id;
-  };
+  return listOf(await api("movies/search", {
+    query: state.q, page: state.page, limit: PAGE_SIZE, year: state.year, genre_id: state.genre,
+    language: state.language, status: state.status, sort: state.sort,
+  }));
 }
 
 // ---------- people ----------
