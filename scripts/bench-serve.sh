@@ -182,8 +182,9 @@ LUA
 }
 
 # varied_lua: wrk scripts whose every request differs (no answer cache can help): a filtered
-# list with a random genre, year and sort, and a title search for two random title words,
-# the second typed halfway (a prefix); the same for people's names.
+# list with a random genre, year and sort, one with a random year and status, and a title
+# search for two random title words, the second typed halfway (a prefix); the same for
+# people's names.
 varied_lua() {
     cat >"$BENCH_DIR/varied_list.lua" <<'LUA'
 math.randomseed(7)
@@ -194,6 +195,18 @@ local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
 request = function()
   return wrk.format(nil, "/movies?genre=" .. genres[math.random(#genres)] .. "&year=" ..
     math.random(1900, 2025) .. "&sort=" .. sorts[math.random(#sorts)])
+end
+LUA
+    # A year and a status (a random limit and page too: the 1,512 year, status and sort
+    # combinations alone would all be answered from the cache within the run).
+    cat >"$BENCH_DIR/varied_year_status.lua" <<'LUA'
+math.randomseed(5)
+local statuses = {"released","post%20production","rumored"}
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  return wrk.format(nil, "/movies?status=" .. statuses[math.random(#statuses)] .. "&year=" ..
+    math.random(1900, 2025) .. "&sort=" .. sorts[math.random(#sorts)] .. "&limit=" ..
+    math.random(10, 30) .. "&page=" .. math.random(1, 3))
 end
 LUA
     cat >"$BENCH_DIR/varied_search.lua" <<'LUA'
@@ -228,6 +241,7 @@ run_serve() {
     bench "person (random)" "$BASE" "$(random_ids_lua /people/ "$((n / 2))" "")"
     varied_lua
     bench "filtered list (varied)" "$BASE" "$BENCH_DIR/varied_list.lua"
+    bench "year+status list (varied)" "$BASE" "$BENCH_DIR/varied_year_status.lua"
     bench "title search (varied)" "$BASE" "$BENCH_DIR/varied_search.lua"
     bench "people search (varied)" "$BASE" "$BENCH_DIR/varied_people.lua"
     stop "$SERVE_PID"

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_people_fts_prefix",
         sql: include_str!("../../../sql/0007_people_fts_prefix.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_movie_date_cover_status",
+        sql: include_str!("../../../sql/0008_movie_date_cover_status.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
