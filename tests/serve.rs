@@ -309,6 +309,16 @@ fn build_db(dir: &Workdir) -> std::path::PathBuf {
     path
 }
 
+/// The test database in a fresh Workdir, a connection to read it with, and a server on it
+/// (keep the Workdir for as long as the server runs).
+fn serve_test_db(name: &str) -> (Workdir, Connection, Serve) {
+    let dir = Workdir::new(name);
+    let db = build_db(&dir);
+    let conn = Connection::open(&db).unwrap();
+    let serve = Serve::start(&db, &[]);
+    (dir, conn, serve)
+}
+
 fn ids(conn: &Connection, sql: &str) -> Vec<i64> {
     let mut stmt = conn.prepare(sql).unwrap();
     stmt.query_map([], |r| r.get(0))
@@ -461,10 +471,7 @@ const SORT_SQL: &[(&str, &str)] = &[
 
 #[test]
 fn movie_lists_match_sql_for_every_filter_and_sort() {
-    let dir = Workdir::new("serve-movies");
-    let db = build_db(&dir);
-    let conn = Connection::open(&db).unwrap();
-    let serve = Serve::start(&db, &[]);
+    let (_dir, conn, serve) = serve_test_db("serve-movies");
     let filters = FILTER_SQL;
     let default_sort = [("", "popularity IS NULL, popularity DESC, id DESC")];
     let sorts: Vec<(&str, &str)> = default_sort.iter().chain(SORT_SQL).copied().collect();
@@ -539,10 +546,7 @@ fn movie_lists_match_sql_for_every_filter_and_sort() {
 
 #[test]
 fn genre_lists_count_and_filter_like_sql() {
-    let dir = Workdir::new("serve-genres");
-    let db = build_db(&dir);
-    let conn = Connection::open(&db).unwrap();
-    let serve = Serve::start(&db, &[]);
+    let (_dir, conn, serve) = serve_test_db("serve-genres");
     let genres = serve.json("/genres/");
     let list = genres["genres"].as_array().unwrap();
     let names: Vec<&str> = list.iter().map(|g| g["name"].as_str().unwrap()).collect();
@@ -593,10 +597,7 @@ fn genre_lists_count_and_filter_like_sql() {
 
 #[test]
 fn movie_detail_and_credits_match_sql() {
-    let dir = Workdir::new("serve-movie");
-    let db = build_db(&dir);
-    let conn = Connection::open(&db).unwrap();
-    let serve = Serve::start(&db, &[]);
+    let (_dir, conn, serve) = serve_test_db("serve-movie");
     let movie = serve.json("/movies/107");
     let (title, language, runtime, status): (String, String, i64, String) = conn
         .query_row(
@@ -666,10 +667,7 @@ fn movie_detail_and_credits_match_sql() {
 
 #[test]
 fn search_is_ranked_folds_diacritics_and_takes_any_text() {
-    let dir = Workdir::new("serve-search");
-    let db = build_db(&dir);
-    let conn = Connection::open(&db).unwrap();
-    let serve = Serve::start(&db, &[]);
+    let (_dir, conn, serve) = serve_test_db("serve-search");
     let titles = |target: &str| -> Vec<String> {
         all_pages(&serve, target, 10)
             .iter()
@@ -750,10 +748,7 @@ fn search_is_ranked_folds_diacritics_and_takes_any_text() {
 
 #[test]
 fn people_and_filmographies_match_sql() {
-    let dir = Workdir::new("serve-people");
-    let db = build_db(&dir);
-    let conn = Connection::open(&db).unwrap();
-    let serve = Serve::start(&db, &[]);
+    let (_dir, conn, serve) = serve_test_db("serve-people");
     let got = id_list(&all_pages(&serve, "/people", 4));
     let want = ids(
         &conn,
@@ -1637,10 +1632,7 @@ fn genre_and_year_lists_match_sql_joining_movie_and_movie_genre() {
 /// page of each combination is what SQL says, ranking with SQLite's own bm25.
 #[test]
 fn movie_search_filters_and_sorts_match_sql() {
-    let dir = Workdir::new("serve-search-filters");
-    let db = build_db(&dir);
-    let conn = Connection::open(&db).unwrap();
-    let serve = Serve::start(&db, &[]);
+    let (_dir, conn, serve) = serve_test_db("serve-search-filters");
     let relevance = [
         ("", "score, popularity DESC, id"),
         ("sort=relevance", "score, popularity DESC, id"),
