@@ -95,7 +95,8 @@ impl Db {
         &self.shared
     }
 
-    /// Empties the shared caches if the database changed since this worker last looked.
+    /// Empties the shared caches if the database changed since this worker last looked, and
+    /// starts the request's ranking epoch (see [`Ranker::begin`]) from what it now reads.
     pub fn refresh(&mut self) {
         let version: i64 = self
             .conn
@@ -105,6 +106,7 @@ impl Db {
             self.data_version = version;
             self.shared.invalidate();
         }
+        self.ranker.begin();
     }
 
     fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {
@@ -204,17 +206,11 @@ impl Db {
             "FROM movie_fts CROSS JOIN movie m ON m.id = movie_fts.rowid WHERE {}",
             clauses.join(" AND ")
         );
+        let rank = "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0)";
         let order = match sort {
-            ("relevance", true) => {
-                "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0), m.popularity DESC, m.id"
-                    .to_owned()
-            }
+            ("relevance", true) => format!("{rank}, m.popularity DESC, m.id"),
             // The exact reverse: least relevant first.
-            ("relevance", false) => {
-                "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0) DESC, m.popularity ASC, \
-                 m.id DESC"
-                    .to_owned()
-            }
+            ("relevance", false) => format!("{rank} DESC, m.popularity ASC, m.id DESC"),
             _ => movie_order(sort),
         };
         let list = List {
@@ -225,7 +221,6 @@ impl Db {
             columns: MOVIE_COLUMNS,
             item: movie_item,
         };
-        self.ranker.begin();
         self.list(&list, params, page)
     }
 
@@ -329,7 +324,6 @@ impl Db {
             SqlValue::Text(fts.to_owned()),
             SqlValue::Integer(include_adult.into()),
         ];
-        self.ranker.begin();
         self.list(&list, params, page)
     }
 

@@ -43,9 +43,10 @@ pub struct Ranker {
 }
 
 impl Ranker {
-    /// Call before running a query that ranks: counts made by it are stored under the epoch
-    /// of now, which no data the query can read is older than. Without it they are stored
-    /// under an older epoch, which after any change means not at all: slower, never wrong.
+    /// Call before running a query that ranks (`Db::refresh` does, at the start of every
+    /// request): counts made by it are stored under the epoch of now, which no data the query
+    /// can read is older than. Without it they are stored under an older epoch, which after
+    /// any change means not at all: slower, never wrong.
     pub fn begin(&self) {
         self.epoch.store(self.shared.epoch(), Ordering::SeqCst);
     }
