@@ -12,6 +12,7 @@ mod params;
 mod queries;
 mod rank;
 mod routes;
+mod tmdb;
 
 use std::io::Write as _;
 use std::net::SocketAddr;

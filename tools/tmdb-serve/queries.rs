@@ -401,6 +401,18 @@ impl Db {
     }
 
     /// `GET /people/{id}`.
+    /// TMDB's `/movie/{id}` body with the appends in `wanted` that the mirror holds.
+    pub fn tmdb_movie(&self, id: i64, wanted: &[&str]) -> Sql<Option<Value>> {
+        tmdb_core::record::rebuild::movie(&self.conn, id, wanted)
+            .map_err(|err| ApiError::internal("reading a TMDB movie", &err))
+    }
+
+    /// TMDB's `/person/{id}` body with the appends in `wanted` that the mirror holds.
+    pub fn tmdb_person(&self, id: i64, wanted: &[&str]) -> Sql<Option<Value>> {
+        tmdb_core::record::rebuild::person(&self.conn, id, wanted)
+            .map_err(|err| ApiError::internal("reading a TMDB person", &err))
+    }
+
     pub fn person(&self, id: i64) -> Sql<Option<Value>> {
         let sql = format!(
             "SELECT {PERSON_COLUMNS}, p.also_known_as, p.biography, p.birthday, p.deathday, \

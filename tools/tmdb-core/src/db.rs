@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_movie_date_cover_status",
         sql: include_str!("../../../sql/0008_movie_date_cover_status.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_whole_record",
+        sql: include_str!("../../../sql/0009_whole_record.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
