@@ -213,19 +213,43 @@ mod tests {
         assert_eq!(
             tables(&conn),
             [
+                "alternative_title",
+                "collection",
+                "company",
                 "credit",
                 "genre",
                 "genre_movie_by_date",
                 "gone",
+                "image",
+                "keyword",
                 "load_log",
                 "movie",
+                "movie_company",
+                "movie_country",
                 "movie_fts",
                 "movie_genre",
                 "movie_ids",
+                "movie_keyword",
+                "movie_language",
+                "movie_watch_provider",
                 "people",
-                "people_fts"
+                "people_fts",
+                "person_image",
+                "person_translation",
+                "release_date",
+                "translation",
+                "video",
+                "watch_link",
+                "watch_provider"
             ]
         );
+        // The record description names only columns the schema has.
+        for table in crate::record::spec::TABLES {
+            for column in table.columns() {
+                let sql = format!("SELECT {column} FROM {} LIMIT 0", table.name);
+                assert!(conn.prepare(&sql).is_ok(), "{}.{column}", table.name);
+            }
+        }
         assert_eq!(
             migrate(&mut conn).unwrap(),
             0,

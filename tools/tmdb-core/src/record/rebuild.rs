@@ -133,6 +133,9 @@ fn object(
     Ok((map, absent))
 }
 
+/// A child row: the values of the lead columns asked for, and the object.
+type ChildRow = (Vec<Value>, Map<String, Value>);
+
 /// The rows of a child `table` of record `id`, as objects in order. `lead` names the lead
 /// columns to read before the fields (their values come first in the returned vector).
 fn children(
@@ -141,7 +144,7 @@ fn children(
     id: i64,
     lead: &[&str],
     order: &str,
-) -> rusqlite::Result<Vec<(Vec<Value>, Map<String, Value>)>> {
+) -> rusqlite::Result<Vec<ChildRow>> {
     let mut columns = lead.join(", ");
     if !lead.is_empty() {
         columns.push_str(", ");
@@ -368,7 +371,7 @@ fn answered(
     extra
 }
 
-fn objects(rows: Vec<(Vec<Value>, Map<String, Value>)>) -> Vec<Value> {
+fn objects(rows: Vec<ChildRow>) -> Vec<Value> {
     rows.into_iter().map(|(_, m)| Value::Object(m)).collect()
 }
 
