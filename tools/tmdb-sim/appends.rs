@@ -385,7 +385,7 @@ fn release_dates(cat: &Catalog, f: &MovieFacts, id: Option<u64>) -> ReleaseDates
                 .into_iter()
                 .map(|kind| {
                     let offset = match kind {
-                        3 | 1 | 2 => rng.below(40) as i64,
+                        1..=3 => rng.below(40) as i64,
                         _ => 90 + rng.below(2000) as i64,
                     };
                     let certification = if certs.is_empty() || rng.chance(350) {
@@ -404,7 +404,7 @@ fn release_dates(cat: &Catalog, f: &MovieFacts, id: Option<u64>) -> ReleaseDates
                         note: if kind == 3 && !rng.chance(30) {
                             ""
                         } else {
-                            *rng.pick(RELEASE_NOTES)
+                            rng.pick(RELEASE_NOTES)
                         },
                         release_date: format!("{}T00:00:00.000Z", dates::format(base + offset)),
                         kind,
@@ -507,7 +507,7 @@ fn alternative_titles(
             AlternativeTitle {
                 iso_3166_1: code,
                 title: text::title(&mut rng, language).1,
-                kind: *rng.pick(TITLE_TYPES),
+                kind: rng.pick(TITLE_TYPES),
             }
         })
         .filter(|t| country.is_none_or(|c| c == t.iso_3166_1))
