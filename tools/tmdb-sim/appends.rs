@@ -404,7 +404,7 @@ fn release_dates(cat: &Catalog, f: &MovieFacts, id: Option<u64>) -> ReleaseDates
                         note: if kind == 3 && !rng.chance(30) {
                             ""
                         } else {
-                            rng.pick(RELEASE_NOTES)
+                            RELEASE_NOTES[rng.below(RELEASE_NOTES.len() as u64) as usize]
                         },
                         release_date: format!("{}T00:00:00.000Z", dates::format(base + offset)),
                         kind,
@@ -507,7 +507,7 @@ fn alternative_titles(
             AlternativeTitle {
                 iso_3166_1: code,
                 title: text::title(&mut rng, language).1,
-                kind: rng.pick(TITLE_TYPES),
+                kind: TITLE_TYPES[rng.below(TITLE_TYPES.len() as u64) as usize],
             }
         })
         .filter(|t| country.is_none_or(|c| c == t.iso_3166_1))
