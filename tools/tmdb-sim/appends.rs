@@ -946,3 +946,40 @@ pub fn details_with(cat: &Catalog, f: &MovieFacts, day: u32, subs: Subs) -> Vec<
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_lists_are_sets_of_known_names() {
+        let names: Vec<&str> = Sub::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(Subs::parse(&names.join(",")), Subs::ALL);
+        assert_eq!(
+            Subs::parse("images,credits"),
+            Subs::parse("credits,reviews,images,credits")
+        );
+        assert_eq!(Subs::parse(""), Subs::default());
+        assert!(!Subs::parse("credits").contains(Sub::Images));
+        for sub in Sub::ALL {
+            assert_eq!(Sub::from_name(sub.name()), Some(sub));
+        }
+    }
+
+    #[test]
+    fn famous_movies_have_more_of_everything() {
+        let cat = Catalog::new(2, 2000, 20_000);
+        let size = |slot| {
+            let f = movie::facts(&cat, slot, 0);
+            (f.fame, movie::details_body(&cat, slot, 0, Subs::ALL).len())
+        };
+        let (fame, famous) = size(crate::reserved::FIGHT_CLUB_SLOT);
+        let obscure = (3..200)
+            .map(size)
+            .filter(|(f, _)| *f < 0.01)
+            .map(|(_, len)| len)
+            .max()
+            .unwrap();
+        assert!(fame > 0.5 && famous > 10 * obscure, "{famous} vs {obscure}");
+    }
+}

@@ -433,3 +433,18 @@ fn images(cat: &Catalog, slot: u64, id: Option<u64>) -> Images {
         .collect();
     Images { id, profiles }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_lists_are_sets_of_known_names() {
+        assert_eq!(
+            Subs::parse("external_ids,translations,images,combined_credits"),
+            Subs::ALL
+        );
+        assert_eq!(Subs::parse("images,images"), Subs::parse("images"));
+        assert!(!Subs::parse("images").contains(Sub::Translations));
+    }
+}
