@@ -1182,6 +1182,12 @@ fn every_append_has_tmdbs_shape_with_an_id_only_when_served_alone() {
         }
         // The details' IMDb ID is the external IDs' one.
         assert_eq!(m["imdb_id"], m["external_ids"]["imdb_id"], "movie {id}");
+        // The details' poster and backdrop are the first of the images.
+        for (path, list) in [("poster_path", "posters"), ("backdrop_path", "backdrops")] {
+            if !m[path].is_null() {
+                assert_eq!(m[path], m["images"][list][0]["file_path"], "movie {id}");
+            }
+        }
     }
     for (key, _, _) in SUB_SAMPLES {
         assert!(filled[key] > 5, "few movies have {key}: {filled:?}");

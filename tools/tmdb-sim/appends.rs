@@ -816,17 +816,30 @@ fn image_list(rng: &mut Rng, f: &MovieFacts, kind: &ImageKind, n: usize) -> Vec<
     list
 }
 
+/// The images: the details' `backdrop_path` and `poster_path` are the first (best voted)
+/// backdrop and poster, as TMDB picks them.
 fn images(cat: &Catalog, f: &MovieFacts, id: Option<u64>) -> Images {
+    let (backdrop, poster) = movie::artwork(cat, f.slot);
     let mut rng = stream(cat, f, part::IMAGES);
-    let backdrops = count(&mut rng, f.fame, 2, 50.0);
+    let at_least = |path: &Option<String>| usize::from(path.is_some());
+    let backdrops = count(&mut rng, f.fame, 2, 50.0).max(at_least(&backdrop));
     let logos = count(&mut rng, f.fame, 1, 35.0);
-    let posters = count(&mut rng, f.fame, 3, 120.0);
-    Images {
+    let posters = count(&mut rng, f.fame, 3, 120.0).max(at_least(&poster));
+    let mut images = Images {
         backdrops: image_list(&mut rng, f, &BACKDROP, backdrops),
         id,
         logos: image_list(&mut rng, f, &LOGO, logos),
         posters: image_list(&mut rng, f, &POSTER, posters),
+    };
+    for (list, path) in [
+        (&mut images.backdrops, backdrop),
+        (&mut images.posters, poster),
+    ] {
+        if let (Some(first), Some(path)) = (list.first_mut(), path) {
+            first.file_path = path;
+        }
     }
+    images
 }
 
 #[derive(Serialize)]

@@ -221,16 +221,25 @@ pub fn details_body(cat: &Catalog, slot: u64, day: u32, subs: Subs) -> Vec<u8> {
     appends::details_with(cat, &facts(cat, slot, day), day, subs)
 }
 
+/// (backdrop_path, poster_path): the first draws of the details' stream.
+fn artwork_from(rng: &mut Rng) -> (Option<String>, Option<String>) {
+    let mut image =
+        |null_per_mille| (!rng.chance(null_per_mille)).then(|| text::image_path(rng, "jpg"));
+    let backdrop = image(250);
+    (backdrop, image(150))
+}
+
+/// The movie's (backdrop_path, poster_path), which its images list first.
+pub fn artwork(cat: &Catalog, slot: u64) -> (Option<String>, Option<String>) {
+    artwork_from(&mut cat.rng(&[tag::MOVIE, slot, 0x7e47]))
+}
+
 /// The details alone, as one JSON object.
 pub fn details_json(cat: &Catalog, f: &MovieFacts) -> Vec<u8> {
     let (title, original_title) = titles(cat, f);
     let reserved = reserved::movie(f.slot);
     let mut rng = cat.rng(&[tag::MOVIE, f.slot, 0x7e47]);
-    let image = |rng: &mut Rng, null_per_mille| {
-        (!rng.chance(null_per_mille)).then(|| text::image_path(rng, "jpg"))
-    };
-    let backdrop_path = image(&mut rng, 250);
-    let poster_path = image(&mut rng, 150);
+    let (backdrop_path, poster_path) = artwork_from(&mut rng);
     let budget = if rng.chance(600) {
         0
     } else {
