@@ -14,6 +14,9 @@ use serde_json::Value;
 use crate::util::{Sim, Workdir, read_ndjson};
 
 const TODAY: &str = "2026-11-30";
+/// What tmdb-fetch appends by default: the whole record in one request.
+const ALL_APPENDS: &str = "credits,keywords,release_dates,external_ids,alternative_titles,translations,videos,images,watch/providers";
+const ALL_PERSON_APPENDS: &str = "external_ids,translations,images";
 
 fn sim(extra: &[&str]) -> Sim {
     let mut args = vec!["--movies", "300", "--seed", "7", "--today", TODAY];
@@ -121,7 +124,8 @@ fn bodies_have_tmdbs_keys_and_types() {
         );
         let appended = with["credits"].clone();
         plain["credits"] = appended.clone();
-        assert_eq!(with, plain, "appending credits adds only the credits key");
+        plain["images"] = with["images"].clone();
+        assert_eq!(with, plain, "appending adds only the appended keys");
         assert!(appended.get("id").is_none(), "appended credits carry no id");
         let standalone = json(&sim, &format!("/3/movie/{id}/credits"));
         assert_shape(&credits, &standalone, NULLABLE, &format!("credits {id}"));
@@ -877,6 +881,13 @@ fn mutation_shows_in_details_changes_exports_and_the_dump() {
         !added.is_empty() && !deleted.is_empty() && !changed.is_empty(),
         "{added:?} {deleted:?} {changed:?}"
     );
+    // Appends change too (keywords and videos grow, watch providers are redrawn).
+    for key in ["keywords", "videos", "watch/providers"] {
+        assert!(
+            changed.iter().any(|id| old[id][key] != new[id][key]),
+            "no changed movie has new {key}"
+        );
+    }
     for id in added.iter().chain(&deleted).chain(&changed) {
         assert!(
             listed.contains(id),
@@ -949,7 +960,7 @@ fn the_dump_is_what_the_simulator_serves() {
             .unwrap();
         assert!(id > last, "ascending");
         last = id;
-        let (status, body) = sim.get(&format!("/3/movie/{id}?append_to_response=credits"));
+        let (status, body) = sim.get(&format!("/3/movie/{id}?append_to_response={ALL_APPENDS}"));
         assert_eq!((status, body.as_str()), (200, line), "movie {id}");
     }
     let people = std::fs::read_to_string(dir.join("people.ndjson")).unwrap();
@@ -958,7 +969,9 @@ fn the_dump_is_what_the_simulator_serves() {
             .as_u64()
             .unwrap();
         assert_eq!(
-            sim.get(&format!("/3/person/{id}")),
+            sim.get(&format!(
+                "/3/person/{id}?append_to_response={ALL_PERSON_APPENDS}"
+            )),
             (200, line.to_owned()),
             "person {id}"
         );
@@ -1011,9 +1024,10 @@ fn stalls_never_hold_up_other_keep_alive_clients() {
                 .into();
             let mut ok = 0;
             for i in 0..12 {
+                // IDs above the reserved ones (194, 550, 603), about half of them live.
                 let url = format!(
                     "{base}/3/movie/{}?append_to_response=credits",
-                    1 + (client * 12 + i) % 600
+                    604 + (client * 12 + i) % 600
                 );
                 if let Ok(mut resp) = agent.get(&url).call()
                     && resp
@@ -1052,4 +1066,543 @@ fn stalls_never_hold_up_other_keep_alive_clients() {
         stats["deliveries"]["movie"].as_object().unwrap().len() > 100,
         "{stats}"
     );
+}
+
+/// Each movie sub-resource with the recorded TMDB answer its shape is compared with (movie
+/// 47964's, and 335984's external IDs) and the keys that may be null on either side.
+const SUB_SAMPLES: &[(&str, &str, &[&str])] = &[
+    ("credits", "jdrouet-movie-550-credits.json", NULLABLE),
+    ("keywords", "tmdblib-movie-47964-keywords.json", &[]),
+    (
+        "release_dates",
+        "tmdblib-movie-47964-release-dates.json",
+        &[],
+    ),
+    (
+        "external_ids",
+        "tmdblib-movie-335984-external-ids.json",
+        &[
+            "imdb_id",
+            "wikidata_id",
+            "facebook_id",
+            "instagram_id",
+            "twitter_id",
+        ],
+    ),
+    (
+        "alternative_titles",
+        "tmdblib-movie-47964-alternative-titles-country-US.json",
+        &[],
+    ),
+    ("translations", "tmdblib-movie-47964-translations.json", &[]),
+    ("videos", "tmdblib-movie-47964-videos.json", &[]),
+    (
+        "images",
+        "tmdblib-movie-47964-images.json",
+        &["iso_3166_1", "iso_639_1"],
+    ),
+];
+
+/// Panics unless `offers` (one movie's `watch/providers` results) has TMDB's shape: countries
+/// as keys, a `link` each, categories absent rather than empty, provider items as recorded.
+fn assert_watch_providers(offers: &Value, movie: u64) {
+    let recorded = fixture("tmdblib-movie-47964-watch-providers.json");
+    let provider = &recorded["results"]["AR"]["buy"][0];
+    assert!(provider.is_object());
+    for (country, offer) in offers.as_object().unwrap() {
+        assert_eq!(country.len(), 2, "movie {movie}: country {country}");
+        assert_eq!(
+            offer["link"].as_str().unwrap(),
+            format!("https://www.themoviedb.org/movie/{movie}/watch?locale={country}")
+        );
+        let categories: Vec<&String> = offer
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "link")
+            .collect();
+        assert!(
+            !categories.is_empty(),
+            "movie {movie}: {country} offers nothing"
+        );
+        for category in categories {
+            assert!(
+                ["ads", "buy", "flatrate", "free", "rent"].contains(&category.as_str()),
+                "{category}"
+            );
+            let list = offer[category].as_array().unwrap();
+            assert!(
+                !list.is_empty(),
+                "movie {movie}: {country}.{category} is []"
+            );
+            for p in list {
+                assert_shape(provider, p, &[], &format!("movie {movie} provider"));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_append_has_tmdbs_shape_with_an_id_only_when_served_alone() {
+    let sim = sim(&[]);
+    let dir = Workdir::new("sim-appends");
+    sim.dump(0, &dir.path);
+    let samples: Vec<(&str, Value, &[&str])> = SUB_SAMPLES
+        .iter()
+        .map(|&(key, file, nullable)| (key, fixture(file), nullable))
+        .collect();
+    let mut filled: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in dumped(&dir.path, "movies.ndjson").iter().step_by(4) {
+        let id = m["id"].as_u64().unwrap();
+        for (key, sample, nullable) in samples.iter().map(|(k, s, n)| (*k, Some(s), *n)).chain([(
+            "watch/providers",
+            None,
+            &[][..],
+        )]) {
+            let appended = &m[key];
+            assert!(
+                appended.is_object() && appended.get("id").is_none(),
+                "movie {id}: appended {key} must be an object without id: {appended}"
+            );
+            let mut alone = json(&sim, &format!("/3/movie/{id}/{key}"));
+            assert_eq!(alone["id"], id, "{key} of {id} served alone");
+            match sample {
+                Some(sample) => assert_shape(sample, &alone, nullable, &format!("{key} of {id}")),
+                None => assert_watch_providers(&alone["results"], id),
+            }
+            alone.as_object_mut().unwrap().remove("id");
+            assert_eq!(&alone, appended, "{key} of {id}: alone and appended differ");
+            let has_items = appended.as_object().unwrap().values().any(|v| match v {
+                Value::Array(a) => !a.is_empty(),
+                Value::Object(o) => !o.is_empty(),
+                Value::String(_) => true,
+                _ => false,
+            });
+            *filled.entry(key).or_default() += usize::from(has_items);
+        }
+        // The details' IMDb ID is the external IDs' one.
+        assert_eq!(m["imdb_id"], m["external_ids"]["imdb_id"], "movie {id}");
+        // The details' poster and backdrop are the first of the images.
+        for (path, list) in [("poster_path", "posters"), ("backdrop_path", "backdrops")] {
+            if !m[path].is_null() {
+                assert_eq!(m[path], m["images"][list][0]["file_path"], "movie {id}");
+            }
+        }
+    }
+    for (key, _, _) in SUB_SAMPLES {
+        assert!(filled[key] > 5, "few movies have {key}: {filled:?}");
+    }
+    assert!(filled["watch/providers"] > 5, "{filled:?}");
+    // alternative_titles?country= keeps that country's titles, all of them.
+    let fight_club = json(&sim, "/3/movie/550/alternative_titles");
+    let titles = fight_club["titles"].as_array().unwrap();
+    let country = titles[0]["iso_3166_1"].as_str().unwrap();
+    let filtered = json(
+        &sim,
+        &format!("/3/movie/550/alternative_titles?country={country}"),
+    );
+    let expected: Vec<&Value> = titles
+        .iter()
+        .filter(|t| t["iso_3166_1"] == country)
+        .collect();
+    assert_eq!(
+        filtered["titles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(sim.get("/3/movie/550/watch").0, 404);
+    assert_eq!(sim.get("/3/movie/999999999/keywords").0, 404);
+}
+
+#[test]
+fn person_appends_have_tmdbs_shape_with_an_id_only_when_served_alone() {
+    let sim = sim(&[]);
+    let dir = Workdir::new("sim-person-appends");
+    sim.dump(0, &dir.path);
+    let details = fixture("tmdblib-person-62.json");
+    let external = fixture("tmdblib-person-62-external-ids.json");
+    let external_nullable: Vec<&str> = external
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let (mut translated, mut pictured, mut facebook_empty) = (0, 0, 0);
+    for p in dumped(&dir.path, "people.ndjson").iter().step_by(3) {
+        let id = p["id"].as_u64().unwrap();
+        let mut bare = p.clone();
+        for key in ["external_ids", "translations", "images"] {
+            let appended = bare.as_object_mut().unwrap().remove(key).unwrap();
+            assert!(appended.get("id").is_none(), "person {id}: appended {key}");
+            let mut alone = json(&sim, &format!("/3/person/{id}/{key}"));
+            assert_eq!(alone["id"], id, "{key} of person {id}");
+            alone.as_object_mut().unwrap().remove("id");
+            assert_eq!(alone, appended, "{key} of person {id}");
+        }
+        assert_shape(&details, &bare, PERSON_NULLABLE, &format!("person {id}"));
+        let mut ids = p["external_ids"].clone();
+        ids["id"] = id.into();
+        assert_shape(&external, &ids, &external_nullable, &format!("ids {id}"));
+        assert_eq!(p["external_ids"]["imdb_id"], p["imdb_id"], "person {id}");
+        facebook_empty += usize::from(p["external_ids"]["facebook_id"] == "");
+        for t in p["translations"]["translations"].as_array().unwrap() {
+            let keys: BTreeSet<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(
+                keys,
+                BTreeSet::from(["iso_3166_1", "iso_639_1", "name", "english_name", "data"]),
+                "person {id}"
+            );
+            assert!(t["data"]["biography"].is_string());
+            assert_eq!(t["data"].as_object().unwrap().len(), 1);
+            translated += 1;
+        }
+        for image in p["images"]["profiles"].as_array().unwrap() {
+            let keys: BTreeSet<&str> = image
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                keys,
+                BTreeSet::from([
+                    "aspect_ratio",
+                    "height",
+                    "iso_639_1",
+                    "file_path",
+                    "vote_average",
+                    "vote_count",
+                    "width"
+                ])
+            );
+            assert!(image["vote_average"].is_f64() && image["aspect_ratio"].is_f64());
+            pictured += 1;
+        }
+    }
+    assert!(translated > 10 && pictured > 10 && facebook_empty > 0);
+}
+
+#[test]
+fn appends_do_not_depend_on_their_order_repeats_or_company() {
+    let sim = sim(&[]);
+    let popular = json(&sim, "/3/discover/movie")["results"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let reversed: Vec<&str> = ALL_APPENDS.split(',').rev().collect();
+    for id in [550, 603, 194, popular] {
+        let (status, full_text) =
+            sim.get(&format!("/3/movie/{id}?append_to_response={ALL_APPENDS}"));
+        assert_eq!(status, 200);
+        let (_, reversed_text) = sim.get(&format!(
+            "/3/movie/{id}?append_to_response={}",
+            reversed.join(",")
+        ));
+        assert_eq!(
+            full_text, reversed_text,
+            "movie {id}: order changes the body"
+        );
+        let full: Value = serde_json::from_str(&full_text).unwrap();
+        let plain = json(&sim, &format!("/3/movie/{id}"));
+        for key in ALL_APPENDS.split(',') {
+            // Repeats and unknown names change nothing.
+            let one = json(
+                &sim,
+                &format!("/3/movie/{id}?append_to_response={key},reviews,{key}"),
+            );
+            let mut expected = plain.clone();
+            expected[key] = full[key].clone();
+            assert_eq!(one, expected, "movie {id} with {key} alone");
+        }
+    }
+    let person = json(&sim, "/3/movie/550/credits")["cast"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let full = json(
+        &sim,
+        &format!("/3/person/{person}?append_to_response={ALL_PERSON_APPENDS}"),
+    );
+    let images = json(
+        &sim,
+        &format!("/3/person/{person}?append_to_response=images"),
+    );
+    assert_eq!(images["images"], full["images"]);
+    assert!(images.get("translations").is_none());
+}
+
+#[test]
+fn the_whole_record_varies_as_tmdbs_does() {
+    let sim = Sim::start(&["--movies", "1000", "--seed", "3", "--today", TODAY]);
+    let dir = Workdir::new("sim-variety");
+    sim.dump(0, &dir.path);
+    let movies = dumped(&dir.path, "movies.ndjson");
+    let len = |v: &Value| v.as_array().unwrap().len();
+    let release_countries: Vec<usize> = movies
+        .iter()
+        .map(|m| len(&m["release_dates"]["results"]))
+        .collect();
+    let translations: Vec<usize> = movies
+        .iter()
+        .map(|m| len(&m["translations"]["translations"]))
+        .collect();
+    for (what, counts) in [
+        ("release countries", &release_countries),
+        ("translations", &translations),
+    ] {
+        assert!(counts.iter().max().unwrap() >= &20, "famous {what}");
+        assert!(
+            counts.iter().filter(|&&n| (1..=3).contains(&n)).count() > movies.len() / 3,
+            "obscure {what}"
+        );
+    }
+    let dates: Vec<&Value> = movies
+        .iter()
+        .flat_map(|m| m["release_dates"]["results"].as_array().unwrap())
+        .flat_map(|r| r["release_dates"].as_array().unwrap())
+        .collect();
+    let share = |items: &[&Value], f: &dyn Fn(&Value) -> bool| {
+        items.iter().filter(|v| f(v)).count() as f64 / items.len() as f64
+    };
+    assert!(dates.len() > release_countries.iter().sum::<usize>());
+    let empty_cert = share(&dates, &|d| d["certification"] == "");
+    assert!((0.3..0.95).contains(&empty_cert), "{empty_cert}");
+    let empty_note = share(&dates, &|d| d["note"] == "");
+    assert!((0.6..1.0).contains(&empty_note), "{empty_note}");
+    assert!(dates.iter().any(|d| len(&d["descriptors"]) > 0));
+    assert!(dates.iter().all(|d| {
+        d["descriptors"].is_array()
+            && d["release_date"]
+                .as_str()
+                .unwrap()
+                .ends_with("T00:00:00.000Z")
+    }));
+    let data: Vec<&Value> = movies
+        .iter()
+        .flat_map(|m| m["translations"]["translations"].as_array().unwrap())
+        .map(|t| &t["data"])
+        .collect();
+    for (key, empty) in [("homepage", 0.8), ("tagline", 0.2), ("title", 0.03)] {
+        let s = share(&data, &|d| d[key] == "");
+        assert!(s > empty && s < 1.0, "translation {key} \"\" in {s}");
+    }
+    assert!(data.iter().any(|d| d["runtime"] == 0));
+    let images: Vec<&Value> = movies
+        .iter()
+        .flat_map(|m| {
+            let i = &m["images"];
+            [&i["backdrops"], &i["posters"], &i["logos"]]
+        })
+        .flat_map(|list| list.as_array().unwrap())
+        .collect();
+    assert!(images.iter().any(|i| i["iso_639_1"].is_null()));
+    assert!(images.iter().any(|i| i["iso_639_1"].is_string()));
+    // Floats stay floats, even when whole (TMDB's own sometimes sends 0 or 10).
+    assert!(
+        images
+            .iter()
+            .all(|i| i["vote_average"].is_f64() && i["aspect_ratio"].is_f64())
+    );
+    assert!(
+        movies
+            .iter()
+            .all(|m| m["vote_average"].is_f64() && m["popularity"].is_f64())
+    );
+    let videos: Vec<&Value> = movies
+        .iter()
+        .flat_map(|m| m["videos"]["results"].as_array().unwrap())
+        .collect();
+    assert!(videos.iter().any(|v| v["official"] == false));
+    assert!(
+        videos
+            .iter()
+            .all(|v| v["published_at"].as_str().unwrap().ends_with(".000Z"))
+    );
+    let offers: Vec<&Value> = movies
+        .iter()
+        .map(|m| &m["watch/providers"]["results"])
+        .collect();
+    assert!(offers.iter().any(|o| o.as_object().unwrap().is_empty()));
+    assert!(offers.iter().any(|o| o.as_object().unwrap().len() >= 10));
+    for m in &movies {
+        assert_watch_providers(&m["watch/providers"]["results"], m["id"].as_u64().unwrap());
+    }
+    let ids: Vec<&Value> = movies.iter().map(|m| &m["external_ids"]).collect();
+    assert!(ids.iter().any(|e| e["facebook_id"].is_null()));
+    assert!(ids.iter().any(|e| e["facebook_id"].is_string()));
+    assert!(ids.iter().any(|e| e["imdb_id"].is_null()));
+    let keywords: Vec<usize> = movies
+        .iter()
+        .map(|m| len(&m["keywords"]["keywords"]))
+        .collect();
+    assert!(keywords.contains(&0) && keywords.iter().any(|&n| n >= 10));
+    assert!(
+        movies
+            .iter()
+            .any(|m| m["belongs_to_collection"].is_object())
+    );
+    assert!(movies.iter().any(|m| len(&m["spoken_languages"]) > 1));
+    let biggest = std::fs::read_to_string(dir.join("movies.ndjson"))
+        .unwrap()
+        .lines()
+        .map(str::len)
+        .max()
+        .unwrap();
+    assert!(biggest > 50_000, "the biggest record has {biggest} bytes");
+}
+
+/// Records the first JSON seen for an entity ID; panics if a later one differs. Returns whether
+/// the ID had been seen before.
+fn same_entity(
+    seen: &mut BTreeMap<(&'static str, u64), Value>,
+    kind: &'static str,
+    id: &Value,
+    fields: Value,
+) -> bool {
+    let id = id.as_u64().unwrap();
+    match seen.get(&(kind, id)) {
+        Some(first) => {
+            assert_eq!(first, &fields, "{kind} {id} differs between movies");
+            true
+        }
+        None => {
+            seen.insert((kind, id), fields);
+            false
+        }
+    }
+}
+
+#[test]
+fn an_entity_is_the_same_in_every_movie_that_names_it() {
+    let sim = Sim::start(&["--movies", "1000", "--seed", "5", "--today", TODAY]);
+    let mut seen = BTreeMap::new();
+    let mut repeats: BTreeMap<&str, usize> = BTreeMap::new();
+    for day in [0, 3] {
+        let dir = Workdir::new("sim-entities");
+        sim.dump(day, &dir.path);
+        for m in dumped(&dir.path, "movies.ndjson") {
+            let mut entities: Vec<(&'static str, Value)> = Vec::new();
+            if m["belongs_to_collection"].is_object() {
+                entities.push(("collection", m["belongs_to_collection"].clone()));
+            }
+            for (kind, list) in [
+                ("company", &m["production_companies"]),
+                ("keyword", &m["keywords"]["keywords"]),
+                ("genre", &m["genres"]),
+            ] {
+                entities.extend(list.as_array().unwrap().iter().map(|e| (kind, e.clone())));
+            }
+            for offer in m["watch/providers"]["results"]
+                .as_object()
+                .unwrap()
+                .values()
+            {
+                for (k, list) in offer.as_object().unwrap() {
+                    if k == "link" {
+                        continue;
+                    }
+                    for p in list.as_array().unwrap() {
+                        let fields = serde_json::json!({
+                            "id": p["provider_id"],
+                            "provider_name": p["provider_name"],
+                            "logo_path": p["logo_path"],
+                        });
+                        entities.push(("provider", fields));
+                    }
+                }
+            }
+            for (kind, fields) in entities {
+                let id = fields["id"].clone();
+                if same_entity(&mut seen, kind, &id, fields) {
+                    *repeats.entry(kind).or_default() += 1;
+                }
+            }
+        }
+    }
+    for kind in ["collection", "company", "keyword", "genre", "provider"] {
+        assert!(
+            repeats.get(kind).is_some_and(|&n| n > 10),
+            "{kind}: {repeats:?}"
+        );
+    }
+}
+
+/// Panics unless the reserved well-known records are there, whole, with their fixed facts.
+fn assert_well_known_records(sim: &Sim, today: &str) {
+    let fight_club = json(
+        sim,
+        &format!("/3/movie/550?append_to_response={ALL_APPENDS}"),
+    );
+    assert_eq!(fight_club["title"], "Fight Club");
+    assert_eq!(fight_club["original_title"], "Fight Club");
+    assert_eq!(fight_club["release_date"], "1999-10-15");
+    assert_eq!(fight_club["original_language"], "en");
+    assert_eq!(fight_club["credits"]["cast"][0]["id"], 287);
+    assert_eq!(fight_club["credits"]["cast"][0]["name"], "Brad Pitt");
+    assert!(fight_club["overview"].is_string() && fight_club["imdb_id"] == "tt0137523");
+    for list in [
+        &fight_club["credits"]["crew"],
+        &fight_club["translations"]["translations"],
+        &fight_club["release_dates"]["results"],
+        &fight_club["images"]["posters"],
+    ] {
+        assert!(!list.as_array().unwrap().is_empty(), "{today}: {list}");
+    }
+    let matrix = json(sim, "/3/movie/603");
+    assert_eq!(matrix["title"], "The Matrix");
+    assert_eq!(matrix["release_date"], "1999-03-30");
+    assert_eq!(matrix["original_language"], "en");
+    let amelie = json(sim, "/3/movie/194");
+    assert_eq!(amelie["title"], "Amélie");
+    assert_eq!(
+        amelie["original_title"],
+        "Le Fabuleux Destin d'Amélie Poulain"
+    );
+    assert_eq!(amelie["release_date"], "2001-04-25");
+    assert_eq!(amelie["original_language"], "fr");
+    assert_eq!(json(sim, "/3/person/287")["name"], "Brad Pitt");
+    let (y, m, d) = (&today[0..4], &today[5..7], &today[8..10]);
+    let exported = ids_of(&export(sim, &format!("movie_ids_{m}_{d}_{y}.json.gz")));
+    assert!(
+        [194, 550, 603].iter().all(|id| exported.contains(id)),
+        "{today}: export"
+    );
+    let people = ids_of(&export(sim, &format!("person_ids_{m}_{d}_{y}.json.gz")));
+    assert!(people.contains(&287), "{today}: person export");
+    let (found, _) = all_pages(sim, "primary_release_year=1999");
+    let found = ids_of(&found);
+    assert!(
+        found.contains(&550) && found.contains(&603),
+        "{today}: discover 1999"
+    );
+}
+
+#[test]
+fn well_known_records_are_in_every_catalog_on_every_day() {
+    for (movies, seed) in [("10", "1"), ("300", "7"), ("3000", "9")] {
+        let sim = Sim::start(&["--movies", movies, "--seed", seed, "--today", TODAY]);
+        let mut today = TODAY.to_owned();
+        let mut changed = BTreeSet::new();
+        // A year, in windows of 13 days (the changes endpoints take at most 14).
+        for window in 0..28 {
+            if window % 9 == 0 {
+                assert_well_known_records(&sim, &today);
+            }
+            let summary = sim.mutate(13);
+            let end = summary["today"].as_str().unwrap().to_owned();
+            changed.extend(changed_ids(
+                &sim,
+                "movie",
+                &format!("start_date={today}&end_date={end}"),
+            ));
+            today = end;
+        }
+        assert_well_known_records(&sim, &today);
+        // They change now and then, as any movie does (1% a day each).
+        assert!(
+            [194, 550, 603].iter().any(|id| changed.contains(id)),
+            "{movies} movies: the reserved movies never change"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::appends::{self, Form, Subs};
 use crate::catalog::{Catalog, DayEffects};
 use crate::changes::{self, Kind};
 use crate::discover::{self, HitCache, Row};
@@ -21,7 +22,7 @@ use crate::http::{Handler, Reply, Request, Response};
 use crate::mutate::{self, Counts, Summary};
 use crate::routes::Route;
 use crate::stats::Stats;
-use crate::{credits, dates, movie, person};
+use crate::{dates, movie, person};
 
 /// How the simulator behaves beyond its catalog.
 #[derive(Debug, Clone)]
@@ -129,46 +130,59 @@ impl App {
             Route::Changes(kind) => (json(changes::answer(cat, day, &effects, kind, req)), None),
             Route::Movie(id) => {
                 // TMDB allows at most 20 appended sub-resources and ignores unknown ones.
-                let appends: Vec<&str> = req
-                    .param("append_to_response")
-                    .unwrap_or("")
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if appends.len() > 20 {
+                let list = req.param("append_to_response").unwrap_or("");
+                if list.split(',').filter(|s| !s.is_empty()).count() > 20 {
                     return (Err(errors::too_many_appends()), None);
                 }
                 match self.live_movie(id, day) {
                     Some((slot, id)) => (
-                        json(Ok(movie::details_body(
-                            cat,
-                            slot,
-                            day,
-                            appends.contains(&"credits"),
-                        ))),
+                        json(Ok(movie::details_body(cat, slot, day, Subs::parse(list)))),
                         Some((Kind::Movie, id)),
                     ),
                     None => (Err(errors::not_found()), None),
                 }
             }
-            Route::Credits(id) => match self.live_movie(id, day) {
-                Some((slot, _)) => (json(Ok(credits::credits_body(cat, slot, day))), None),
+            Route::MovieSub(id, sub) => match self.live_movie(id, day) {
+                Some((slot, _)) => {
+                    let f = movie::facts(cat, slot, day);
+                    let form = Form::Alone {
+                        country: req.param("country"),
+                    };
+                    let mut body = Vec::new();
+                    appends::write(cat, &f, day, sub, form, &mut body);
+                    (json(Ok(body)), None)
+                }
                 None => (Err(errors::not_found()), None),
             },
-            Route::Person(id) => match id
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| cat.person_slot(id))
-                .filter(|&s| cat.person_alive(s, day))
-            {
-                Some(slot) => (
-                    json(Ok(person::body(cat, slot, day))),
-                    Some((Kind::Person, cat.person_id(slot))),
-                ),
+            Route::Person(id) => {
+                let list = req.param("append_to_response").unwrap_or("");
+                if list.split(',').filter(|s| !s.is_empty()).count() > 20 {
+                    return (Err(errors::too_many_appends()), None);
+                }
+                match self.live_person(id, day) {
+                    Some(slot) => (
+                        json(Ok(person::body(cat, slot, day, person::Subs::parse(list)))),
+                        Some((Kind::Person, cat.person_id(slot))),
+                    ),
+                    None => (Err(errors::not_found()), None),
+                }
+            }
+            Route::PersonSub(id, sub) => match self.live_person(id, day) {
+                Some(slot) => {
+                    let mut body = Vec::new();
+                    let id = Some(cat.person_id(slot));
+                    person::write_sub(cat, slot, day, sub, id, &mut body);
+                    (json(Ok(body)), None)
+                }
                 None => (Err(errors::not_found()), None),
             },
             _ => (Err(errors::not_found()), None),
         }
+    }
+
+    fn live_person(&self, id: &str, day: u32) -> Option<u64> {
+        let slot = self.cat.person_slot(id.parse::<u64>().ok()?)?;
+        self.cat.person_alive(slot, day).then_some(slot)
     }
 
     fn live_movie(&self, id: &str, day: u32) -> Option<(u64, u64)> {

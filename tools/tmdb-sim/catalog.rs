@@ -9,6 +9,7 @@
 //! day (0 for the initial catalog), may be deleted on a later day, and may change on any day
 //! in between.
 
+use crate::reserved;
 use crate::rng::{Rng, chance, hash, tag};
 
 /// Per mille of the initial movies that are already deleted (they answer 404 on day 0).
@@ -23,6 +24,10 @@ const MOVIE_DELETE: f64 = 0.002;
 pub const PERSON_CHANGE: u64 = 10;
 /// Daily probability that a live person is deleted (0.1%).
 const PERSON_DELETE: f64 = 0.001;
+
+/// Slots taken by the reserved movies, and the highest reserved movie ID.
+const RESERVED_MOVIES: u64 = reserved::MOVIES.len() as u64;
+const LAST_RESERVED_MOVIE: u64 = reserved::MOVIES[reserved::MOVIES.len() - 1].id;
 
 /// The catalog's fixed parameters.
 #[derive(Debug, Clone)]
@@ -69,22 +74,43 @@ impl Catalog {
     }
 
     /// Slots are numbered densely; IDs are sparse (one or two unused numbers between
-    /// neighbours, like TMDB's), ascending with the slot, so new slots get new, higher IDs.
+    /// neighbours, like TMDB's), ascending with the slot, so new slots get new, higher IDs. The
+    /// first slots hold the reserved records' IDs; the others count on from the last of them.
     pub fn movie_id(&self, slot: u64) -> u64 {
-        2 * slot + 1 + hash(&[self.seed, tag::MOVIE_ID, slot]) % 2
+        match reserved::movie(slot) {
+            Some(m) => m.id,
+            None => {
+                let n = slot - RESERVED_MOVIES;
+                LAST_RESERVED_MOVIE + 2 * n + 1 + hash(&[self.seed, tag::MOVIE_ID, slot]) % 2
+            }
+        }
     }
 
     pub fn movie_slot(&self, id: u64) -> Option<u64> {
-        let slot = id.checked_sub(1)? / 2;
+        if let Some(i) = reserved::MOVIES.iter().position(|m| m.id == id) {
+            return Some(i as u64);
+        }
+        let slot = id.checked_sub(LAST_RESERVED_MOVIE + 1)? / 2 + RESERVED_MOVIES;
         (self.movie_id(slot) == id).then_some(slot)
     }
 
     pub fn person_id(&self, slot: u64) -> u64 {
-        3 * slot + 1 + hash(&[self.seed, tag::PERSON_ID, slot]) % 3
+        match reserved::person(slot) {
+            Some(p) => p.id,
+            None => {
+                reserved::PERSON.id
+                    + 3 * (slot - 1)
+                    + 1
+                    + hash(&[self.seed, tag::PERSON_ID, slot]) % 3
+            }
+        }
     }
 
     pub fn person_slot(&self, id: u64) -> Option<u64> {
-        let slot = id.checked_sub(1)? / 3;
+        if id == reserved::PERSON.id {
+            return Some(0);
+        }
+        let slot = id.checked_sub(reserved::PERSON.id + 1)? / 3 + 1;
         (self.person_id(slot) == id).then_some(slot)
     }
 
@@ -107,6 +133,9 @@ impl Catalog {
 
     /// The day a movie slot is deleted (0 = deleted before the simulation starts).
     pub fn movie_deleted_on(&self, slot: u64) -> u32 {
+        if reserved::movie(slot).is_some() {
+            return u32::MAX;
+        }
         let born = self.movie_born(slot);
         if born == 0 && chance(&[self.seed, tag::MOVIE_GONE, slot], MOVIE_GONE_AT_START) {
             return 0;
@@ -115,6 +144,9 @@ impl Catalog {
     }
 
     pub fn person_deleted_on(&self, slot: u64) -> u32 {
+        if reserved::person(slot).is_some() {
+            return u32::MAX;
+        }
         let born = self.person_born(slot);
         if born == 0 && chance(&[self.seed, tag::PERSON_GONE, slot], PERSON_GONE_AT_START) {
             return 0;
@@ -254,6 +286,13 @@ mod tests {
         }
         let gaps = (1..2000).filter(|&id| cat.movie_slot(id).is_none()).count();
         assert!(gaps > 500, "{gaps}");
+        for (slot, m) in crate::reserved::MOVIES.iter().enumerate() {
+            assert_eq!(cat.movie_id(slot as u64), m.id);
+            assert_eq!(cat.movie_slot(m.id), Some(slot as u64));
+            assert_eq!(cat.movie_deleted_on(slot as u64), u32::MAX);
+        }
+        assert_eq!(cat.person_id(0), 287);
+        assert_eq!(cat.person_deleted_on(0), u32::MAX);
     }
 
     #[test]

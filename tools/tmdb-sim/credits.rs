@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::person::{self, PersonFacts};
 use crate::rng::{Rng, chance, hash, tag};
-use crate::text;
+use crate::{movie, reserved, text};
 
 /// Crew (department, job) pairs, with the departments TMDB uses (REFERENCE.md §4.4).
 const JOBS: &[(&str, &str)] = &[
@@ -89,9 +89,9 @@ impl Draft {
 /// and the simulator lists the movie as changed that day).
 pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
     let born = cat.movie_born(slot);
-    let mut rng = cat.rng(&[tag::CREDITS, slot]);
+    let mut rng = cat.rng(&[tag::CREDITS, slot, 1]);
     // Most movies are small, a few are huge (REFERENCE.md §4.3: 167 cast / 560 crew).
-    let size = rng.unit().powi(8);
+    let size = movie::fame(cat, slot);
     let cast_n = (200.0 * size * (0.5 + 0.5 * rng.unit())).round() as u32;
     let crew_n = (600.0 * size * (0.5 + 0.5 * rng.unit())).round() as u32;
     let out = Vec::with_capacity((cast_n + crew_n) as usize + 8);
@@ -101,10 +101,15 @@ pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
         n: 0,
         next_order: 0,
     };
-    for _ in 0..cast_n {
+    for i in 0..cast_n {
         // Unique per movie, not consecutive, as TMDB's are.
         let cast_id = 2 * u64::from(draft.n) + 1 + rng.below(2);
-        draft.cast(draw_person(cat, &mut rng), cast_id);
+        let person = if i == 0 && slot == reserved::FIGHT_CLUB_SLOT {
+            0
+        } else {
+            draw_person(cat, &mut rng)
+        };
+        draft.cast(person, cast_id);
     }
     let mut director = 0;
     for i in 0..crew_n {
@@ -155,17 +160,18 @@ pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
 fn edit(cat: &Catalog, slot: u64, d: u32, draft: &mut Draft) {
     let day = u64::from(d);
     draft.out.retain(|c| {
-        !chance(
-            &[
-                cat.seed,
-                tag::CREDIT_EDIT,
-                slot,
-                day,
-                u64::from(c.day),
-                u64::from(c.n),
-            ],
-            30,
-        )
+        is_reserved_credit(slot, c)
+            || !chance(
+                &[
+                    cat.seed,
+                    tag::CREDIT_EDIT,
+                    slot,
+                    day,
+                    u64::from(c.day),
+                    u64::from(c.n),
+                ],
+                30,
+            )
     });
     draft.day = d;
     draft.n = 0;
@@ -179,6 +185,11 @@ fn edit(cat: &Catalog, slot: u64, d: u32, draft: &mut Draft) {
         let job = rng.below(JOBS.len() as u64) as usize;
         draft.crew(draw_person(cat, &mut rng), job);
     }
+}
+
+/// Fight Club's first cast credit (person 287, Brad Pitt), which no edit removes.
+fn is_reserved_credit(slot: u64, c: &RawCredit) -> bool {
+    slot == reserved::FIGHT_CLUB_SLOT && c.day == 0 && c.n == 0
 }
 
 /// The one movie that can credit a person outside the regular pool: person `2N + i` is
@@ -243,12 +254,6 @@ struct CrewItem {
     credit_id: String,
     department: &'static str,
     job: &'static str,
-}
-
-/// The body of `/3/movie/{id}/credits`.
-pub fn credits_body(cat: &Catalog, slot: u64, day: u32) -> Vec<u8> {
-    let credits = credits(cat, slot, day, Some(cat.movie_id(slot)));
-    serde_json::to_vec(&credits).expect("credit bodies serialize")
 }
 
 /// The credits on `day`; `id` is the movie ID for the standalone endpoint, `None` when

@@ -293,7 +293,7 @@ fn sorted_hits(cat: &Catalog, day: u32, rows: &[Row], q: &Query) -> Vec<usize> {
 
 /// A result item, taken from the movie's details so both always agree.
 fn item(cat: &Catalog, r: &Row, day: u32) -> Item {
-    let body = movie::details_body(cat, r.slot, day, false);
+    let body = movie::details_body(cat, r.slot, day, Default::default());
     let mut d: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&body).expect("own JSON");
     let mut take = |k: &str| d.remove(k).unwrap_or(serde_json::Value::Null);

@@ -1,6 +1,8 @@
 //! `--dump DIR`: the ground truth of the catalog on the current day, so tests can compare a
 //! mirror with it field by field. Each movie line is byte for byte the body of
-//! `/3/movie/{id}?append_to_response=credits`, each person line the body of `/3/person/{id}`.
+//! `/3/movie/{id}?append_to_response=credits,keywords,release_dates,external_ids,alternative_titles,translations,videos,images,watch/providers`
+//! (the whole record), each person line the body of
+//! `/3/person/{id}?append_to_response=external_ids,translations,images`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -10,7 +12,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::{movie, person};
+use crate::{appends, movie, person};
 
 /// Writes genres.ndjson, movies.ndjson, people.ndjson, gone_movies.ndjson and
 /// gone_people.ndjson into `dir` (created if missing), ascending by ID.
@@ -31,7 +33,7 @@ pub fn write(cat: &Catalog, day: u32, dir: &Path) -> Result<()> {
     write_file(dir, "movies.ndjson", |w| {
         write_chunks(w, movies, |slot, out| {
             if cat.movie_alive(slot, day) {
-                out.extend(movie::details_body(cat, slot, day, true));
+                out.extend(movie::details_body(cat, slot, day, appends::Subs::ALL));
                 out.push(b'\n');
             }
         })
@@ -40,7 +42,7 @@ pub fn write(cat: &Catalog, day: u32, dir: &Path) -> Result<()> {
     write_file(dir, "people.ndjson", |w| {
         write_chunks(w, people, |slot, out| {
             if cat.person_alive(slot, day) {
-                out.extend(person::body(cat, slot, day));
+                out.extend(person::body(cat, slot, day, person::Subs::ALL));
                 out.push(b'\n');
             }
         })

@@ -3,12 +3,14 @@
 //! and error bodies, and can misbehave on demand (rate limit, faults), advance the catalog by
 //! simulated days (`POST /__mutate`), and write its ground truth (`--dump`).
 mod app;
+mod appends;
 mod catalog;
 mod changes;
 mod credits;
 mod dates;
 mod discover;
 mod dump;
+mod entities;
 mod errors;
 mod export;
 mod faults;
@@ -16,6 +18,7 @@ mod http;
 mod movie;
 mod mutate;
 mod person;
+mod reserved;
 mod rng;
 mod routes;
 mod stats;
@@ -37,8 +40,11 @@ use clap::Parser;
     name = "tmdb-sim",
     version,
     after_help = "Prints `listening on http://HOST:PORT` as its first stdout line once ready; logs go to stderr.\n\n\
-Routes: /3/genre/movie/list, /3/discover/movie, /3/movie/{id}[?append_to_response=credits],\n\
-/3/movie/{id}/credits, /3/person/{id}, /3/movie/changes, /3/person/changes,\n\
+Routes: /3/genre/movie/list, /3/discover/movie, /3/movie/{id}[?append_to_response=LIST],\n\
+/3/movie/{id}/{credits,keywords,release_dates,external_ids,alternative_titles,translations,\n\
+videos,images,watch/providers}, /3/person/{id}[?append_to_response=LIST],\n\
+/3/person/{id}/{external_ids,translations,images},\n\
+/3/movie/changes, /3/person/changes,\n\
 /p/exports/[adult_]{movie,person}_ids_MM_DD_YYYY.json.gz, GET /__stats, POST /__mutate?days=N.\n\n\
 Exit status: 0 after --dump, 2 on bad usage or when the port cannot be bound.\n\n\
 Example:\n  tmdb-sim --port 8010 --movies 2000 --fault-rate 0.05 &\n  \
@@ -79,7 +85,7 @@ struct Cli {
     /// Start with the catalog already advanced this many days (as after POST /__mutate).
     #[arg(long, default_value_t = 0)]
     mutate: u32,
-    /// Write the ground truth (genres, movies with credits, people, gone IDs) into DIR and
+    /// Write the ground truth (genres, whole movie and person records, gone IDs) into DIR and
     /// exit instead of serving.
     #[arg(long, value_name = "DIR")]
     dump: Option<PathBuf>,

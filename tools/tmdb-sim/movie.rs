@@ -1,13 +1,14 @@
 //! Movies: their facts on a given day and the body of `/3/movie/{id}`, field for field in
 //! TMDB's order and with TMDB's `""`/`null` conventions (REFERENCE.md §4.3, §6). Credits live
-//! in `credits.rs`.
+//! in `credits.rs`, the other sub-resources in `appends.rs`.
 
 use serde::Serialize;
 
+use crate::appends::{self, Subs};
 use crate::catalog::Catalog;
-use crate::credits::{self, Credits};
+use crate::entities::{Collection, Company};
 use crate::rng::{Rng, chance, tag};
-use crate::text;
+use crate::{reserved, text};
 
 /// TMDB's 19 movie genres with their real IDs (REFERENCE.md §4.1).
 pub const GENRES: &[(u32, &str)] = &[
@@ -57,6 +58,17 @@ pub struct MovieFacts {
     pub revenue: u64,
     /// The day the title was last rewritten (its text is a function of it).
     pub title_version: u32,
+    /// 0 (obscure) to 1 (famous): how many credits, release dates, translations, images...
+    pub fame: f64,
+}
+
+/// A movie's fame, fixed for life: most movies are obscure, a few are famous, and the reserved
+/// ones are among the famous.
+pub fn fame(cat: &Catalog, slot: u64) -> f64 {
+    if reserved::movie(slot).is_some() {
+        return 0.7;
+    }
+    cat.rng(&[tag::CREDITS, slot]).unit().powi(8)
 }
 
 pub fn facts(cat: &Catalog, slot: u64, day: u32) -> MovieFacts {
@@ -106,7 +118,7 @@ pub fn facts(cat: &Catalog, slot: u64, day: u32) -> MovieFacts {
     } else {
         round(1.0 + vrng.unit() * 9.0, 3)
     };
-    MovieFacts {
+    let mut facts = MovieFacts {
         slot,
         id: cat.movie_id(slot),
         adult,
@@ -120,7 +132,23 @@ pub fn facts(cat: &Catalog, slot: u64, day: u32) -> MovieFacts {
         vote_count,
         revenue,
         title_version,
+        fame: fame(cat, slot),
+    };
+    if let Some(r) = reserved::movie(slot) {
+        let (y, m, d) = r.release_date;
+        facts.adult = false;
+        facts.video = false;
+        facts.language = r.original_language;
+        facts.country = r.country;
+        facts.release_date = Some(crate::dates::from_ymd(y, m, d));
+        facts.genres = r
+            .genres
+            .iter()
+            .filter_map(|g| GENRES.iter().position(|(id, _)| id == g))
+            .collect();
+        facts.genres.sort_unstable();
     }
+    facts
 }
 
 fn round(x: f64, decimals: i32) -> f64 {
@@ -130,6 +158,9 @@ fn round(x: f64, decimals: i32) -> f64 {
 
 /// (title, original_title) at the facts' title version.
 pub fn titles(cat: &Catalog, f: &MovieFacts) -> (String, String) {
+    if let Some(r) = reserved::movie(f.slot) {
+        return (r.title.to_owned(), r.original_title.to_owned());
+    }
     let mut rng = cat.rng(&[tag::TITLE_CHANGE, f.slot, u64::from(f.title_version)]);
     text::title(&mut rng, f.language)
 }
@@ -138,22 +169,6 @@ pub fn titles(cat: &Catalog, f: &MovieFacts) -> (String, String) {
 struct Named {
     id: u32,
     name: &'static str,
-}
-
-#[derive(Serialize)]
-struct Collection {
-    id: u64,
-    name: String,
-    poster_path: Option<String>,
-    backdrop_path: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Company {
-    id: u64,
-    logo_path: Option<String>,
-    name: String,
-    origin_country: &'static str,
 }
 
 #[derive(Serialize)]
@@ -169,9 +184,9 @@ struct Spoken {
     name: &'static str,
 }
 
-/// `/3/movie/{id}` in TMDB's field order; `credits` rides along when appended.
+/// `/3/movie/{id}` in TMDB's field order.
 #[derive(Serialize)]
-struct MovieBody {
+struct MovieBody<'a> {
     adult: bool,
     backdrop_path: Option<String>,
     belongs_to_collection: Option<Collection>,
@@ -180,8 +195,8 @@ struct MovieBody {
     homepage: String,
     id: u64,
     imdb_id: Option<String>,
-    origin_country: Vec<&'static str>,
-    original_language: &'static str,
+    origin_country: [&'a str; 1],
+    original_language: &'a str,
     original_title: String,
     overview: String,
     popularity: f64,
@@ -199,26 +214,32 @@ struct MovieBody {
     video: bool,
     vote_average: f64,
     vote_count: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    credits: Option<Credits>,
 }
 
-/// The body of `/3/movie/{id}` (with `credits` when `with_credits`) for a live slot.
-pub fn details_body(cat: &Catalog, slot: u64, day: u32, with_credits: bool) -> Vec<u8> {
-    let f = facts(cat, slot, day);
-    let (title, original_title) = titles(cat, &f);
-    let mut rng = cat.rng(&[tag::MOVIE, slot, 0x7e47]);
-    let image = |rng: &mut Rng, null_per_mille| {
-        (!rng.chance(null_per_mille)).then(|| text::image_path(rng, "jpg"))
-    };
-    let backdrop_path = image(&mut rng, 250);
-    let poster_path = image(&mut rng, 150);
-    let belongs_to_collection = rng.chance(100).then(|| Collection {
-        id: 1 + rng.below(1_500_000),
-        name: format!("{title} Collection"),
-        poster_path: image(&mut rng, 300),
-        backdrop_path: image(&mut rng, 300),
-    });
+/// The body of `/3/movie/{id}` with the `subs` sub-resources appended, for a live slot.
+pub fn details_body(cat: &Catalog, slot: u64, day: u32, subs: Subs) -> Vec<u8> {
+    appends::details_with(cat, &facts(cat, slot, day), day, subs)
+}
+
+/// (backdrop_path, poster_path): the first draws of the details' stream.
+fn artwork_from(rng: &mut Rng) -> (Option<String>, Option<String>) {
+    let mut image =
+        |null_per_mille| (!rng.chance(null_per_mille)).then(|| text::image_path(rng, "jpg"));
+    let backdrop = image(250);
+    (backdrop, image(150))
+}
+
+/// The movie's (backdrop_path, poster_path), which its images list first.
+pub fn artwork(cat: &Catalog, slot: u64) -> (Option<String>, Option<String>) {
+    artwork_from(&mut cat.rng(&[tag::MOVIE, slot, 0x7e47]))
+}
+
+/// The details alone, as one JSON object.
+pub fn details_json(cat: &Catalog, f: &MovieFacts) -> Vec<u8> {
+    let (title, original_title) = titles(cat, f);
+    let reserved = reserved::movie(f.slot);
+    let mut rng = cat.rng(&[tag::MOVIE, f.slot, 0x7e47]);
+    let (backdrop_path, poster_path) = artwork_from(&mut rng);
     let budget = if rng.chance(600) {
         0
     } else {
@@ -229,30 +250,13 @@ pub fn details_body(cat: &Catalog, slot: u64, day: u32, with_credits: bool) -> V
     } else {
         format!("https://www.example.com/movie/{}", f.id)
     };
-    let imdb_id = (!rng.chance(150)).then(|| format!("tt{:07}", rng.below(40_000_000)));
     let overview = if rng.chance(60) {
         String::new()
     } else {
-        {
-            let len = 80 + rng.below(500) as usize;
-            text::prose(&mut rng, len)
-        }
+        let len = 80 + rng.below(500) as usize;
+        text::prose(&mut rng, len)
     };
-    let companies = (0..rng.below(4))
-        .map(|_| Company {
-            id: 1 + rng.below(250_000),
-            logo_path: (!rng.chance(500)).then(|| text::image_path(&mut rng, "png")),
-            name: text::title(&mut rng, "en").0,
-            origin_country: if rng.chance(150) {
-                ""
-            } else {
-                text::pick_language(&mut rng).1
-            },
-        })
-        .collect();
-    let (country_code, country_name) = text::country(f.country);
-    let (iso, english, native) = text::language(f.language);
-    let runtime = if rng.chance(100) {
+    let mut runtime = if rng.chance(100) {
         0
     } else {
         60 + rng.below(140)
@@ -260,19 +264,22 @@ pub fn details_body(cat: &Catalog, slot: u64, day: u32, with_credits: bool) -> V
     let tagline = if rng.chance(350) {
         String::new()
     } else {
-        {
-            let words = 2 + rng.below(6);
-            text::sentence(&mut rng, words)
-        }
+        let words = 2 + rng.below(6);
+        text::sentence(&mut rng, words)
     };
-    let status = match f.release_date {
+    let mut status = match f.release_date {
         Some(d) if d > cat.today => *rng.pick(STATUSES_FUTURE),
         _ => *rng.pick(STATUSES_PAST),
     };
+    if let Some(r) = reserved {
+        runtime = r.runtime;
+        status = "Released";
+    }
+    let parts = appends::details_parts(cat, f);
     let body = MovieBody {
         adult: f.adult,
         backdrop_path,
-        belongs_to_collection,
+        belongs_to_collection: parts.collection,
         budget,
         genres: f
             .genres
@@ -284,34 +291,46 @@ pub fn details_body(cat: &Catalog, slot: u64, day: u32, with_credits: bool) -> V
             .collect(),
         homepage,
         id: f.id,
-        imdb_id,
-        origin_country: vec![country_code],
+        imdb_id: appends::imdb_id(cat, f),
+        origin_country: [f.country],
         original_language: f.language,
         original_title,
         overview,
         popularity: f.popularity,
         poster_path,
-        production_companies: companies,
-        production_countries: vec![Country {
-            iso_3166_1: country_code,
-            name: country_name,
-        }],
+        production_companies: parts.companies,
+        production_countries: parts
+            .countries
+            .iter()
+            .map(|&c| {
+                let (iso_3166_1, name) = text::country(c);
+                Country { iso_3166_1, name }
+            })
+            .collect(),
         release_date: f.release_date.map(crate::dates::format).unwrap_or_default(),
         revenue: f.revenue,
         runtime,
         softcore: false,
-        spoken_languages: vec![Spoken {
-            english_name: english,
-            iso_639_1: iso,
-            name: native,
-        }],
+        spoken_languages: parts
+            .languages
+            .iter()
+            .map(|&l| {
+                let (iso_639_1, english_name, name) = text::language(l);
+                Spoken {
+                    english_name,
+                    iso_639_1,
+                    name,
+                }
+            })
+            .collect(),
         status,
         tagline,
         title,
         video: f.video,
         vote_average: f.vote_average,
         vote_count: f.vote_count,
-        credits: with_credits.then(|| credits::credits(cat, slot, day, None)),
     };
-    serde_json::to_vec(&body).expect("movie bodies serialize")
+    let mut out = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut out, &body).expect("movie bodies serialize");
+    out
 }

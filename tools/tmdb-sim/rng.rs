@@ -72,6 +72,9 @@ pub mod tag {
     pub const PERSON_DELETE: u64 = 12;
     pub const TITLE_CHANGE: u64 = 13;
     pub const FAULT: u64 = 14;
+    pub const ENTITY: u64 = 15;
+    pub const APPEND: u64 = 16;
+    pub const PERSON_APPEND: u64 = 17;
 }
 
 #[cfg(test)]

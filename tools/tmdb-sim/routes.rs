@@ -1,7 +1,9 @@
 //! The simulator's route table: which answer a path names, and the label `/__stats` counts it
 //! under. Plain matching on path segments; no input makes it panic.
 
+use crate::appends;
 use crate::changes::Kind;
+use crate::person;
 
 /// A route of the simulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +13,11 @@ pub enum Route<'a> {
     Changes(Kind),
     /// `/3/movie/{id}` with the raw ID segment.
     Movie(&'a str),
-    Credits(&'a str),
+    /// `/3/movie/{id}/<sub-resource>`.
+    MovieSub(&'a str, appends::Sub),
     Person(&'a str),
+    /// `/3/person/{id}/<sub-resource>`.
+    PersonSub(&'a str, person::Sub),
     /// `/p/exports/{file}`.
     Export(&'a str),
     Stats,
@@ -35,8 +40,18 @@ impl<'a> Route<'a> {
             ["", "3", "movie", "changes"] => Route::Changes(Kind::Movie),
             ["", "3", "person", "changes"] => Route::Changes(Kind::Person),
             ["", "3", "movie", id] => Route::Movie(id),
-            ["", "3", "movie", id, "credits"] => Route::Credits(id),
+            ["", "3", "movie", id, "watch", "providers"] => {
+                Route::MovieSub(id, appends::Sub::WatchProviders)
+            }
+            ["", "3", "movie", id, sub] => match appends::Sub::from_name(sub) {
+                Some(sub) => Route::MovieSub(id, sub),
+                None => Route::Unknown,
+            },
             ["", "3", "person", id] => Route::Person(id),
+            ["", "3", "person", id, sub] => match person::Sub::from_name(sub) {
+                Some(sub) => Route::PersonSub(id, sub),
+                None => Route::Unknown,
+            },
             _ => Route::Unknown,
         }
     }
@@ -54,8 +69,9 @@ impl<'a> Route<'a> {
             Route::Changes(Kind::Movie) => "/3/movie/changes",
             Route::Changes(Kind::Person) => "/3/person/changes",
             Route::Movie(_) => "/3/movie/{id}",
-            Route::Credits(_) => "/3/movie/{id}/credits",
+            Route::MovieSub(_, sub) => sub.label(),
             Route::Person(_) => "/3/person/{id}",
+            Route::PersonSub(_, sub) => sub.label(),
             Route::Export(_) => "/p/exports",
             Route::Stats => "/__stats",
             Route::Mutate => "/__mutate",
@@ -72,7 +88,20 @@ mod tests {
     fn paths_map_to_routes() {
         assert_eq!(Route::parse("/3/movie/550"), Route::Movie("550"));
         assert_eq!(Route::parse("/3/movie/550/"), Route::Movie("550"));
-        assert_eq!(Route::parse("/3/movie/550/credits"), Route::Credits("550"));
+        assert_eq!(
+            Route::parse("/3/movie/550/credits"),
+            Route::MovieSub("550", appends::Sub::Credits)
+        );
+        assert_eq!(
+            Route::parse("/3/movie/550/watch/providers"),
+            Route::MovieSub("550", appends::Sub::WatchProviders)
+        );
+        assert_eq!(
+            Route::parse("/3/person/287/external_ids"),
+            Route::PersonSub("287", person::Sub::ExternalIds)
+        );
+        assert_eq!(Route::parse("/3/movie/550/watch"), Route::Unknown);
+        assert_eq!(Route::parse("/3/person/287/credits"), Route::Unknown);
         assert_eq!(
             Route::parse("/3/movie/changes"),
             Route::Changes(Kind::Movie)
@@ -86,7 +115,7 @@ mod tests {
             Route::parse("/p/exports/movie_ids_11_30_2026.json.gz"),
             Route::Export("movie_ids_11_30_2026.json.gz")
         );
-        assert_eq!(Route::parse("/3/movie/550/images"), Route::Unknown);
+        assert_eq!(Route::parse("/3/movie/550/reviews"), Route::Unknown);
         assert_eq!(Route::parse(""), Route::Unknown);
         assert!(Route::parse("/3/tv/1").is_api("/3/tv/1"));
         assert!(!Route::parse("/__stats").is_api("/__stats"));

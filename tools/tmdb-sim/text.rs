@@ -105,21 +105,33 @@ const NASTY: &[&str] = &[
     "\t",
 ];
 
-/// A word of `min` to `min + extra - 1` syllables.
+/// A capitalized word of `min` to `min + extra - 1` syllables.
 fn word(rng: &mut Rng, script: &Script, min: u64, extra: u64) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(16);
+    push_syllables(&mut out, rng, script, min, extra);
+    capitalize_at(&mut out, 0);
+    out
+}
+
+/// Appends `min` to `min + extra - 1` syllables, as they are spelt (lowercase for Latin).
+fn push_syllables(out: &mut String, rng: &mut Rng, script: &Script, min: u64, extra: u64) {
     for _ in 0..min + rng.below(extra) {
         let syllable = *rng.pick(script.syllables);
         out.push_str(syllable);
     }
-    capitalize(&out)
 }
 
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+/// Upper-cases the character at byte `start` in place: bodies hold thousands of words, so
+/// this avoids a second string per word.
+fn capitalize_at(text: &mut String, start: usize) {
+    let Some(first) = text[start..].chars().next() else {
+        return;
+    };
+    if first.is_ascii() {
+        text[start..start + 1].make_ascii_uppercase();
+    } else {
+        let upper: String = first.to_uppercase().collect();
+        text.replace_range(start..start + first.len_utf8(), &upper);
     }
 }
 
@@ -179,26 +191,39 @@ pub fn name(rng: &mut Rng) -> (String, String) {
 
 /// A sentence of `words` words.
 pub fn sentence(rng: &mut Rng, words: u64) -> String {
+    let mut out = String::with_capacity(8 * words as usize + 8);
+    push_sentence(&mut out, rng, words);
+    out
+}
+
+/// Appends a sentence of `words` words to `out`.
+fn push_sentence(out: &mut String, rng: &mut Rng, words: u64) {
     let latin = &SCRIPTS[0];
-    let mut out: Vec<String> = (0..words.max(1))
-        .map(|_| word(rng, latin, 1, 3).to_lowercase())
-        .collect();
-    out[0] = capitalize(&out[0]);
-    if rng.chance(50) {
-        out.push((*rng.pick(NASTY)).to_owned());
+    let start = out.len();
+    for i in 0..words.max(1) {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_syllables(out, rng, latin, 1, 3);
     }
-    format!("{}.", out.join(" "))
+    capitalize_at(out, start);
+    if rng.chance(50) {
+        out.push(' ');
+        let nasty = *rng.pick(NASTY);
+        out.push_str(nasty);
+    }
+    out.push('.');
 }
 
 /// Paragraphs separated by blank lines, about `bytes` long.
 pub fn prose(rng: &mut Rng, bytes: usize) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(bytes + 128);
     while out.len() < bytes {
         if !out.is_empty() {
             out.push_str(if rng.chance(200) { "\n\n" } else { " " });
         }
         let words = 4 + rng.below(14);
-        out.push_str(&sentence(rng, words));
+        push_sentence(&mut out, rng, words);
     }
     out
 }
@@ -206,10 +231,12 @@ pub fn prose(rng: &mut Rng, bytes: usize) -> String {
 /// A TMDB-style image path: `/` + 27 base-62 characters + `.jpg`.
 pub fn image_path(rng: &mut Rng, ext: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let body: String = (0..27)
-        .map(|_| ALPHABET[rng.below(62) as usize] as char)
-        .collect();
-    format!("/{body}.{ext}")
+    let mut out = String::with_capacity(29 + ext.len());
+    out.push('/');
+    out.extend((0..27).map(|_| ALPHABET[rng.below(62) as usize] as char));
+    out.push('.');
+    out.push_str(ext);
+    out
 }
 
 /// (iso_639_1, English name, native name) for spoken languages.
