@@ -1207,3 +1207,42 @@ fn a_file_of_another_kind_stops_the_load_before_anything_is_written() {
     let after = contents(&db(&dir));
     assert!(before == after, "a refused line changed the mirror");
 }
+
+#[test]
+fn a_line_over_max_line_is_rejected_by_its_start_and_length_and_the_rest_loads() {
+    let dir = Workdir::new("load-max-line");
+    let huge = format!(
+        "{{\"id\":3,\"title\":\"{}\"}}",
+        "x".repeat(8 << 20) // 8 MB
+    );
+    let input = format!("{{\"id\":1,\"title\":\"One\"}}\n{huge}\n{{\"id\":2,\"title\":\"Two\"}}\n");
+    dir.write("movies.ndjson", &input);
+    let run = load(
+        &dir,
+        &[
+            "--kind",
+            "movies",
+            "--max-line",
+            "1048576",
+            "--rejects",
+            "rejects.ndjson",
+            "movies.ndjson",
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "movies.ndjson:2: line of {} bytes is over the --max-line limit",
+            huge.len()
+        )),
+        "{run}"
+    );
+    let rejects = read_ndjson(&dir.join("rejects.ndjson"));
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0]["length"], huge.len() as u64);
+    assert_eq!(rejects[0]["text"].as_str().unwrap(), &huge[..1024]);
+    assert_eq!(
+        count(&db(&dir), "SELECT count(*) FROM movie WHERE id IN (1, 2)"),
+        2
+    );
+}

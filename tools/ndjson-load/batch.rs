@@ -70,6 +70,8 @@ struct Line {
     source: usize,
     number: u64,
     is_complete: bool,
+    /// The whole length of a line over `--max-line`, of which `bytes` holds the start.
+    oversized: Option<u64>,
     bytes: Vec<u8>,
 }
 
@@ -81,6 +83,8 @@ struct Item {
 
 struct Reason {
     error: String,
+    /// The line's whole length when `text` is only its start.
+    length: Option<u64>,
     /// The kind the line seems to be instead (see `kinds::parse`).
     looks_like: Option<Kind>,
     text: Vec<u8>,
@@ -106,6 +110,7 @@ pub fn load(
     kind: Kind,
     inputs: Vec<Input>,
     batch: usize,
+    max_line: usize,
     rejects: &mut Rejects,
     bar: &ProgressBar,
 ) -> Result<Counts> {
@@ -117,8 +122,9 @@ pub fn load(
     // Not scoped: when the writer fails, its error is reported at once, without waiting for a
     // reader blocked on a pipe that may stay open.
     let (reader_bar, reader_budget) = (bar.clone(), Arc::clone(&budget));
-    let reader =
-        std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar, &reader_budget));
+    let reader = std::thread::spawn(move || {
+        read_lines(inputs, max_line, &line_tx, &reader_bar, &reader_budget)
+    });
     let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
     let counts = write_items(conn, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
@@ -130,13 +136,14 @@ pub fn load(
 
 fn read_lines(
     inputs: Vec<Input>,
+    max_line: usize,
     out: &Sender<Line>,
     bar: &ProgressBar,
     budget: &Budget,
 ) -> Result<()> {
     let mut buf = Vec::new();
     for (source, input) in inputs.into_iter().enumerate() {
-        let mut lines = input.lines();
+        let mut lines = input.lines().with_max_line(max_line);
         while let Some(info) = lines
             .read_into(&mut buf)
             .with_context(|| format!("cannot read {}", lines.source()))?
@@ -149,6 +156,7 @@ fn read_lines(
                 source,
                 number: info.number,
                 is_complete: info.is_complete,
+                oversized: info.oversized,
                 bytes: buf.clone(),
             };
             if out.send(line).is_err() {
@@ -219,7 +227,13 @@ impl Budget {
 fn parse_line(kind: Kind, line: Line) -> Item {
     // DESIGN.md: a last line without its newline was cut by a killed writer; it is reported,
     // never parsed, even when what is left happens to be valid JSON.
-    let parsed = if !line.is_complete {
+    let parsed = if let Some(length) = line.oversized {
+        Err(Rejection::from(format!(
+            "line of {length} bytes is over the --max-line limit: not loaded (the rejects \
+             file keeps its first {} bytes and its length)",
+            line.bytes.len()
+        )))
+    } else if !line.is_complete {
         Err(Rejection::from(
             "truncated last line (no newline at the end): not loaded".to_owned(),
         ))
@@ -231,6 +245,7 @@ fn parse_line(kind: Kind, line: Line) -> Item {
         number: line.number,
         parsed: parsed.map_err(|rejection| Reason {
             error: rejection.reason,
+            length: line.oversized,
             looks_like: rejection.looks_like,
             text: line.bytes,
         }),
@@ -335,6 +350,7 @@ impl Writer<'_> {
                     line: item.number,
                     error: reason.error,
                     text: String::from_utf8_lossy(&reason.text).into_owned(),
+                    length: reason.length,
                 };
                 return self
                     .rejects
@@ -450,6 +466,7 @@ mod tests {
             source: 0,
             number: 7,
             is_complete: false,
+            oversized: None,
             bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
         };
         let item = parse_line(Kind::Genres, line);

@@ -59,6 +59,12 @@ struct Cli {
           value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
 
+    /// Lines longer than this many bytes are rejected without being held whole (the rejects
+    /// file keeps their start and length). TMDB's largest records are a few MB.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    max_line: u64,
+
     /// Also write each rejected line to FILE as {"file","line","error","text"} (rewritten on
     /// every run).
     #[arg(long, value_name = "FILE")]
@@ -96,7 +102,16 @@ fn run(cli: Cli) -> Result<Status> {
         .context("cannot set the page cache size")?;
     let started_at = batch::now(&conn)?;
     let batch_size = cli.batch as usize;
-    let counts = batch::load(&mut conn, cli.kind, inputs, batch_size, &mut rejects, &bar);
+    let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
+    let counts = batch::load(
+        &mut conn,
+        cli.kind,
+        inputs,
+        batch_size,
+        max_line,
+        &mut rejects,
+        &bar,
+    );
     bar.finish_and_clear();
     let counts = counts?;
     batch::optimize_search(&conn, cli.kind, &counts)?;

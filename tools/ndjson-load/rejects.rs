@@ -19,8 +19,12 @@ pub struct Reject {
     pub file: String,
     pub line: u64,
     pub error: String,
-    /// The line as read (invalid UTF-8 replaced), so that a fixed copy can be loaded again.
+    /// The line as read (invalid UTF-8 replaced), so that a fixed copy can be loaded again;
+    /// only its start for a line over `--max-line`.
     pub text: String,
+    /// The whole length in bytes of a line whose `text` is only its start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
 }
 
 /// Where rejects go: stderr always, the `--rejects` file when given.

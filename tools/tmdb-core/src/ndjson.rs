@@ -38,13 +38,20 @@ pub struct LineInfo {
     /// False for a last line that has no `\n`: a writer was interrupted mid-line, so the line
     /// must be reported and never taken as a record.
     pub is_complete: bool,
+    /// For a line longer than the reader's limit: its whole length in bytes. The buffer then
+    /// holds only its first [`OVERSIZED_START`] bytes; the rest was read and dropped.
+    pub oversized: Option<u64>,
 }
+
+/// How much of a line over the limit is kept, to show what it was.
+pub const OVERSIZED_START: usize = 1024;
 
 /// Reads the non-blank lines of one NDJSON source, with their line numbers.
 pub struct LineReader<R> {
     inner: R,
     source: String,
     number: u64,
+    max_line: usize,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -54,6 +61,47 @@ impl<R: BufRead> LineReader<R> {
             inner,
             source: source.into(),
             number: 0,
+            max_line: usize::MAX,
+        }
+    }
+
+    /// Lines longer than `max_line` bytes are not held whole: see [`LineInfo::oversized`].
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
+    }
+
+    /// Reads up to and including the next `\n` into `buf`, keeping at most `max_line` bytes
+    /// (then only the first [`OVERSIZED_START`]); returns the bytes read.
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> io::Result<u64> {
+        let mut total = 0u64;
+        let mut cut = false;
+        loop {
+            let available = self.inner.fill_buf()?;
+            if available.is_empty() {
+                return Ok(total);
+            }
+            let (used, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(at) => (at + 1, true),
+                None => (available.len(), false),
+            };
+            if !cut && buf.len() + used > self.max_line.saturating_add(1) {
+                cut = true;
+                buf.truncate(OVERSIZED_START);
+            }
+            let kept = match cut {
+                true => used.min(OVERSIZED_START.saturating_sub(buf.len())),
+                false => used,
+            };
+            buf.extend_from_slice(&available[..kept]);
+            total += used as u64;
+            self.inner.consume(used);
+            if done {
+                if cut && buf.last() != Some(&b'\n') {
+                    buf.push(b'\n'); // the line end, as an uncut line keeps it here
+                }
+                return Ok(total);
+            }
         }
     }
 
@@ -75,11 +123,14 @@ impl<R: BufRead> LineReader<R> {
     pub fn read_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
         loop {
             buf.clear();
-            if self.inner.read_until(b'\n', buf)? == 0 {
+            let length = self.read_line(buf)?;
+            if length == 0 {
                 return Ok(None);
             }
             self.number += 1;
             let is_complete = buf.last() == Some(&b'\n');
+            let line_length = length - u64::from(is_complete);
+            let oversized = (line_length > self.max_line as u64).then_some(line_length);
             if is_complete {
                 buf.pop();
             }
@@ -95,6 +146,7 @@ impl<R: BufRead> LineReader<R> {
             return Ok(Some(LineInfo {
                 number: self.number,
                 is_complete,
+                oversized,
             }));
         }
     }
@@ -225,6 +277,29 @@ mod tests {
             ));
         }
         out
+    }
+
+    #[test]
+    fn a_line_over_the_limit_keeps_its_start_and_length_only() {
+        let long = "x".repeat(5000);
+        let text = format!("{{\"id\":1}}\n{long}\n{{\"id\":2}}\n{long}");
+        let mut reader = LineReader::new(io::BufReader::with_capacity(64, text.as_bytes()), "t")
+            .with_max_line(100);
+        let mut buf = Vec::new();
+        let first = reader.read_into(&mut buf).unwrap().unwrap();
+        assert_eq!(
+            (first.oversized, buf.as_slice()),
+            (None, &b"{\"id\":1}"[..])
+        );
+        let second = reader.read_into(&mut buf).unwrap().unwrap();
+        assert_eq!(second.oversized, Some(5000));
+        assert!(second.is_complete);
+        assert_eq!(buf, "x".repeat(OVERSIZED_START).as_bytes());
+        let third = reader.read_into(&mut buf).unwrap().unwrap();
+        assert_eq!((third.number, buf.as_slice()), (3, &b"{\"id\":2}"[..]));
+        let last = reader.read_into(&mut buf).unwrap().unwrap();
+        assert_eq!((last.oversized, last.is_complete), (Some(5000), false));
+        assert!(reader.read_into(&mut buf).unwrap().is_none());
     }
 
     #[test]
