@@ -18,7 +18,9 @@ use rusqlite::types::ValueRef;
 use tmdb_core::env::Env;
 use tmdb_core::exit::{self, Status};
 
-/// The tables worth exporting, in pipeline order (the FTS shadow tables are not).
+/// The tables worth exporting, in pipeline order, then the rest of the whole record (the FTS
+/// shadow tables and the derived list index are not). A test checks that every table of the
+/// record description is here.
 const TABLES: &[&str] = &[
     "genre",
     "movie_ids",
@@ -28,6 +30,23 @@ const TABLES: &[&str] = &[
     "people",
     "gone",
     "load_log",
+    "collection",
+    "company",
+    "movie_company",
+    "movie_country",
+    "movie_language",
+    "keyword",
+    "movie_keyword",
+    "release_date",
+    "alternative_title",
+    "translation",
+    "video",
+    "image",
+    "watch_provider",
+    "watch_link",
+    "movie_watch_provider",
+    "person_translation",
+    "person_image",
 ];
 
 /// Writes the mirror's tables as CSV files (header row, UTF-8, RFC 4180 quoting).
@@ -128,4 +147,16 @@ fn export_table(conn: &rusqlite::Connection, table: &str, dir: &Path) -> Result<
     std::fs::rename(&part, &path)
         .with_context(|| format!("cannot rename {} to {}", part.display(), path.display()))?;
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TABLES;
+
+    #[test]
+    fn every_table_of_the_record_is_exported() {
+        for table in tmdb_core::record::spec::TABLES {
+            assert!(TABLES.contains(&table.name), "{}", table.name);
+        }
+    }
 }
