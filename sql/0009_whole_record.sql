@@ -1,6 +1,6 @@
 -- tmdb-mirror schema, version 9: the whole record. Every field and append of a movie or person
 -- record has a home, so tmdb-serve can rebuild TMDB's own JSON from the tables
--- (docs/data-contract.md "The whole record").
+-- (docs/record.md).
 --
 -- Conventions of every table below, and of the columns added to the older ones:
 -- - column names are TMDB's field names; `ord` is the position in the array TMDB sent;

@@ -1,5 +1,5 @@
 //! Comparing a record rebuilt from the mirror's tables with the line it was loaded from: the
-//! whole-record contract (docs/data-contract.md) in one assertion.
+//! whole-record contract (docs/record.md) in one assertion.
 
 use rusqlite::Connection;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! shapes and error bodies, so a TMDB client library can be pointed at tmdb-serve.
 //!
 //! A record's body is rebuilt from the tables by `tmdb_core::record::rebuild`: for a record
-//! the mirror loaded whole, it equals what TMDB sent (docs/data-contract.md).
+//! the mirror loaded whole, it equals what TMDB sent (docs/record.md).
 
 use serde_json::json;
 use tmdb_core::record::rebuild;

@@ -5,7 +5,7 @@
 //! - [`store`]: the rows into SQLite;
 //! - [`rebuild`]: TMDB's JSON again, from the tables.
 //!
-//! docs/data-contract.md tells the contract in prose: values as TMDB sent them, array order
+//! docs/record.md tells the contract in prose: values as TMDB sent them, array order
 //! in `ord`, unknown keys in `extra`, missing keys in `absent`.
 
 pub mod flatten;

@@ -2,7 +2,7 @@
 //!
 //! `flatten` reads records with it (and names the field a bad line got wrong), `store` writes
 //! its rows with SQL built from it, `rebuild` turns the rows back into TMDB's JSON with it.
-//! docs/data-contract.md explains the tables; this file is what the code obeys.
+//! docs/record.md explains the tables; this file is what the code obeys.
 //!
 //! The position of a field in its table's list is its bit in the table's `absent` column: a
 //! field may be added at the end of a list, never moved or removed (stored rows would change
