@@ -76,6 +76,9 @@ mirror: $(STAMPS)/people.loaded
 	fi
 	scripts/summary.sh $(DATA) $(DB)
 
+# Ctrl-C in any stage says that the same command resumes (scripts/resume-hint.sh).
+mirror genres movie-ids movies credits people: export BASH_ENV := $(CURDIR)/scripts/resume-hint.sh
+
 genres:    $(STAMPS)/genres.loaded
 movie-ids: $(STAMPS)/movie_ids.loaded
 movies:    $(STAMPS)/movies.loaded

@@ -115,5 +115,5 @@ if [ -d "$data/demo/.stamps" ]; then
     echo "make clean: removed the demo mirror in $data/demo"
 fi
 
-left=$(cd "$data" && ls -A | grep -v '^\.gitkeep$' | head -5 | tr '\n' ' ' || true)
+left=$(cd "$data" && ls -A | grep -v '^\.gitkeep$' | head -5 | tr '\n' ' ' | sed 's/ $//' || true)
 echo "make clean: removed $removed pipeline files from $data${left:+; kept what the pipeline does not write: $left}"
