@@ -76,8 +76,9 @@ mirror: $(STAMPS)/people.loaded
 	fi
 	scripts/summary.sh $(DATA) $(DB)
 
-# Ctrl-C in any stage says that the same command resumes (scripts/resume-hint.sh).
-mirror genres movie-ids movies credits people: export BASH_ENV := $(CURDIR)/scripts/resume-hint.sh
+# Ctrl-C in any stage, an update or a refetch says that the same command resumes
+# (scripts/resume-hint.sh).
+mirror genres movie-ids movies credits people update refetch-failed: export BASH_ENV := $(CURDIR)/scripts/resume-hint.sh
 
 genres:    $(STAMPS)/genres.loaded
 movie-ids: $(STAMPS)/movie_ids.loaded
