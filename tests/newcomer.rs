@@ -32,6 +32,10 @@ fn make_plain(args: &[&str]) -> Command {
         .env_remove("TMDB_EXPORT_URL")
         .env_remove("DB")
         .env_remove("DB_URL")
+        // make exports its command-line variables: `make test DEPS=0` must not leak into
+        // the make commands under test.
+        .env_remove("DEPS")
+        .env_remove("PREFIX")
         .env_remove("MAKEFLAGS");
     cmd
 }
