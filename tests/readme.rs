@@ -4,10 +4,14 @@
 //! serving the demo's catalog for `tmdb-fetch`, and a tmdb-serve on a free port standing in for
 //! `localhost:8000`.
 //!
-//! Each command must exit 0 and print something: "prints nothing on the demo data" is the
-//! failure this test exists for. Exempt are commands whose output goes to a file (`>`), that
-//! print nothing by design (`mv`, `rm`, `export`), or that end in `ndjson-load` (which reports
-//! on stderr).
+//! A block runs as one script (a variable set by one line is there for the next), each command's
+//! stdout kept apart. Each command must succeed and print something other than `null`: "prints
+//! nothing on the demo data" is the failure this test exists for. Exempt are commands whose
+//! output goes to a file (`>`), that print nothing by design (`mv`, `rm`, `export`, an
+//! assignment), or that end in `ndjson-load` (which reports on stderr).
+//!
+//! The examples use TMDB's movies 550, 603, 194 and person 287, which tmdb-sim reserves in
+//! every catalog; a tmdb-sim without them fails exactly those lookups.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,6 +73,7 @@ fn silent_by_design(command: &str) -> bool {
     let last_stage = command.rsplit('|').next().unwrap_or_default().trim();
     command.contains('>')
         || ["mv", "rm", "export"].contains(&first)
+        || first.contains('=')
         || last_stage.starts_with("ndjson-load")
 }
 
@@ -124,32 +129,61 @@ fn every_runnable_readme_example_runs_on_the_demo_mirror_and_prints_something() 
     let tools: PathBuf = bin("tmdb-fetch").parent().unwrap().to_owned();
     let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap());
 
+    let total = commands.len();
+    let mut blocks: Vec<(usize, Vec<String>)> = Vec::new();
+    for (line, command) in commands {
+        match blocks.last_mut() {
+            Some((start, list)) if *start == line => list.push(command),
+            _ => blocks.push((line, vec![command])),
+        }
+    }
     let mut failures = Vec::new();
-    for (line, command) in &commands {
-        let local = command
-            .replace("localhost:8000", &host)
-            .replace("127.0.0.1:8000", &host);
+    for (line, block) in &blocks {
+        // Each command's stdout and exit status go to their own files; a failure does not stop
+        // the block, so one run reports every command that fails.
+        let mut script = String::from("set -uo pipefail\n");
+        for (index, command) in block.iter().enumerate() {
+            let local = command
+                .replace("localhost:8000", &host)
+                .replace("127.0.0.1:8000", &host);
+            script.push_str(&format!(
+                "{{ {local}\n}} > .readme-out-{index} 2> .readme-err-{index}\necho $? > .readme-status-{index}\n"
+            ));
+        }
         let mut cmd = Command::new("bash");
         cmd.current_dir(&work.path)
-            .args(["-euo", "pipefail", "-c", &local])
+            .args(["-c", &script])
             .env("PATH", &path)
             .env("TMDB_TOKEN", "readme-token")
             .env("TMDB_API_URL", sim.api_url())
             .env("TMDB_EXPORT_URL", sim.export_url())
             .env_remove("BEARER_TOKEN")
+            .env_remove("DATA")
             .env_remove("DB")
             .env_remove("DB_URL");
-        let out = run_with_input(cmd, b"", Duration::from_secs(120));
-        if out.code() != 0 {
-            failures.push(format!(
-                "README.md block at line {line}: `{command}` exited {}: {}",
-                out.code(),
-                out.stderr.trim()
-            ));
-        } else if out.stdout.trim().is_empty() && !silent_by_design(command) {
-            failures.push(format!(
-                "README.md block at line {line}: `{command}` printed nothing on the demo mirror"
-            ));
+        let out = run_with_input(cmd, b"", Duration::from_secs(300));
+        let out = out;
+        for (index, command) in block.iter().enumerate() {
+            let status = std::fs::read_to_string(work.join(format!(".readme-status-{index}")))
+                .unwrap_or_else(|_| panic!("the block at line {line} stopped early\n{out}"));
+            if status.trim() != "0" {
+                failures.push(format!(
+                    "README.md block at line {line}: `{command}` exited {}: {}",
+                    status.trim(),
+                    work.read(format!(".readme-err-{index}")).trim()
+                ));
+                continue;
+            }
+            let printed = work.read(format!(".readme-out-{index}"));
+            // jq on a 404's error body prints `null`: that is nothing found too.
+            let nothing = printed
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim() == "null");
+            if nothing && !silent_by_design(command) {
+                failures.push(format!(
+                    "README.md block at line {line}: `{command}` printed nothing on the demo mirror"
+                ));
+            }
         }
     }
     drop(served);
@@ -157,7 +191,7 @@ fn every_runnable_readme_example_runs_on_the_demo_mirror_and_prints_something() 
         failures.is_empty(),
         "{} of {} README commands failed:\n{}",
         failures.len(),
-        commands.len(),
+        total,
         failures.join("\n")
     );
 }
