@@ -162,7 +162,6 @@ fn every_runnable_readme_example_runs_on_the_demo_mirror_and_prints_something() 
             .env_remove("DB")
             .env_remove("DB_URL");
         let out = run_with_input(cmd, b"", Duration::from_secs(300));
-        let out = out;
         for (index, command) in block.iter().enumerate() {
             let status = std::fs::read_to_string(work.join(format!(".readme-status-{index}")))
                 .unwrap_or_else(|_| panic!("the block at line {line} stopped early\n{out}"));
