@@ -186,11 +186,17 @@ export: | build
 summary: | build
 	scripts/summary.sh $(DATA) $(DB)
 
+# The database reaches the recipes of serve and clean through the environment, not the
+# command line make echoes: a URL may carry a password. (DB's origin is read first: inside
+# these targets it is this file's.)
+DB_ORIGIN := $(origin DB)
+serve clean: export DB := $(DB)
+
 # With no mirror of its own (DB not given, $(DB) absent) it serves the demo's, saying so:
 # `make demo` then `make serve` is the README's first walk.
 serve: | build
-	db='$(DB)'; \
-	if [ ! -e "$$db" ] && [ "$(origin DB)" = file ] && [ -z '$(DB_URL)' ] \
+	db=$$DB; \
+	if [ ! -e "$$db" ] && [ "$(DB_ORIGIN)" = file ] && [ -z "$${DB_URL:-}" ] \
 	    && [ -e $(DATA)/demo/tmdb.db ]; then \
 	    echo "make serve: no mirror at $$db; serving the demo's, $(DATA)/demo/tmdb.db" \
 	        "(make serve DATA=$(DATA)/demo)" >&2; \
@@ -236,4 +242,4 @@ bench: | build
 # The files the pipeline writes, by name, and nothing else; DATA must be a mirror folder
 # (it holds .stamps/), never / or $HOME. See scripts/clean.sh.
 clean:
-	scripts/clean.sh '$(DATA)' '$(DB)'
+	scripts/clean.sh '$(DATA)' "$$DB"

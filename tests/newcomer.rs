@@ -565,6 +565,19 @@ fn every_tool_takes_sqlite_urls_file_uris_db_and_db_url_and_masks_passwords() {
     }
     assert!(!dir.join("postgres:").exists(), "a URL became a folder");
 
+    // make serve and make clean never echo a database URL's password.
+    work.write("pgdata/.stamps/limit", "");
+    for target in ["serve", "clean"] {
+        let mut cmd = make_plain(&[target, "BUILD=0", "ADDR=127.0.0.1:0"]);
+        cmd.arg(format!("DATA={}", dir.join("pgdata").display()))
+            .arg("DB=postgres://mirror:hunter2@db.example/tmdb");
+        let out = run(cmd);
+        assert!(
+            !out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"),
+            "make {target} printed the password\n{out}"
+        );
+    }
+
     // make passes DB_URL on (the summary reads the mirror it names).
     let mut cmd = make_plain(&["summary", "BUILD=0"]);
     cmd.arg(format!("DATA={}", dir.join("data").display()))
