@@ -12,7 +12,9 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 
 # ---- configuration ---------------------------------------------------------------------
 DATA        ?= data
-DB          ?= $(DATA)/tmdb.db
+# DB_URL is the name the old project used; DB wins when both are given.
+DB_URL      ?=
+DB          ?= $(or $(DB_URL),$(DATA)/tmdb.db)
 # Requests per second and requests in flight; TMDB allows about 50/s and 20 connections.
 RATE        ?= 40
 CONCURRENCY ?= 20
@@ -31,6 +33,10 @@ SERVE       ?= 1
 ADDR        ?= 127.0.0.1:8000
 # 0: use the binaries in target/release without running cargo first.
 BUILD       ?= 1
+# make install copies the binaries into $(PREFIX)/bin.
+PREFIX      ?= $(HOME)/.local
+# make test first installs what the tests need (scripts/test-deps.list); 0 skips that.
+DEPS        ?= 1
 
 # ---- derived ---------------------------------------------------------------------------
 CARGO  := cargo
@@ -58,7 +64,7 @@ TAKE := head -n $(LIMIT)
 endif
 
 .PHONY: all mirror build genres movie-ids movies people credits refetch-failed summary \
-        serve demo export update test bench clean
+        serve demo export update test test-deps bench clean install
 
 all: mirror
 
@@ -69,6 +75,10 @@ mirror: $(STAMPS)/people.loaded
 	    cp $(STAMPS)/ids_date $(STAMPS)/synced; \
 	fi
 	scripts/summary.sh $(DATA) $(DB)
+
+# Ctrl-C in any stage, an update or a refetch says that the same command resumes
+# (scripts/resume-hint.sh).
+mirror genres movie-ids movies credits people update refetch-failed: export BASH_ENV := $(CURDIR)/scripts/resume-hint.sh
 
 genres:    $(STAMPS)/genres.loaded
 movie-ids: $(STAMPS)/movie_ids.loaded
@@ -176,20 +186,60 @@ export: | build
 summary: | build
 	scripts/summary.sh $(DATA) $(DB)
 
+# The database reaches the recipes of serve and clean through the environment, not the
+# command line make echoes: a URL may carry a password. (DB's origin is read first: inside
+# these targets it is this file's.)
+DB_ORIGIN := $(origin DB)
+serve clean: export DB := $(DB)
+
+# With no mirror of its own (DB not given, $(DB) absent) it serves the demo's, saying so:
+# `make demo` then `make serve` is the README's first walk.
 serve: | build
-	$(BIN)/tmdb-serve --db $(DB) --addr $(ADDR)
+	db=$$DB; \
+	if [ ! -e "$$db" ] && [ "$(DB_ORIGIN)" = file ] && [ -z "$${DB_URL:-}" ] \
+	    && [ -e $(DATA)/demo/tmdb.db ]; then \
+	    echo "make serve: no mirror at $$db; serving the demo's, $(DATA)/demo/tmdb.db" \
+	        "(make serve DATA=$(DATA)/demo)" >&2; \
+	    db=$(DATA)/demo/tmdb.db; \
+	elif [ ! -e "$$db" ] && [[ "$$db" != *:* ]]; then \
+	    echo "make serve: no mirror at $$db: build one with \`make mirror\` (needs TMDB_TOKEN)," \
+	        "or \`make demo\` (offline) and then \`make serve DATA=$(DATA)/demo\`" >&2; \
+	    exit 2; \
+	fi; \
+	exec $(BIN)/tmdb-serve --db "$$db" --addr $(ADDR)
 
 # The whole pipeline offline, against the bundled simulator, in $(DATA)/demo; then serve it.
 demo: | build
 	scripts/demo.sh $(DATA)/demo $(SERVE) $(ADDR)
 
-# Release builds: the tests drive real binaries over large simulated catalogs.
-test:
+# The binaries of Cargo.toml's [[bin]] sections, copied into $(PREFIX)/bin (on PATH, the
+# README's tool examples run as written). Each is copied beside its target and renamed over
+# it, so a running tmdb-serve keeps its old file.
+BINARIES := $(shell awk -F'"' '/^\[\[bin\]\]/ {bin = 1; next} /^\[/ {bin = 0} bin && /^name/ {print $$2}' Cargo.toml)
+install: | build
+	mkdir -p $(PREFIX)/bin
+	for b in $(BINARIES); do \
+	    cp $(BIN)/$$b $(PREFIX)/bin/.$$b.new && mv -f $(PREFIX)/bin/.$$b.new $(PREFIX)/bin/$$b; \
+	done
+	echo "make install: $(BINARIES) in $(PREFIX)/bin"
+	case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
+	    *) echo "make install: $(PREFIX)/bin is not on your PATH; add it:" \
+	           "export PATH=\"$(PREFIX)/bin:\$$PATH\"" ;; esac
+
+# Release builds: the tests drive real binaries over large simulated catalogs. What they need
+# beyond Rust (make, gcc, Chromium, jq...) is installed first when missing: DEPS=0 skips that.
+test: test-deps
 	$(CARGO) test --release --locked --workspace
+
+test-deps:
+ifeq ($(DEPS),1)
+	scripts/test-deps.sh
+endif
 
 bench: | build
 	scripts/bench.sh
 
-# Outputs and stamps only; never sources, sql/ or the data folder itself.
+# The files the pipeline writes, by name, and nothing else; DATA must be a mirror folder
+# (it holds .stamps/), never / or $HOME. See scripts/clean.sh.
 clean:
-	find $(DATA) -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+	scripts/clean.sh '$(DATA)' "$$DB"

@@ -24,8 +24,10 @@ kill $sim 2>/dev/null || true
 wait $sim 2>/dev/null || true
 trap - EXIT INT TERM
 
+# The last line says how to serve the mirror again later: its DATA is not the default one.
 if [ "$serve" = 0 ]; then
+    echo "demo: mirror ready in $data; serve it with: make serve DATA=$data"
     exit 0
 fi
-echo "demo: serving $data/tmdb.db on http://$addr (Ctrl-C to stop)"
+echo "demo: serving $data/tmdb.db on http://$addr (Ctrl-C to stop; later: make serve DATA=$data)"
 exec "$bin/tmdb-serve" --db "$data/tmdb.db" --addr "$addr"

@@ -19,6 +19,8 @@ gone_people=$($ids list db:gone-people | wc -l)
 failed_movies=$(count "$data/movies.failed.ndjson")
 failed_people=$(count "$data/people.failed.ndjson")
 
-echo "mirror $db: $movies movies, $people people ($credited credited, $missing not fetched);" \
+# A database URL is shown without its password.
+shown=$(printf '%s' "$db" | sed -E 's#(://[^/@:]*:)[^/]*@#\1***@#')
+echo "mirror $shown: $movies movies, $people people ($credited credited, $missing not fetched);" \
     "failed: $failed_movies movies, $failed_people people;" \
     "gone: $gone_movies movies, $gone_people people"

@@ -60,6 +60,12 @@ if [[ $since =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] && [[ ! $since < 2012-10-05 ]] &
     # Adult people stay in a mirror whose movies credit them: their changes count too.
     once "$work/person_changes.ndjson" $fetch changes --kind person --since "$since" --until "$TODAY" \
         --include-adult
+elif [[ $since =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] && [[ $since > $TODAY ]]; then
+    mode=export
+    echo "update: the mirror is synced to $since, after TODAY=$TODAY: comparing that day's" \
+        "export with the mirror only; the sync stamp stays at $since" >&2
+    : > "$work/movie_changes.ndjson"
+    : > "$work/person_changes.ndjson"
 else
     mode=export
     echo "update: no usable sync stamp in $stamps/synced (\"$since\"): comparing today's export" \
@@ -139,9 +145,13 @@ if [ "$failed_movies" -gt 0 ] || [ "$failed_people" -gt 0 ]; then
         "at ${since:-none}: run \`make update\` again to retry them" >&2
     exit 1
 fi
-echo "$TODAY" > "$stamps/synced.part"
-mv "$stamps/synced.part" "$stamps/synced"
+# The stamp only moves forward: an update run with an older TODAY (a replayed export) leaves
+# it where it is, or the next update would ask again for windows the mirror already has.
+if ! [[ $since =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || [[ $TODAY > $since ]]; then
+    echo "$TODAY" > "$stamps/synced.part"
+    mv "$stamps/synced.part" "$stamps/synced"
+fi
 # Kept for inspection (jq on last/movies.ndjson.part) until the next update finishes.
 rm -rf "$DATA/update/last"
 mv "$work" "$DATA/update/last"
-echo "update: mirror synced to $TODAY"
+echo "update: mirror synced to $(cat "$stamps/synced")"

@@ -138,7 +138,7 @@ fn usage_and_database_errors_exit_2_with_one_line() {
     out.expect_code(2);
     assert_eq!(
         out.stderr,
-        "ndjson-ids: database absent.db does not exist; build it with `make mirror` or `make demo`\n"
+        "ndjson-ids: database absent.db does not exist: build it with `make mirror` (needs a TMDB token), or run `make demo` and then `make serve DATA=data/demo` to serve the demo's\n"
     );
     let out = ids(&dir, &["list", "nowhere.ndjson"]);
     out.expect_code(2);

@@ -32,3 +32,10 @@ mod browse;
 
 // make update: after tmdb-sim's --mutate days, the mirror equals the new truth with few requests.
 mod update;
+
+// A newcomer's first hour: make test's dependencies, make clean, database URLs, make serve after
+// make demo, make install, and the messages that say what to do next.
+mod newcomer;
+
+// The README's `sh runnable` examples, each run against the demo mirror.
+mod readme;

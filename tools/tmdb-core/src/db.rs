@@ -95,7 +95,7 @@ pub fn open(path: &Path) -> Result<Connection> {
 pub fn open_read_only(path: &Path) -> Result<Connection> {
     if !path.exists() {
         bail!(
-            "database {} does not exist; build it with `make mirror` or `make demo`",
+            "database {} does not exist: build it with `make mirror` (needs a TMDB token), or run `make demo` and then `make serve DATA=data/demo` to serve the demo's",
             path.display()
         );
     }
@@ -105,11 +105,21 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "query_only", true)?;
     let version = schema_version(&conn)?;
-    if version != latest_version() {
+    if version > latest_version() {
+        bail!("{}", newer_schema(path, version));
+    }
+    if version == 0 {
         bail!(
-            "database {} has schema version {version}, this binary expects {}; run ndjson-load (any kind) to upgrade it",
+            "{} holds no tmdb-mirror tables (schema version 0); point --db or DB at a mirror built by `make mirror` or `make demo`",
+            path.display()
+        );
+    }
+    if version < latest_version() {
+        bail!(
+            "database {} has schema version {version}, these binaries expect {}: upgrade it in place with `ndjson-load --db {} --kind genres </dev/null` (or any `make mirror` run)",
             path.display(),
-            latest_version()
+            latest_version(),
+            path.display()
         );
     }
     Ok(conn)
@@ -140,28 +150,79 @@ pub fn migrate(conn: &mut Connection) -> Result<usize> {
 
 /// Applies the missing migrations up to `target`, each in its own transaction.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<usize> {
+    apply(conn, MIGRATIONS, target)
+}
+
+/// Applies the migrations of `list` up to `target` that the database lacks.
+fn apply(conn: &mut Connection, list: &[Migration], target: u32) -> Result<usize> {
+    let latest = list.last().map_or(0, |m| m.version);
     let mut applied = 0;
-    for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
+    for migration in list.iter().filter(|m| m.version <= target) {
         // IMMEDIATE takes the write lock first, so two loaders starting together cannot both
         // apply the same step: the second waits, then sees the new version and skips it.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current = schema_version(&tx)?;
-        if current > latest_version() {
+        if current > latest {
             bail!(
-                "schema version {current} is newer than this binary's {}; use a newer tmdb-mirror",
-                latest_version()
+                "this database was written by a newer tmdb-mirror (schema {current} > {latest}): upgrade tmdb-mirror"
             );
         }
         if current >= migration.version {
             continue;
         }
         tx.execute_batch(migration.sql)
-            .with_context(|| format!("migration sql/{}.sql failed", migration.name))?;
+            .map_err(|err| migration_error(migration, err))?;
         tx.pragma_update(None, "user_version", migration.version)?;
         tx.commit()?;
         applied += 1;
     }
     Ok(applied)
+}
+
+/// The message for a database newer than these binaries: only a newer release can read it.
+fn newer_schema(path: &Path, version: u32) -> String {
+    format!(
+        "database {}: this database was written by a newer tmdb-mirror (schema {version} > {}): upgrade tmdb-mirror",
+        path.display(),
+        latest_version()
+    )
+}
+
+/// A failed migration as one short line: its file, the line SQLite stopped at when it says,
+/// and SQLite's message. rusqlite's own message for a syntax error quotes the whole rest of
+/// the batch (kilobytes of SQL), which buries the one fact that matters.
+fn migration_error(migration: &Migration, err: rusqlite::Error) -> anyhow::Error {
+    let file = format!("sql/{}.sql", migration.name);
+    if let rusqlite::Error::SqlInputError {
+        msg, sql, offset, ..
+    } = &err
+    {
+        // `sql` is the statement SQLite was given: the tail of the file from the failing
+        // statement on. Its offset within the file gives the line.
+        let start = migration
+            .sql
+            .len()
+            .checked_sub(sql.len())
+            .filter(|&start| migration.sql.get(start..) == Some(sql.as_str()));
+        let at = usize::try_from(*offset).ok().zip(start).map(|(o, s)| s + o);
+        return match at.and_then(|at| migration.sql.get(..at)) {
+            Some(before) => anyhow::anyhow!(
+                "migration {file} failed at line {}: {msg}",
+                before.matches('\n').count() + 1
+            ),
+            None => anyhow::anyhow!("migration {file} failed: {msg}"),
+        };
+    }
+    let mut text = err.to_string();
+    if text.len() > 300 {
+        let mut end = 300;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("...");
+    }
+    anyhow::anyhow!("migration {file} failed: {text}")
 }
 
 #[cfg(test)]
@@ -301,8 +362,97 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", latest_version() + 1)
             .unwrap();
-        let err = migrate(&mut conn).unwrap_err();
-        assert!(err.to_string().contains("newer than this binary"), "{err}");
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        let want = format!(
+            "this database was written by a newer tmdb-mirror (schema {} > {}): upgrade tmdb-mirror",
+            latest_version() + 1,
+            latest_version()
+        );
+        assert_eq!(err, want);
+    }
+
+    #[test]
+    fn read_only_open_names_the_remedy_for_newer_older_and_empty_databases() {
+        let dir = std::env::temp_dir().join(format!("tmdb-core-versions-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v.db");
+        let set = |version: u32| {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+        };
+        set(latest_version() + 2);
+        let err = open_read_only(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "this database was written by a newer tmdb-mirror (schema {} > {}): upgrade tmdb-mirror",
+                latest_version() + 2,
+                latest_version()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("ndjson-load"), "{err}");
+        set(1);
+        let err = open_read_only(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("ndjson-load --db") && err.contains("schema version 1"),
+            "{err}"
+        );
+        set(0);
+        let err = open_read_only(&path).unwrap_err().to_string();
+        assert!(err.contains("no tmdb-mirror tables"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_migration_names_its_file_and_line_not_its_sql() {
+        let filler = "-- a long comment that stands for kilobytes of schema\n".repeat(100);
+        let sql: &'static str = Box::leak(
+            format!("CREATE TABLE ok (id INTEGER);\n{filler}CREATE TABLE broken (id INTEGR PRIMARY KEY,, x);\n{filler}")
+                .into_boxed_str(),
+        );
+        let list = [
+            Migration {
+                version: 1,
+                name: "0001_fine",
+                sql: "CREATE TABLE fine (id INTEGER);",
+            },
+            Migration {
+                version: 2,
+                name: "0002_broken",
+                sql,
+            },
+        ];
+        let mut conn = Connection::open_in_memory().unwrap();
+        let err = apply(&mut conn, &list, 2).unwrap_err().to_string();
+        assert!(
+            err.starts_with("migration sql/0002_broken.sql failed at line 102: "),
+            "{err}"
+        );
+        assert!(err.contains("syntax error"), "{err}");
+        assert!(err.len() < 200, "{} bytes: {err}", err.len());
+        assert_eq!(
+            schema_version(&conn).unwrap(),
+            1,
+            "the good step stays applied"
+        );
+        // A failure that is not a parse error (a constraint) is kept short too.
+        let list = [Migration {
+            version: 1,
+            name: "0001_dup",
+            sql: "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1); INSERT INTO t VALUES (1);",
+        }];
+        let mut conn = Connection::open_in_memory().unwrap();
+        let err = apply(&mut conn, &list, 1).unwrap_err().to_string();
+        assert!(
+            err.starts_with("migration sql/0001_dup.sql failed: "),
+            "{err}"
+        );
+        assert!(err.contains("UNIQUE"), "{err}");
+        assert_eq!(
+            schema_version(&conn).unwrap(),
+            0,
+            "a failed step is rolled back"
+        );
     }
 
     #[test]

@@ -118,37 +118,159 @@ impl Env {
         url.trim_end_matches('/').to_owned()
     }
 
-    /// The database path: `flag` if given, else `DB`, else `data/tmdb.db`; either may be a
-    /// `sqlite:///path` URL.
+    /// The database path: `flag` if given, else `DB`, else `DB_URL` (the name the old project
+    /// used), else `data/tmdb.db`. Each may be a path or a URL ([`parse_db_location`]). `DB`
+    /// and `DB_URL` naming two different databases is refused rather than guessed at.
     pub fn db_path(&self, flag: Option<&str>) -> Result<PathBuf> {
-        match flag.map(str::to_owned).or_else(|| self.var("DB")) {
-            Some(value) => parse_db_location(&value),
-            None => Ok(PathBuf::from(DEFAULT_DB)),
+        if let Some(flag) = flag {
+            return parse_db_location(flag);
+        }
+        match (self.var("DB"), self.var("DB_URL")) {
+            (Some(db), Some(url)) if db.trim() != url.trim() => bail!(
+                "DB ({}) and DB_URL ({}) name different databases; unset one, or pass --db",
+                mask_password(&db),
+                mask_password(&url)
+            ),
+            (Some(value), _) | (None, Some(value)) => parse_db_location(&value),
+            (None, None) => Ok(PathBuf::from(DEFAULT_DB)),
         }
     }
 }
 
-/// A database location: a plain path, or an SQLAlchemy-style URL where `sqlite:///rel/path` is
-/// relative and `sqlite:////abs/path` absolute (a bare `sqlite:/abs/path` also works).
+/// A database location, as `--db`, `DB` or `DB_URL` give it:
+///
+/// - a plain path: `data/tmdb.db`, `/var/lib/tmdb.db`;
+/// - an SQLAlchemy-style URL, the convention the old project's users know: the path follows
+///   `sqlite:///`, so `sqlite:///relative.db` is relative and `sqlite:////absolute.db`
+///   absolute (`sqlite:/absolute.db` works too);
+/// - an SQLite `file:` URI: `file:relative.db`, `file:/absolute.db`, `file:///absolute.db`,
+///   `file://localhost/absolute.db`, with `%XX` escapes decoded.
+///
+/// A query string (`?mode=ro`) is dropped: the tools choose how they open the mirror. Any other
+/// `scheme://` URL is refused with a message naming the scheme (PostgreSQL and MySQL URLs are
+/// recognised as not supported yet); the messages never show a password.
 pub fn parse_db_location(value: &str) -> Result<PathBuf> {
     let value = value.trim();
-    let path = match value.strip_prefix("sqlite:") {
-        None => value,
-        Some(rest) => match rest.strip_prefix("///") {
-            Some(path) => path,
-            None if rest.starts_with("//") => {
-                bail!(
-                    "DB URL {value:?} names a host; use sqlite:///relative/path or sqlite:////absolute/path"
-                )
+    let shown = mask_password(value);
+    let path = if let Some(rest) = value.strip_prefix("sqlite:") {
+        let rest = strip_query(rest);
+        match rest.strip_prefix("///") {
+            Some(path) => path.to_owned(),
+            None if rest.starts_with("//") => bail!(
+                "DB URL {shown:?} names a host; use sqlite:///relative/path or sqlite:////absolute/path"
+            ),
+            None => rest.to_owned(),
+        }
+    } else if let Some(rest) = value.strip_prefix("file:") {
+        let rest = strip_query(rest);
+        let path = match rest.strip_prefix("//") {
+            // file://HOST/path: SQLite accepts only an empty host or localhost.
+            Some(after) => {
+                let (host, path) = after.split_at(after.find('/').unwrap_or(after.len()));
+                if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
+                    bail!(
+                        "DB URI {shown:?} names host {host:?}; a file: URI names a local file (file:///absolute/path or file:relative/path)"
+                    );
+                }
+                path
             }
             None => rest,
-        },
+        };
+        percent_decode(path).with_context(|| format!("DB URI {shown:?}"))?
+    } else if let Some(scheme) = url_scheme(value) {
+        let name = match scheme.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => "PostgreSQL",
+            "mysql" | "mariadb" => "MySQL/MariaDB",
+            _ => bail!(
+                "DB URL {shown:?} has scheme {scheme:?}, which tmdb-mirror does not know; use a path, sqlite:///relative.db, sqlite:////absolute.db or file:path"
+            ),
+        };
+        bail!(
+            "DB URL {shown:?}: {name} (scheme {scheme:?}) is not supported by this tmdb-mirror yet; use a SQLite path, sqlite:///relative.db or sqlite:////absolute.db"
+        );
+    } else {
+        value.to_owned()
     };
-    let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        bail!("DB {value:?} names no file; the mirror needs a database file");
+    if path.is_empty() || path == ":memory:" || path.ends_with('/') {
+        bail!("DB {shown:?} names no file; the mirror needs a database file");
     }
     Ok(PathBuf::from(path))
+}
+
+/// `value` with any password replaced by `***`: the one in `scheme://user:password@host`, and
+/// the value of a `password=` (or `pass=`, `pwd=`) query parameter. Anything else is shown as
+/// it is, so a user can still see which database was meant.
+pub fn mask_password(value: &str) -> String {
+    let mut out = value.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let authority_start = scheme_end + 3;
+        let authority_end = out[authority_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| authority_start + i);
+        // The last '@' ends the user info: a password may itself contain '@'.
+        if let Some(at) = out[authority_start..authority_end].rfind('@') {
+            let userinfo = &out[authority_start..authority_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let from = authority_start + colon + 1;
+                out.replace_range(from..authority_start + at, "***");
+            }
+        }
+    }
+    if let Some(query_start) = out.find('?') {
+        let (head, query) = out.split_at(query_start + 1);
+        let masked: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _))
+                    if ["password", "pass", "pwd"].contains(&key.to_ascii_lowercase().as_str()) =>
+                {
+                    format!("{key}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{head}{}", masked.join("&"));
+    }
+    out
+}
+
+/// The scheme of a `scheme://...` URL (RFC 3986: a letter, then letters, digits, `+-.`), or
+/// `None` for anything else, including a Windows path such as `C:\x` (one letter).
+fn url_scheme(value: &str) -> Option<&str> {
+    let (scheme, _) = value.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && scheme.len() > 1
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+    .then_some(scheme)
+}
+
+fn strip_query(rest: &str) -> &str {
+    rest.split(['?', '#']).next().unwrap_or_default()
+}
+
+/// Decodes `%XX` escapes (a `file:` URI's spaces and other reserved characters).
+fn percent_decode(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(byte) = hex else {
+                bail!("bad %-escape at byte {}", i + 1);
+            };
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).context("the %-escapes do not decode to UTF-8")
 }
 
 /// Parses `KEY=value` lines: `#` comments, blank lines, an optional `export ` prefix, and
@@ -224,10 +346,24 @@ mod tests {
     fn db_locations() {
         let ok = [
             ("data/tmdb.db", "data/tmdb.db"),
+            (" /var/lib/tmdb.db\n", "/var/lib/tmdb.db"),
+            // SQLAlchemy: three slashes then the path, so four for an absolute one.
             ("sqlite:///data/tmdb.db", "data/tmdb.db"),
+            ("sqlite:///relative.db", "relative.db"),
             ("sqlite:////var/lib/tmdb.db", "/var/lib/tmdb.db"),
+            ("sqlite:////absolute.db", "/absolute.db"),
             ("sqlite:/abs/tmdb.db", "/abs/tmdb.db"),
             ("sqlite:///./tmdb.db?mode=rwc", "./tmdb.db"),
+            // SQLite's file: URIs.
+            ("file:data/tmdb.db", "data/tmdb.db"),
+            ("file:/abs/tmdb.db", "/abs/tmdb.db"),
+            ("file:///abs/tmdb.db", "/abs/tmdb.db"),
+            ("file://localhost/abs/tmdb.db", "/abs/tmdb.db"),
+            (
+                "file:///abs/my%20mirror.db?mode=ro&cache=shared",
+                "/abs/my mirror.db",
+            ),
+            ("file:r%C3%A9sum%C3%A9.db", "résumé.db"),
         ];
         for (value, want) in ok {
             assert_eq!(
@@ -242,9 +378,113 @@ mod tests {
             "sqlite://host/x.db",
             "",
             ":memory:",
+            "sqlite:///:memory:",
+            "file::memory:",
+            "file://otherhost/x.db",
+            "file:/abs/bad%2",
+            "file:/abs/bad%zz.db",
+            "data/",
         ] {
             assert!(parse_db_location(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn other_url_schemes_are_named_and_their_passwords_never_shown() {
+        let cases = [
+            (
+                "postgres://mirror:s3cr%40t@db.local:5432/tmdb",
+                "PostgreSQL",
+                "postgres",
+            ),
+            (
+                "postgresql://mirror:s3cret@db.local/tmdb",
+                "PostgreSQL",
+                "postgresql",
+            ),
+            (
+                "mysql://root:s3cret@127.0.0.1/tmdb",
+                "MySQL/MariaDB",
+                "mysql",
+            ),
+            (
+                "mariadb://u:s3cret@h/tmdb?ssl=true",
+                "MySQL/MariaDB",
+                "mariadb",
+            ),
+            ("mongodb://u:s3cret@h/tmdb", "does not know", "mongodb"),
+            ("sqlite://u:s3cret@h/tmdb", "names a host", "sqlite"),
+            ("redis://h/0?password=s3cret", "does not know", "redis"),
+        ];
+        for (url, says, scheme) in cases {
+            let err = parse_db_location(url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(err.contains(scheme), "{url}: {err}");
+            assert!(!err.contains("s3cr"), "{url}: the password leaked: {err}");
+            assert!(err.contains("***"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_masked_in_every_url_form() {
+        let cases = [
+            ("postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db"),
+            ("postgres://u:p@ss:w@rd@h/db", "postgres://u:***@h/db"),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            (
+                "postgres://h/db?user=u&password=pw",
+                "postgres://h/db?user=u&password=***",
+            ),
+            (
+                "mysql://u:pw@h/db?PWD=x&ssl=1",
+                "mysql://u:***@h/db?PWD=***&ssl=1",
+            ),
+            ("data/tmdb.db", "data/tmdb.db"),
+            ("sqlite:////abs.db", "sqlite:////abs.db"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(mask_password(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn db_flag_then_db_then_db_url() {
+        let env = |pairs: &[(&str, &str)]| Env {
+            dotenv: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        // Only the .env map is set here: the process environment of a test is shared, and
+        // Env::var reads it first, so these keys must not be set there.
+        if std::env::var_os("DB").is_some() || std::env::var_os("DB_URL").is_some() {
+            return;
+        }
+        assert_eq!(env(&[]).db_path(None).unwrap(), PathBuf::from(DEFAULT_DB));
+        let url_only = env(&[("DB_URL", "sqlite:////srv/old.db")]);
+        assert_eq!(
+            url_only.db_path(None).unwrap(),
+            PathBuf::from("/srv/old.db")
+        );
+        assert_eq!(
+            url_only.db_path(Some("x.db")).unwrap(),
+            PathBuf::from("x.db")
+        );
+        let both_same = env(&[("DB", "a.db"), ("DB_URL", "a.db")]);
+        assert_eq!(both_same.db_path(None).unwrap(), PathBuf::from("a.db"));
+        let both = env(&[("DB", "a.db"), ("DB_URL", "postgres://u:pw@h/db")]);
+        let err = both.db_path(None).unwrap_err().to_string();
+        assert!(err.contains("DB_URL") && !err.contains("pw@"), "{err}");
+        assert_eq!(
+            both.db_path(Some("flag.db")).unwrap(),
+            PathBuf::from("flag.db")
+        );
+        let pg = env(&[("DB_URL", "postgresql://u:hunter2@h/db")]);
+        let err = pg.db_path(None).unwrap_err().to_string();
+        assert!(
+            err.contains("postgresql") && !err.contains("hunter2"),
+            "{err}"
+        );
     }
 
     #[test]
