@@ -158,15 +158,6 @@ fn column_value(field: &Field, value: &Value, at: Path<'_>) -> Result<(Sql, bool
     Ok((sql, false))
 }
 
-/// Whether `key` of an object is one `table` reads, or one the caller handles.
-fn is_known(table: &Table, handled: &[&str], key: &str) -> bool {
-    handled.contains(&key)
-        || table
-            .fields
-            .iter()
-            .any(|field| field.split().0.unwrap_or(field.key) == key)
-}
-
 /// Reads `table.fields` from `map` into `row`; unknown keys (not fields, not `handled`) go
 /// to `extra`. Returns the bits of the fields `map` lacked.
 fn read_fields(
@@ -207,32 +198,35 @@ fn read_fields(
         row.push(sql);
     }
     for (key, value) in map {
-        if !is_known(table, handled, key) {
+        // A field, or the sub-object some fields come from (`data`, `external_ids`).
+        let (mut is_field, mut is_outer) = (false, false);
+        for field in table.fields {
+            match field.split() {
+                (None, inner) => is_field |= inner == key,
+                (Some(outer), _) => is_outer |= outer == key,
+            }
+        }
+        if is_field || (!is_outer && handled.contains(&key.as_str())) {
+            continue;
+        }
+        if !is_outer {
             extra.insert(key.clone(), value.clone());
             continue;
         }
-        // A sub-object some fields come from: its keys that are not fields are extra too
-        // (a null sub-object is kept whole, its fields being absent).
-        let inners: Vec<&str> = table
-            .fields
-            .iter()
-            .filter_map(|field| match field.split() {
-                (Some(outer), inner) if outer == key => Some(inner),
-                _ => None,
-            })
-            .collect();
+        // The sub-object's keys that are not fields are extra too (a null sub-object is kept
+        // whole, its fields being absent).
         match value {
-            Value::Object(sub) if !inners.is_empty() => {
+            Value::Object(sub) => {
                 for (inner, value) in sub {
-                    let dotted_handled = handled
-                        .iter()
-                        .any(|h| h.split_once('.') == Some((key.as_str(), inner.as_str())));
-                    if !inners.contains(&inner.as_str()) && !dotted_handled {
+                    let is_inner = |k: &str| k.split_once('.') == Some((key.as_str(), inner));
+                    let known = table.fields.iter().any(|f| is_inner(f.key))
+                        || handled.iter().any(|h| is_inner(h));
+                    if !known {
                         put(extra, &format!("{key}.{inner}"), value.clone());
                     }
                 }
             }
-            Value::Null if !inners.is_empty() => {
+            Value::Null => {
                 extra.insert(key.clone(), Value::Null);
             }
             _ => {}
@@ -733,4 +727,36 @@ pub fn genre(map: &Map<String, Value>) -> Result<Rows, Refusal> {
         id: b.id,
         rows: b.rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extra_of(rows: &Rows) -> Value {
+        let (table, row) = &rows.rows[0];
+        let at = table.columns().position(|c| c == "extra").unwrap();
+        match &row[at] {
+            Sql::Text(text) => serde_json::from_str(text).unwrap(),
+            _ => Value::Null,
+        }
+    }
+
+    #[test]
+    fn unknown_keys_at_every_level_go_to_extra() {
+        let line = serde_json::json!({
+            "id": 1, "title": "x", "imdb_id": "tt1", "new_field": 7,
+            "external_ids": {"id": 1, "imdb_id": "tt2", "wikidata_id": "Q1"},
+            "credits": {"id": 1, "cast": [], "crew": []},
+        });
+        let rows = movie(line.as_object().unwrap(), 0).unwrap();
+        assert_eq!(
+            extra_of(&rows),
+            serde_json::json!({
+                "new_field": 7,
+                "external_ids": {"id": 1, "imdb_id": "tt2"},
+                "credits": {"id": 1},
+            })
+        );
+    }
 }

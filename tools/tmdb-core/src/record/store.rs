@@ -86,14 +86,20 @@ pub fn delete_children(conn: &Connection, children: &[&Table], id: i64) -> rusql
     Ok(())
 }
 
-/// Writes every row of a record.
+/// Writes every row of a record. Consecutive rows of one table share one statement (a
+/// movie's hundreds of credits are one lookup in the statement cache, not hundreds).
 pub fn write(conn: &Connection, rows: &Rows) -> rusqlite::Result<()> {
+    let mut current: Option<(&str, rusqlite::CachedStatement<'_>)> = None;
     for (table, values) in &rows.rows {
         let statements = statements(table);
-        let result = conn
-            .prepare_cached(&statements.insert)?
-            .execute(params_from_iter(values));
-        match result {
+        let insert = match &mut current {
+            Some((name, insert)) if *name == table.name => insert,
+            _ => {
+                let insert = conn.prepare_cached(&statements.insert)?;
+                &mut current.insert((table.name, insert)).1
+            }
+        };
+        match insert.execute(params_from_iter(values)) {
             // A plain single-row INSERT needs no statement journal where an upsert does: the
             // plain form is much of a fresh load's speed, the replace is for the rare clash.
             Err(rusqlite::Error::SqliteFailure(err, _))
