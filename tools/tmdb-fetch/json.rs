@@ -54,25 +54,30 @@ struct ErrorBody {
 }
 
 /// TMDB's message in an error body (`status_message`, or the 422 `errors` list), else a note
-/// that the body was not TMDB's JSON (a CDN page). Kept short: it ends up on one line.
-pub fn error_message(body: &[u8]) -> String {
+/// that the body was not TMDB's JSON (a CDN page). Kept short: it ends up on one line. The
+/// server's words go through `scrub` whole, before they are shortened, so that a secret they
+/// echo cannot survive in part.
+pub fn error_message(body: &[u8], scrub: impl Fn(&str) -> String) -> String {
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(ErrorBody {
             status_message: Some(message),
             status_code,
             ..
         }) => match status_code {
-            Some(code) => format!("{} (status_code {code})", one_line(&message)),
-            None => one_line(&message),
+            Some(code) => format!("{} (status_code {code})", one_line(&scrub(&message))),
+            None => one_line(&scrub(&message)),
         },
         Ok(ErrorBody {
             errors: Some(errors),
             ..
-        }) => errors
-            .iter()
-            .map(|e| e.as_str().map_or_else(|| e.to_string(), one_line))
-            .collect::<Vec<_>>()
-            .join("; "),
+        }) => {
+            let text = errors
+                .iter()
+                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; ");
+            one_line(&scrub(&text))
+        }
         _ if body.is_empty() => "empty body".to_owned(),
         _ => "non-JSON body".to_owned(),
     }
@@ -142,7 +147,20 @@ mod tests {
             (b"", "empty body"),
         ];
         for (body, want) in cases {
-            assert_eq!(error_message(body), *want);
+            assert_eq!(error_message(body, str::to_owned), *want);
         }
+    }
+
+    #[test]
+    fn an_echoed_secret_is_scrubbed_before_the_message_is_shortened() {
+        let secret = "s3cr3t-token";
+        let scrub = |text: &str| text.replace(secret, "***");
+        // The secret straddles the 200th character, where the message is cut.
+        let message = format!("{}Bearer {secret} is not valid", "x".repeat(195));
+        let body = serde_json::json!({"status_code": 7, "status_message": message}).to_string();
+        let text = error_message(body.as_bytes(), scrub);
+        assert!(!text.contains("s3cr"), "{text}");
+        let body = serde_json::json!({"errors": [format!("bad {secret}"), "x"]}).to_string();
+        assert_eq!(error_message(body.as_bytes(), scrub), "bad ***; x");
     }
 }
