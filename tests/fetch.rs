@@ -1305,3 +1305,24 @@ fn errors_name_their_cause() {
         error(4)
     );
 }
+
+#[test]
+fn make_passes_append_to_stage_3_and_writes_through_out() {
+    use crate::util::mirror::{TOKEN as MAKE_TOKEN, make};
+    let sim = Sim::start(&["--movies", "30", "--seed", "21", "--token", MAKE_TOKEN]);
+    let dir = Workdir::new("fetch-make-append");
+    // The simulator answers `credits` among the appends and ignores the others.
+    for (vars, with_credits) in [
+        (&["APPEND=none"][..], false),
+        (&["APPEND=credits"][..], true),
+        (&[][..], true),
+    ] {
+        let data = dir.join(format!("data-{}", vars.join("-")));
+        make(&sim, &data, "movies", vars).expect_success();
+        let movies = read_ndjson(&data.join("movies.ndjson"));
+        assert!(!movies.is_empty());
+        for movie in &movies {
+            assert_eq!(movie.get("credits").is_some(), with_credits, "{vars:?}");
+        }
+    }
+}
