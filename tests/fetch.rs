@@ -1215,7 +1215,8 @@ fn a_body_over_the_limit_fails_its_id_without_being_held() {
     );
     let endless = failed[&2]["error"].as_str().unwrap();
     assert!(
-        endless.starts_with("body_too_large: more than ") && endless.ends_with("(--max-body)"),
+        endless.starts_with("body_too_large: ")
+            && endless.ends_with(" received and more coming, over the limit of 1 MB (--max-body)"),
         "{endless}"
     );
     assert_eq!(

@@ -423,9 +423,10 @@ async fn read_body(response: &mut reqwest::Response, limit: u64) -> Result<Vec<u
             }
         };
         if (body.len() + chunk.len()) as u64 > limit {
+            let received = (body.len() + chunk.len()) as u64;
             return Err(too_large(format!(
-                "more than {} sent",
-                bytes_text(body.len() as u64)
+                "{} received and more coming",
+                bytes_text(received)
             )));
         }
         body.extend_from_slice(&chunk);
