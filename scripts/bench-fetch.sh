@@ -84,7 +84,8 @@ cpu=$(cpu_seconds "$work/cost.err")
 # The appends asked for by default, and those the simulator's first record carries.
 appends=$("$BIN/tmdb-fetch" movies --help | tr -d ' \n' | sed -n 's/.*Defaultformovies:\([a-z_/,]*\);.*/\1/p')
 answered=$(head -n 1 "$work/movies" | { line=$(cat); for a in $(echo "$appends" | tr ',' ' '); do
-    case $line in *"\"$a\":{"* | *"\"$a\":["*) printf '%s ' "$a" ;; esac; done; })
+    case $line in *"\"$a\":{"* | *"\"$a\":["*) printf '%s,' "$a" ;; esac; done; })
+answered=${answered%,}
 echo "cost (all appends): $fetched movies ($gone gone) in $(num in "$work/cost.err")s," \
     "$(grep ' requests ' "$work/cost.err" | sed -n 's/.*(\([0-9.]*\) req\/s).*/\1/p') req/s," \
     "CPU $(awk -v c="$cpu" -v n="$fetched" 'BEGIN { printf "%.3f", c * 1000 / n }') s per 1,000 movies," \
