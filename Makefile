@@ -26,6 +26,11 @@ FROM_YEAR   ?= 1874
 TO_YEAR     ?= $(shell date -u +%Y)
 # Mirror only the first N movies of the ID list (a quick try); empty for all.
 LIMIT       ?=
+# The sub-resources fetched with each movie and person in the same request (tmdb-fetch
+# --append); empty for tmdb-fetch's default (everything the mirror keeps), e.g.
+# APPEND=credits for details and credits only, or none.
+APPEND        ?=
+PEOPLE_APPEND ?=
 # The date taken as today (UTC): the export file to read, the end of change windows.
 TODAY       ?= $(shell date -u +%F)
 # make demo: serve the mirror when it is built (0 to stop after the mirror, as tests do).
@@ -45,6 +50,9 @@ STAMPS := $(DATA)/.stamps
 FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY) --retries $(RETRIES)
 LOAD   := $(BIN)/ndjson-load --db $(DB)
 IDS    := $(BIN)/ndjson-ids --db $(DB)
+# --append only when asked for: an empty variable keeps tmdb-fetch's default.
+MOVIE_APPEND_ARG  := $(if $(APPEND),--append '$(APPEND)')
+PEOPLE_APPEND_ARG := $(if $(PEOPLE_APPEND),--append '$(PEOPLE_APPEND)')
 # A tool's exit status 1 means "finished, some items failed or were rejected": they are
 # listed in $(DATA)/*.failed.ndjson or *.rejects.ndjson and must not stop the pipeline.
 PARTIAL_OK := || [ $$? -eq 1 ]
@@ -117,17 +125,18 @@ $(STAMPS)/movie_ids.loaded: $(DATA)/movie_ids.ndjson $(STAMPS)/genres.loaded
 	$(LOAD) --kind movie-ids $<
 	touch $@
 
-# Stage 3: each movie with its full cast and crew, one request per movie. The .part file is
-# the checkpoint: a re-run skips what it holds and what is known gone, and appends the rest.
+# Stage 3: each movie with its sub-resources (APPEND), one request per movie, the most popular
+# first. The .part file is the checkpoint: a re-run skips what it holds and what is known
+# gone, and appends the rest.
 # A finished file is moved back to .part first, so a longer LIMIT or a longer ID list
 # resumes from it instead of starting over. IDs still failing are in movies.failed.ndjson.
 $(DATA)/movies.ndjson: $(STAMPS)/movie_ids.loaded $(STAMPS)/limit | build
 	if [ -f $@ ]; then mv $@ $@.part; fi
 	rm -f $(DATA)/movies.failed.ndjson
-	$(TAKE) $(DATA)/movie_ids.ndjson | $(FETCH) movies \
+	$(TAKE) $(DATA)/movie_ids.ndjson | $(FETCH) movies $(MOVIE_APPEND_ARG) \
 	    --skip $@.part --skip $(DATA)/movies.gone.ndjson \
 	    --gone $(DATA)/movies.gone.ndjson --failed $(DATA)/movies.failed.ndjson \
-	    --append $@.part $(PARTIAL_OK)
+	    --out $@.part $(PARTIAL_OK)
 	mv $@.part $@
 
 $(STAMPS)/movies.loaded: $(DATA)/movies.ndjson
@@ -142,14 +151,15 @@ $(DATA)/person_ids.ndjson: $(STAMPS)/movies.loaded | build
 	$(IDS) minus db:credited db:gone-people > $@.part
 	mv $@.part $@
 
-# Stage 5: each person, one request per person; resumes like stage 3.
+# Stage 5: each person with its sub-resources (PEOPLE_APPEND), one request per person;
+# resumes like stage 3.
 $(DATA)/people.ndjson: $(DATA)/person_ids.ndjson | build
 	if [ -f $@ ]; then mv $@ $@.part; fi
 	rm -f $(DATA)/people.failed.ndjson
-	$(FETCH) people \
+	$(FETCH) people $(PEOPLE_APPEND_ARG) \
 	    --skip $@.part --skip $(DATA)/people.gone.ndjson \
 	    --gone $(DATA)/people.gone.ndjson --failed $(DATA)/people.failed.ndjson \
-	    --append $@.part $< $(PARTIAL_OK)
+	    --out $@.part $< $(PARTIAL_OK)
 	mv $@.part $@
 
 $(STAMPS)/people.loaded: $(DATA)/people.ndjson
@@ -171,12 +181,13 @@ FORCE:
 # scripts/update.sh.
 update: | build
 	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) TODAY=$(TODAY) \
-	    scripts/update.sh
+	    APPEND='$(APPEND)' PEOPLE_APPEND='$(PEOPLE_APPEND)' scripts/update.sh
 
 # Retry the IDs that still failed, and only those, then load what came back (and fetch the
 # people that recovered movies name). See scripts/refetch-failed.sh.
 refetch-failed: | build
-	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) scripts/refetch-failed.sh
+	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) \
+	    APPEND='$(APPEND)' PEOPLE_APPEND='$(PEOPLE_APPEND)' scripts/refetch-failed.sh
 
 # One CSV file per table in $(DATA)/export, for spreadsheets and pandas.
 export: | build

@@ -4,8 +4,11 @@
 #   1. requests per movie and per person (target 1.00);
 #   2. rate budget: sim --rate 50 against fetch --rate 50, RATE_MOVIES movies: average req/s
 #      (target >= 47) and the share of 429s (target <= 0.5%);
-#   3. cost: an unlimited sim, COST_MOVIES movies, a high --rate: req/s, CPU seconds
-#      (user+sys) per 1,000 movies (target <= 0.5) and peak RSS (target < 100 MB);
+#   3. cost: an unlimited sim, COST_MOVIES movies with tmdb-fetch's default appends (every
+#      sub-resource), a high --rate: req/s, CPU seconds (user+sys of the tmdb-fetch process,
+#      /usr/bin/time) per 1,000 movies (target <= 0.5), peak RSS (target < 100 MB), bytes per
+#      movie (the record lines; reqwest asks for no compression, so also the body bytes on the
+#      wire), and which of the appends the simulator answered;
 #   4. faults: sim --fault-rate 0.05 --rate 50, FAULT_MOVIES movies: every live ID fetched
 #      once, every deleted ID reported gone;
 #   5. throttled: sim --rate 20 against fetch --rate 80, THROTTLE_MOVIES movies: the 429s it
@@ -78,10 +81,17 @@ fetched=$(num fetched "$work/cost.err")
 gone=$(num gone "$work/cost.err")
 requests=$(num requests "$work/cost.err")
 cpu=$(cpu_seconds "$work/cost.err")
-echo "cost: $fetched movies ($gone gone) in $(num in "$work/cost.err")s," \
+# The appends asked for by default, and those the simulator's first record carries.
+appends=$("$BIN/tmdb-fetch" movies --help | tr -d ' \n' | sed -n 's/.*Defaultformovies:\([a-z_/,]*\);.*/\1/p')
+answered=$(head -n 1 "$work/movies" | { line=$(cat); for a in $(echo "$appends" | tr ',' ' '); do
+    case $line in *"\"$a\":{"* | *"\"$a\":["*) printf '%s,' "$a" ;; esac; done; })
+answered=${answered%,}
+echo "cost (all appends): $fetched movies ($gone gone) in $(num in "$work/cost.err")s," \
     "$(grep ' requests ' "$work/cost.err" | sed -n 's/.*(\([0-9.]*\) req\/s).*/\1/p') req/s," \
     "CPU $(awk -v c="$cpu" -v n="$fetched" 'BEGIN { printf "%.3f", c * 1000 / n }') s per 1,000 movies," \
-    "peak RSS $(peak_rss_mb "$work/cost.err") MB"
+    "peak RSS $(peak_rss_mb "$work/cost.err") MB," \
+    "$(awk -v b="$(wc -c <"$work/movies")" -v n="$fetched" 'BEGIN { printf "%.0f", b / n }') bytes per movie"
+echo "appends asked for: $appends; answered by this tmdb-sim: ${answered:-none}"
 echo "requests per movie: $(awk -v r="$requests" -v n="$((fetched + gone))" 'BEGIN { printf "%.2f", r / n }')"
 curl -sf "$base/p/exports/person_ids_$(date -u +%m_%d_%Y).json.gz" | gzip -dc | head -n "$PEOPLE" \
     >"$work/person_ids" || true

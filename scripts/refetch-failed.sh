@@ -1,5 +1,6 @@
 #!/bin/sh
 # Usage: DATA=data DB=data/tmdb.db RATE=40 CONCURRENCY=20 RETRIES=8 scripts/refetch-failed.sh
+#        [APPEND=LIST] [PEOPLE_APPEND=LIST] (tmdb-fetch --append; empty: its default)
 # Retries the IDs listed in $DATA/movies.failed.ndjson and $DATA/people.failed.ndjson, and
 # only those (plus the people that recovered movies name and the mirror lacks), loads what
 # comes back, and appends it to the stage files. IDs that fail again are listed again.
@@ -24,6 +25,8 @@ retry() {
     failed=$DATA/$stage.failed.ndjson
     pending=$DATA/$stage.retry.ndjson
     recovered=$DATA/$stage.recovered.ndjson
+    appends=${APPEND:-}
+    if [ "$stage" = people ]; then appends=${PEOPLE_APPEND:-}; fi
     # An interrupted earlier retry left its list behind: retry it together with any new one.
     touch "$failed" "$pending"
     $ids list "$pending" "$failed" ${2:-} > "$pending.new"
@@ -35,9 +38,9 @@ retry() {
         return 0
     fi
     echo "refetch-failed: retrying $(grep -c '' "$pending") $stage"
-    $fetch "$stage" --skip "$recovered" --skip "$DATA/$stage.gone.ndjson" \
-        --gone "$DATA/$stage.gone.ndjson" --failed "$failed" --append "$recovered" \
-        "$pending" || [ $? -eq 1 ]
+    $fetch "$stage" ${appends:+--append "$appends"} --skip "$recovered" \
+        --skip "$DATA/$stage.gone.ndjson" --gone "$DATA/$stage.gone.ndjson" --failed "$failed" \
+        --out "$recovered" "$pending" || [ $? -eq 1 ]
     touch "$recovered" "$DATA/$stage.gone.ndjson"
     $load --kind "$stage" --rejects "$DATA/$stage.rejects.ndjson" "$recovered" || [ $? -eq 1 ]
     $load --kind gone "$DATA/$stage.gone.ndjson"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Usage: DATA=data DB=data/tmdb.db RATE=40 CONCURRENCY=20 RETRIES=8 TODAY=YYYY-MM-DD scripts/update.sh
+#        [APPEND=LIST] [PEOPLE_APPEND=LIST] (tmdb-fetch --append; empty: its default)
 # Brings a finished mirror up to date (`make update`): refetches the movies and people TMDB
 # changed since the last sync (its change lists, every 14-day window, every page), the movies
 # of today's export the mirror lacks, and the mirrored movies the export no longer lists
@@ -99,10 +100,12 @@ fi
 fetch_stage() {
     local stage=$1 candidates=$2
     local part=$work/$stage.ndjson.part gone=$work/$stage.gone.ndjson failed=$work/$stage.failed.ndjson
+    local appends=${APPEND:-}
+    if [ "$stage" = people ]; then appends=${PEOPLE_APPEND:-}; fi
     touch "$gone"
     rm -f "$failed"
-    logged $fetch "$stage" --skip "$part" --skip "$gone" --gone "$gone" --failed "$failed" \
-        --append "$part" "$candidates" || [ $? -eq 1 ]
+    logged $fetch "$stage" ${appends:+--append "$appends"} --skip "$part" --skip "$gone" \
+        --gone "$gone" --failed "$failed" --out "$part" "$candidates" || [ $? -eq 1 ]
     touch "$part" "$failed"
     logged $load --kind "$stage" --rejects "$work/$stage.rejects.ndjson" "$part" || [ $? -eq 1 ]
     logged $load --kind gone "$gone"

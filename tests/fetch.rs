@@ -325,7 +325,7 @@ fn a_kill_9_then_skip_resumes_without_refetching_complete_lines() {
             rate,
             "--skip",
             "part.ndjson",
-            "--append",
+            "--out",
             "part.ndjson",
             ids.to_str().unwrap(),
         ]
@@ -874,4 +874,456 @@ fn an_api_that_cannot_be_reached_stops_the_run_instead_of_failing_every_id() {
             .unwrap_or_default()
             .is_empty()
     );
+}
+
+// ---- An upstream that misbehaves on purpose ---------------------------------------------
+//
+// tmdb-sim plays a well-behaved TMDB; these tests need one that lies (another record's id),
+// echoes the token, never ends a body or a line, loops redirects or breaks HTTP. A few lines
+// of std networking on loopback do it, and record every request line they get.
+
+/// What the upstream does with one request.
+enum Reply {
+    /// These bytes, then the connection is closed.
+    Raw(Vec<u8>),
+    /// A 200 head without a length, then chunks of body until the client hangs up.
+    Endless,
+}
+
+/// A status, a JSON body, the usual headers.
+fn json_reply(status: &str, body: &str, extra_headers: &str) -> Reply {
+    Reply::Raw(
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json;charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// A loopback HTTP server answering each request with `handler(request line, request head)`;
+/// it keeps every request line, in order of arrival.
+struct Upstream {
+    base: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Upstream {
+    fn start(handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> Upstream {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let handler = std::sync::Arc::new(handler);
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let handler = handler.clone();
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let end = line == "\r\n";
+                        head.push_str(&line);
+                        if end {
+                            break;
+                        }
+                    }
+                    let request_line = head.lines().next().unwrap_or("").to_owned();
+                    seen.lock().unwrap().push(request_line.clone());
+                    match handler(&request_line, &head) {
+                        Reply::Raw(bytes) => {
+                            let _ = stream.write_all(&bytes);
+                        }
+                        Reply::Endless => {
+                            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                                        Transfer-Encoding: chunked\r\n\r\n";
+                            if stream.write_all(head.as_bytes()).is_err() {
+                                return;
+                            }
+                            let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+                            while stream.write_all(chunk.as_bytes()).is_ok() {}
+                        }
+                    }
+                });
+            }
+        });
+        Upstream { base, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// `tmdb-fetch ARGS...` in `dir` against `upstream`, with the token, fed `stdin`.
+fn fetch_upstream(upstream: &Upstream, dir: &Workdir, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = Command::new(bin("tmdb-fetch"));
+    cmd.args(args)
+        .current_dir(&dir.path)
+        .env("TMDB_TOKEN", TOKEN)
+        .env_remove("BEARER_TOKEN")
+        .env("TMDB_API_URL", format!("{}/3", upstream.base))
+        .env("TMDB_EXPORT_URL", format!("{}/p/exports", upstream.base));
+    run_with_input(cmd, stdin.as_bytes(), DEADLINE)
+}
+
+/// The ID in a request line such as `GET /3/movie/5?append_to_response=credits HTTP/1.1`.
+fn requested_id(request_line: &str) -> u64 {
+    let path = request_line.split(' ').nth(1).unwrap();
+    let last = path.split('?').next().unwrap().rsplit('/').next().unwrap();
+    last.parse().unwrap()
+}
+
+/// Answers every movie or person request with `{"id": <the id asked for>}`.
+fn echo_ids() -> Upstream {
+    Upstream::start(|line, _| {
+        json_reply("200 OK", &format!("{{\"id\":{}}}", requested_id(line)), "")
+    })
+}
+
+#[test]
+fn the_append_list_is_sent_in_one_request_per_id() {
+    let upstream = echo_ids();
+    let dir = Workdir::new("fetch-append");
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "movies",
+            &[],
+            "?append_to_response=credits,keywords,release_dates,external_ids,alternative_titles,translations,videos,images,watch/providers",
+        ),
+        (
+            "people",
+            &[],
+            "?append_to_response=external_ids,translations,images",
+        ),
+        (
+            "movies",
+            &["--append", "credits"],
+            "?append_to_response=credits",
+        ),
+        (
+            "people",
+            &["--append", "images"],
+            "?append_to_response=images",
+        ),
+        ("movies", &["--append", ""], ""),
+        ("people", &["--append", "none"], ""),
+    ];
+    for (command, flags, query) in cases {
+        let before = upstream.requests().len();
+        let mut args = vec![*command];
+        args.extend_from_slice(flags);
+        let run = fetch_upstream(&upstream, &dir, &args, "11\n12\n");
+        run.expect_success();
+        assert_eq!(run.json_lines().len(), 2, "{run}");
+        let mut sent = upstream.requests()[before..].to_vec();
+        sent.sort();
+        let path = if *command == "movies" {
+            "movie"
+        } else {
+            "person"
+        };
+        assert_eq!(
+            sent,
+            [11, 12].map(|id| format!("GET /3/{path}/{id}{query} HTTP/1.1")),
+            "{command} {flags:?}"
+        );
+    }
+    // The flag's old meaning (an output file) is refused with a hint, before any request.
+    let before = upstream.requests().len();
+    let run = fetch_upstream(
+        &upstream,
+        &dir,
+        &["movies", "--append", "part.ndjson"],
+        "11\n",
+    );
+    run.expect_code(2);
+    assert!(run.stderr.contains("--out FILE"), "{run}");
+    assert_eq!(upstream.requests().len(), before);
+}
+
+#[test]
+fn the_most_popular_ids_are_fetched_first() {
+    let upstream = echo_ids();
+    let dir = Workdir::new("fetch-popular");
+    let input = [
+        r#"{"adult":false,"id":1,"original_title":"a","popularity":0.6,"video":false}"#,
+        "2",
+        r#"{"adult":false,"id":3,"original_title":"b","popularity":250.1,"video":false}"#,
+        r#"{"id":4}"#,
+        r#"{"adult":false,"id":5,"original_title":"c","popularity":12,"video":false}"#,
+        r#"{"adult":false,"id":6,"original_title":"d","popularity":0.6,"video":false}"#,
+        r#"{"adult":false,"id":3,"original_title":"b","popularity":0.1,"video":false}"#,
+    ]
+    .map(|line| format!("{line}\n"))
+    .concat();
+    let run = fetch_upstream(&upstream, &dir, &["movies", "--concurrency", "1"], &input);
+    run.expect_success();
+    let order: Vec<u64> = upstream
+        .requests()
+        .iter()
+        .map(|l| requested_id(l))
+        .collect();
+    // By popularity (ties in input order), then the lines without one in input order.
+    assert_eq!(order, [3, 5, 1, 6, 2, 4]);
+}
+
+#[test]
+fn a_body_of_another_id_is_a_failed_id_unless_tmdb_redirected_there() {
+    let upstream = Upstream::start(|line, _| match requested_id(line) {
+        5 => json_reply("200 OK", r#"{"id":1005,"title":"not five"}"#, ""),
+        // A merged record: TMDB sends the old ID to the surviving one's path.
+        7 => json_reply(
+            "301 Moved Permanently",
+            "",
+            "Location: /3/movie/1007?append_to_response=credits\r\n",
+        ),
+        id => json_reply("200 OK", &format!("{{\"id\":{id}}}"), ""),
+    });
+    let dir = Workdir::new("fetch-mismatch");
+    let run = fetch_upstream(
+        &upstream,
+        &dir,
+        &["movies", "--append", "credits", "--failed", "failed.ndjson"],
+        "5\n6\n7\n",
+    );
+    run.expect_code(1);
+    let mut got: Vec<u64> = run
+        .json_lines()
+        .iter()
+        .map(|v| v["id"].as_u64().unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(got, [6, 1007], "{run}");
+    let failed = read_ndjson(&dir.join("failed.ndjson"));
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["id"], 5);
+    assert_eq!(failed[0]["status"], 200);
+    assert_eq!(
+        failed[0]["error"],
+        "id_mismatch: asked for movie 5, the body is movie 1005"
+    );
+    assert_eq!(failed[0]["attempts"], 1, "a wrong body is not retried");
+    assert!(
+        run.stderr
+            .contains("movie 7: TMDB redirected it to movie 1007 (merged records)"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_token_echoed_by_the_upstream_is_never_printed_or_written() {
+    // The upstream quotes the Authorization header back in its error messages.
+    let upstream = Upstream::start(|line, head| {
+        let auth = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+            .map_or("none", |l| l["authorization:".len()..].trim())
+            .to_owned();
+        let body = |code: u32| {
+            serde_json::json!({
+                "success": false,
+                "status_code": code,
+                "status_message": format!("rejected header authorization: {auth}"),
+            })
+            .to_string()
+        };
+        match requested_id(line) {
+            1 => json_reply("500 Internal Server Error", &body(11), ""),
+            2 => json_reply(
+                "422 Unprocessable Entity",
+                &format!(r#"{{"errors":["{auth}"]}}"#),
+                "",
+            ),
+            _ => json_reply("401 Unauthorized", &body(7), ""),
+        }
+    });
+    let dir = Workdir::new("fetch-echo");
+    let failed = dir.join("failed.ndjson");
+    let run = fetch_upstream(
+        &upstream,
+        &dir,
+        &[
+            "movies",
+            "--retries",
+            "1",
+            "-v",
+            "--failed",
+            "failed.ndjson",
+        ],
+        "1\n2\n",
+    );
+    run.expect_code(1);
+    let lines = read_ndjson(&failed);
+    assert_eq!(lines.len(), 2, "{run}");
+    assert!(
+        run.stderr
+            .contains("rejected header authorization: Bearer ***"),
+        "the message is kept, the token is not\n{run}"
+    );
+    let refused = fetch_upstream(&upstream, &dir, &["movies"], "3\n");
+    refused.expect_code(3);
+    assert!(refused.stderr.contains("Bearer ***"), "{refused}");
+    assert_no_token(&[&run, &refused], &[&failed]);
+}
+
+#[test]
+fn a_body_over_the_limit_fails_its_id_without_being_held() {
+    let upstream = Upstream::start(|line, _| {
+        match requested_id(line) {
+        // Announces 50 GB and sends nothing: refused on the announcement alone.
+        1 => Reply::Raw(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 50000000000\r\n\r\n"
+                .to_vec(),
+        ),
+        // Never ends: refused once the limit is passed, long before any timeout.
+        2 => Reply::Endless,
+        id => json_reply("200 OK", &format!("{{\"id\":{id}}}"), ""),
+    }
+    });
+    let dir = Workdir::new("fetch-max-body");
+    let started = Instant::now();
+    let run = fetch_upstream(
+        &upstream,
+        &dir,
+        &[
+            "movies",
+            "--max-body",
+            "1M",
+            "--timeout",
+            "600",
+            "--failed",
+            "failed.ndjson",
+        ],
+        "1\n2\n3\n",
+    );
+    run.expect_code(1);
+    assert!(started.elapsed() < Duration::from_secs(60), "{run}");
+    assert_eq!(run.json_lines().len(), 1, "{run}");
+    let failed = records_by_id(read_ndjson(&dir.join("failed.ndjson")));
+    assert_eq!(
+        failed[&1]["error"],
+        "body_too_large: Content-Length 50 GB, over the limit of 1 MB (--max-body)"
+    );
+    let endless = failed[&2]["error"].as_str().unwrap();
+    assert!(
+        endless.starts_with("body_too_large: ")
+            && endless.ends_with(" received and more coming, over the limit of 1 MB (--max-body)"),
+        "{endless}"
+    );
+    assert_eq!(
+        failed[&2]["attempts"], 1,
+        "an oversized body is not retried"
+    );
+}
+
+#[test]
+fn an_export_inflating_to_one_huge_line_fails_with_bounded_memory() {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    // 200 MB of one line, a few hundred kB compressed.
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    let block = vec![b'7'; 1 << 20];
+    for _ in 0..200 {
+        gz.write_all(&block).unwrap();
+    }
+    let gz = gz.finish().unwrap();
+    let upstream = Upstream::start(move |_, _| {
+        let mut reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            gz.len()
+        )
+        .into_bytes();
+        reply.extend_from_slice(&gz);
+        Reply::Raw(reply)
+    });
+    let dir = Workdir::new("fetch-export-line");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "maxrss_kb %M", bin("tmdb-fetch").to_str().unwrap()])
+        .args(["ids", "--source", "export", "--date", "2026-11-20"])
+        .current_dir(&dir.path)
+        .env("TMDB_EXPORT_URL", format!("{}/p/exports", upstream.base));
+    let run = run_with_input(cmd, b"", DEADLINE);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains(
+            "tmdb-fetch: movie_ids_11_20_2026.json.gz: line 1 is longer than 1 MB: not an ID export"
+        ),
+        "{run}"
+    );
+    assert_eq!(upstream.requests().len(), 1, "not retried");
+    let rss_kb: u64 = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss line\n{run}"));
+    assert!(rss_kb < 60_000, "peak RSS {rss_kb} kB\n{run}");
+}
+
+#[test]
+fn errors_name_their_cause() {
+    let upstream = Upstream::start(|line, _| match requested_id(line) {
+        1 => json_reply("302 Found", "", "Location: /3/movie/1\r\n"),
+        2 => Reply::Raw(b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        3 => {
+            let header = format!("X-Big: {}\r\n", "h".repeat(4000));
+            let head = header.repeat(500);
+            Reply::Raw(format!("HTTP/1.1 200 OK\r\n{head}Content-Length: 0\r\n\r\n").into_bytes())
+        }
+        _ => Reply::Raw(Vec::new()),
+    });
+    let dir = Workdir::new("fetch-causes");
+    let run = fetch_upstream(
+        &upstream,
+        &dir,
+        &["movies", "--retries", "0", "--failed", "failed.ndjson"],
+        "1\n2\n3\n4\n",
+    );
+    run.expect_code(1);
+    let failed = records_by_id(read_ndjson(&dir.join("failed.ndjson")));
+    let error = |id: u64| failed[&id]["error"].as_str().unwrap().to_owned();
+    assert_eq!(error(1), "redirect loop: /3/movie/1 again", "{run}");
+    assert!(error(2).starts_with("bad status line"), "{}", error(2));
+    assert!(
+        error(3).starts_with("oversized response headers"),
+        "{}",
+        error(3)
+    );
+    assert!(
+        error(4).contains("closed") && !error(4).contains("connection failed"),
+        "{}",
+        error(4)
+    );
+}
+
+#[test]
+fn make_passes_append_to_stage_3_and_writes_through_out() {
+    use crate::util::mirror::{TOKEN as MAKE_TOKEN, make};
+    let sim = Sim::start(&["--movies", "30", "--seed", "21", "--token", MAKE_TOKEN]);
+    let dir = Workdir::new("fetch-make-append");
+    // The simulator answers `credits` among the appends and ignores the others.
+    for (vars, with_credits) in [
+        (&["APPEND=none"][..], false),
+        (&["APPEND=credits"][..], true),
+        (&[][..], true),
+    ] {
+        let data = dir.join(format!("data-{}", vars.join("-")));
+        make(&sim, &data, "movies", vars).expect_success();
+        let movies = read_ndjson(&data.join("movies.ndjson"));
+        assert!(!movies.is_empty());
+        for movie in &movies {
+            assert_eq!(movie.get("credits").is_some(), with_credits, "{vars:?}");
+        }
+    }
 }

@@ -17,7 +17,8 @@ Exit status: 0 all done; 1 finished, but some IDs failed or some input lines wer
 
 Examples:
   tmdb-fetch ids --source export | head -n 100 | tmdb-fetch movies > movies.ndjson
-  tmdb-fetch movies --skip movies.ndjson --failed failed.ndjson --append movies.ndjson ids.ndjson
+  tmdb-fetch movies --skip movies.ndjson --failed failed.ndjson --out movies.ndjson ids.ndjson
+  tmdb-fetch movies --append credits,keywords < ids.ndjson > movies.ndjson
   tmdb-fetch changes --kind movie --since 2026-11-20 | tmdb-fetch movies > changed.ndjson";
 
 /// Talk to the TMDB API: rate-limited, concurrent, retrying; one JSON object per line on stdout.
@@ -47,6 +48,10 @@ pub struct Shared {
     /// Seconds before one API request is abandoned and retried.
     #[arg(long, global = true, default_value_t = 30.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// The largest body one API answer may have (bytes; k, M, G suffixes are powers of
+    /// 1000): a larger one fails its ID without being held.
+    #[arg(long, global = true, default_value = "64M", value_parser = parse_size, value_name = "SIZE")]
+    pub max_body: u64,
     /// Log every retry on stderr (IDs that still fail are always listed).
     #[arg(short, long, global = true)]
     pub verbose: bool,
@@ -59,10 +64,11 @@ pub enum Command {
     /// Every movie ID: from TMDB's daily export file (one download), or by walking
     /// /discover/movie over release-date ranges.
     Ids(IdsArgs),
-    /// Each movie with its full cast and crew (/movie/{id}?append_to_response=credits), one
-    /// line per movie as TMDB sent it.
+    /// Each movie with its sub-resources in the same request
+    /// (/movie/{id}?append_to_response=LIST), one line per movie as TMDB sent it, the most
+    /// popular first when the input says how popular.
     Movies(ItemArgs),
-    /// Each person (/person/{id}), one line per person as TMDB sent it.
+    /// Each person (/person/{id}?append_to_response=LIST), one line per person as TMDB sent it.
     People(ItemArgs),
     /// IDs changed since a date (/movie/changes or /person/changes), one {"id"} line each,
     /// ascending, each once.
@@ -108,9 +114,16 @@ pub struct ItemArgs {
     /// from; a missing file is empty). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub skip: Vec<PathBuf>,
-    /// Append records to FILE (cut back to its last complete line first) instead of stdout.
+    /// The sub-resources asked for in the same request, comma-separated (TMDB takes at most
+    /// 20); "" or "none" for none. Default for movies:
+    /// credits,keywords,release_dates,external_ids,alternative_titles,translations,videos,images,watch/providers;
+    /// for people: external_ids,translations,images.
+    #[arg(long, value_name = "LIST")]
+    pub append: Option<String>,
+    /// Write records to FILE instead of stdout: created if missing, cut back to its last
+    /// complete line, then appended to (a checkpoint to resume with --skip FILE).
     #[arg(long, value_name = "FILE")]
-    pub append: Option<PathBuf>,
+    pub out: Option<PathBuf>,
     /// Append one {"id","kind","status","error","attempts"} line per ID that still failed
     /// after every retry (and per 404, when --gone is not given).
     #[arg(long, value_name = "FILE")]
@@ -118,6 +131,26 @@ pub struct ItemArgs {
     /// Append one line (status 404, error "gone") per ID TMDB no longer has.
     #[arg(long, value_name = "FILE")]
     pub gone: Option<PathBuf>,
+}
+
+/// A size in bytes: digits with an optional k, M or G (powers of 1000; a trailing B is
+/// allowed).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    let digits = upper.strip_suffix('B').unwrap_or(&upper);
+    let (digits, unit) = match digits.chars().last() {
+        Some('K') => (&digits[..digits.len() - 1], 1_000),
+        Some('M') => (&digits[..digits.len() - 1], 1_000_000),
+        Some('G') => (&digits[..digits.len() - 1], 1_000_000_000),
+        _ => (digits, 1),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} is not a size: expected e.g. 65536, 512k, 64M"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,4 +173,21 @@ pub struct ChangesArgs {
     /// Keep IDs TMDB marks adult (dropped by default).
     #[arg(long)]
     pub include_adult: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert_eq!(parse_size("512k"), Ok(512_000));
+        assert_eq!(parse_size("64M"), Ok(64_000_000));
+        assert_eq!(parse_size("64MB"), Ok(64_000_000));
+        assert_eq!(parse_size("1G"), Ok(1_000_000_000));
+        for bad in ["", "0", "M", "-5", "1.5M", "64 MiB", "99999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -19,6 +19,8 @@ pub struct Config {
     pub retries: u32,
     /// Per-request deadline for API calls; also the longest silence of an export download.
     pub timeout: Duration,
+    /// The largest API body read, in bytes.
+    pub max_body: u64,
     pub verbose: bool,
     /// `None` only when the subcommand needs no token (the export files are public).
     pub token: Option<Token>,
@@ -58,6 +60,7 @@ impl Config {
             concurrency: shared.concurrency,
             retries: shared.retries,
             timeout: Duration::from_secs_f64(shared.timeout),
+            max_body: shared.max_body,
             verbose: shared.verbose,
             token,
             api_url,

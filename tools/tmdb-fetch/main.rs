@@ -1,6 +1,7 @@
 //! tmdb-fetch: talk to the TMDB API (rate-limited, concurrent, retrying) and write one JSON
 //! object per line on stdout. See DESIGN.md "tmdb-fetch" and `tmdb-fetch --help`.
 
+mod append;
 mod cli;
 mod client;
 mod cmd;

@@ -1,6 +1,6 @@
 //! Where lines go: stdout, or a file appended to. Each line is written whole with one
 //! `write_all` and, for records, flushed at once, so a kill -9 leaves at most one partial line
-//! (which `--skip` ignores and `--append` cuts off before writing again).
+//! (which `--skip` ignores and `--out` cuts off before writing again).
 
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};

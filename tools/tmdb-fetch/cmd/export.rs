@@ -6,6 +6,10 @@
 //! is missing (403/404 from the CDN) the days before are tried, a few at most. A download that
 //! breaks is started again, skipping the lines already written. `--include-adult` also reads
 //! `adult_movie_ids_` of the same day (adult items are only there since 2023-07-05).
+//!
+//! An ID line is about 100 bytes: a line longer than [`MAX_LINE`] means the file is not an ID
+//! export (or is hostile, e.g. a small gzip inflating to one endless line), and the download
+//! fails at once, holding no more than that much of it.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +21,7 @@ use tmdb_core::ids::parse_id_line;
 
 use super::Ctx;
 use crate::cli::IdsArgs;
-use crate::client::after_attempts;
+use crate::client::{after_attempts, bytes_text, describe};
 use crate::date::Date;
 use crate::output::Sink;
 use crate::progress::Progress;
@@ -25,6 +29,8 @@ use crate::retry::Backoff;
 
 /// How many days before the asked date are tried when its file is not there.
 const FALLBACK_DAYS: i64 = 3;
+/// The longest line of an export file that is read.
+const MAX_LINE: usize = 1_000_000;
 
 /// How a download ended (one that broke off is retried, and only fails the run).
 enum Download {
@@ -105,6 +111,9 @@ async fn fetch_file(
         if let Some(err) = lines.out_error.take() {
             return Err(err).context("cannot write to stdout");
         }
+        if let Some(why) = lines.too_long.take() {
+            bail!("{name}: {why}");
+        }
         if retry >= ctx.config.retries {
             bail!("{name}: {why} ({})", after_attempts(retry + 1));
         }
@@ -125,8 +134,7 @@ async fn download(ctx: &Ctx, url: &str, lines: &mut Lines<'_>) -> Attempt {
     ctx.client.stats.requests.fetch_add(1, Ordering::Relaxed);
     let response = match ctx.client.http().get(url).send().await {
         Ok(response) => response,
-        Err(err) if err.is_timeout() => return Err("timeout".into()),
-        Err(_) => return Err("connection failed".into()),
+        Err(err) => return Err(ctx.client.scrub(&describe(&err).error)),
     };
     let status = response.status().as_u16();
     match status {
@@ -147,8 +155,7 @@ async fn stream(ctx: &Ctx, mut response: reqwest::Response, lines: &mut Lines<'_
         let chunk = match chunk {
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
-            Err(err) if err.is_timeout() => return Err("timeout".into()),
-            Err(_) => return Err("download cut short".into()),
+            Err(err) => return Err(format!("download cut short: {}", describe(&err).error)),
         };
         if let Err(err) = decoder.write_all(&chunk) {
             return Err(format!("bad gzip data: {err}"));
@@ -177,6 +184,8 @@ struct Lines<'a> {
     bad_lines: u64,
     /// Why writing the output failed (a broken pipe ends the run, it is not retried).
     out_error: Option<io::Error>,
+    /// A line over [`MAX_LINE`]: the file is no ID export, and trying again cannot help.
+    too_long: Option<String>,
 }
 
 impl<'a> Lines<'a> {
@@ -190,6 +199,7 @@ impl<'a> Lines<'a> {
             written_through: 0,
             bad_lines: 0,
             out_error: None,
+            too_long: None,
         }
     }
 
@@ -233,15 +243,33 @@ impl<'a> Lines<'a> {
     }
 }
 
+impl Lines<'_> {
+    /// Adds `piece` (no line end in it) to the line being read, unless the line gets too long.
+    fn extend(&mut self, piece: &[u8]) -> io::Result<()> {
+        if self.pending.len() + piece.len() > MAX_LINE {
+            let why = format!(
+                "line {} is longer than {}: not an ID export",
+                self.number + 1,
+                bytes_text(MAX_LINE as u64)
+            );
+            self.too_long = Some(why.clone());
+            self.pending = Vec::new();
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        }
+        self.pending.extend_from_slice(piece);
+        Ok(())
+    }
+}
+
 impl Write for &mut Lines<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut rest = buf;
         while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            self.pending.extend_from_slice(&rest[..at]);
+            self.extend(&rest[..at])?;
             self.line()?;
             rest = &rest[at + 1..];
         }
-        self.pending.extend_from_slice(rest);
+        self.extend(rest)?;
         Ok(buf.len())
     }
 
