@@ -1,14 +1,16 @@
 //! The HTTP side of tmdb-serve: the small request and response values the routes work with,
 //! and the hygiene every answer gets on its way out (ETag and 304, Cache-Control, CORS, gzip,
-//! one log line). Routes never see tiny_http, so tests can call them as plain functions.
+//! one log line). Routes never see hyper, so tests can call them as plain functions.
 
 use std::io::Write as _;
 use std::time::Instant;
 
+use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
-use tiny_http::{Header, Method};
 
 /// What a route needs to know about a request.
 #[derive(Debug, Clone)]
@@ -147,15 +149,14 @@ pub struct Negotiation {
 }
 
 impl Negotiation {
-    pub fn from_headers(headers: &[Header]) -> Negotiation {
+    /// Reads the headers; the caller has already refused values that are not ASCII.
+    pub fn from_headers(headers: &HeaderMap) -> Negotiation {
         let mut n = Negotiation::default();
-        for h in headers {
-            let value = h.value.as_str();
-            if h.field.equiv("Accept-Encoding") {
-                n.accepts_gzip |= accepts_gzip(value);
-            } else if h.field.equiv("If-None-Match") {
-                n.if_none_match = Some(value.to_owned());
-            }
+        for value in headers.get_all(hyper::header::ACCEPT_ENCODING) {
+            n.accepts_gzip |= value.to_str().is_ok_and(accepts_gzip);
+        }
+        if let Some(value) = headers.get(hyper::header::IF_NONE_MATCH) {
+            n.if_none_match = value.to_str().ok().map(str::to_owned);
         }
         n
     }
@@ -194,14 +195,15 @@ pub fn preflight() -> Response {
     }
 }
 
-/// Applies ETag/304, Cache-Control, CORS and gzip, and builds tiny_http's response.
+/// Applies ETag/304, Cache-Control, CORS and gzip, and builds hyper's response.
 pub fn finish(
     mut response: Response,
-    method: &Method,
+    method: &str,
     n: &Negotiation,
     hygiene: &Hygiene,
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+) -> hyper::Response<Full<Bytes>> {
     let ok = response.status == 200;
+    let cache_control_set = response.headers.iter().any(|(n, _)| *n == "Cache-Control");
     if ok {
         // A weak validator over the body: it changes exactly when what the client would see
         // changes, including mid-load, which a stamp of the last finished load would miss.
@@ -212,11 +214,13 @@ pub fn finish(
                 .any(|t| t == "*" || t == etag.trim_start_matches("W/"))
         });
         response.headers.push(("ETag", etag));
-        response.headers.push((
-            "Cache-Control",
-            "public, max-age=60, stale-while-revalidate=60".to_owned(),
-        ));
-        if matches && matches!(method, Method::Get | Method::Head) {
+        if !cache_control_set {
+            response.headers.push((
+                "Cache-Control",
+                "public, max-age=60, stale-while-revalidate=60".to_owned(),
+            ));
+        }
+        if matches && matches!(method, "GET" | "HEAD") {
             response.status = 304;
             response.body.clear();
         }
@@ -253,31 +257,36 @@ pub fn finish(
         other => other,
     };
     let length = response.body.len();
-    let mut out = tiny_http::Response::new(
-        tiny_http::StatusCode(response.status),
-        Vec::new(),
-        std::io::Cursor::new(response.body),
-        Some(length),
-        None,
-    )
-    // The whole body is at hand, so always send Content-Length (HEAD answers included)
-    // rather than let large bodies go out chunked.
-    .with_chunked_threshold(usize::MAX);
+    // A HEAD answer has the headers of its GET (Content-Length included) and no body.
+    let body = if method == "HEAD" {
+        Bytes::new()
+    } else {
+        Bytes::from(response.body)
+    };
+    let mut out = hyper::Response::new(Full::new(body));
+    *out.status_mut() =
+        hyper::StatusCode::from_u16(response.status).unwrap_or(hyper::StatusCode::OK);
+    let headers = out.headers_mut();
     if response.status != 304 && response.status != 204 {
-        add_header(&mut out, "Content-Type", content_type);
+        add_header(headers, "Content-Type", content_type);
+        // Set by hand so that a HEAD answer carries the length its GET would have.
+        add_header(headers, "Content-Length", &length.to_string());
     }
-    add_header(&mut out, "Server", "tmdb-serve");
+    add_header(headers, "Server", "tmdb-serve");
     for (name, value) in &response.headers {
-        add_header(&mut out, name, value);
+        add_header(headers, name, value);
     }
     out
 }
 
-fn add_header<R: std::io::Read>(out: &mut tiny_http::Response<R>, name: &str, value: &str) {
+fn add_header(headers: &mut HeaderMap, name: &str, value: &str) {
     // Every value sent is ASCII built here (hex, numbers, fixed text, re-encoded URLs, the
     // origin checked at start-up), so this never drops anything in practice; it must not panic.
-    if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-        out.add_header(h);
+    if let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        headers.append(name, value);
     }
 }
 
@@ -295,9 +304,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Writes the one log line of a request on stderr: method, target, status, bytes, ms.
-pub fn log(method: &Method, url: &str, status: u16, bytes: usize, started: Instant) {
+/// Writes the one log line of a request on stderr: method, target, status, bytes, ms. What
+/// the client chose is escaped, so it cannot move the cursor or forge a line on a terminal.
+pub fn log(method: &str, url: &str, status: u16, bytes: usize, started: Instant) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let method = crate::params::escaped(method, 20);
     let target = crate::params::quoted_cut(url, 300);
     let line = format!("{method} {target} {status} {bytes} {ms:.2}ms\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());

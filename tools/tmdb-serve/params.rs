@@ -195,7 +195,13 @@ pub fn quoted(value: &str) -> String {
 
 /// [`quoted`] with a chosen length.
 pub fn quoted_cut(value: &str, max_chars: usize) -> String {
-    let mut out = String::from("\"");
+    format!("\"{}\"", escaped(value, max_chars))
+}
+
+/// A client's value with control characters (terminal escapes included) and quotes escaped,
+/// cut after `max_chars`.
+pub fn escaped(value: &str, max_chars: usize) -> String {
+    let mut out = String::new();
     for (count, c) in value.chars().enumerate() {
         if count == max_chars {
             out.push_str("...");
@@ -203,7 +209,6 @@ pub fn quoted_cut(value: &str, max_chars: usize) -> String {
         }
         out.extend(c.escape_debug());
     }
-    out.push('"');
     out
 }
 

@@ -11,6 +11,7 @@ use anyhow::Result;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value, json};
+use tmdb_core::db::ReadAccess;
 
 use crate::cache::Shared;
 use crate::http::ApiError;
@@ -66,8 +67,11 @@ type Sql<T> = std::result::Result<T, ApiError>;
 impl Db {
     /// Opens the mirror read-only (a missing or outdated database is an error) and tunes the
     /// connection for a read-mostly server.
-    pub fn open(path: &Path, shared: Arc<Shared>) -> Result<Db> {
-        let conn = tmdb_core::db::open_read_only(path)?;
+    pub fn open(path: &Path, access: ReadAccess, shared: Arc<Shared>) -> Result<Db> {
+        let conn = match access {
+            ReadAccess::Shared => tmdb_core::db::open_read_only(path)?,
+            ReadAccess::Immutable => tmdb_core::db::open_read_only_immutable(path)?,
+        };
         // Reads served from the page cache mapping rather than copied through read(2). SQLite
         // clamps the request to its build's limit (2 GiB by default); past that it reads.
         conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
