@@ -95,7 +95,8 @@ fn run(cli: Cli) -> Result<()> {
         );
     }
     let shared = Arc::new(cache::Shared::default());
-    let pool = Pool::open(path, access, shared, usize::from(cli.threads))?;
+    // One connection per worker, and one for the warm-up below.
+    let pool = Pool::open(path, access, shared, usize::from(cli.threads) + 1)?;
     let listener = std::net::TcpListener::bind(cli.addr)
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     announce(listener.local_addr()?)?;

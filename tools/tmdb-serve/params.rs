@@ -143,9 +143,10 @@ impl Page {
         (self.page - 1) * self.limit
     }
 
-    /// How many pages `total` results fill.
+    /// How many pages `total` results fill, at most [`MAX_PAGE`]: as TMDB does, the envelope
+    /// never promises a page that would be refused (`total_results` stays the true count).
     pub fn total_pages(self, total: i64) -> i64 {
-        (total + self.limit - 1) / self.limit
+        ((total + self.limit - 1) / self.limit).min(MAX_PAGE)
     }
 }
 
@@ -301,6 +302,12 @@ mod tests {
         assert_eq!(page.total_pages(0), 0);
         assert_eq!(page.total_pages(14), 2);
         assert_eq!(page.total_pages(15), 3);
+        let one = Page { page: 1, limit: 1 };
+        assert_eq!(
+            one.total_pages(1921),
+            MAX_PAGE,
+            "never a page that answers 400"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! `{"page":1,"limit":20,"total_results":1234,"total_pages":62,"results":[...]}`
 //! and a `Link` header with `rel="next"` / `rel="prev"` when there is such a page.
 //! `page`: 1..=500 (default 1; TMDB's own cap), `limit`: 1..=100 (default 20).
-//! A page past the end is an empty `results`, not an error.
+//! A page past the end is an empty `results`, not an error. `total_pages` is at most 500,
+//! as on TMDB, while `total_results` is the true count.
 //!
 //! ## Movie (list item, also inside search results and genre lists)
 //! `{"id":550,"title":"Fight Club","original_title":"Fight Club","original_language":"en",
@@ -434,7 +435,7 @@ fn envelope(path: &str, query: &Query, page: Page, listing: Listing) -> Response
         format!("<{path}?{rest}{sep}page={n}>; rel=\"{rel}\"")
     };
     let mut links = Vec::new();
-    if page.page < total_pages.min(params::MAX_PAGE) {
+    if page.page < total_pages {
         links.push(link(page.page + 1, "next"));
     }
     if page.page > 1 {

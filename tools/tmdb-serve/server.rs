@@ -60,7 +60,8 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Opens `size` connections now, so that a database that cannot be read fails at start.
+    /// Opens `size` connections now, so that a database that cannot be read fails at start,
+    /// and none needs opening later when descriptors may have run out.
     pub fn open(
         path: PathBuf,
         access: ReadAccess,
@@ -78,8 +79,8 @@ impl Pool {
         })
     }
 
-    /// Answers one request with a connection of the pool (one more is opened when all are in
-    /// use, which only happens while the warm-up holds one).
+    /// Answers one request with a connection of the pool (one more is opened if all are in
+    /// use, which the pool's size, one per worker and one for the warm-up, rules out).
     pub fn handle(&self, request: &http::Request) -> Response {
         let idle = lock(&self.idle).pop();
         let mut db = match idle {

@@ -133,7 +133,12 @@ pub fn open_read_only_anywhere(path: &Path) -> Result<(Connection, ReadAccess)> 
     let cannot_open = shared_err
         .chain()
         .filter_map(|e| e.downcast_ref::<rusqlite::Error>())
-        .any(|e| e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen));
+        .any(|e| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            )
+        });
     if !cannot_open {
         return Err(shared_err);
     }
