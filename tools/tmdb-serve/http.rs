@@ -67,6 +67,19 @@ pub struct ApiError {
     pub message: String,
     pub parameter: Option<String>,
     pub allow: bool,
+    /// What went wrong on our side, for the log only.
+    pub cause: Option<String>,
+}
+
+/// A database error is a 500, never caused by what a client sent: the client is told no more;
+/// the details go to the log where the answer is made (`routes::handle`).
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> ApiError {
+        ApiError {
+            cause: Some(err.to_string()),
+            ..ApiError::internal("internal error reading the database")
+        }
+    }
 }
 
 impl ApiError {
@@ -77,6 +90,7 @@ impl ApiError {
             message,
             parameter: parameter.map(str::to_owned),
             allow: false,
+            cause: None,
         }
     }
 
@@ -86,6 +100,7 @@ impl ApiError {
             message,
             parameter: None,
             allow: false,
+            cause: None,
         }
     }
 
@@ -93,25 +108,27 @@ impl ApiError {
     pub fn method_not_allowed(method: &str) -> ApiError {
         ApiError {
             status: 405,
-            message: format!(
-                "method {} is not allowed; use GET or HEAD",
-                crate::params::quoted(method)
-            ),
+            message: format!("method {} is not allowed; use GET or HEAD", quoted(method)),
             parameter: None,
             allow: true,
+            cause: None,
         }
     }
 
-    /// 500 for a failure of ours (the database), never caused by what a client sent. The
-    /// details go to the log, not to the client.
-    pub fn internal(context: &str, err: &rusqlite::Error) -> ApiError {
-        eprintln!("tmdb-serve: {context}: {err}");
+    /// Any status, with a message and nothing else.
+    pub fn status(status: u16, message: &str) -> ApiError {
         ApiError {
-            status: 500,
-            message: "internal error reading the database".to_owned(),
+            status,
+            message: message.to_owned(),
             parameter: None,
             allow: false,
+            cause: None,
         }
+    }
+
+    /// 500 for a failure of ours; the details are for the log, not for the client.
+    pub fn internal(message: &str) -> ApiError {
+        ApiError::status(500, message)
     }
 
     pub fn into_response(self) -> Response {
@@ -130,6 +147,31 @@ impl ApiError {
 
 /// The methods every route answers.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// A client's value quoted for an error message, cut short and with control characters
+/// escaped so a hostile value cannot forge lines in a log or a terminal.
+pub fn quoted(value: &str) -> String {
+    quoted_cut(value, 60)
+}
+
+/// [`quoted`] with a chosen length.
+pub fn quoted_cut(value: &str, max_chars: usize) -> String {
+    format!("\"{}\"", escaped(value, max_chars))
+}
+
+/// A client's value with control characters (terminal escapes included) and quotes escaped,
+/// cut after `max_chars`.
+pub fn escaped(value: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in value.chars().enumerate() {
+        if count == max_chars {
+            out.push_str("...");
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out
+}
 
 /// Bodies smaller than this are sent as they are: gzip would save little and cost a frame.
 const GZIP_MIN: usize = 1024;
@@ -308,8 +350,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// the client chose is escaped, so it cannot move the cursor or forge a line on a terminal.
 pub fn log(method: &str, url: &str, status: u16, bytes: usize, started: Instant) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let method = crate::params::escaped(method, 20);
-    let target = crate::params::quoted_cut(url, 300);
+    let method = escaped(method, 20);
+    let target = quoted_cut(url, 300);
     let line = format!("{method} {target} {status} {bytes} {ms:.2}ms\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

@@ -58,9 +58,10 @@ struct Cli {
     #[arg(long, default_value = "127.0.0.1:8000", value_parser = parse_addr)]
     addr: SocketAddr,
 
-    /// Worker threads; each answers one request at a time with its own database connection.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    threads: u16,
+    /// Worker threads; each answers one request at a time with its own database connection
+    /// [default: the number of CPUs].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 
     /// Client connections open at once; past this the one idle longest is closed.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -94,9 +95,15 @@ fn run(cli: Cli) -> Result<()> {
             path.display()
         );
     }
+    // More workers than CPUs only adds preemption: measured on 2 cores, 4 workers had a p99
+    // of 4 ms where 2 had 0.25 ms, at the same throughput.
+    let threads = cli.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(2, usize::from),
+        usize::from,
+    );
     let shared = Arc::new(cache::Shared::default());
     // One connection per worker, and one for the warm-up below.
-    let pool = Pool::open(path, access, shared, usize::from(cli.threads) + 1)?;
+    let pool = Pool::open(path, access, shared, threads + 1)?;
     let listener = std::net::TcpListener::bind(cli.addr)
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     announce(listener.local_addr()?)?;
@@ -110,7 +117,7 @@ fn run(cli: Cli) -> Result<()> {
     let warm = Arc::clone(&app);
     std::thread::spawn(move || warm.warm_up());
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(usize::from(cli.threads))
+        .worker_threads(threads)
         .enable_all()
         .build()?
         .block_on(app.serve(vec![listener]))

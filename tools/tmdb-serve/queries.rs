@@ -14,12 +14,11 @@ use serde_json::{Map, Value, json};
 use tmdb_core::db::ReadAccess;
 
 use crate::cache::Shared;
-use crate::http::ApiError;
 use crate::json::{
     MOVIE_COLUMN_COUNT, MOVIE_COLUMNS, PERSON_COLUMN_COUNT, PERSON_COLUMNS, boolean, credit,
     movie_item, person_item, string_list, value,
 };
-use crate::params::Page;
+use crate::params::{MovieSort, Page, PeopleSort, SearchSort, Sort};
 use crate::rank::{self, Ranker};
 
 /// Result sets up to this size are counted and paged in one pass (see `Db::list`).
@@ -62,7 +61,9 @@ pub struct Listing {
     pub results: Vec<Value>,
 }
 
-type Sql<T> = std::result::Result<T, ApiError>;
+/// What the database layer answers: a value or the database's own error, which the routes
+/// turn into an HTTP answer (`routes::handle`).
+type Sql<T> = rusqlite::Result<T>;
 
 impl Db {
     /// Opens the mirror read-only (a missing or outdated database is an error) and tunes the
@@ -122,8 +123,7 @@ impl Db {
         let n = self
             .conn
             .prepare_cached(sql)
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))
-            .map_err(|e| ApiError::internal("count", &e))?;
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))?;
         self.shared.put_count(epoch, &key, n);
         Ok(n)
     }
@@ -134,13 +134,10 @@ impl Db {
         params: &[SqlValue],
         map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Sql<Vec<T>> {
-        self.conn
-            .prepare_cached(sql)
-            .and_then(|mut stmt| {
-                stmt.query_map(params_from_iter(params), map)?
-                    .collect::<rusqlite::Result<Vec<T>>>()
-            })
-            .map_err(|e| ApiError::internal("query", &e))
+        self.conn.prepare_cached(sql).and_then(|mut stmt| {
+            stmt.query_map(params_from_iter(params), map)?
+                .collect::<rusqlite::Result<Vec<T>>>()
+        })
     }
 
     fn first<T>(
@@ -162,7 +159,12 @@ impl Db {
     }
 
     /// `GET /movies`, `GET /genres/{id}/movies`.
-    pub fn movies(&mut self, filter: &MovieFilter, sort: (&str, bool), page: Page) -> Sql<Listing> {
+    pub fn movies(
+        &mut self,
+        filter: &MovieFilter,
+        sort: Sort<MovieSort>,
+        page: Page,
+    ) -> Sql<Listing> {
         let (from, params) = movie_from(filter);
         if filter.genre_id.is_some() && filter.year.is_some() {
             // The count is one range of genre_movie_by_date's key; once it is known, `list`
@@ -189,7 +191,7 @@ impl Db {
         &mut self,
         fts: &str,
         filter: &MovieFilter,
-        sort: (&str, bool),
+        sort: Sort<SearchSort>,
         page: Page,
     ) -> Sql<Listing> {
         // The MATCH is ?1 (cached_bm25 names it again); the filters' bare `?`s number on.
@@ -211,11 +213,16 @@ impl Db {
             clauses.join(" AND ")
         );
         let rank = "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0)";
-        let order = match sort {
-            ("relevance", true) => format!("{rank}, m.popularity DESC, m.id"),
+        let order = match sort.field {
+            SearchSort::Relevance if sort.descending => {
+                format!("{rank}, m.popularity DESC, m.id")
+            }
             // The exact reverse: least relevant first.
-            ("relevance", false) => format!("{rank} DESC, m.popularity ASC, m.id DESC"),
-            _ => movie_order(sort),
+            SearchSort::Relevance => format!("{rank} DESC, m.popularity ASC, m.id DESC"),
+            SearchSort::By(field) => movie_order(Sort {
+                field,
+                descending: sort.descending,
+            }),
         };
         let list = List {
             from: &from,
@@ -288,17 +295,22 @@ impl Db {
     }
 
     /// `GET /people`.
-    pub fn people(&mut self, include_adult: bool, sort: (&str, bool), page: Page) -> Sql<Listing> {
+    pub fn people(
+        &mut self,
+        include_adult: bool,
+        sort: Sort<PeopleSort>,
+        page: Page,
+    ) -> Sql<Listing> {
         let adult = SqlValue::Integer(include_adult.into());
         let total = self.count(
             "SELECT count(*) FROM people p WHERE (?1 OR p.adult = 0)",
             std::slice::from_ref(&adult),
         )?;
-        let order = match sort {
-            ("name", false) => "p.name ASC NULLS LAST, p.id ASC",
-            ("name", true) => "p.name DESC, p.id DESC",
-            (_, false) => "p.popularity ASC NULLS LAST, p.id ASC",
-            (_, true) => "p.popularity DESC, p.id DESC",
+        let order = match (sort.field, sort.descending) {
+            (PeopleSort::Name, false) => "p.name ASC NULLS LAST, p.id ASC",
+            (PeopleSort::Name, true) => "p.name DESC, p.id DESC",
+            (PeopleSort::Popularity, false) => "p.popularity ASC NULLS LAST, p.id ASC",
+            (PeopleSort::Popularity, true) => "p.popularity DESC, p.id DESC",
         };
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM people p WHERE (?1 OR p.adult = 0) \
@@ -542,8 +554,7 @@ impl Db {
     pub fn health(&self) -> Sql<Value> {
         let version: i64 = self
             .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| ApiError::internal("health", &e))?;
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         Ok(json!({"status": "ok", "schema_version": version}))
     }
 
@@ -637,15 +648,15 @@ fn filter_clauses(f: &MovieFilter, clauses: &mut Vec<String>, params: &mut Vec<S
 }
 
 /// ORDER BY for a movie sort; ties break on id so pages never overlap, absent values last.
-fn movie_order((field, descending): (&str, bool)) -> String {
-    let column = match field {
-        "release_date" => "m.release_date",
-        "vote_average" => "m.vote_average",
-        "vote_count" => "m.vote_count",
-        "title" => "m.title",
-        _ => "m.popularity",
+fn movie_order(sort: Sort<MovieSort>) -> String {
+    let column = match sort.field {
+        MovieSort::Popularity => "m.popularity",
+        MovieSort::ReleaseDate => "m.release_date",
+        MovieSort::VoteAverage => "m.vote_average",
+        MovieSort::VoteCount => "m.vote_count",
+        MovieSort::Title => "m.title",
     };
-    if descending {
+    if sort.descending {
         // SQLite sorts NULL lowest, so descending already puts absent values last.
         format!("{column} DESC, m.id DESC")
     } else {

@@ -67,7 +67,7 @@
 use serde_json::json;
 
 use crate::http::{ApiError, Request, Response};
-use crate::params::{self, Page, Query};
+use crate::params::{self, MovieSort, Page, PeopleSort, Query, SearchSort, Sort};
 use crate::queries::{self, Db, Listing, MovieFilter};
 
 /// Longer request targets are refused (414) before any parsing: no real client needs more,
@@ -89,18 +89,6 @@ const STATUSES: &[&str] = &[
     "Released",
     "Canceled",
 ];
-
-/// The sorts of `/movies/search`; lists take all but the last (relevance: best first).
-const MOVIE_SEARCH_SORTS: &[(&str, bool)] = &[
-    ("popularity", true),
-    ("release_date", true),
-    ("vote_average", true),
-    ("vote_count", true),
-    ("title", false),
-    ("relevance", true),
-];
-const MOVIE_SORTS: &[(&str, bool)] = MOVIE_SEARCH_SORTS.split_at(MOVIE_SEARCH_SORTS.len() - 1).0;
-const PEOPLE_SORTS: &[(&str, bool)] = &[("popularity", true), ("name", false)];
 
 /// Answers that cost a scan of the whole mirror on first asking (counts of everything): a
 /// background pass computes them at start so the first visitor of the browse page does not wait.
@@ -186,7 +174,12 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
             }
             response
         }
-        Err(err) => err.into_response(),
+        Err(err) => {
+            if let Some(cause) = &err.cause {
+                eprintln!("tmdb-serve: {}: {cause}", params::quoted(&request.url));
+            }
+            err.into_response()
+        }
     }
 }
 
@@ -249,7 +242,13 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             let text = search_text(&query)?;
             let mut filter = movie_filter(&query)?;
             filter.genre_id = genre_filter(&query, db)?;
-            let sort = params::sort(&query, MOVIE_SEARCH_SORTS, ("relevance", true))?;
+            let sort = params::sort(
+                &query,
+                Sort {
+                    field: SearchSort::Relevance,
+                    descending: true,
+                },
+            )?;
             let page = query.page()?;
             let listing = match queries::fts_query(text) {
                 None => Listing::default(),
@@ -271,7 +270,13 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
         Route::People => {
             query.check_allowed(&["page", "limit", "adult", "sort"])?;
             let include_adult = query.flag("adult")?;
-            let sort = params::sort(&query, PEOPLE_SORTS, ("popularity", true))?;
+            let sort = params::sort(
+                &query,
+                Sort {
+                    field: PeopleSort::Popularity,
+                    descending: true,
+                },
+            )?;
             let page = query.page()?;
             Ok(envelope(
                 path,
@@ -345,7 +350,13 @@ fn movie_list(
     db: &mut Db,
     filter: &MovieFilter,
 ) -> Result<Response, ApiError> {
-    let sort = params::sort(query, MOVIE_SORTS, ("popularity", true))?;
+    let sort = params::sort(
+        query,
+        Sort {
+            field: MovieSort::Popularity,
+            descending: true,
+        },
+    )?;
     let page = query.page()?;
     Ok(envelope(path, query, page, db.movies(filter, sort, page)?))
 }

@@ -109,13 +109,7 @@ impl Pool {
 }
 
 fn internal_error() -> Response {
-    ApiError {
-        status: 500,
-        message: "internal error".to_owned(),
-        parameter: None,
-        allow: false,
-    }
-    .into_response()
+    ApiError::internal("internal error").into_response()
 }
 
 /// Everything a request needs, shared by all connections.
@@ -299,12 +293,8 @@ impl App {
         }
         if !request.body().is_end_stream() {
             // Closing, rather than reading what may be a terabyte to keep the connection.
-            let refused = ApiError {
-                status: 413,
-                message: "this API is read-only: a request cannot carry a body".to_owned(),
-                parameter: None,
-                allow: false,
-            };
+            let refused =
+                ApiError::status(413, "this API is read-only: a request cannot carry a body");
             return (refused.into_response(), true);
         }
         let known = url.len() <= routes::MAX_URL && Route::parse(path).is_some();
