@@ -547,3 +547,32 @@ fn addr_takes_a_host_name() {
     assert!(serve.addr.starts_with("127.0.0.1:"), "{}", serve.addr);
     assert_eq!(serve.json("/health")["status"], "ok");
 }
+
+#[test]
+fn slow_heads_and_idle_connections_are_closed_after_10_s() {
+    let dir = Workdir::new("limits-idle");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    // Before: neither was ever timed out. Both run at once, so the test waits 10 s, not 20.
+    let clients: Vec<_> = [
+        &b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        b"GET /health HTTP/1.1\r\nHo",
+    ]
+    .into_iter()
+    .map(|request| {
+        let addr = serve.addr.clone();
+        std::thread::spawn(move || exchange(&addr, request, Duration::from_secs(30)))
+    })
+    .collect();
+    let results: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let (answer, idle) = &results[0];
+    assert_eq!(status_of(answer), Some(200));
+    let (nothing, slow) = &results[1];
+    assert!(nothing.is_empty());
+    for closed in [idle, slow] {
+        assert!(
+            closed.is_some_and(|d| d >= Duration::from_secs(9) && d < Duration::from_secs(20)),
+            "{closed:?}"
+        );
+    }
+}
