@@ -15,8 +15,10 @@ use tmdb_core::db::ReadAccess;
 
 use crate::cache::Shared;
 use crate::json::{
-    MOVIE_COLUMN_COUNT, MOVIE_COLUMNS, PERSON_COLUMN_COUNT, PERSON_COLUMNS, boolean, credit,
-    movie_item, person_item, string_list, value,
+    CAST_ROLE, CAST_ROLE_COLUMNS, CREDIT, CREDIT_COLUMNS, CREW_ROLE, CREW_ROLE_COLUMNS, FILM_CAST,
+    FILM_CAST_COLUMNS, FILM_CREW, FILM_CREW_COLUMNS, MOVIE, MOVIE_COLUMNS, MOVIE_DETAIL,
+    MOVIE_DETAIL_COLUMNS, PERSON, PERSON_COLUMNS, PERSON_DETAIL, PERSON_DETAIL_COLUMNS, movie_item,
+    person_item, read, value,
 };
 use crate::params::{MovieSort, Page, PeopleSort, SearchSort, Sort};
 use crate::rank::{self, Ranker};
@@ -237,34 +239,10 @@ impl Db {
 
     /// `GET /movies/{id}`.
     pub fn movie(&self, id: i64) -> Sql<Option<Value>> {
-        let sql = format!(
-            "SELECT {MOVIE_COLUMNS}, m.runtime, m.status, m.video, m.budget, m.revenue, \
-               m.imdb_id, m.homepage, m.tagline, m.collection_id, m.origin_country, \
-               (SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'cast'), \
-               (SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'crew') \
-             FROM movie m WHERE m.id = ?1"
-        );
+        let sql =
+            format!("SELECT {MOVIE_COLUMNS}, {MOVIE_DETAIL_COLUMNS} FROM movie m WHERE m.id = ?1");
         self.first(&sql, &[SqlValue::Integer(id)], |row| {
-            let mut movie = movie_item(row)?;
-            let base = MOVIE_COLUMN_COUNT;
-            movie["runtime"] = value(row, base);
-            movie["status"] = value(row, base + 1);
-            movie["video"] = boolean(row, base + 2);
-            let names = [
-                "budget",
-                "revenue",
-                "imdb_id",
-                "homepage",
-                "tagline",
-                "collection_id",
-            ];
-            for (offset, name) in names.iter().enumerate() {
-                movie[*name] = value(row, base + 3 + offset);
-            }
-            movie["origin_country"] = string_list(row, base + 9);
-            movie["cast_count"] = value(row, base + 10);
-            movie["crew_count"] = value(row, base + 11);
-            Ok(movie)
+            read(row, &[MOVIE, MOVIE_DETAIL])
         })
     }
 
@@ -273,23 +251,23 @@ impl Db {
         if !self.exists("SELECT 1 FROM movie WHERE id = ?1", id)? {
             return Ok(None);
         }
-        let columns = "credit_id, person_id, name, original_name, gender, known_for_department, \
-                       profile_path, popularity, adult, character, cast_order, department, job";
         let cast = self.rows(
             &format!(
-                "SELECT {columns} FROM credit WHERE movie_id = ?1 AND kind = 'cast' \
+                "SELECT {CREDIT_COLUMNS}, {CAST_ROLE_COLUMNS} FROM credit \
+                 WHERE movie_id = ?1 AND kind = 'cast' \
                  ORDER BY cast_order IS NULL, cast_order, credit_id"
             ),
             &[SqlValue::Integer(id)],
-            |row| credit(row, true),
+            |row| read(row, &[CREDIT, CAST_ROLE]),
         )?;
         let crew = self.rows(
             &format!(
-                "SELECT {columns} FROM credit WHERE movie_id = ?1 AND kind = 'crew' \
+                "SELECT {CREDIT_COLUMNS}, {CREW_ROLE_COLUMNS} FROM credit \
+                 WHERE movie_id = ?1 AND kind = 'crew' \
                  ORDER BY department, job, name, credit_id"
             ),
             &[SqlValue::Integer(id)],
-            |row| credit(row, false),
+            |row| read(row, &[CREDIT, CREW_ROLE]),
         )?;
         Ok(Some(json!({"id": id, "cast": cast, "crew": crew})))
     }
@@ -419,30 +397,10 @@ impl Db {
     /// `GET /people/{id}`.
     pub fn person(&self, id: i64) -> Sql<Option<Value>> {
         let sql = format!(
-            "SELECT {PERSON_COLUMNS}, p.also_known_as, p.biography, p.birthday, p.deathday, \
-               p.place_of_birth, p.imdb_id, p.homepage, \
-               (SELECT count(*) FROM credit WHERE person_id = p.id AND kind = 'cast'), \
-               (SELECT count(*) FROM credit WHERE person_id = p.id AND kind = 'crew') \
-             FROM people p WHERE p.id = ?1"
+            "SELECT {PERSON_COLUMNS}, {PERSON_DETAIL_COLUMNS} FROM people p WHERE p.id = ?1"
         );
         self.first(&sql, &[SqlValue::Integer(id)], |row| {
-            let mut person = person_item(row)?;
-            let base = PERSON_COLUMN_COUNT;
-            person["also_known_as"] = string_list(row, base);
-            let names = [
-                "biography",
-                "birthday",
-                "deathday",
-                "place_of_birth",
-                "imdb_id",
-                "homepage",
-                "cast_count",
-                "crew_count",
-            ];
-            for (offset, name) in names.iter().enumerate() {
-                person[*name] = value(row, base + 1 + offset);
-            }
-            Ok(person)
+            read(row, &[PERSON, PERSON_DETAIL])
         })
     }
 
@@ -450,33 +408,20 @@ impl Db {
     pub fn filmography(&self, id: i64) -> Sql<Option<Value>> {
         let sql = |kind: &str, extra: &str| {
             format!(
-                "SELECT {MOVIE_COLUMNS}, c.credit_id, {extra} FROM credit c \
+                "SELECT {MOVIE_COLUMNS}, {extra} FROM credit c \
                  JOIN movie m ON m.id = c.movie_id WHERE c.person_id = ?1 AND c.kind = '{kind}' \
                  ORDER BY m.release_date IS NULL, m.release_date DESC, m.id DESC, c.credit_id"
             )
         };
-        let base = MOVIE_COLUMN_COUNT;
         let cast = self.rows(
-            &sql("cast", "c.character, c.cast_order"),
+            &sql("cast", FILM_CAST_COLUMNS),
             &[SqlValue::Integer(id)],
-            |row| {
-                let mut movie = movie_item(row)?;
-                movie["credit_id"] = value(row, base);
-                movie["character"] = value(row, base + 1);
-                movie["order"] = value(row, base + 2);
-                Ok(movie)
-            },
+            |row| read(row, &[MOVIE, FILM_CAST]),
         )?;
         let crew = self.rows(
-            &sql("crew", "c.department, c.job"),
+            &sql("crew", FILM_CREW_COLUMNS),
             &[SqlValue::Integer(id)],
-            |row| {
-                let mut movie = movie_item(row)?;
-                movie["credit_id"] = value(row, base);
-                movie["department"] = value(row, base + 1);
-                movie["job"] = value(row, base + 2);
-                Ok(movie)
-            },
+            |row| read(row, &[MOVIE, FILM_CREW]),
         )?;
         if cast.is_empty()
             && crew.is_empty()
