@@ -502,20 +502,25 @@ fn read_only_folder(db: &Path, name: &str) -> (PathBuf, Vec<String>) {
     (folder, prefix)
 }
 
-#[test]
-fn a_database_in_a_folder_without_write_access_is_served() {
-    let dir = Workdir::new("limits-readonly");
-    let db = build_db(&dir);
-    let (folder, prefix) = read_only_folder(&db, "readonly");
-    let log = dir.join("serve.log");
-    let mut cmd = match prefix.split_first() {
+/// tmdb-serve, run through `prefix` (the user switch of [`read_only_folder`]).
+fn serve_as(prefix: &[String]) -> Command {
+    match prefix.split_first() {
         Some((program, args)) => {
             let mut cmd = Command::new(program);
             cmd.args(args).arg(bin("tmdb-serve"));
             cmd
         }
         None => Command::new(bin("tmdb-serve")),
-    };
+    }
+}
+
+#[test]
+fn a_database_in_a_folder_without_write_access_is_served() {
+    let dir = Workdir::new("limits-readonly");
+    let db = build_db(&dir);
+    let (folder, prefix) = read_only_folder(&db, "readonly");
+    let log = dir.join("serve.log");
+    let mut cmd = serve_as(&prefix);
     cmd.arg("--db")
         .arg(folder.join("tmdb.db"))
         .args(["--addr", "127.0.0.1:0", "--threads", "2"])
@@ -575,4 +580,33 @@ fn slow_heads_and_idle_connections_are_closed_after_10_s() {
             "{closed:?}"
         );
     }
+}
+
+#[test]
+fn unmerged_changes_in_a_read_only_folder_are_a_clear_refusal() {
+    let dir = Workdir::new("limits-readonly-wal");
+    let db = build_db(&dir);
+    // A writer that has committed into the -wal file and not merged it yet, as a killed
+    // ndjson-load leaves it: its -wal is copied beside the database, without a -shm file.
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA wal_autocheckpoint = 0; UPDATE movie SET title = 'X' WHERE id = 107;",
+        )
+        .unwrap();
+    let (folder, prefix) = read_only_folder(&db, "readonly-wal");
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    std::fs::copy(&wal, folder.join("tmdb.db-wal")).unwrap();
+    drop(writer);
+    let mut cmd = serve_as(&prefix);
+    cmd.arg("--db")
+        .arg(folder.join("tmdb.db"))
+        .args(["--addr", "127.0.0.1:0"]);
+    let out = crate::util::run(cmd);
+    let _ = std::fs::remove_dir_all(&folder);
+    out.expect_code(2);
+    assert!(out.stderr.contains("-wal"), "{out}");
+    assert!(out.stderr.contains("writable"), "{out}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
 }
