@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::util::record::assert_rebuilds;
 use crate::util::{Run, Workdir, bin, read_ndjson, run_with_input};
 
 const TABLES: &[(&str, &str)] = &[
@@ -70,12 +71,18 @@ fn text(v: &str) -> Value {
     Value::Text(v.to_owned())
 }
 
-/// Every table the loader writes, row by row (gone without its timestamp).
+/// Every table the loader writes, row by row (gone without its timestamp): the older tables
+/// above, and those of the whole record by their leading columns.
 fn contents(conn: &Connection) -> Vec<Vec<Vec<Value>>> {
-    TABLES
+    let record_tables = tmdb_core::record::spec::TABLES
         .iter()
+        .filter(|table| !TABLES.iter().any(|(name, _)| name == &table.name))
+        .map(|table| (table.name, table.lead.join(", ")));
+    let older = TABLES.iter().map(|(name, key)| (*name, (*key).to_owned()));
+    older
+        .chain(record_tables)
         .map(|(table, key)| {
-            let columns = if *table == "gone" { "kind, id" } else { "*" };
+            let columns = if table == "gone" { "kind, id" } else { "*" };
             rows(
                 conn,
                 &format!("SELECT {columns} FROM {table} ORDER BY {key}"),
@@ -375,10 +382,11 @@ fn a_newer_record_replaces_the_row_its_genres_and_credits() {
         ],
         "De Niro's credit was removed upstream"
     );
-    // Movie 2 came without a credits key: it keeps the credits it had.
+    // Movie 2 came without a credits key (fetched without the append): the new record
+    // replaces the old one whole, so the credits it no longer carries are gone.
     assert_eq!(
-        rows(&conn, "SELECT credit_id FROM credit WHERE movie_id = 2"),
-        [[text("52fe4213c3a36847f8000010")]]
+        count(&conn, "SELECT count(*) FROM credit WHERE movie_id = 2"),
+        0
     );
     assert_eq!(
         rows(
@@ -404,7 +412,7 @@ fn a_newer_record_replaces_the_row_its_genres_and_credits() {
 }
 
 #[test]
-fn empty_dates_become_null_other_empty_strings_stay() {
+fn empty_strings_and_nulls_stay_as_tmdb_sent_them_and_every_line_rebuilds() {
     let dir = Workdir::new("load-empty");
     load_fixture(&dir, "movies", "movies_v1.ndjson").expect_success();
     load_fixture(&dir, "people", "people.ndjson").expect_success();
@@ -414,7 +422,7 @@ fn empty_dates_become_null_other_empty_strings_stay() {
             &conn,
             "SELECT release_date, homepage, imdb_id, overview, tagline FROM movie WHERE id = 2"
         ),
-        [[Value::Null, Value::Null, Value::Null, text(""), text("")]]
+        [[text(""), text(""), Value::Null, text(""), text("")]]
     );
     assert_eq!(
         rows(
@@ -425,7 +433,7 @@ fn empty_dates_become_null_other_empty_strings_stay() {
             [Value::Null, Value::Null, text(""), text("[]")],
             [
                 text("1940-04-25"),
-                Value::Null,
+                text(""),
                 text(""),
                 text(r#"["Alfredo James Pacino"]"#)
             ],
@@ -436,6 +444,11 @@ fn empty_dates_become_null_other_empty_strings_stay() {
         1,
         "an empty character is kept as TMDB sent it"
     );
+    for (kind, file) in [("movie", "movies_v1.ndjson"), ("person", "people.ndjson")] {
+        for line in read_ndjson(&fixture(file)) {
+            assert_rebuilds(&conn, kind, &line);
+        }
+    }
 }
 
 #[test]
@@ -762,7 +775,15 @@ fn bad_usage_and_unreadable_input_exit_2_before_touching_the_database() {
     assert!(!dir.join("tmdb.db").exists());
 }
 
-/// Writes `n` synthetic movies with `credits` credits each.
+/// A few of every append with a table, so a kill can land in any of them.
+fn appends(id: usize) -> String {
+    let k = id % 50 + 1;
+    format!(
+        r#""keywords":{{"keywords":[{{"id":{k},"name":"keyword {k}"}}]}},"release_dates":{{"results":[{{"iso_3166_1":"US","release_dates":[{{"certification":"PG","descriptors":[],"iso_639_1":"","note":"","release_date":"2001-01-01T00:00:00.000Z","type":3}}]}}]}},"external_ids":{{"imdb_id":null,"wikidata_id":"Q{id}","facebook_id":null,"instagram_id":null,"twitter_id":null}},"alternative_titles":{{"titles":[{{"iso_3166_1":"FR","title":"Film {id}","type":""}}]}},"translations":{{"translations":[{{"iso_3166_1":"FR","iso_639_1":"fr","name":"Français","english_name":"French","data":{{"homepage":"","overview":"","runtime":0,"tagline":"","title":"Film {id}"}}}}]}},"videos":{{"results":[{{"iso_639_1":"en","iso_3166_1":"US","name":"Trailer","key":"k{id}","site":"YouTube","size":1080,"type":"Trailer","official":true,"published_at":"2001-01-01T00:00:00.000Z","id":"v{id}"}}]}},"images":{{"backdrops":[],"logos":[],"posters":[{{"aspect_ratio":0.667,"height":1500,"iso_639_1":null,"iso_3166_1":null,"file_path":"/p{id}.jpg","vote_average":0,"vote_count":0,"width":1000}}]}},"watch/providers":{{"results":{{"US":{{"link":"https://example.org/{id}","flatrate":[{{"logo_path":"/l.jpg","provider_id":{k},"provider_name":"Provider {k}","display_priority":{k}}}]}}}}}}"#
+    )
+}
+
+/// Writes `n` synthetic movies with `credits` credits each and one of every other append.
 fn synthetic_movies(path: &Path, n: usize, credits: usize) {
     let mut out = String::new();
     for id in 1..=n {
@@ -775,8 +796,9 @@ fn synthetic_movies(path: &Path, n: usize, credits: usize) {
             })
             .collect();
         out.push_str(&format!(
-            r#"{{"id":{id},"title":"Movie number {id}","original_title":"Movie {id}","release_date":"2001-01-01","runtime":90,"overview":"A synthetic movie for the kill test, number {id}.","genres":[{{"id":18,"name":"Drama"}}],"credits":{{"cast":[{}],"crew":[]}}}}"#,
-            cast.join(",")
+            r#"{{"id":{id},"title":"Movie number {id}","original_title":"Movie {id}","release_date":"2001-01-01","runtime":90,"overview":"A synthetic movie for the kill test, number {id}.","genres":[{{"id":18,"name":"Drama"}}],"credits":{{"cast":[{}],"crew":[]}},{}}}"#,
+            cast.join(","),
+            appends(id)
         ));
         out.push('\n');
     }
@@ -990,83 +1012,6 @@ fn json_rows(conn: &Connection, sql: &str) -> Vec<serde_json::Value> {
     .collect()
 }
 
-/// What the mirror must hold for the dump in `dir`: (movies, movie genres, credits, people),
-/// built from TMDB's fields with the rules DESIGN.md and REFERENCE.md §6 set: "" dates,
-/// homepages and IMDb IDs become NULL, lists become JSON text, a credit_id seen twice keeps the
-/// last one read.
-fn expected_mirror(
-    dir: &Path,
-) -> (
-    Vec<serde_json::Value>,
-    Vec<serde_json::Value>,
-    Vec<serde_json::Value>,
-    Vec<serde_json::Value>,
-) {
-    use serde_json::{Value as J, json};
-    let none_if_blank = |v: &J| if v == "" { J::Null } else { v.clone() };
-    let list_text = |v: &J| match v {
-        J::Null => J::Null,
-        list => J::from(list.to_string()),
-    };
-    let (mut movies, mut genres, mut credits) =
-        (Vec::new(), Vec::new(), std::collections::BTreeMap::new());
-    for m in read_ndjson(&dir.join("movies.ndjson")) {
-        movies.push(normalised(json!({
-            "id": m["id"], "title": m["title"], "original_title": m["original_title"],
-            "original_language": m["original_language"], "overview": m["overview"],
-            "release_date": none_if_blank(&m["release_date"]), "runtime": m["runtime"],
-            "status": m["status"], "adult": m["adult"], "video": m["video"],
-            "poster_path": m["poster_path"], "backdrop_path": m["backdrop_path"],
-            "vote_average": m["vote_average"], "vote_count": m["vote_count"],
-            "popularity": m["popularity"], "budget": m["budget"], "revenue": m["revenue"],
-            "imdb_id": none_if_blank(&m["imdb_id"]), "homepage": none_if_blank(&m["homepage"]),
-            "tagline": m["tagline"], "collection_id": m["belongs_to_collection"]["id"],
-            "origin_country": list_text(&m["origin_country"]),
-        })));
-        let mut ids: Vec<u64> = m["genres"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["id"].as_u64().unwrap())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        genres.extend(
-            ids.into_iter()
-                .map(|g| normalised(json!({"movie_id": m["id"], "genre_id": g}))),
-        );
-        for kind in ["cast", "crew"] {
-            for c in m["credits"][kind].as_array().unwrap() {
-                let row = normalised(json!({
-                    "credit_id": c["credit_id"], "movie_id": m["id"], "person_id": c["id"],
-                    "kind": kind, "name": c["name"], "original_name": c["original_name"],
-                    "character": c["character"], "cast_order": c["order"],
-                    "department": c["department"], "job": c["job"], "gender": c["gender"],
-                    "known_for_department": c["known_for_department"],
-                    "profile_path": c["profile_path"], "popularity": c["popularity"],
-                    "adult": c["adult"],
-                }));
-                credits.insert(c["credit_id"].as_str().unwrap().to_owned(), row);
-            }
-        }
-    }
-    let people = read_ndjson(&dir.join("people.ndjson"))
-        .into_iter()
-        .map(|p| {
-            normalised(json!({
-                "id": p["id"], "name": p["name"], "also_known_as": list_text(&p["also_known_as"]),
-                "biography": p["biography"], "birthday": none_if_blank(&p["birthday"]),
-                "deathday": none_if_blank(&p["deathday"]), "gender": p["gender"],
-                "known_for_department": p["known_for_department"],
-                "place_of_birth": p["place_of_birth"], "profile_path": p["profile_path"],
-                "popularity": p["popularity"], "imdb_id": none_if_blank(&p["imdb_id"]),
-                "homepage": none_if_blank(&p["homepage"]), "adult": p["adult"],
-            }))
-        })
-        .collect();
-    (movies, genres, credits.into_values().collect(), people)
-}
-
 /// Loads a `tmdb-sim --dump` folder the way the pipeline does: genres, movies, people, then
 /// the gone lists (the dump's `{"id"}` lines, given their kind as tmdb-fetch's gone file has).
 fn load_dump(dir: &Workdir, dump: &Path) {
@@ -1087,44 +1032,21 @@ fn load_dump(dir: &Workdir, dump: &Path) {
     }
 }
 
+/// Every movie and person of the dump rebuilds from the mirror to exactly its line (every
+/// field and append, "" and null, array order), the mirror holds no others, and the genre list
+/// is the dump's.
 fn assert_mirror_equals_dump(dir: &Workdir, dump: &Path) {
-    let (movies, genres, credits, people) = expected_mirror(dump);
     let conn = db(dir);
-    let actual_movies = json_rows(&conn, "SELECT * FROM movie ORDER BY id");
-    let actual_movies: Vec<serde_json::Value> = actual_movies
-        .into_iter()
-        .map(|mut m| {
-            m.as_object_mut().unwrap().remove("source_hash");
-            m
-        })
-        .collect();
-    assert_eq!(actual_movies.len(), movies.len(), "movies");
-    for (actual, expected) in actual_movies.iter().zip(&movies) {
-        assert_eq!(actual, expected);
-    }
-    assert_eq!(
-        json_rows(
-            &conn,
-            "SELECT movie_id, genre_id FROM movie_genre ORDER BY movie_id, genre_id"
-        ),
-        genres
-    );
-    let actual_credits = json_rows(&conn, "SELECT * FROM credit ORDER BY credit_id");
-    assert_eq!(actual_credits.len(), credits.len(), "credits");
-    for (actual, expected) in actual_credits.iter().zip(&credits) {
-        assert_eq!(actual, expected);
-    }
-    let actual_people: Vec<serde_json::Value> =
-        json_rows(&conn, "SELECT * FROM people ORDER BY id")
-            .into_iter()
-            .map(|mut p| {
-                p.as_object_mut().unwrap().remove("source_hash");
-                p
-            })
-            .collect();
-    assert_eq!(actual_people.len(), people.len(), "people");
-    for (actual, expected) in actual_people.iter().zip(&people) {
-        assert_eq!(actual, expected);
+    for (kind, file, table) in [("movie", "movies", "movie"), ("person", "people", "people")] {
+        let lines = read_ndjson(&dump.join(format!("{file}.ndjson")));
+        for line in &lines {
+            assert_rebuilds(&conn, kind, line);
+        }
+        assert_eq!(
+            count(&conn, &format!("SELECT count(*) FROM {table}")),
+            lines.len() as i64,
+            "{file}"
+        );
     }
     let genre_list = read_ndjson(&dump.join("genres.ndjson"));
     let mut genre_list: Vec<serde_json::Value> = genre_list.into_iter().map(normalised).collect();
@@ -1246,4 +1168,42 @@ fn genre_movie_by_date_follows_loads_of_changed_and_gone_movies() {
         assert_genre_movie_by_date_is_its_definition(&db(&dir)),
         after
     );
+}
+
+#[test]
+fn a_file_of_another_kind_stops_the_load_before_anything_is_written() {
+    let dir = Workdir::new("load-wrong-kind");
+    load_fixture(&dir, "movies", "movies_v1.ndjson").expect_success();
+    let before = contents(&db(&dir));
+    // The people file given as movies: exit 2, one line naming the kind it looks like.
+    let run = load_fixture(&dir, "movies", "people.ndjson");
+    run.expect_code(2);
+    let last = run.stderr.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        last.contains("look like --kind people") && last.contains("nothing was loaded"),
+        "{run}"
+    );
+    // A movie line whose credits are not an object, and one with no title: each rejected with
+    // its reason; the movie's credits and row stay as they were.
+    let run = load_with_input(
+        &dir,
+        &["--kind", "movies"],
+        b"{\"id\":1,\"title\":\"Heat\",\"credits\":[]}\n{\"id\":2}\n",
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("stdin:1: field \"credits\" is not an object (found a list)"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("stdin:2: field \"title\" is missing: not a movie record"),
+        "{run}"
+    );
+    // A genre line and a gone line that are arrays: rejected, not read as records.
+    load_with_input(&dir, &["--kind", "genres"], b"[902,\"x\"]\n").expect_code(1);
+    load_with_input(&dir, &["--kind", "gone"], b"[1,\"movie\"]\n").expect_code(1);
+    let after = contents(&db(&dir));
+    assert!(before == after, "a refused line changed the mirror");
 }

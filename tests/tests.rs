@@ -11,6 +11,9 @@ mod ids;
 // tmdb-sim: TMDB's shapes, errors, faults, discover, changes, exports, mutation, the dump.
 mod sim;
 
+// The whole record: real TMDB captures fetched, loaded and served back exactly under /3.
+mod record;
+
 // ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
 mod load;
 

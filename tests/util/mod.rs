@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test module uses its own subset of these helpers
 
 pub mod mirror;
+pub mod record;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use rusqlite::Connection;
 use tmdb_core::ndjson::Input;
 
-use crate::kinds::{self, Kind, Record};
+use crate::kinds::{self, Kind, Record, Rejection};
 use crate::rejects::{Reject, Rejects};
 use crate::store::{self, Outcome};
 
@@ -81,6 +81,8 @@ struct Item {
 
 struct Reason {
     error: String,
+    /// The kind the line seems to be instead (see `kinds::parse`).
+    looks_like: Option<Kind>,
     text: Vec<u8>,
 }
 
@@ -118,7 +120,7 @@ pub fn load(
     let reader =
         std::thread::spawn(move || read_lines(inputs, &line_tx, &reader_bar, &reader_budget));
     let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
-    let counts = write_items(conn, item_rx, batch, rejects, &sources)?;
+    let counts = write_items(conn, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
     reader
         .join()
@@ -218,27 +220,62 @@ fn parse_line(kind: Kind, line: Line) -> Item {
     // DESIGN.md: a last line without its newline was cut by a killed writer; it is reported,
     // never parsed, even when what is left happens to be valid JSON.
     let parsed = if !line.is_complete {
-        Err("truncated last line (no newline at the end): not loaded".to_owned())
+        Err(Rejection::from(
+            "truncated last line (no newline at the end): not loaded".to_owned(),
+        ))
     } else {
         kinds::parse(kind, &line.bytes)
     };
     Item {
         source: line.source,
         number: line.number,
-        parsed: parsed.map_err(|error| Reason {
-            error,
+        parsed: parsed.map_err(|rejection| Reason {
+            error: rejection.reason,
+            looks_like: rejection.looks_like,
             text: line.bytes,
         }),
     }
 }
 
+/// Stops the load before anything is written when every line of the first chunk seems to be
+/// of another kind: the wrong file, or the wrong `--kind`. Loading it would replace real
+/// records with what are not records of this kind.
+fn refuse_wrong_kind(kind: Kind, first: &[Item], sources: &[String]) -> Result<()> {
+    let mut seen = None;
+    for item in first {
+        match &item.parsed {
+            Err(Reason {
+                looks_like: Some(other),
+                ..
+            }) => seen = Some((item, *other)),
+            _ => return Ok(()),
+        }
+    }
+    match seen {
+        Some((item, other)) => Err(anyhow!(
+            "{}: its lines look like --kind {}, not --kind {} (line {}: {}); nothing was loaded",
+            sources[item.source],
+            other.name(),
+            kind.name(),
+            item.number,
+            match &item.parsed {
+                Err(reason) => reason.error.as_str(),
+                Ok(_) => "",
+            }
+        )),
+        None => Ok(()),
+    }
+}
+
 fn write_items(
     conn: &mut Connection,
+    kind: Kind,
     items: Receiver<Vec<Item>>,
     batch: usize,
     rejects: &mut Rejects,
     sources: &[String],
 ) -> Result<Counts> {
+    let mut is_first = true;
     let mut writer = Writer {
         conn,
         batch,
@@ -261,6 +298,9 @@ fn write_items(
             }
         };
         let Some(chunk) = chunk else { break };
+        if std::mem::take(&mut is_first) {
+            refuse_wrong_kind(kind, &chunk, sources)?;
+        }
         for item in chunk {
             writer.write(item)?;
         }
@@ -413,7 +453,9 @@ mod tests {
             bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
         };
         let item = parse_line(Kind::Genres, line);
-        let reason = item.parsed.unwrap_err();
+        let Err(reason) = item.parsed else {
+            panic!("a truncated line was parsed")
+        };
         assert!(
             reason.error.starts_with("truncated last line"),
             "{}",

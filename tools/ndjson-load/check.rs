@@ -1,7 +1,8 @@
-//! Why a line was rejected, in words a user can act on: `field "runtime" is not an integer`,
-//! `field "credits.cast[3].credit_id" is missing`.
+//! Why an ID or gone line was rejected, in words a user can act on: `field "kind" is missing`.
+//! (Movies, people and genres are checked field by field as they are read, by
+//! `tmdb_core::record::flatten`.)
 //!
-//! serde_json's typed errors say where in the line parsing stopped (`line 1 column 417`), not
+//! serde_json's typed errors say where in the line parsing stopped (`line 1 column 17`), not
 //! which field was wrong. Rejected lines are rare, so this module re-reads a line that failed
 //! the typed parse as a loose JSON value and walks it against a table of the fields each kind
 //! stores. It only explains: accepting or refusing a line is the typed parse's decision.
@@ -15,17 +16,11 @@ use crate::kinds::Kind;
 enum Expect {
     /// A positive integer (IDs).
     Id,
-    Int,
     Number,
     Bool,
     Str,
-    StrList,
     /// `movie`/`person`.
     ItemKind,
-    /// An object with these fields.
-    Object(&'static [Field]),
-    /// A list of objects with these fields.
-    ObjectList(&'static [Field]),
 }
 
 /// One field of a record: its JSON name, what it must hold, and whether it may be absent.
@@ -55,8 +50,6 @@ const fn req(name: &'static str, expect: Expect) -> Field {
 // The tables below read as a schema: `req("id", Id)`.
 use Expect::*;
 
-const GENRE: &[Field] = &[req("id", Id), req("name", Str)];
-
 const MOVIE_ID: &[Field] = &[
     req("id", Id),
     opt("adult", Bool),
@@ -65,81 +58,12 @@ const MOVIE_ID: &[Field] = &[
     opt("original_title", Str),
 ];
 
-const CREDIT: &[Field] = &[
-    req("credit_id", Str),
-    req("id", Id),
-    opt("name", Str),
-    opt("original_name", Str),
-    opt("character", Str),
-    opt("order", Int),
-    opt("department", Str),
-    opt("job", Str),
-    opt("gender", Int),
-    opt("known_for_department", Str),
-    opt("profile_path", Str),
-    opt("popularity", Number),
-    opt("adult", Bool),
-];
-
-const MOVIE: &[Field] = &[
-    req("id", Id),
-    opt("title", Str),
-    opt("original_title", Str),
-    opt("original_language", Str),
-    opt("overview", Str),
-    opt("release_date", Str),
-    opt("runtime", Int),
-    opt("status", Str),
-    opt("adult", Bool),
-    opt("video", Bool),
-    opt("poster_path", Str),
-    opt("backdrop_path", Str),
-    opt("vote_average", Number),
-    opt("vote_count", Int),
-    opt("popularity", Number),
-    opt("budget", Int),
-    opt("revenue", Int),
-    opt("imdb_id", Str),
-    opt("homepage", Str),
-    opt("tagline", Str),
-    opt("belongs_to_collection", Object(&[req("id", Id)])),
-    opt("origin_country", StrList),
-    opt("genres", ObjectList(&[req("id", Id)])),
-    opt(
-        "credits",
-        Object(&[
-            opt("cast", ObjectList(CREDIT)),
-            opt("crew", ObjectList(CREDIT)),
-        ]),
-    ),
-];
-
-const PERSON: &[Field] = &[
-    req("id", Id),
-    opt("name", Str),
-    opt("also_known_as", StrList),
-    opt("biography", Str),
-    opt("birthday", Str),
-    opt("deathday", Str),
-    opt("gender", Int),
-    opt("known_for_department", Str),
-    opt("place_of_birth", Str),
-    opt("profile_path", Str),
-    opt("popularity", Number),
-    opt("imdb_id", Str),
-    opt("homepage", Str),
-    opt("adult", Bool),
-];
-
 const GONE: &[Field] = &[req("id", Id), req("kind", ItemKind)];
 
 fn fields(kind: Kind) -> &'static [Field] {
     match kind {
-        Kind::Genres => GENRE,
-        Kind::MovieIds => MOVIE_ID,
-        Kind::Movies => MOVIE,
-        Kind::People => PERSON,
         Kind::Gone => GONE,
+        Kind::MovieIds | Kind::Genres | Kind::Movies | Kind::People => MOVIE_ID,
     }
 }
 
@@ -157,23 +81,23 @@ pub fn explain(kind: Kind, line: &[u8], err: &serde_json::Error) -> String {
             _ => format!("expected a JSON object, found {}", type_name(&value)),
         };
     }
-    match find_problem(&value, fields(kind), "") {
+    match find_problem(&value, fields(kind)) {
         Some(problem) => problem,
         // The table and the types disagree: still say what serde said rather than nothing.
         None => err.to_string(),
     }
 }
 
-fn find_problem(object: &Value, fields: &[Field], prefix: &str) -> Option<String> {
+fn find_problem(object: &Value, fields: &[Field]) -> Option<String> {
     for field in fields {
-        let path = format!("{prefix}{}", field.name);
+        let path = field.name;
         match object.get(field.name) {
             None | Some(Value::Null) if field.required => {
                 return Some(format!("field \"{path}\" is missing"));
             }
             None | Some(Value::Null) => {}
             Some(value) => {
-                if let Some(problem) = check_value(value, field.expect, &path) {
+                if let Some(problem) = check_value(value, field.expect, path) {
                     return Some(problem);
                 }
             }
@@ -196,34 +120,12 @@ fn check_value(value: &Value, expect: Expect, path: &str) -> Option<String> {
         {
             wrong("a positive integer")
         }
-        Int if value.as_i64().is_none() => wrong("an integer"),
         Number if !value.is_number() => wrong("a number"),
         Bool if !value.is_boolean() => wrong("true or false"),
         Str if !value.is_string() => wrong("a string"),
         ItemKind if !matches!(value.as_str(), Some("movie" | "person")) => {
             wrong("\"movie\" or \"person\"")
         }
-        StrList => match value.as_array() {
-            None => wrong("a list of strings"),
-            Some(items) => items
-                .iter()
-                .position(|item| !item.is_string())
-                .and_then(|at| check_value(&items[at], Str, &format!("{path}[{at}]"))),
-        },
-        Object(fields) => match value.is_object() {
-            false => wrong("an object"),
-            true => find_problem(value, fields, &format!("{path}.")),
-        },
-        ObjectList(fields) => match value.as_array() {
-            None => wrong("a list"),
-            Some(items) => items.iter().enumerate().find_map(|(at, item)| {
-                let here = format!("{path}[{at}]");
-                match item.is_object() {
-                    false => check_value(item, Object(fields), &here),
-                    true => find_problem(item, fields, &format!("{here}.")),
-                }
-            }),
-        },
         _ => None,
     }
 }
@@ -238,76 +140,5 @@ fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::kinds::{Kind, parse};
-
-    fn reason(kind: Kind, line: &str) -> String {
-        parse(kind, line.as_bytes()).unwrap_err()
-    }
-
-    #[test]
-    fn names_the_wrong_field() {
-        let cases = [
-            (
-                Kind::Movies,
-                r#"{"id":1,"runtime":"120"}"#,
-                "field \"runtime\" is not an integer (found a string)",
-            ),
-            (Kind::Movies, r#"{"title":"x"}"#, "field \"id\" is missing"),
-            (
-                Kind::Movies,
-                r#"{"id":"7"}"#,
-                "field \"id\" is not a positive integer (found a string)",
-            ),
-            (
-                Kind::Movies,
-                r#"{"id":-7}"#,
-                "field \"id\" is not a positive integer (found a negative number)",
-            ),
-            (
-                Kind::Movies,
-                r#"{"id":1,"genres":[{"id":2},{"name":"x"}]}"#,
-                "field \"genres[1].id\" is missing",
-            ),
-            (
-                Kind::Movies,
-                r#"{"id":1,"credits":{"cast":[],"crew":[{"credit_id":"a","id":2,"order":1.5}]}}"#,
-                "field \"credits.crew[0].order\" is not an integer (found a fractional number)",
-            ),
-            (
-                Kind::People,
-                r#"{"id":1,"also_known_as":["a",3]}"#,
-                "field \"also_known_as[1]\" is not a string (found a number)",
-            ),
-            (
-                Kind::Gone,
-                r#"{"id":1,"kind":"tv"}"#,
-                "field \"kind\" is not \"movie\" or \"person\" (found a string)",
-            ),
-            (Kind::Gone, r#"{"id":1}"#, "field \"kind\" is missing"),
-            (
-                Kind::Genres,
-                r#"[1]"#,
-                "expected a JSON object, found a list",
-            ),
-            (
-                Kind::MovieIds,
-                r#""5""#,
-                "not an ID: expected an integer or a JSON object with an integer \"id\"",
-            ),
-        ];
-        for (kind, line, want) in cases {
-            assert_eq!(reason(kind, line), want, "{line}");
-        }
-    }
-
-    #[test]
-    fn bad_json_says_so() {
-        let got = reason(Kind::Movies, r#"{"id":1,"title":"x""#);
-        assert!(got.starts_with("invalid JSON: "), "{got}");
     }
 }

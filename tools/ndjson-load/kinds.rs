@@ -1,17 +1,18 @@
-//! What each `--kind` of line holds, typed, and how one line becomes one [`Record`].
+//! What each `--kind` of line holds, and how one line becomes one [`Record`].
 //!
-//! The types name only the fields the schema stores (DESIGN.md "Storage"); everything else TMDB
-//! sends (images, keywords, fields added without notice) is skipped here and stays in the NDJSON
-//! files. Parsing is the parallel half of a load, so it also does the normalising that needs no
-//! database: TMDB's `""` for "no value" becomes `None` where the schema stores NULL, lists become
-//! JSON array text, and each movie and person gets the hash of its line (`source_hash`) that lets
-//! a reload skip records it already holds. Writing is `store.rs`'s job; naming the field of a
-//! line that does not fit is `check.rs`'s.
+//! Movies, people and genres are read with the mirror's one description of TMDB's records
+//! (`tmdb_core::record`): every field TMDB sends has a column or is kept in `extra`, values are
+//! kept as sent (`""` stays `""`), and a field of the wrong type refuses the line with its
+//! path. Parsing is the parallel half of a load, so it also hashes each movie and person line
+//! (`source_hash`), which lets a reload skip records it already holds. Writing is `store.rs`'s
+//! job; the small ID and gone lines are typed here and explained by `check.rs`.
 
 use clap::ValueEnum;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use tmdb_core::ids::parse_id_line;
 use tmdb_core::model::ItemKind;
+use tmdb_core::record::flatten::{self, Rows};
 
 use crate::check;
 
@@ -22,7 +23,7 @@ pub enum Kind {
     Genres,
     /// TMDB export lines (`{"adult","id","original_title","popularity","video"}`) or bare IDs.
     MovieIds,
-    /// `/movie/{id}?append_to_response=credits` objects: movie, genres, cast and crew.
+    /// `/movie/{id}?append_to_response=...` objects: the movie with every append.
     Movies,
     /// `/person/{id}` objects.
     People,
@@ -31,6 +32,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The keys that tell a line of this kind from others, for a message.
+    fn evidence(self) -> &'static str {
+        match self {
+            Kind::People => "it has a biography or birthday and no title",
+            Kind::Movies => "it has a title, release_date, credits or genres",
+            Kind::Gone => "it has an id and a kind",
+            Kind::Genres | Kind::MovieIds => "",
+        }
+    }
+
     /// The name users type and the summary and `load_log` show.
     pub fn name(self) -> &'static str {
         match self {
@@ -46,11 +57,28 @@ impl Kind {
 /// One parsed input line, ready to be written.
 #[derive(Debug)]
 pub enum Record {
-    Genre(Genre),
+    Genre(Rows),
     MovieId(MovieId),
-    Movie(Box<Movie>),
-    Person(Box<Person>),
+    Movie(Rows),
+    Person(Rows),
     Gone(Gone),
+}
+
+/// Why a line was not loaded; `looks_like` names the kind it seems to be when that is not
+/// the kind asked for (a whole file of those stops the load: see `batch.rs`).
+#[derive(Debug)]
+pub struct Rejection {
+    pub reason: String,
+    pub looks_like: Option<Kind>,
+}
+
+impl From<String> for Rejection {
+    fn from(reason: String) -> Rejection {
+        Rejection {
+            reason,
+            looks_like: None,
+        }
+    }
 }
 
 /// A TMDB ID: a positive integer that also fits SQLite's signed 64-bit integers, checked while
@@ -77,13 +105,6 @@ impl rusqlite::ToSql for Id {
     }
 }
 
-/// A genre, as `/genre/movie/list` lists it and `tmdb-fetch genres` writes it.
-#[derive(Debug, Deserialize)]
-pub struct Genre {
-    pub id: Id,
-    pub name: String,
-}
-
 /// A line of stage 2's ID list. A bare ID carries no values: it adds the ID if missing and
 /// leaves an existing row as it is.
 #[derive(Debug, Deserialize)]
@@ -97,104 +118,6 @@ pub struct MovieId {
     pub is_bare: bool,
 }
 
-/// A movie as `/movie/{id}?append_to_response=credits` describes it.
-#[derive(Debug, Deserialize)]
-pub struct Movie {
-    pub id: Id,
-    pub title: Option<String>,
-    pub original_title: Option<String>,
-    pub original_language: Option<String>,
-    pub overview: Option<String>,
-    pub release_date: Option<String>,
-    pub runtime: Option<i64>,
-    pub status: Option<String>,
-    pub adult: Option<bool>,
-    pub video: Option<bool>,
-    pub poster_path: Option<String>,
-    pub backdrop_path: Option<String>,
-    pub vote_average: Option<f64>,
-    pub vote_count: Option<i64>,
-    pub popularity: Option<f64>,
-    pub budget: Option<i64>,
-    pub revenue: Option<i64>,
-    pub imdb_id: Option<String>,
-    pub homepage: Option<String>,
-    pub tagline: Option<String>,
-    pub belongs_to_collection: Option<Collection>,
-    #[serde(deserialize_with = "json_list")]
-    #[serde(default)]
-    pub origin_country: Option<String>,
-    /// `None` when the record has no `genres` key: the movie keeps the genres it has.
-    pub genres: Option<Vec<GenreRef>>,
-    /// `None` when the record has no `credits` key (fetched without the append): the movie
-    /// keeps the credits it has.
-    pub credits: Option<Credits>,
-    #[serde(skip)]
-    pub source_hash: i64,
-}
-
-/// `belongs_to_collection`: only its ID is stored.
-#[derive(Debug, Deserialize)]
-pub struct Collection {
-    pub id: Id,
-}
-
-/// An entry of a movie's `genres`: only its ID is stored (names come from `--kind genres`).
-#[derive(Debug, Deserialize)]
-pub struct GenreRef {
-    pub id: Id,
-}
-
-/// The appended `credits`: the movie's whole cast and crew.
-#[derive(Debug, Default, Deserialize)]
-pub struct Credits {
-    #[serde(default)]
-    pub cast: Vec<Credit>,
-    #[serde(default)]
-    pub crew: Vec<Credit>,
-}
-
-/// One cast or crew entry (REFERENCE.md §4.4); `id` is the person's ID.
-#[derive(Debug, Deserialize)]
-pub struct Credit {
-    pub credit_id: String,
-    pub id: Id,
-    pub name: Option<String>,
-    pub original_name: Option<String>,
-    pub character: Option<String>,
-    pub order: Option<i64>,
-    pub department: Option<String>,
-    pub job: Option<String>,
-    pub gender: Option<i64>,
-    pub known_for_department: Option<String>,
-    pub profile_path: Option<String>,
-    pub popularity: Option<f64>,
-    pub adult: Option<bool>,
-}
-
-/// A person as `/person/{id}` describes them.
-#[derive(Debug, Deserialize)]
-pub struct Person {
-    pub id: Id,
-    pub name: Option<String>,
-    #[serde(deserialize_with = "json_list")]
-    #[serde(default)]
-    pub also_known_as: Option<String>,
-    pub biography: Option<String>,
-    pub birthday: Option<String>,
-    pub deathday: Option<String>,
-    pub gender: Option<i64>,
-    pub known_for_department: Option<String>,
-    pub place_of_birth: Option<String>,
-    pub profile_path: Option<String>,
-    pub popularity: Option<f64>,
-    pub imdb_id: Option<String>,
-    pub homepage: Option<String>,
-    pub adult: Option<bool>,
-    #[serde(skip)]
-    pub source_hash: i64,
-}
-
 /// A line of a gone list: tmdb-fetch's `FailedRecord` (status 404), or any object with an `id`
 /// and a `kind`.
 #[derive(Debug, Deserialize)]
@@ -204,32 +127,83 @@ pub struct Gone {
 }
 
 /// Parses one non-blank line of `kind`; the error is the reason to report, naming the field.
-pub fn parse(kind: Kind, line: &[u8]) -> Result<Record, String> {
-    let record = match kind {
-        Kind::Genres => serde_json::from_slice(line).map(Record::Genre),
-        Kind::MovieIds if line.first().is_some_and(u8::is_ascii_digit) => {
-            return match parse_id_line(line).map(Id::new) {
-                Ok(Some(id)) => Ok(Record::MovieId(MovieId::bare(id))),
-                Ok(None) => Err("ID out of range: expected a positive integer".to_owned()),
-                Err(err) => Err(err.to_string()),
-            };
+pub fn parse(kind: Kind, line: &[u8]) -> Result<Record, Rejection> {
+    if kind == Kind::MovieIds && line.first().is_some_and(u8::is_ascii_digit) {
+        return match parse_id_line(line).map(Id::new) {
+            Ok(Some(id)) => Ok(Record::MovieId(MovieId::bare(id))),
+            Ok(None) => Err("ID out of range: expected a positive integer"
+                .to_owned()
+                .into()),
+            Err(err) => Err(err.to_string().into()),
+        };
+    }
+    let map = flatten::object(line).map_err(|refusal| match kind {
+        Kind::MovieIds if !refusal.reason.starts_with("invalid JSON") => {
+            "not an ID: expected an integer or a JSON object with an integer \"id\"".to_owned()
         }
-        Kind::MovieIds => serde_json::from_slice(line).map(Record::MovieId),
-        Kind::Movies => serde_json::from_slice::<Movie>(line).map(|mut movie| {
-            movie.source_hash = hash(line);
-            movie.normalise();
-            Record::Movie(Box::new(movie))
-        }),
-        Kind::People => serde_json::from_slice::<Person>(line).map(|mut person| {
-            person.source_hash = hash(line);
-            person.normalise();
-            Record::Person(Box::new(person))
-        }),
-        Kind::Gone => serde_json::from_slice(line).map(Record::Gone),
-    };
-    // The typed parse is the fast path; only a line that fails it is parsed again, loosely, to
-    // say which field is wrong (serde_json's own message names a column, not a field).
-    record.map_err(|err| check::explain(kind, line, &err))
+        _ => refusal.to_string(),
+    })?;
+    if let Some(other) = looks_like(&map).filter(|&other| other != kind && kind != Kind::MovieIds) {
+        return Err(Rejection {
+            reason: format!(
+                "looks like a line of --kind {} ({}), not {}",
+                other.name(),
+                other.evidence(),
+                kind.name()
+            ),
+            looks_like: Some(other),
+        });
+    }
+    let refused = |refusal: flatten::Refusal| Rejection::from(refusal.to_string());
+    match kind {
+        Kind::Genres => flatten::genre(&map).map(Record::Genre).map_err(refused),
+        Kind::Movies => {
+            require(&map, "title", "a movie")?;
+            flatten::movie(&map, hash(line))
+                .map(Record::Movie)
+                .map_err(refused)
+        }
+        Kind::People => {
+            require(&map, "name", "a person")?;
+            flatten::person(&map, hash(line))
+                .map(Record::Person)
+                .map_err(refused)
+        }
+        Kind::MovieIds => typed(Value::Object(map), kind, line).map(Record::MovieId),
+        Kind::Gone => typed(Value::Object(map), kind, line).map(Record::Gone),
+    }
+}
+
+/// A record that lacks the key every TMDB record of its kind has is not one: loading it would
+/// replace a real record with an empty one.
+fn require(map: &Map<String, Value>, key: &str, what: &str) -> Result<(), Rejection> {
+    match map.contains_key(key) {
+        true => Ok(()),
+        false => Err(format!("field \"{key}\" is missing: not {what} record").into()),
+    }
+}
+
+/// The small typed lines (ID lists, gone lists), from the object already parsed.
+fn typed<T: serde::de::DeserializeOwned>(
+    value: Value,
+    kind: Kind,
+    line: &[u8],
+) -> Result<T, Rejection> {
+    serde_json::from_value(value).map_err(|err| check::explain(kind, line, &err).into())
+}
+
+/// The kind a line seems to be, from keys only records of that kind have.
+fn looks_like(map: &Map<String, Value>) -> Option<Kind> {
+    let has = |keys: &[&str]| keys.iter().any(|key| map.contains_key(*key));
+    if has(&["biography", "also_known_as", "place_of_birth", "birthday"]) && !has(&["title"]) {
+        Some(Kind::People)
+    } else if has(&["title", "release_date", "credits", "runtime", "genres"]) {
+        Some(Kind::Movies)
+    } else if map.contains_key("kind") && map.contains_key("id") && !map.contains_key("name") {
+        Some(Kind::Gone)
+    } else {
+        None
+    }
 }
 
 impl MovieId {
@@ -243,43 +217,6 @@ impl MovieId {
             is_bare: true,
         }
     }
-}
-
-impl Movie {
-    /// REFERENCE.md §6.1: movies say "none" with `""` for dates, homepage and (rarely) the
-    /// IMDb ID; the schema stores NULL for those. Overview, tagline and titles keep TMDB's `""`.
-    fn normalise(&mut self) {
-        blank_to_none(&mut self.release_date);
-        blank_to_none(&mut self.homepage);
-        blank_to_none(&mut self.imdb_id);
-    }
-}
-
-impl Person {
-    /// REFERENCE.md §6.1: people say "none" with null, but older records used `""` for dates;
-    /// both become NULL, as do an empty homepage and IMDb ID.
-    fn normalise(&mut self) {
-        blank_to_none(&mut self.birthday);
-        blank_to_none(&mut self.deathday);
-        blank_to_none(&mut self.homepage);
-        blank_to_none(&mut self.imdb_id);
-    }
-}
-
-fn blank_to_none(value: &mut Option<String>) {
-    if value.as_deref() == Some("") {
-        *value = None;
-    }
-}
-
-/// A list of strings (`also_known_as`, `origin_country`) stored as its JSON array text, the
-/// form the schema documents; null stays NULL.
-fn json_list<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    let list: Option<Vec<String>> = Option::deserialize(deserializer)?;
-    Ok(list.map(|items| serde_json::to_string(&items).expect("strings serialize")))
 }
 
 /// A 64-bit hash of the line as fetched: the same bytes give the same value in every build and
@@ -311,26 +248,133 @@ pub fn hash(bytes: &[u8]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tmdb_core::record::spec;
 
-    fn movie(line: &str) -> Movie {
+    fn movie(line: &str) -> Rows {
         match parse(Kind::Movies, line.as_bytes()).unwrap() {
-            Record::Movie(movie) => *movie,
+            Record::Movie(rows) => rows,
             other => panic!("{other:?}"),
         }
     }
 
+    fn reason(kind: Kind, line: &str) -> String {
+        parse(kind, line.as_bytes()).unwrap_err().reason
+    }
+
     #[test]
-    fn movie_dates_and_homepage_blank_become_none_other_blanks_stay() {
-        let m = movie(
-            r#"{"id":1,"title":"","release_date":"","homepage":"","imdb_id":"","tagline":"","overview":"x","origin_country":["GB","US"],"extra":{"a":[1]}}"#,
+    fn movie_values_are_kept_as_sent() {
+        let rows = movie(
+            r#"{"id":1,"title":"","release_date":"","homepage":"","imdb_id":null,"origin_country":["GB","US"],"softcore":false}"#,
         );
-        assert_eq!(m.release_date, None);
-        assert_eq!(m.homepage, None);
-        assert_eq!(m.imdb_id, None);
-        assert_eq!(m.tagline.as_deref(), Some(""));
-        assert_eq!(m.title.as_deref(), Some(""));
-        assert_eq!(m.origin_country.as_deref(), Some(r#"["GB","US"]"#));
-        assert!(m.credits.is_none() && m.genres.is_none());
+        let (table, row) = &rows.rows[0];
+        assert_eq!(table.name, "movie");
+        let column = |name: &str| {
+            let at = table.columns().position(|c| c == name).unwrap();
+            row[at].clone()
+        };
+        use rusqlite::types::Value as Sql;
+        assert_eq!(column("title"), Sql::Text(String::new()));
+        assert_eq!(column("release_date"), Sql::Text(String::new()));
+        assert_eq!(column("homepage"), Sql::Text(String::new()));
+        assert_eq!(column("imdb_id"), Sql::Null);
+        assert_eq!(column("origin_country"), Sql::Text(r#"["GB","US"]"#.into()));
+        assert_eq!(column("softcore"), Sql::Integer(0));
+        assert_eq!(rows.count(&spec::CREDIT), 0);
+    }
+
+    #[test]
+    fn a_line_of_another_kind_is_named() {
+        let person = r#"{"id":5,"name":"X","biography":"b","birthday":null}"#;
+        let rejection = parse(Kind::Movies, person.as_bytes()).unwrap_err();
+        assert_eq!(rejection.looks_like, Some(Kind::People));
+        assert!(
+            rejection.reason.contains("--kind people"),
+            "{}",
+            rejection.reason
+        );
+        let movie = r#"{"id":5,"title":"X","release_date":""}"#;
+        assert_eq!(
+            parse(Kind::People, movie.as_bytes())
+                .unwrap_err()
+                .looks_like,
+            Some(Kind::Movies)
+        );
+        assert_eq!(
+            reason(Kind::Movies, r#"{"id":901}"#),
+            "field \"title\" is missing: not a movie record"
+        );
+    }
+
+    #[test]
+    fn names_the_wrong_field() {
+        let cases = [
+            (
+                Kind::Movies,
+                r#"{"id":1,"title":"x","runtime":"120"}"#,
+                "field \"runtime\" is not an integer (found a string)",
+            ),
+            (Kind::Movies, r#"{"title":"x"}"#, "field \"id\" is missing"),
+            (
+                Kind::Movies,
+                r#"{"id":"7","title":"x"}"#,
+                "field \"id\" is not a positive integer (found a string)",
+            ),
+            (
+                Kind::Movies,
+                r#"{"id":-7,"title":"x"}"#,
+                "field \"id\" is not a positive integer (found a negative number)",
+            ),
+            (
+                Kind::Movies,
+                r#"{"id":1,"title":"x","genres":[{"id":2,"name":"a"},{"name":"x"}]}"#,
+                "field \"genres[1].id\" is missing",
+            ),
+            (
+                Kind::Movies,
+                r#"{"id":901,"title":"x","credits":[]}"#,
+                "field \"credits\" is not an object (found a list)",
+            ),
+            (
+                Kind::Movies,
+                r#"{"id":1,"title":"x","credits":{"cast":[],"crew":[{"credit_id":"a","id":2,"order":1.5}]}}"#,
+                "field \"credits.crew[0].order\" is not an integer (found a fractional number)",
+            ),
+            (
+                Kind::Movies,
+                r#"{"id":1,"title":"x","translations":{"translations":[{"data":{"runtime":"9"}}]}}"#,
+                "field \"translations.translations[0].data.runtime\" is not an integer (found a string)",
+            ),
+            (
+                Kind::People,
+                r#"{"id":1,"name":"x","also_known_as":["a",3]}"#,
+                "field \"also_known_as[1]\" is not a string (found a number)",
+            ),
+            (
+                Kind::Gone,
+                r#"{"id":1,"kind":"tv"}"#,
+                "field \"kind\" is not \"movie\" or \"person\" (found a string)",
+            ),
+            (
+                Kind::Genres,
+                r#"[902,"x"]"#,
+                "expected a JSON object, found a list",
+            ),
+            (
+                Kind::Gone,
+                r#"[903,"movie"]"#,
+                "expected a JSON object, found a list",
+            ),
+            (
+                Kind::MovieIds,
+                r#""5""#,
+                "not an ID: expected an integer or a JSON object with an integer \"id\"",
+            ),
+        ];
+        for (kind, line, want) in cases {
+            assert_eq!(reason(kind, line), want, "{line}");
+        }
+        let bad = reason(Kind::Movies, r#"{"id":1,"title":"x""#);
+        assert!(bad.starts_with("invalid JSON: "), "{bad}");
     }
 
     #[test]

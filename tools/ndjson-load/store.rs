@@ -1,15 +1,21 @@
 //! Writing one record into the mirror: upserts by primary key that tell inserted, updated and
 //! unchanged apart, so a reload neither rewrites rows nor churns the full-text index and WAL.
 //!
-//! Every statement is a cached prepared statement. Nothing here begins or commits: the caller
-//! (`batch.rs`) wraps many records in one transaction. The FTS tables are not written here; the
-//! triggers of `sql/0002_fts.sql` follow `movie` and `people`.
+//! Movies, people and genres are written by `tmdb_core::record::store` from the rows of the
+//! one description; this module decides what a record's write is (new, changed, unchanged)
+//! and writes the ID and gone lists. Every statement is a cached prepared statement. Nothing
+//! here begins or commits: the caller (`batch.rs`) wraps many records in one transaction. The
+//! FTS tables are not written here; the triggers of `sql/0002_fts.sql` follow `movie` and
+//! `people`.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use tmdb_core::model::ItemKind;
 
-use crate::kinds::{Credit, Genre, Gone, Id, Movie, MovieId, Person, Record};
+use tmdb_core::record::flatten::Rows;
+use tmdb_core::record::{spec, store};
+
+use crate::kinds::{Gone, Id, MovieId, Record};
 
 /// What writing one record did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +31,8 @@ pub fn write(conn: &Connection, record: &Record) -> rusqlite::Result<Outcome> {
     match record {
         Record::Genre(genre) => write_genre(conn, genre),
         Record::MovieId(movie_id) => write_movie_id(conn, movie_id),
-        Record::Movie(movie) => write_movie(conn, movie),
-        Record::Person(person) => write_person(conn, person),
+        Record::Movie(movie) => write_record(conn, movie, ItemKind::Movie),
+        Record::Person(person) => write_record(conn, person, ItemKind::Person),
         Record::Gone(gone) => write_gone(conn, gone),
     }
 }
@@ -48,13 +54,18 @@ fn insert_or_update(
     }
 }
 
-fn write_genre(conn: &Connection, genre: &Genre) -> rusqlite::Result<Outcome> {
-    insert_or_update(
-        conn,
-        "INSERT INTO genre (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
-        "UPDATE genre SET name = ?2 WHERE id = ?1 AND name IS NOT ?2",
-        params![genre.id, genre.name],
-    )
+/// A genre: inserted, or updated when its name (or what TMDB added) changed.
+fn write_genre(conn: &Connection, genre: &Rows) -> rusqlite::Result<Outcome> {
+    let before = conn.changes();
+    let existed = conn
+        .prepare_cached("SELECT 1 FROM genre WHERE id = ?1")?
+        .exists([genre.id])?;
+    store::write(conn, genre)?;
+    Ok(match (existed, conn.changes() != before) {
+        (false, _) => Outcome::Inserted,
+        (true, true) => Outcome::Updated,
+        (true, false) => Outcome::Unchanged,
+    })
 }
 
 fn write_movie_id(conn: &Connection, m: &MovieId) -> rusqlite::Result<Outcome> {
@@ -89,7 +100,7 @@ fn write_movie_id(conn: &Connection, m: &MovieId) -> rusqlite::Result<Outcome> {
 fn write_outcome(
     conn: &Connection,
     select: &str,
-    id: Id,
+    id: i64,
     hash: i64,
 ) -> rusqlite::Result<Option<Outcome>> {
     let stored: Option<i64> = conn
@@ -103,181 +114,34 @@ fn write_outcome(
     })
 }
 
-const UPSERT_MOVIE: &str = "INSERT INTO movie (
-        id, title, original_title, original_language, overview, release_date, runtime, status,
-        adult, video, poster_path, backdrop_path, vote_average, vote_count, popularity, budget,
-        revenue, imdb_id, homepage, tagline, collection_id, origin_country, source_hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        ?19, ?20, ?21, ?22, ?23)
-    ON CONFLICT (id) DO UPDATE SET
-        title = excluded.title, original_title = excluded.original_title,
-        original_language = excluded.original_language, overview = excluded.overview,
-        release_date = excluded.release_date, runtime = excluded.runtime,
-        status = excluded.status, adult = excluded.adult, video = excluded.video,
-        poster_path = excluded.poster_path, backdrop_path = excluded.backdrop_path,
-        vote_average = excluded.vote_average, vote_count = excluded.vote_count,
-        popularity = excluded.popularity, budget = excluded.budget, revenue = excluded.revenue,
-        imdb_id = excluded.imdb_id, homepage = excluded.homepage, tagline = excluded.tagline,
-        collection_id = excluded.collection_id, origin_country = excluded.origin_country,
-        source_hash = excluded.source_hash";
-
-fn write_movie(conn: &Connection, m: &Movie) -> rusqlite::Result<Outcome> {
-    let select = "SELECT source_hash FROM movie WHERE id = ?1";
-    let Some(outcome) = write_outcome(conn, select, m.id, m.source_hash)? else {
+/// A movie or a person with everything hanging off it. A new version replaces the record
+/// whole: what the new line lacks (an append not asked for this time, a credit removed
+/// upstream) is gone from the mirror too.
+fn write_record(conn: &Connection, rows: &Rows, kind: ItemKind) -> rusqlite::Result<Outcome> {
+    let (select, children) = match kind {
+        ItemKind::Movie => (
+            "SELECT source_hash FROM movie WHERE id = ?1",
+            spec::MOVIE_CHILDREN,
+        ),
+        ItemKind::Person => (
+            "SELECT source_hash FROM people WHERE id = ?1",
+            spec::PERSON_CHILDREN,
+        ),
+    };
+    let hash = match rows.rows[0].1[1] {
+        rusqlite::types::Value::Integer(hash) => hash,
+        _ => unreachable!("the second column of a record's row is its source_hash"),
+    };
+    let Some(outcome) = write_outcome(conn, select, rows.id, hash)? else {
         return Ok(Outcome::Unchanged);
     };
-    conn.prepare_cached(UPSERT_MOVIE)?.execute(params![
-        m.id,
-        m.title,
-        m.original_title,
-        m.original_language,
-        m.overview,
-        m.release_date,
-        m.runtime,
-        m.status,
-        m.adult.unwrap_or(false),
-        m.video.unwrap_or(false),
-        m.poster_path,
-        m.backdrop_path,
-        m.vote_average,
-        m.vote_count,
-        m.popularity,
-        m.budget,
-        m.revenue,
-        m.imdb_id,
-        m.homepage,
-        m.tagline,
-        m.belongs_to_collection.as_ref().map(|c| c.id),
-        m.origin_country,
-        m.source_hash,
-    ])?;
-    // A newly inserted movie has no genres or credits yet (the foreign keys cascade on
-    // delete), so only an update needs the old ones cleared.
-    let is_update = outcome == Outcome::Updated;
-    if let Some(genres) = &m.genres {
-        if is_update {
-            conn.prepare_cached("DELETE FROM movie_genre WHERE movie_id = ?1")?
-                .execute([m.id])?;
-        }
-        let mut insert = conn.prepare_cached(
-            "INSERT INTO movie_genre (movie_id, genre_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        )?;
-        for genre in genres {
-            insert.execute(params![m.id, genre.id])?;
-        }
+    // A newly inserted record has nothing hanging off it yet (the foreign keys cascade on
+    // delete), so only an update needs the old rows cleared.
+    if outcome == Outcome::Updated {
+        store::delete_children(conn, children, rows.id)?;
     }
-    if let Some(credits) = &m.credits {
-        if is_update {
-            conn.prepare_cached("DELETE FROM credit WHERE movie_id = ?1")?
-                .execute([m.id])?;
-        }
-        for (kind, list) in [("cast", &credits.cast), ("crew", &credits.crew)] {
-            for credit in list {
-                write_credit(conn, m.id, kind, credit)?;
-            }
-        }
-    }
-    forget_gone(conn, ItemKind::Movie, m.id)?;
-    Ok(outcome)
-}
-
-/// Credits are inserted one statement per row: with ~700 credits per movie this is the hot
-/// path of a load.
-macro_rules! insert_credit {
-    ($tail:literal) => {
-        concat!(
-            "INSERT INTO credit (credit_id, movie_id, person_id, kind, name, original_name,
-                character, cast_order, department, job, gender, known_for_department,
-                profile_path, popularity, adult)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            $tail
-        )
-    };
-}
-
-const INSERT_CREDIT: &str = insert_credit!("");
-
-const UPSERT_CREDIT: &str = insert_credit!(
-    " ON CONFLICT (credit_id) DO UPDATE SET
-        movie_id = excluded.movie_id, person_id = excluded.person_id, kind = excluded.kind,
-        name = excluded.name, original_name = excluded.original_name,
-        character = excluded.character, cast_order = excluded.cast_order,
-        department = excluded.department, job = excluded.job, gender = excluded.gender,
-        known_for_department = excluded.known_for_department,
-        profile_path = excluded.profile_path, popularity = excluded.popularity,
-        adult = excluded.adult"
-);
-
-fn write_credit(conn: &Connection, movie_id: Id, kind: &str, c: &Credit) -> rusqlite::Result<()> {
-    let values = params![
-        c.credit_id,
-        movie_id,
-        c.id,
-        kind,
-        c.name,
-        c.original_name,
-        c.character,
-        c.order,
-        c.department,
-        c.job,
-        c.gender,
-        c.known_for_department,
-        c.profile_path,
-        c.popularity,
-        c.adult.unwrap_or(false),
-    ];
-    // A plain single-row INSERT needs no statement journal, an upsert does (SQLite copies every
-    // page it touches into one): the plain form is a large share of a fresh load's speed. The
-    // upsert is only for a credit_id TMDB lists twice or under another movie: the last one read
-    // wins rather than failing the batch.
-    match conn.prepare_cached(INSERT_CREDIT)?.execute(values) {
-        Err(rusqlite::Error::SqliteFailure(err, _))
-            if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                || err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
-            conn.prepare_cached(UPSERT_CREDIT)?.execute(values)?;
-            Ok(())
-        }
-        other => other.map(drop),
-    }
-}
-
-const UPSERT_PERSON: &str = "INSERT INTO people (
-        id, name, also_known_as, biography, birthday, deathday, gender, known_for_department,
-        place_of_birth, profile_path, popularity, imdb_id, homepage, adult, source_hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-    ON CONFLICT (id) DO UPDATE SET
-        name = excluded.name, also_known_as = excluded.also_known_as,
-        biography = excluded.biography, birthday = excluded.birthday,
-        deathday = excluded.deathday, gender = excluded.gender,
-        known_for_department = excluded.known_for_department,
-        place_of_birth = excluded.place_of_birth, profile_path = excluded.profile_path,
-        popularity = excluded.popularity, imdb_id = excluded.imdb_id,
-        homepage = excluded.homepage, adult = excluded.adult, source_hash = excluded.source_hash";
-
-fn write_person(conn: &Connection, p: &Person) -> rusqlite::Result<Outcome> {
-    let select = "SELECT source_hash FROM people WHERE id = ?1";
-    let Some(outcome) = write_outcome(conn, select, p.id, p.source_hash)? else {
-        return Ok(Outcome::Unchanged);
-    };
-    conn.prepare_cached(UPSERT_PERSON)?.execute(params![
-        p.id,
-        p.name,
-        p.also_known_as,
-        p.biography,
-        p.birthday,
-        p.deathday,
-        p.gender,
-        p.known_for_department,
-        p.place_of_birth,
-        p.profile_path,
-        p.popularity,
-        p.imdb_id,
-        p.homepage,
-        p.adult.unwrap_or(false),
-        p.source_hash,
-    ])?;
-    forget_gone(conn, ItemKind::Person, p.id)?;
+    store::write(conn, rows)?;
+    forget_gone(conn, kind, Id(rows.id))?;
     Ok(outcome)
 }
 

@@ -15,6 +15,7 @@ mod queries;
 mod rank;
 mod routes;
 mod server;
+mod tmdb;
 
 use std::io::Write as _;
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -69,6 +69,7 @@ use serde_json::json;
 use crate::http::{ApiError, Request, Response};
 use crate::params::{self, MovieSort, Page, PeopleSort, Query, SearchSort, Sort};
 use crate::queries::{self, Db, Listing, MovieFilter};
+use crate::tmdb::{self, TmdbRoute};
 
 /// Longer request targets are refused (414) before any parsing: no real client needs more,
 /// and it bounds the work a hostile one can ask for.
@@ -113,6 +114,8 @@ pub enum Route {
     PersonMovies(i64),
     Genres,
     GenreMovies(i64),
+    /// TMDB's own routes under `/3` (`tmdb.rs`).
+    Tmdb(TmdbRoute),
 }
 
 impl Route {
@@ -141,6 +144,8 @@ impl Route {
             ["people", id, "movies"] => Route::PersonMovies(parse_id(id)?),
             ["genres"] => Route::Genres,
             ["genres", id, "movies"] => Route::GenreMovies(parse_id(id)?),
+            ["3", "movie", id] => Route::Tmdb(TmdbRoute::Movie(parse_id(id)?)),
+            ["3", "person", id] => Route::Tmdb(TmdbRoute::Person(parse_id(id)?)),
             _ => return None,
         };
         Some(route)
@@ -297,6 +302,7 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             query.check_allowed(&[])?;
             Ok(Response::json(&db.genres()?))
         }
+        Route::Tmdb(route) => tmdb::respond(route, &query, db),
     }
 }
 

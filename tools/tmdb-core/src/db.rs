@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_movie_date_cover_status",
         sql: include_str!("../../../sql/0008_movie_date_cover_status.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_whole_record",
+        sql: include_str!("../../../sql/0009_whole_record.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
@@ -285,19 +290,43 @@ mod tests {
         assert_eq!(
             tables(&conn),
             [
+                "alternative_title",
+                "collection",
+                "company",
                 "credit",
                 "genre",
                 "genre_movie_by_date",
                 "gone",
+                "image",
+                "keyword",
                 "load_log",
                 "movie",
+                "movie_company",
+                "movie_country",
                 "movie_fts",
                 "movie_genre",
                 "movie_ids",
+                "movie_keyword",
+                "movie_language",
+                "movie_watch_provider",
                 "people",
-                "people_fts"
+                "people_fts",
+                "person_image",
+                "person_translation",
+                "release_date",
+                "translation",
+                "video",
+                "watch_link",
+                "watch_provider"
             ]
         );
+        // The record description names only columns the schema has.
+        for table in crate::record::spec::TABLES {
+            for column in table.columns() {
+                let sql = format!("SELECT {column} FROM {} LIMIT 0", table.name);
+                assert!(conn.prepare(&sql).is_ok(), "{}.{column}", table.name);
+            }
+        }
         assert_eq!(
             migrate(&mut conn).unwrap(),
             0,

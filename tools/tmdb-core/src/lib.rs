@@ -6,8 +6,11 @@
 //! token that never prints itself, mapping outcomes to exit statuses, and opening the SQLite
 //! mirror with its migrations.
 //!
-//! What does not live here: HTTP (tokio/reqwest belong to `tmdb-fetch`, tiny_http to the
-//! servers), and the mapping of TMDB records onto tables (that is `ndjson-load`'s job).
+//! The mapping of TMDB records onto tables lives here too (`record`), because the loader
+//! writes it and the server reads it back: one description for both.
+//!
+//! What does not live here: HTTP (tokio/reqwest belong to `tmdb-fetch`, the servers have
+//! their own).
 #![deny(missing_docs)]
 
 pub mod db;
@@ -16,3 +19,4 @@ pub mod exit;
 pub mod ids;
 pub mod model;
 pub mod ndjson;
+pub mod record;

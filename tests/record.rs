@@ -1,0 +1,287 @@
+//! The whole record on real TMDB data: captured responses served by a loopback server as TMDB
+//! serves them, fetched by the real tmdb-fetch, loaded by ndjson-load, and asked back from
+//! tmdb-serve's `/3` routes, which must answer exactly the line that was fetched.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::util::record::{appends_of, json_difference};
+use crate::util::{
+    Run, Workdir, bin, http_get, read_ndjson, repo_root, run_with_input, spawn_listening,
+};
+
+fn capture(name: &str) -> Value {
+    let path = repo_root().join("tests/fixtures/tmdb-api").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Movie 47964's sub-resources by append name, as the standalone routes answered them.
+const MOVIE_47964_APPENDS: &[(&str, &str)] = &[
+    ("credits", "tmdblib-movie-47964-credits.json"),
+    ("keywords", "tmdblib-movie-47964-keywords.json"),
+    ("release_dates", "tmdblib-movie-47964-release-dates.json"),
+    (
+        "alternative_titles",
+        "tmdblib-movie-47964-alternative-titles-country-US.json",
+    ),
+    ("translations", "tmdblib-movie-47964-translations.json"),
+    ("videos", "tmdblib-movie-47964-videos.json"),
+    ("images", "tmdblib-movie-47964-images.json"),
+    (
+        "watch/providers",
+        "tmdblib-movie-47964-watch-providers.json",
+    ),
+];
+
+/// What the captures let this server answer: a record with the sub-resources it has, each
+/// appended without its `id` as TMDB appends them.
+struct Records {
+    base: BTreeMap<String, Value>,
+    parts: BTreeMap<(String, String), Value>,
+}
+
+impl Records {
+    fn new() -> Records {
+        let mut base = BTreeMap::new();
+        let mut parts = BTreeMap::new();
+        base.insert("movie/47964".into(), capture("tmdblib-movie-47964.json"));
+        for (append, file) in MOVIE_47964_APPENDS {
+            let mut part = capture(file);
+            part.as_object_mut().unwrap().remove("id");
+            parts.insert(("movie/47964".into(), (*append).into()), part);
+        }
+        base.insert("movie/550".into(), capture("jdrouet-movie-550.json"));
+        base.insert(
+            "movie/49026".into(),
+            capture("tmdblib-movie-tt1345836-append-credits-images-keywords.json"),
+        );
+        base.insert("person/62".into(), capture("tmdblib-person-62.json"));
+        let mut ext = capture("tmdblib-person-62-external-ids.json");
+        ext.as_object_mut().unwrap().remove("id");
+        parts.insert(("person/62".into(), "external_ids".into()), ext);
+        base.insert("person/287".into(), capture("jdrouet-person-287.json"));
+        Records { base, parts }
+    }
+
+    /// The body for `/3/{path}?append_to_response={appends}`, or None (a 404).
+    fn body(&self, path: &str, appends: &str) -> Option<Value> {
+        let mut body = self.base.get(path)?.clone();
+        let map: &mut Map<String, Value> = body.as_object_mut().unwrap();
+        for append in appends.split(',').filter(|a| !a.is_empty()) {
+            if let Some(part) = self.parts.get(&(path.to_owned(), append.to_owned())) {
+                map.insert(append.to_owned(), part.clone());
+            }
+        }
+        Some(body)
+    }
+}
+
+/// A loopback server answering TMDB's `/3/movie/{id}` and `/3/person/{id}` from the captures,
+/// one request per connection; stopped when dropped.
+struct CaptureServer {
+    url: String,
+    stop: Arc<AtomicBool>,
+    addr: String,
+}
+
+impl CaptureServer {
+    fn start() -> CaptureServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let records = Arc::new(Records::new());
+        let stopping = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    let records = Arc::clone(&records);
+                    std::thread::spawn(move || answer(stream, &records));
+                }
+            }
+        });
+        CaptureServer {
+            url: format!("http://{addr}/3"),
+            stop,
+            addr,
+        }
+    }
+}
+
+impl Drop for CaptureServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(&self.addr); // wakes the accept loop
+    }
+}
+
+fn answer(stream: TcpStream, records: &Records) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if header == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let target = request_line.split(' ').nth(1).unwrap_or("");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let appends = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("append_to_response="))
+        .unwrap_or("")
+        .replace("%2F", "/")
+        .replace("%2C", ",");
+    let found = path
+        .strip_prefix("/3/")
+        .and_then(|path| records.body(path, &appends));
+    let (status, body) = match found {
+        Some(body) => ("200 OK", body.to_string()),
+        None => (
+            "404 Not Found",
+            r#"{"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}"#.to_owned(),
+        ),
+    };
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+fn fetch(server: &CaptureServer, dir: &Workdir, args: &[&str], ids: &str) -> Run {
+    let mut cmd = Command::new(bin("tmdb-fetch"));
+    cmd.current_dir(&dir.path)
+        .env("TMDB_API_URL", &server.url)
+        .env("TMDB_TOKEN", "test-token")
+        .args(args);
+    run_with_input(cmd, ids.as_bytes(), Duration::from_secs(60))
+}
+
+fn load(dir: &Workdir, kind: &str, file: &Path) -> Run {
+    let mut cmd = Command::new(bin("ndjson-load"));
+    cmd.current_dir(&dir.path)
+        .args(["--db", "tmdb.db", "--kind", kind])
+        .arg(file);
+    run_with_input(cmd, b"", Duration::from_secs(60))
+}
+
+fn serve(dir: &Workdir) -> (Child, String) {
+    let mut cmd = Command::new(bin("tmdb-serve"));
+    cmd.arg("--db")
+        .arg(dir.join("tmdb.db"))
+        .args(["--addr", "127.0.0.1:0", "--threads", "2"])
+        .stderr(Stdio::null());
+    spawn_listening(cmd, "tmdb-serve")
+}
+
+/// Asserts that tmdb-serve answers every line of `file` exactly, asked with its appends.
+fn assert_served_back(url: &str, kind: &str, file: &Path, known: &[&'static str]) -> usize {
+    let lines = read_ndjson(file);
+    for line in &lines {
+        let appends = appends_of(line, known).join(",");
+        let target = format!("{url}/3/{kind}/{}?append_to_response={appends}", line["id"]);
+        let (status, body) = http_get(&target, &[]);
+        assert_eq!(status, 200, "{target}: {body}");
+        let got: Value = serde_json::from_str(&body).unwrap();
+        if let Some(difference) = json_difference(&got, line, "") {
+            panic!("{target} differs from the fetched line: {difference}");
+        }
+    }
+    lines.len()
+}
+
+#[test]
+fn real_tmdb_records_come_back_from_the_mirror_exactly() {
+    use tmdb_core::record::spec::{MOVIE_APPENDS, PERSON_APPENDS};
+    let server = CaptureServer::start();
+    let dir = Workdir::new("record-captures");
+    let movies = fetch(&server, &dir, &["movies"], "47964\n550\n49026\n");
+    movies.expect_success();
+    dir.write("movies.ndjson", &movies.stdout);
+    let people = fetch(&server, &dir, &["people"], "62\n287\n");
+    people.expect_success();
+    dir.write("people.ndjson", &people.stdout);
+    load(&dir, "movies", &dir.join("movies.ndjson")).expect_success();
+    load(&dir, "people", &dir.join("people.ndjson")).expect_success();
+
+    let (mut child, url) = serve(&dir);
+    let movies = assert_served_back(&url, "movie", &dir.join("movies.ndjson"), MOVIE_APPENDS);
+    let people = assert_served_back(&url, "person", &dir.join("people.ndjson"), PERSON_APPENDS);
+    // A record without an append answers without it; a missing record answers TMDB's 404.
+    let (status, body) = http_get(&format!("{url}/3/movie/47964"), &[]);
+    assert_eq!(status, 200);
+    let bare: Value = serde_json::from_str(&body).unwrap();
+    assert!(bare.get("credits").is_none() && bare["production_companies"].is_array());
+    let (status, body) = http_get(&format!("{url}/3/movie/999999999"), &[]);
+    assert_eq!(status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        capture("tmdblib-error-404-movie-999999999.json")
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!((movies, people), (3, 2));
+}
+
+#[test]
+fn an_unknown_field_and_an_unknown_append_survive_in_extra() {
+    let dir = Workdir::new("record-extra");
+    let mut movie = capture("tmdblib-movie-47964.json");
+    let map = movie.as_object_mut().unwrap();
+    map.insert(
+        "brand_new_field".into(),
+        serde_json::json!({"a": [1, "two", null]}),
+    );
+    map.insert(
+        "recommendations".into(),
+        serde_json::json!({"page": 1, "results": []}),
+    );
+    map["production_companies"][0]
+        .as_object_mut()
+        .unwrap()
+        .insert("parent_company".into(), Value::Null);
+    map.insert(
+        "credits".into(),
+        serde_json::json!({"cast": [], "crew": [], "id": 47964}),
+    );
+    let line = format!("{movie}\n");
+    dir.write("movies.ndjson", &line);
+    load(&dir, "movies", &dir.join("movies.ndjson")).expect_success();
+    let (mut child, url) = serve(&dir);
+    let ask = |appends: &str| {
+        let (status, body) = http_get(
+            &format!("{url}/3/movie/47964?append_to_response={appends}"),
+            &[],
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let all = ask("credits,recommendations");
+    assert_eq!(json_difference(&all, &movie, ""), None);
+    let bare = ask("");
+    assert_eq!(bare["brand_new_field"], movie["brand_new_field"]);
+    assert!(bare.get("recommendations").is_none() && bare.get("credits").is_none());
+    let _ = child.kill();
+    let _ = child.wait();
+}

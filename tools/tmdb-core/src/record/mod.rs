@@ -1,0 +1,14 @@
+//! The whole record: how TMDB's movie and person records map onto the mirror's tables, and back.
+//!
+//! - [`spec`]: the one description of the tables (columns, types, what a null becomes);
+//! - [`flatten`]: a record line into rows, refusing a line whose fields have the wrong types;
+//! - [`store`]: the rows into SQLite;
+//! - [`rebuild`]: TMDB's JSON again, from the tables.
+//!
+//! docs/data-contract.md tells the contract in prose: values as TMDB sent them, array order
+//! in `ord`, unknown keys in `extra`, missing keys in `absent`.
+
+pub mod flatten;
+pub mod rebuild;
+pub mod spec;
+pub mod store;
