@@ -9,8 +9,9 @@
 #   COMPARE=path/to/another/tmdb-serve  runs that binary on the same database beside this
 #     one, route by route in turn (so both see the same load from the rest of the machine),
 #     and prints the ratio of requests per second and of p99 (this build / the other).
-#     For the tiny_http build this one replaced:
-#       git worktree add /tmp/tiny a315ced && (cd /tmp/tiny && cargo build --release --bin tmdb-serve)
+#     Both must expect the same schema (the file is built for this one). For the tiny_http
+#     build this one replaced (a47e6ea, the last commit of main before the switch, schema 9):
+#       git worktree add /tmp/tiny a47e6ea && (cd /tmp/tiny && cargo build --release --bin tmdb-serve)
 #       COMPARE=/tmp/tiny/target/release/tmdb-serve scripts/bench-serve.sh 100000
 #
 # The databases are synthetic but shaped like TMDB's catalog: skewed popularity, 1-3 genres
