@@ -346,6 +346,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Writes one line on stderr. Never panics (as `eprintln!` does when stderr is gone), so that
+/// no log line can take down the accept loop or a request.
+pub fn warn(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "tmdb-serve: {message}");
+}
+
 /// Writes the one log line of a request on stderr: method, target, status, bytes, ms. What
 /// the client chose is escaped, so it cannot move the cursor or forge a line on a terminal.
 pub fn log(method: &str, url: &str, status: u16, bytes: usize, started: Instant) {

@@ -181,7 +181,7 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
         }
         Err(err) => {
             if let Some(cause) = &err.cause {
-                eprintln!("tmdb-serve: {}: {cause}", params::quoted(&request.url));
+                crate::http::warn(format_args!("{}: {cause}", params::quoted(&request.url)));
             }
             err.into_response()
         }

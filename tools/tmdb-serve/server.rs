@@ -88,7 +88,9 @@ impl Pool {
             None => match Db::open(&self.path, self.access, Arc::clone(&self.shared)) {
                 Ok(db) => db,
                 Err(err) => {
-                    eprintln!("tmdb-serve: cannot open another database connection: {err:#}");
+                    http::warn(format_args!(
+                        "cannot open another database connection: {err:#}"
+                    ));
                     return internal_error();
                 }
             },
@@ -169,7 +171,9 @@ impl App {
             match listener.accept().await {
                 Ok((stream, _)) => {
                     if failures > 0 {
-                        eprintln!("tmdb-serve: accepting again after {failures} failed accepts");
+                        http::warn(format_args!(
+                            "accepting again after {failures} failed accepts"
+                        ));
                         failures = 0;
                         pause = PAUSE_MIN;
                     }
@@ -180,7 +184,7 @@ impl App {
                 Err(err) => {
                     self.metrics.accept_errors.fetch_add(1, Ordering::Relaxed);
                     if failures == 0 {
-                        eprintln!("tmdb-serve: accept failed ({err}); retrying");
+                        http::warn(format_args!("accept failed ({err}); retrying"));
                     }
                     failures += 1;
                     // Out of descriptors: the idlest connection gives its one back.
