@@ -6,6 +6,13 @@
 #   DURATION=10s CONNECTIONS=32 THREADS=<tmdb-serve --threads, default its own>
 #   DATASETTE=1  also run Datasette (pip, in a venv under target/bench) on the same file
 #   BENCH_DIR=target/bench  where the databases are kept (built once, reused)
+#   COMPARE=path/to/another/tmdb-serve  runs that binary on the same database beside this
+#     one, route by route in turn (so both see the same load from the rest of the machine),
+#     and prints the ratio of requests per second and of p99 (this build / the other).
+#     Both must expect the same schema (the file is built for this one). For the tiny_http
+#     build this one replaced (a47e6ea, the last commit of main before the switch, schema 9):
+#       git worktree add /tmp/tiny a47e6ea && (cd /tmp/tiny && cargo build --release --bin tmdb-serve)
+#       COMPARE=/tmp/tiny/target/release/tmdb-serve scripts/bench-serve.sh 100000
 #
 # The databases are synthetic but shaped like TMDB's catalog: skewed popularity, 1-3 genres
 # per movie, undated and adult movies, credits and people. They are written with the sqlite3
@@ -130,12 +137,12 @@ SQL
     mv "$file.part" "$file"
 }
 
-# start_serve FILE: starts tmdb-serve on a free port; sets SERVE_PID and BASE.
+# start_serve FILE [BINARY]: starts tmdb-serve on a free port; sets SERVE_PID and BASE.
 start_serve() {
-    out=$BENCH_DIR/serve.out
+    out=$BENCH_DIR/serve-$$-$(basename "${2:-new}").out
     rm -f "$out"
     # shellcheck disable=SC2086
-    target/release/tmdb-serve --db "$1" --addr 127.0.0.1:0 ${SERVE_THREADS:+--threads $SERVE_THREADS} \
+    "${2:-target/release/tmdb-serve}" --db "$1" --addr 127.0.0.1:0 ${SERVE_THREADS:+--threads $SERVE_THREADS} \
         >"$out" 2>/dev/null &
     SERVE_PID=$!
     for _ in $(seq 100); do
@@ -143,6 +150,7 @@ start_serve() {
         sleep 0.1
     done
     BASE=$(sed -n 's/^listening on //p' "$out")
+    rm -f "$out"
     [ -n "$BASE" ] || { echo "bench-serve: tmdb-serve did not start" >&2; exit 2; }
 }
 
@@ -158,15 +166,18 @@ stop() {
     wait "$1" 2>/dev/null || true
 }
 
-# bench NAME URL [LUA]: one wrk run; prints "name req/s p99 non-2xx timeouts".
+# bench NAME URL [LUA]: one wrk run; prints "name req/s p99 non-2xx timeouts" and sets RPS
+# and P99_MS.
 bench() {
     name=$1 url=$2 lua=${3:-}
     result=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${lua:+-s "$lua"} "$url")
-    rps=$(echo "$result" | awk '/^Requests\/sec/ {print $2}')
+    RPS=$(echo "$result" | awk '/^Requests\/sec/ {print $2}')
     p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
+    P99_MS=$(echo "$p99" | awk '/us$/ {print $1 / 1000; next} /ms$/ {print $1 + 0; next}
+        /[0-9]s$/ {print $1 * 1000; next} {print "?"}')
     bad=$(echo "$result" | awk '/Non-2xx/ {print $5}')
     timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
-    printf '%-28s %12s %10s %8s %9s\n' "$name" "$rps" "$p99" "${bad:-0}" "${timeouts:-0}"
+    printf '%-28s %12s %10s %8s %9s\n' "$name" "$RPS" "$p99" "${bad:-0}" "${timeouts:-0}"
 }
 
 # random_ids_lua PREFIX MAX SUFFIX: a wrk script asking for PREFIX<random id>SUFFIX.
@@ -224,27 +235,51 @@ LUA
     sed 's|/movies/search|/people/search|' "$BENCH_DIR/varied_search.lua" >"$BENCH_DIR/varied_people.lua"
 }
 
+# routes N: the benchmarked routes of a mirror of N movies, one a line: NAME|PATH|LUA (a wrk
+# script that makes the paths; PATH is then empty).
+routes() {
+    varied_lua
+    echo "movie by id (random)||$(random_ids_lua /movies/ "$1" "")"
+    echo "credits (random)||$(random_ids_lua /movies/ "$1" /credits)"
+    echo "filtered list page|/movies?language=en&year=1999&sort=vote_average.desc|"
+    echo "title search|/movies/search?query=Kalo+dar|"
+    echo "person (random)||$(random_ids_lua /people/ "$(($1 / 2))" "")"
+    echo "filtered list (varied)||$BENCH_DIR/varied_list.lua"
+    echo "year+status list (varied)||$BENCH_DIR/varied_year_status.lua"
+    echo "title search (varied)||$BENCH_DIR/varied_search.lua"
+    echo "people search (varied)||$BENCH_DIR/varied_people.lua"
+}
+
 run_serve() {
     n=$1 file=$2
     start_serve "$file"
-    trap 'kill $SERVE_PID 2>/dev/null' EXIT
+    new_pid=$SERVE_PID new_base=$BASE
+    old_pid="" old_base=""
+    if [ -n "${COMPARE:-}" ]; then
+        start_serve "$file" "$COMPARE"
+        old_pid=$SERVE_PID old_base=$BASE
+    fi
+    trap 'kill $new_pid $old_pid 2>/dev/null' EXIT
     # A first pass fills the page cache and the count caches, as a running server would have.
-    for path in "/movies?language=en&year=1999&sort=vote_average.desc" "/movies/search?query=Kalo+dar"; do
-        wrk -t1 -c2 -d1s "$BASE$path" >/dev/null
+    for base in $new_base $old_base; do
+        for path in "/movies?language=en&year=1999&sort=vote_average.desc" "/movies/search?query=Kalo+dar"; do
+            wrk -t1 -c2 -d1s "$base$path" >/dev/null
+        done
     done
     printf '\n## tmdb-serve, %s movies (%s, %s connections, threads %s)\n' "$n" "$DURATION" "$CONNECTIONS" "${SERVE_THREADS:-default}"
+    [ -n "$old_base" ] && printf 'each route: this build, then %s, then the ratios (this / that)\n' "$COMPARE"
     printf '%-28s %12s %10s %8s %9s\n' route "req/s" p99 non-2xx timeouts
-    bench "movie by id (random)" "$BASE" "$(random_ids_lua /movies/ "$n" "")"
-    bench "credits (random)" "$BASE" "$(random_ids_lua /movies/ "$n" /credits)"
-    bench "filtered list page" "$BASE/movies?language=en&year=1999&sort=vote_average.desc"
-    bench "title search" "$BASE/movies/search?query=Kalo+dar"
-    bench "person (random)" "$BASE" "$(random_ids_lua /people/ "$((n / 2))" "")"
-    varied_lua
-    bench "filtered list (varied)" "$BASE" "$BENCH_DIR/varied_list.lua"
-    bench "year+status list (varied)" "$BASE" "$BENCH_DIR/varied_year_status.lua"
-    bench "title search (varied)" "$BASE" "$BENCH_DIR/varied_search.lua"
-    bench "people search (varied)" "$BASE" "$BENCH_DIR/varied_people.lua"
-    stop "$SERVE_PID"
+    routes "$n" >"$BENCH_DIR/routes.txt"
+    while IFS='|' read -r name path lua; do
+        bench "$name" "$new_base$path" "$lua"
+        [ -n "$old_base" ] || continue
+        new_rps=$RPS new_p99=$P99_MS
+        bench "  (compared)" "$old_base$path" "$lua"
+        awk -v a="$new_rps" -v b="$RPS" -v c="$new_p99" -v d="$P99_MS" \
+            'BEGIN { printf "  %-26s %11.2fx %9.2fx\n", "ratio", a / b, (d > 0 ? c / d : 0) }'
+    done <"$BENCH_DIR/routes.txt"
+    stop "$new_pid"
+    [ -n "$old_pid" ] && stop "$old_pid"
     trap - EXIT
 }
 

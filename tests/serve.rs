@@ -19,19 +19,24 @@ use serde_json::Value;
 use crate::util::{Workdir, bin, run, spawn_listening};
 
 /// A running tmdb-serve, killed when dropped.
-struct Serve {
-    child: Child,
-    addr: String,
+pub(crate) struct Serve {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
 }
 
 impl Serve {
-    fn start(db: &Path, extra: &[&str]) -> Serve {
+    pub(crate) fn start(db: &Path, extra: &[&str]) -> Serve {
         let mut cmd = Command::new(bin("tmdb-serve"));
         cmd.arg("--db")
             .arg(db)
             .args(["--addr", "127.0.0.1:0", "--threads", "2"])
             .args(extra)
             .stderr(Stdio::null());
+        Serve::spawn(cmd)
+    }
+
+    /// Runs a command that starts tmdb-serve (perhaps under a wrapper such as `setpriv`).
+    pub(crate) fn spawn(cmd: Command) -> Serve {
         let (child, url) = spawn_listening(cmd, "tmdb-serve");
         let addr = url
             .strip_prefix("http://")
@@ -41,7 +46,7 @@ impl Serve {
     }
 
     /// Sends raw bytes, returns the raw answer (empty if the server closed without one).
-    fn raw(&self, request: &[u8]) -> Vec<u8> {
+    pub(crate) fn raw(&self, request: &[u8]) -> Vec<u8> {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
@@ -53,7 +58,7 @@ impl Serve {
         out
     }
 
-    fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
+    pub(crate) fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
         let mut text = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
         for (name, value) in headers {
             text.push_str(&format!("{name}: {value}\r\n"));
@@ -68,12 +73,12 @@ impl Serve {
         })
     }
 
-    fn get(&self, target: &str) -> Answer {
+    pub(crate) fn get(&self, target: &str) -> Answer {
         self.request("GET", target, &[])
     }
 
     /// GET that must answer 200 with JSON.
-    fn json(&self, target: &str) -> Value {
+    pub(crate) fn json(&self, target: &str) -> Value {
         let answer = self.get(target);
         assert_eq!(answer.status, 200, "GET {target}: {}", answer.text());
         answer.json()
@@ -87,14 +92,14 @@ impl Drop for Serve {
     }
 }
 
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn parse(raw: &[u8]) -> Option<Answer> {
+    pub(crate) fn parse(raw: &[u8]) -> Option<Answer> {
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
         let head = String::from_utf8_lossy(&raw[..split]).into_owned();
         let mut lines = head.split("\r\n");
@@ -110,14 +115,14 @@ impl Answer {
         })
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
@@ -166,7 +171,7 @@ const STATUSES: &[&str] = &[
 ];
 
 /// Builds the test mirror: the real migrations, then SQL inserts.
-fn build_db(dir: &Workdir) -> std::path::PathBuf {
+pub(crate) fn build_db(dir: &Workdir) -> std::path::PathBuf {
     let path = dir.join("tmdb.db");
     let conn = tmdb_core::db::open(&path).unwrap();
     for (id, name) in GENRES {

@@ -27,6 +27,10 @@ mod pipeline;
 // tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
 mod serve;
 
+// tmdb-serve under attack: bodies, header floods, slow and half-sent requests, descriptor
+// exhaustion, HTTP/2, bytes that are not ASCII, a read-only folder; /metrics.
+mod serve_limits;
+
 // The browse page in headless Chromium against the real tmdb-serve.
 mod browse;
 

@@ -33,6 +33,9 @@ pub struct Shared {
     responses: Mutex<Responses>,
     counts: Mutex<HashMap<String, i64>>,
     phrase_counts: Mutex<HashMap<String, i64>>,
+    /// Answers found and not found in the cache (for `/metrics`).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +64,22 @@ impl Shared {
     }
 
     pub fn response(&self, target: &str) -> Option<Response> {
-        lock(&self.responses).by_target.get(target).cloned()
+        let found = lock(&self.responses).by_target.get(target).cloned();
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Answers found and not found in the cache since the start.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     pub fn put_response(&self, epoch: u64, target: &str, response: &Response) {

@@ -1,14 +1,16 @@
 //! The HTTP side of tmdb-serve: the small request and response values the routes work with,
 //! and the hygiene every answer gets on its way out (ETag and 304, Cache-Control, CORS, gzip,
-//! one log line). Routes never see tiny_http, so tests can call them as plain functions.
+//! one log line). Routes never see hyper, so tests can call them as plain functions.
 
 use std::io::Write as _;
 use std::time::Instant;
 
+use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
-use tiny_http::{Header, Method};
 
 /// What a route needs to know about a request.
 #[derive(Debug, Clone)]
@@ -65,6 +67,19 @@ pub struct ApiError {
     pub message: String,
     pub parameter: Option<String>,
     pub allow: bool,
+    /// What went wrong on our side, for the log only.
+    pub cause: Option<String>,
+}
+
+/// A database error is a 500, never caused by what a client sent: the client is told no more;
+/// the details go to the log where the answer is made (`routes::handle`).
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> ApiError {
+        ApiError {
+            cause: Some(err.to_string()),
+            ..ApiError::internal("internal error reading the database")
+        }
+    }
 }
 
 impl ApiError {
@@ -75,6 +90,7 @@ impl ApiError {
             message,
             parameter: parameter.map(str::to_owned),
             allow: false,
+            cause: None,
         }
     }
 
@@ -84,6 +100,7 @@ impl ApiError {
             message,
             parameter: None,
             allow: false,
+            cause: None,
         }
     }
 
@@ -91,25 +108,27 @@ impl ApiError {
     pub fn method_not_allowed(method: &str) -> ApiError {
         ApiError {
             status: 405,
-            message: format!(
-                "method {} is not allowed; use GET or HEAD",
-                crate::params::quoted(method)
-            ),
+            message: format!("method {} is not allowed; use GET or HEAD", quoted(method)),
             parameter: None,
             allow: true,
+            cause: None,
         }
     }
 
-    /// 500 for a failure of ours (the database), never caused by what a client sent. The
-    /// details go to the log, not to the client.
-    pub fn internal(context: &str, err: &rusqlite::Error) -> ApiError {
-        eprintln!("tmdb-serve: {context}: {err}");
+    /// Any status, with a message and nothing else.
+    pub fn status(status: u16, message: &str) -> ApiError {
         ApiError {
-            status: 500,
-            message: "internal error reading the database".to_owned(),
+            status,
+            message: message.to_owned(),
             parameter: None,
             allow: false,
+            cause: None,
         }
+    }
+
+    /// 500 for a failure of ours; the details are for the log, not for the client.
+    pub fn internal(message: &str) -> ApiError {
+        ApiError::status(500, message)
     }
 
     pub fn into_response(self) -> Response {
@@ -129,6 +148,31 @@ impl ApiError {
 /// The methods every route answers.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
+/// A client's value quoted for an error message, cut short and with control characters
+/// escaped so a hostile value cannot forge lines in a log or a terminal.
+pub fn quoted(value: &str) -> String {
+    quoted_cut(value, 60)
+}
+
+/// [`quoted`] with a chosen length.
+pub fn quoted_cut(value: &str, max_chars: usize) -> String {
+    format!("\"{}\"", escaped(value, max_chars))
+}
+
+/// A client's value with control characters (terminal escapes included) and quotes escaped,
+/// cut after `max_chars`.
+pub fn escaped(value: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in value.chars().enumerate() {
+        if count == max_chars {
+            out.push_str("...");
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out
+}
+
 /// Bodies smaller than this are sent as they are: gzip would save little and cost a frame.
 const GZIP_MIN: usize = 1024;
 
@@ -147,15 +191,14 @@ pub struct Negotiation {
 }
 
 impl Negotiation {
-    pub fn from_headers(headers: &[Header]) -> Negotiation {
+    /// Reads the headers; the caller has already refused values that are not ASCII.
+    pub fn from_headers(headers: &HeaderMap) -> Negotiation {
         let mut n = Negotiation::default();
-        for h in headers {
-            let value = h.value.as_str();
-            if h.field.equiv("Accept-Encoding") {
-                n.accepts_gzip |= accepts_gzip(value);
-            } else if h.field.equiv("If-None-Match") {
-                n.if_none_match = Some(value.to_owned());
-            }
+        for value in headers.get_all(hyper::header::ACCEPT_ENCODING) {
+            n.accepts_gzip |= value.to_str().is_ok_and(accepts_gzip);
+        }
+        if let Some(value) = headers.get(hyper::header::IF_NONE_MATCH) {
+            n.if_none_match = value.to_str().ok().map(str::to_owned);
         }
         n
     }
@@ -194,14 +237,15 @@ pub fn preflight() -> Response {
     }
 }
 
-/// Applies ETag/304, Cache-Control, CORS and gzip, and builds tiny_http's response.
+/// Applies ETag/304, Cache-Control, CORS and gzip, and builds hyper's response.
 pub fn finish(
     mut response: Response,
-    method: &Method,
+    method: &str,
     n: &Negotiation,
     hygiene: &Hygiene,
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+) -> hyper::Response<Full<Bytes>> {
     let ok = response.status == 200;
+    let cache_control_set = response.headers.iter().any(|(n, _)| *n == "Cache-Control");
     if ok {
         // A weak validator over the body: it changes exactly when what the client would see
         // changes, including mid-load, which a stamp of the last finished load would miss.
@@ -212,11 +256,13 @@ pub fn finish(
                 .any(|t| t == "*" || t == etag.trim_start_matches("W/"))
         });
         response.headers.push(("ETag", etag));
-        response.headers.push((
-            "Cache-Control",
-            "public, max-age=60, stale-while-revalidate=60".to_owned(),
-        ));
-        if matches && matches!(method, Method::Get | Method::Head) {
+        if !cache_control_set {
+            response.headers.push((
+                "Cache-Control",
+                "public, max-age=60, stale-while-revalidate=60".to_owned(),
+            ));
+        }
+        if matches && matches!(method, "GET" | "HEAD") {
             response.status = 304;
             response.body.clear();
         }
@@ -253,31 +299,36 @@ pub fn finish(
         other => other,
     };
     let length = response.body.len();
-    let mut out = tiny_http::Response::new(
-        tiny_http::StatusCode(response.status),
-        Vec::new(),
-        std::io::Cursor::new(response.body),
-        Some(length),
-        None,
-    )
-    // The whole body is at hand, so always send Content-Length (HEAD answers included)
-    // rather than let large bodies go out chunked.
-    .with_chunked_threshold(usize::MAX);
+    // A HEAD answer has the headers of its GET (Content-Length included) and no body.
+    let body = if method == "HEAD" {
+        Bytes::new()
+    } else {
+        Bytes::from(response.body)
+    };
+    let mut out = hyper::Response::new(Full::new(body));
+    *out.status_mut() =
+        hyper::StatusCode::from_u16(response.status).unwrap_or(hyper::StatusCode::OK);
+    let headers = out.headers_mut();
     if response.status != 304 && response.status != 204 {
-        add_header(&mut out, "Content-Type", content_type);
+        add_header(headers, "Content-Type", content_type);
+        // Set by hand so that a HEAD answer carries the length its GET would have.
+        add_header(headers, "Content-Length", &length.to_string());
     }
-    add_header(&mut out, "Server", "tmdb-serve");
+    add_header(headers, "Server", "tmdb-serve");
     for (name, value) in &response.headers {
-        add_header(&mut out, name, value);
+        add_header(headers, name, value);
     }
     out
 }
 
-fn add_header<R: std::io::Read>(out: &mut tiny_http::Response<R>, name: &str, value: &str) {
+fn add_header(headers: &mut HeaderMap, name: &str, value: &str) {
     // Every value sent is ASCII built here (hex, numbers, fixed text, re-encoded URLs, the
     // origin checked at start-up), so this never drops anything in practice; it must not panic.
-    if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-        out.add_header(h);
+    if let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        headers.append(name, value);
     }
 }
 
@@ -295,10 +346,18 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Writes the one log line of a request on stderr: method, target, status, bytes, ms.
-pub fn log(method: &Method, url: &str, status: u16, bytes: usize, started: Instant) {
+/// Writes one line on stderr. Never panics (as `eprintln!` does when stderr is gone), so that
+/// no log line can take down the accept loop or a request.
+pub fn warn(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "tmdb-serve: {message}");
+}
+
+/// Writes the one log line of a request on stderr: method, target, status, bytes, ms. What
+/// the client chose is escaped, so it cannot move the cursor or forge a line on a terminal.
+pub fn log(method: &str, url: &str, status: u16, bytes: usize, started: Instant) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let target = crate::params::quoted_cut(url, 300);
+    let method = escaped(method, 20);
+    let target = quoted_cut(url, 300);
     let line = format!("{method} {target} {status} {bytes} {ms:.2}ms\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::http::ApiError;
+pub use crate::http::quoted;
 
 /// The largest `page` accepted: TMDB's own cap, which also bounds the OFFSET a list query
 /// walks (100 x 500 rows at most) so deep pages stay fast on a large mirror.
@@ -143,19 +144,81 @@ impl Page {
         (self.page - 1) * self.limit
     }
 
-    /// How many pages `total` results fill.
+    /// How many pages `total` results fill, at most [`MAX_PAGE`]: as TMDB does, the envelope
+    /// never promises a page that would be refused (`total_results` stays the true count).
     pub fn total_pages(self, total: i64) -> i64 {
-        (total + self.limit - 1) / self.limit
+        ((total + self.limit - 1) / self.limit).min(MAX_PAGE)
     }
 }
 
-/// A sort order: `field`, `field.asc` or `field.desc`, among `fields` (each with its default
-/// direction: true for descending).
-pub fn sort<'a>(
-    query: &Query,
-    fields: &[(&'a str, bool)],
-    default: (&'a str, bool),
-) -> Result<(&'a str, bool), ApiError> {
+/// A field a list can be sorted by.
+pub trait SortField: Copy + 'static {
+    /// Every field: its name in `sort=`, the field, and whether it sorts descending when no
+    /// direction is given.
+    const FIELDS: &'static [(&'static str, Self, bool)];
+}
+
+/// A validated sort: a field and a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<F> {
+    pub field: F,
+    pub descending: bool,
+}
+
+/// The sorts of `/movies` and `/genres/{id}/movies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovieSort {
+    Popularity,
+    ReleaseDate,
+    VoteAverage,
+    VoteCount,
+    Title,
+}
+
+impl SortField for MovieSort {
+    const FIELDS: &'static [(&'static str, Self, bool)] = &[
+        ("popularity", MovieSort::Popularity, true),
+        ("release_date", MovieSort::ReleaseDate, true),
+        ("vote_average", MovieSort::VoteAverage, true),
+        ("vote_count", MovieSort::VoteCount, true),
+        ("title", MovieSort::Title, false),
+    ];
+}
+
+/// The sorts of `/movies/search`: relevance (best first by default), or a list sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchSort {
+    Relevance,
+    By(MovieSort),
+}
+
+impl SortField for SearchSort {
+    const FIELDS: &'static [(&'static str, Self, bool)] = &[
+        ("popularity", SearchSort::By(MovieSort::Popularity), true),
+        ("release_date", SearchSort::By(MovieSort::ReleaseDate), true),
+        ("vote_average", SearchSort::By(MovieSort::VoteAverage), true),
+        ("vote_count", SearchSort::By(MovieSort::VoteCount), true),
+        ("title", SearchSort::By(MovieSort::Title), false),
+        ("relevance", SearchSort::Relevance, true),
+    ];
+}
+
+/// The sorts of `/people`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleSort {
+    Popularity,
+    Name,
+}
+
+impl SortField for PeopleSort {
+    const FIELDS: &'static [(&'static str, Self, bool)] = &[
+        ("popularity", PeopleSort::Popularity, true),
+        ("name", PeopleSort::Name, false),
+    ];
+}
+
+/// `sort`: `field`, `field.asc` or `field.desc`, one of `F`'s fields; `default` when absent.
+pub fn sort<F: SortField>(query: &Query, default: Sort<F>) -> Result<Sort<F>, ApiError> {
     let Some(value) = query.get("sort") else {
         return Ok(default);
     };
@@ -164,17 +227,17 @@ pub fn sort<'a>(
         Some((name, dir)) => (name, Some(dir)),
         None => (lower.as_str(), None),
     };
-    let field = fields.iter().find(|(f, _)| *f == name);
+    let field = F::FIELDS.iter().find(|(n, _, _)| *n == name);
     let descending = match (field, direction) {
-        (Some(&(_, natural)), None) => Some(natural),
+        (Some(&(_, _, natural)), None) => Some(natural),
         (Some(_), Some("desc")) => Some(true),
         (Some(_), Some("asc")) => Some(false),
         _ => None,
     };
     match (field, descending) {
-        (Some(&(f, _)), Some(desc)) => Ok((f, desc)),
+        (Some(&(_, field, _)), Some(descending)) => Ok(Sort { field, descending }),
         _ => {
-            let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+            let names: Vec<&str> = F::FIELDS.iter().map(|(n, _, _)| *n).collect();
             Err(ApiError::bad_request(
                 Some("sort"),
                 format!(
@@ -185,26 +248,6 @@ pub fn sort<'a>(
             ))
         }
     }
-}
-
-/// A client's value quoted for an error message, cut short and with control characters
-/// escaped so a hostile value cannot forge lines in a log or a terminal.
-pub fn quoted(value: &str) -> String {
-    quoted_cut(value, 60)
-}
-
-/// [`quoted`] with a chosen length.
-pub fn quoted_cut(value: &str, max_chars: usize) -> String {
-    let mut out = String::from("\"");
-    for (count, c) in value.chars().enumerate() {
-        if count == max_chars {
-            out.push_str("...");
-            break;
-        }
-        out.extend(c.escape_debug());
-    }
-    out.push('"');
-    out
 }
 
 /// Percent-decodes one query component, `+` as a space.
@@ -296,19 +339,52 @@ mod tests {
         assert_eq!(page.total_pages(0), 0);
         assert_eq!(page.total_pages(14), 2);
         assert_eq!(page.total_pages(15), 3);
+        let one = Page { page: 1, limit: 1 };
+        assert_eq!(
+            one.total_pages(1921),
+            MAX_PAGE,
+            "never a page that answers 400"
+        );
     }
 
     #[test]
     fn sorts_take_a_field_and_an_optional_direction() {
-        let fields = [("popularity", true), ("title", false)];
-        let pick = |raw: &str| sort(&Query::parse(raw).unwrap(), &fields, ("popularity", true));
-        assert_eq!(pick("").unwrap(), ("popularity", true));
-        assert_eq!(pick("sort=title").unwrap(), ("title", false));
-        assert_eq!(pick("sort=Title.DESC").unwrap(), ("title", true));
-        assert_eq!(pick("sort=popularity.asc").unwrap(), ("popularity", false));
-        for bad in ["sort=budget", "sort=title.up", "sort=.asc", "sort="] {
+        let default = Sort {
+            field: PeopleSort::Popularity,
+            descending: true,
+        };
+        let pick = |raw: &str| sort(&Query::parse(raw).unwrap(), default);
+        let by = |field, descending| Sort { field, descending };
+        assert_eq!(pick("").unwrap(), default);
+        assert_eq!(pick("sort=name").unwrap(), by(PeopleSort::Name, false));
+        assert_eq!(pick("sort=Name.DESC").unwrap(), by(PeopleSort::Name, true));
+        assert_eq!(
+            pick("sort=popularity.asc").unwrap(),
+            by(PeopleSort::Popularity, false)
+        );
+        for bad in [
+            "sort=budget",
+            "sort=name.up",
+            "sort=.asc",
+            "sort=",
+            "sort=title",
+        ] {
             assert_eq!(pick(bad).unwrap_err().parameter.as_deref(), Some("sort"));
         }
+        let search = sort(
+            &Query::parse("sort=relevance.asc").unwrap(),
+            Sort {
+                field: SearchSort::By(MovieSort::Popularity),
+                descending: true,
+            },
+        );
+        assert_eq!(
+            search.unwrap(),
+            Sort {
+                field: SearchSort::Relevance,
+                descending: false
+            }
+        );
     }
 
     #[test]

@@ -11,14 +11,16 @@ use anyhow::Result;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value, json};
+use tmdb_core::db::ReadAccess;
 
 use crate::cache::Shared;
-use crate::http::ApiError;
 use crate::json::{
-    MOVIE_COLUMN_COUNT, MOVIE_COLUMNS, PERSON_COLUMN_COUNT, PERSON_COLUMNS, boolean, credit,
-    movie_item, person_item, string_list, value,
+    CAST_ROLE, CAST_ROLE_COLUMNS, CREDIT, CREDIT_COLUMNS, CREW_ROLE, CREW_ROLE_COLUMNS, FILM_CAST,
+    FILM_CAST_COLUMNS, FILM_CREW, FILM_CREW_COLUMNS, MOVIE, MOVIE_COLUMNS, MOVIE_DETAIL,
+    MOVIE_DETAIL_COLUMNS, PERSON, PERSON_COLUMNS, PERSON_DETAIL, PERSON_DETAIL_COLUMNS, movie_item,
+    person_item, read, value,
 };
-use crate::params::Page;
+use crate::params::{MovieSort, Page, PeopleSort, SearchSort, Sort};
 use crate::rank::{self, Ranker};
 
 /// Result sets up to this size are counted and paged in one pass (see `Db::list`).
@@ -61,13 +63,18 @@ pub struct Listing {
     pub results: Vec<Value>,
 }
 
-type Sql<T> = std::result::Result<T, ApiError>;
+/// What the database layer answers: a value or the database's own error, which the routes
+/// turn into an HTTP answer (`routes::handle`).
+type Sql<T> = rusqlite::Result<T>;
 
 impl Db {
     /// Opens the mirror read-only (a missing or outdated database is an error) and tunes the
     /// connection for a read-mostly server.
-    pub fn open(path: &Path, shared: Arc<Shared>) -> Result<Db> {
-        let conn = tmdb_core::db::open_read_only(path)?;
+    pub fn open(path: &Path, access: ReadAccess, shared: Arc<Shared>) -> Result<Db> {
+        let conn = match access {
+            ReadAccess::Shared => tmdb_core::db::open_read_only(path)?,
+            ReadAccess::Immutable => tmdb_core::db::open_read_only_immutable(path)?,
+        };
         // Reads served from the page cache mapping rather than copied through read(2). SQLite
         // clamps the request to its build's limit (2 GiB by default); past that it reads.
         conn.pragma_update(None, "mmap_size", 1_i64 << 40)?;
@@ -118,8 +125,7 @@ impl Db {
         let n = self
             .conn
             .prepare_cached(sql)
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))
-            .map_err(|e| ApiError::internal("count", &e))?;
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))?;
         self.shared.put_count(epoch, &key, n);
         Ok(n)
     }
@@ -130,13 +136,10 @@ impl Db {
         params: &[SqlValue],
         map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Sql<Vec<T>> {
-        self.conn
-            .prepare_cached(sql)
-            .and_then(|mut stmt| {
-                stmt.query_map(params_from_iter(params), map)?
-                    .collect::<rusqlite::Result<Vec<T>>>()
-            })
-            .map_err(|e| ApiError::internal("query", &e))
+        self.conn.prepare_cached(sql).and_then(|mut stmt| {
+            stmt.query_map(params_from_iter(params), map)?
+                .collect::<rusqlite::Result<Vec<T>>>()
+        })
     }
 
     fn first<T>(
@@ -158,7 +161,12 @@ impl Db {
     }
 
     /// `GET /movies`, `GET /genres/{id}/movies`.
-    pub fn movies(&mut self, filter: &MovieFilter, sort: (&str, bool), page: Page) -> Sql<Listing> {
+    pub fn movies(
+        &mut self,
+        filter: &MovieFilter,
+        sort: Sort<MovieSort>,
+        page: Page,
+    ) -> Sql<Listing> {
         let (from, params) = movie_from(filter);
         if filter.genre_id.is_some() && filter.year.is_some() {
             // The count is one range of genre_movie_by_date's key; once it is known, `list`
@@ -185,7 +193,7 @@ impl Db {
         &mut self,
         fts: &str,
         filter: &MovieFilter,
-        sort: (&str, bool),
+        sort: Sort<SearchSort>,
         page: Page,
     ) -> Sql<Listing> {
         // The MATCH is ?1 (cached_bm25 names it again); the filters' bare `?`s number on.
@@ -207,11 +215,16 @@ impl Db {
             clauses.join(" AND ")
         );
         let rank = "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0)";
-        let order = match sort {
-            ("relevance", true) => format!("{rank}, m.popularity DESC, m.id"),
+        let order = match sort.field {
+            SearchSort::Relevance if sort.descending => {
+                format!("{rank}, m.popularity DESC, m.id")
+            }
             // The exact reverse: least relevant first.
-            ("relevance", false) => format!("{rank} DESC, m.popularity ASC, m.id DESC"),
-            _ => movie_order(sort),
+            SearchSort::Relevance => format!("{rank} DESC, m.popularity ASC, m.id DESC"),
+            SearchSort::By(field) => movie_order(Sort {
+                field,
+                descending: sort.descending,
+            }),
         };
         let list = List {
             from: &from,
@@ -226,34 +239,10 @@ impl Db {
 
     /// `GET /movies/{id}`.
     pub fn movie(&self, id: i64) -> Sql<Option<Value>> {
-        let sql = format!(
-            "SELECT {MOVIE_COLUMNS}, m.runtime, m.status, m.video, m.budget, m.revenue, \
-               m.imdb_id, m.homepage, m.tagline, m.collection_id, m.origin_country, \
-               (SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'cast'), \
-               (SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'crew') \
-             FROM movie m WHERE m.id = ?1"
-        );
+        let sql =
+            format!("SELECT {MOVIE_COLUMNS}, {MOVIE_DETAIL_COLUMNS} FROM movie m WHERE m.id = ?1");
         self.first(&sql, &[SqlValue::Integer(id)], |row| {
-            let mut movie = movie_item(row)?;
-            let base = MOVIE_COLUMN_COUNT;
-            movie["runtime"] = value(row, base);
-            movie["status"] = value(row, base + 1);
-            movie["video"] = boolean(row, base + 2);
-            let names = [
-                "budget",
-                "revenue",
-                "imdb_id",
-                "homepage",
-                "tagline",
-                "collection_id",
-            ];
-            for (offset, name) in names.iter().enumerate() {
-                movie[*name] = value(row, base + 3 + offset);
-            }
-            movie["origin_country"] = string_list(row, base + 9);
-            movie["cast_count"] = value(row, base + 10);
-            movie["crew_count"] = value(row, base + 11);
-            Ok(movie)
+            read(row, &[MOVIE, MOVIE_DETAIL])
         })
     }
 
@@ -262,39 +251,44 @@ impl Db {
         if !self.exists("SELECT 1 FROM movie WHERE id = ?1", id)? {
             return Ok(None);
         }
-        let columns = "credit_id, person_id, name, original_name, gender, known_for_department, \
-                       profile_path, popularity, adult, character, cast_order, department, job";
         let cast = self.rows(
             &format!(
-                "SELECT {columns} FROM credit WHERE movie_id = ?1 AND kind = 'cast' \
+                "SELECT {CREDIT_COLUMNS}, {CAST_ROLE_COLUMNS} FROM credit \
+                 WHERE movie_id = ?1 AND kind = 'cast' \
                  ORDER BY cast_order IS NULL, cast_order, credit_id"
             ),
             &[SqlValue::Integer(id)],
-            |row| credit(row, true),
+            |row| read(row, &[CREDIT, CAST_ROLE]),
         )?;
         let crew = self.rows(
             &format!(
-                "SELECT {columns} FROM credit WHERE movie_id = ?1 AND kind = 'crew' \
+                "SELECT {CREDIT_COLUMNS}, {CREW_ROLE_COLUMNS} FROM credit \
+                 WHERE movie_id = ?1 AND kind = 'crew' \
                  ORDER BY department, job, name, credit_id"
             ),
             &[SqlValue::Integer(id)],
-            |row| credit(row, false),
+            |row| read(row, &[CREDIT, CREW_ROLE]),
         )?;
         Ok(Some(json!({"id": id, "cast": cast, "crew": crew})))
     }
 
     /// `GET /people`.
-    pub fn people(&mut self, include_adult: bool, sort: (&str, bool), page: Page) -> Sql<Listing> {
+    pub fn people(
+        &mut self,
+        include_adult: bool,
+        sort: Sort<PeopleSort>,
+        page: Page,
+    ) -> Sql<Listing> {
         let adult = SqlValue::Integer(include_adult.into());
         let total = self.count(
             "SELECT count(*) FROM people p WHERE (?1 OR p.adult = 0)",
             std::slice::from_ref(&adult),
         )?;
-        let order = match sort {
-            ("name", false) => "p.name ASC NULLS LAST, p.id ASC",
-            ("name", true) => "p.name DESC, p.id DESC",
-            (_, false) => "p.popularity ASC NULLS LAST, p.id ASC",
-            (_, true) => "p.popularity DESC, p.id DESC",
+        let order = match (sort.field, sort.descending) {
+            (PeopleSort::Name, false) => "p.name ASC NULLS LAST, p.id ASC",
+            (PeopleSort::Name, true) => "p.name DESC, p.id DESC",
+            (PeopleSort::Popularity, false) => "p.popularity ASC NULLS LAST, p.id ASC",
+            (PeopleSort::Popularity, true) => "p.popularity DESC, p.id DESC",
         };
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM people p WHERE (?1 OR p.adult = 0) \
@@ -400,45 +394,23 @@ impl Db {
         self.rows(&sql, &[SqlValue::Text(ids)], list.item)
     }
 
-    /// `GET /people/{id}`.
     /// TMDB's `/movie/{id}` body with the appends in `wanted` that the mirror holds.
     pub fn tmdb_movie(&self, id: i64, wanted: &[&str]) -> Sql<Option<Value>> {
         tmdb_core::record::rebuild::movie(&self.conn, id, wanted)
-            .map_err(|err| ApiError::internal("reading a TMDB movie", &err))
     }
 
     /// TMDB's `/person/{id}` body with the appends in `wanted` that the mirror holds.
     pub fn tmdb_person(&self, id: i64, wanted: &[&str]) -> Sql<Option<Value>> {
         tmdb_core::record::rebuild::person(&self.conn, id, wanted)
-            .map_err(|err| ApiError::internal("reading a TMDB person", &err))
     }
 
+    /// `GET /people/{id}`.
     pub fn person(&self, id: i64) -> Sql<Option<Value>> {
         let sql = format!(
-            "SELECT {PERSON_COLUMNS}, p.also_known_as, p.biography, p.birthday, p.deathday, \
-               p.place_of_birth, p.imdb_id, p.homepage, \
-               (SELECT count(*) FROM credit WHERE person_id = p.id AND kind = 'cast'), \
-               (SELECT count(*) FROM credit WHERE person_id = p.id AND kind = 'crew') \
-             FROM people p WHERE p.id = ?1"
+            "SELECT {PERSON_COLUMNS}, {PERSON_DETAIL_COLUMNS} FROM people p WHERE p.id = ?1"
         );
         self.first(&sql, &[SqlValue::Integer(id)], |row| {
-            let mut person = person_item(row)?;
-            let base = PERSON_COLUMN_COUNT;
-            person["also_known_as"] = string_list(row, base);
-            let names = [
-                "biography",
-                "birthday",
-                "deathday",
-                "place_of_birth",
-                "imdb_id",
-                "homepage",
-                "cast_count",
-                "crew_count",
-            ];
-            for (offset, name) in names.iter().enumerate() {
-                person[*name] = value(row, base + 1 + offset);
-            }
-            Ok(person)
+            read(row, &[PERSON, PERSON_DETAIL])
         })
     }
 
@@ -446,33 +418,20 @@ impl Db {
     pub fn filmography(&self, id: i64) -> Sql<Option<Value>> {
         let sql = |kind: &str, extra: &str| {
             format!(
-                "SELECT {MOVIE_COLUMNS}, c.credit_id, {extra} FROM credit c \
+                "SELECT {MOVIE_COLUMNS}, {extra} FROM credit c \
                  JOIN movie m ON m.id = c.movie_id WHERE c.person_id = ?1 AND c.kind = '{kind}' \
                  ORDER BY m.release_date IS NULL, m.release_date DESC, m.id DESC, c.credit_id"
             )
         };
-        let base = MOVIE_COLUMN_COUNT;
         let cast = self.rows(
-            &sql("cast", "c.character, c.cast_order"),
+            &sql("cast", FILM_CAST_COLUMNS),
             &[SqlValue::Integer(id)],
-            |row| {
-                let mut movie = movie_item(row)?;
-                movie["credit_id"] = value(row, base);
-                movie["character"] = value(row, base + 1);
-                movie["order"] = value(row, base + 2);
-                Ok(movie)
-            },
+            |row| read(row, &[MOVIE, FILM_CAST]),
         )?;
         let crew = self.rows(
-            &sql("crew", "c.department, c.job"),
+            &sql("crew", FILM_CREW_COLUMNS),
             &[SqlValue::Integer(id)],
-            |row| {
-                let mut movie = movie_item(row)?;
-                movie["credit_id"] = value(row, base);
-                movie["department"] = value(row, base + 1);
-                movie["job"] = value(row, base + 2);
-                Ok(movie)
-            },
+            |row| read(row, &[MOVIE, FILM_CREW]),
         )?;
         if cast.is_empty()
             && crew.is_empty()
@@ -550,8 +509,7 @@ impl Db {
     pub fn health(&self) -> Sql<Value> {
         let version: i64 = self
             .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| ApiError::internal("health", &e))?;
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         Ok(json!({"status": "ok", "schema_version": version}))
     }
 
@@ -645,15 +603,15 @@ fn filter_clauses(f: &MovieFilter, clauses: &mut Vec<String>, params: &mut Vec<S
 }
 
 /// ORDER BY for a movie sort; ties break on id so pages never overlap, absent values last.
-fn movie_order((field, descending): (&str, bool)) -> String {
-    let column = match field {
-        "release_date" => "m.release_date",
-        "vote_average" => "m.vote_average",
-        "vote_count" => "m.vote_count",
-        "title" => "m.title",
-        _ => "m.popularity",
+fn movie_order(sort: Sort<MovieSort>) -> String {
+    let column = match sort.field {
+        MovieSort::Popularity => "m.popularity",
+        MovieSort::ReleaseDate => "m.release_date",
+        MovieSort::VoteAverage => "m.vote_average",
+        MovieSort::VoteCount => "m.vote_count",
+        MovieSort::Title => "m.title",
     };
-    if descending {
+    if sort.descending {
         // SQLite sorts NULL lowest, so descending already puts absent values last.
         format!("{column} DESC, m.id DESC")
     } else {

@@ -9,7 +9,8 @@
 //! `{"page":1,"limit":20,"total_results":1234,"total_pages":62,"results":[...]}`
 //! and a `Link` header with `rel="next"` / `rel="prev"` when there is such a page.
 //! `page`: 1..=500 (default 1; TMDB's own cap), `limit`: 1..=100 (default 20).
-//! A page past the end is an empty `results`, not an error.
+//! A page past the end is an empty `results`, not an error. `total_pages` is at most 500,
+//! as on TMDB, while `total_results` is the true count.
 //!
 //! ## Movie (list item, also inside search results and genre lists)
 //! `{"id":550,"title":"Fight Club","original_title":"Fight Club","original_language":"en",
@@ -66,7 +67,7 @@
 use serde_json::json;
 
 use crate::http::{ApiError, Request, Response};
-use crate::params::{self, Page, Query};
+use crate::params::{self, MovieSort, Page, PeopleSort, Query, SearchSort, Sort};
 use crate::queries::{self, Db, Listing, MovieFilter};
 use crate::tmdb::{self, TmdbRoute};
 
@@ -89,18 +90,6 @@ const STATUSES: &[&str] = &[
     "Released",
     "Canceled",
 ];
-
-/// The sorts of `/movies/search`; lists take all but the last (relevance: best first).
-const MOVIE_SEARCH_SORTS: &[(&str, bool)] = &[
-    ("popularity", true),
-    ("release_date", true),
-    ("vote_average", true),
-    ("vote_count", true),
-    ("title", false),
-    ("relevance", true),
-];
-const MOVIE_SORTS: &[(&str, bool)] = MOVIE_SEARCH_SORTS.split_at(MOVIE_SEARCH_SORTS.len() - 1).0;
-const PEOPLE_SORTS: &[(&str, bool)] = &[("popularity", true), ("name", false)];
 
 /// Answers that cost a scan of the whole mirror on first asking (counts of everything): a
 /// background pass computes them at start so the first visitor of the browse page does not wait.
@@ -190,7 +179,12 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
             }
             response
         }
-        Err(err) => err.into_response(),
+        Err(err) => {
+            if let Some(cause) = &err.cause {
+                crate::http::warn(format_args!("{}: {cause}", params::quoted(&request.url)));
+            }
+            err.into_response()
+        }
     }
 }
 
@@ -253,7 +247,13 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             let text = search_text(&query)?;
             let mut filter = movie_filter(&query)?;
             filter.genre_id = genre_filter(&query, db)?;
-            let sort = params::sort(&query, MOVIE_SEARCH_SORTS, ("relevance", true))?;
+            let sort = params::sort(
+                &query,
+                Sort {
+                    field: SearchSort::Relevance,
+                    descending: true,
+                },
+            )?;
             let page = query.page()?;
             let listing = match queries::fts_query(text) {
                 None => Listing::default(),
@@ -275,7 +275,13 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
         Route::People => {
             query.check_allowed(&["page", "limit", "adult", "sort"])?;
             let include_adult = query.flag("adult")?;
-            let sort = params::sort(&query, PEOPLE_SORTS, ("popularity", true))?;
+            let sort = params::sort(
+                &query,
+                Sort {
+                    field: PeopleSort::Popularity,
+                    descending: true,
+                },
+            )?;
             let page = query.page()?;
             Ok(envelope(
                 path,
@@ -350,7 +356,13 @@ fn movie_list(
     db: &mut Db,
     filter: &MovieFilter,
 ) -> Result<Response, ApiError> {
-    let sort = params::sort(query, MOVIE_SORTS, ("popularity", true))?;
+    let sort = params::sort(
+        query,
+        Sort {
+            field: MovieSort::Popularity,
+            descending: true,
+        },
+    )?;
     let page = query.page()?;
     Ok(envelope(path, query, page, db.movies(filter, sort, page)?))
 }
@@ -440,7 +452,7 @@ fn envelope(path: &str, query: &Query, page: Page, listing: Listing) -> Response
         format!("<{path}?{rest}{sep}page={n}>; rel=\"{rel}\"")
     };
     let mut links = Vec::new();
-    if page.page < total_pages.min(params::MAX_PAGE) {
+    if page.page < total_pages {
         links.push(link(page.page + 1, "next"));
     }
     if page.page > 1 {

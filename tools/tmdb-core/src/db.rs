@@ -125,6 +125,83 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// How a read-only connection reads the database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAccess {
+    /// As any reader: it sees what a writer commits while it is open. A WAL database needs its
+    /// `-shm` file for that, which SQLite creates in the database's folder.
+    Shared,
+    /// SQLite's `immutable`: no locks and no `-shm` file, so the folder need not be writable;
+    /// what a writer commits meanwhile is not seen.
+    Immutable,
+}
+
+/// Opens an existing, up-to-date database for reading only, as [`open_read_only`] does, and
+/// also where that cannot work because the folder is not writable: such a database is opened
+/// [`ReadAccess::Immutable`] when nothing waits in its `-wal` file (an immutable reader would
+/// not see it); otherwise the error says what to do.
+pub fn open_read_only_anywhere(path: &Path) -> Result<(Connection, ReadAccess)> {
+    let shared_err = match open_read_only(path) {
+        Ok(conn) => return Ok((conn, ReadAccess::Shared)),
+        Err(err) => err,
+    };
+    let cannot_open = shared_err
+        .chain()
+        .filter_map(|e| e.downcast_ref::<rusqlite::Error>())
+        .any(|e| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            )
+        });
+    if !cannot_open {
+        return Err(shared_err);
+    }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        bail!(
+            "database {} has changes in its -wal file that a reader can only see with write access to its folder; \
+             let ndjson-load finish (it merges them when it closes) or make the folder writable",
+            path.display()
+        );
+    }
+    match open_read_only_immutable(path) {
+        Ok(conn) => Ok((conn, ReadAccess::Immutable)),
+        Err(_) => Err(shared_err),
+    }
+}
+
+/// Opens an existing, up-to-date database for reading only, [`ReadAccess::Immutable`].
+pub fn open_read_only_immutable(path: &Path) -> Result<Connection> {
+    // SQLite URIs take the path percent-encoded; every byte outside a safe set is.
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(&uri, flags)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    conn.pragma_update(None, "query_only", true)?;
+    let version = schema_version(&conn)
+        .with_context(|| format!("cannot read database {}", path.display()))?;
+    if version != latest_version() {
+        bail!(
+            "database {} has schema version {version}, this binary expects {}",
+            path.display(),
+            latest_version()
+        );
+    }
+    Ok(conn)
+}
+
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
