@@ -242,6 +242,8 @@ pub fn assert_mirror_matches(db: &Path, truth: &Truth, movies: &BTreeSet<u64>) {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(credits, credit_ids(m), "movie {id} credits");
+        // And the whole record: every field and append, rebuilt from the tables, is the truth.
+        super::record::assert_rebuilds(&conn, "movie", m);
         credited.extend(person_ids(m));
     }
 
@@ -288,6 +290,7 @@ pub fn assert_mirror_matches(db: &Path, truth: &Truth, movies: &BTreeSet<u64>) {
             expected,
             "person {id} fields"
         );
+        super::record::assert_rebuilds(&conn, "person", p);
     }
 }
 
