@@ -24,7 +24,7 @@ RETRIES     ?= 8
 IDS_SOURCE  ?= export
 FROM_YEAR   ?= 1874
 TO_YEAR     ?= $(shell date -u +%Y)
-# Mirror only the first N movies of the ID list (a quick try); empty for all.
+# Mirror only the N most popular movies of the ID list (a quick try); empty for all.
 LIMIT       ?=
 # The sub-resources fetched with each movie and person in the same request (tmdb-fetch
 # --append); empty for tmdb-fetch's default (everything the mirror keeps), e.g.
@@ -53,6 +53,7 @@ IDS    := $(BIN)/ndjson-ids --db $(DB)
 # --append only when asked for: an empty variable keeps tmdb-fetch's default.
 MOVIE_APPEND_ARG  := $(if $(APPEND),--append '$(APPEND)')
 PEOPLE_APPEND_ARG := $(if $(PEOPLE_APPEND),--append '$(PEOPLE_APPEND)')
+LIMIT_ARG         := $(if $(LIMIT),--limit $(LIMIT))
 # A tool's exit status 1 means "finished, some items failed or were rejected": they are
 # listed in $(DATA)/*.failed.ndjson or *.rejects.ndjson and must not stop the pipeline.
 PARTIAL_OK := || [ $$? -eq 1 ]
@@ -63,12 +64,6 @@ else ifeq ($(IDS_SOURCE),discover)
 IDS_ARGS := ids --source discover --from-year $(FROM_YEAR) --to-year $(TO_YEAR)
 else
 $(error IDS_SOURCE must be export or discover, not "$(IDS_SOURCE)")
-endif
-
-ifeq ($(LIMIT),)
-TAKE := cat
-else
-TAKE := head -n $(LIMIT)
 endif
 
 .PHONY: all mirror build genres movie-ids movies people credits refetch-failed summary \
@@ -126,17 +121,19 @@ $(STAMPS)/movie_ids.loaded: $(DATA)/movie_ids.ndjson $(STAMPS)/genres.loaded
 	touch $@
 
 # Stage 3: each movie with its sub-resources (APPEND), one request per movie, the most popular
-# first. The .part file is the checkpoint: a re-run skips what it holds and what is known
-# gone, and appends the rest.
-# A finished file is moved back to .part first, so a longer LIMIT or a longer ID list
-# resumes from it instead of starting over. IDs still failing are in movies.failed.ndjson.
-$(DATA)/movies.ndjson: $(STAMPS)/movie_ids.loaded $(STAMPS)/limit | build
+# first (LIMIT: only the N most popular). The .part file is the checkpoint: a re-run skips what
+# it holds and what is known gone, and appends the rest.
+# A finished file is moved back to .part first, so a longer LIMIT, a longer ID list or a longer
+# APPEND list resumes from it instead of starting over (a record fetched without an append
+# asked for now is fetched again; the later line wins in the load). IDs still failing are in
+# movies.failed.ndjson.
+$(DATA)/movies.ndjson: $(STAMPS)/movie_ids.loaded $(STAMPS)/limit $(STAMPS)/append | build
 	if [ -f $@ ]; then mv $@ $@.part; fi
 	rm -f $(DATA)/movies.failed.ndjson
-	$(TAKE) $(DATA)/movie_ids.ndjson | $(FETCH) movies $(MOVIE_APPEND_ARG) \
+	$(FETCH) movies $(MOVIE_APPEND_ARG) $(LIMIT_ARG) \
 	    --skip $@.part --skip $(DATA)/movies.gone.ndjson \
 	    --gone $(DATA)/movies.gone.ndjson --failed $(DATA)/movies.failed.ndjson \
-	    --out $@.part $(PARTIAL_OK)
+	    --out $@.part $(DATA)/movie_ids.ndjson $(PARTIAL_OK)
 	mv $@.part $@
 
 $(STAMPS)/movies.loaded: $(DATA)/movies.ndjson
@@ -151,9 +148,10 @@ $(DATA)/person_ids.ndjson: $(STAMPS)/movies.loaded | build
 	$(IDS) minus db:credited db:gone-people > $@.part
 	mv $@.part $@
 
-# Stage 5: each person with its sub-resources (PEOPLE_APPEND), one request per person;
-# resumes like stage 3.
-$(DATA)/people.ndjson: $(DATA)/person_ids.ndjson | build
+# Stage 5: each person with its sub-resources (PEOPLE_APPEND), one request per person, the
+# most popular first (the credits' popularity, which ndjson-ids passes on); resumes and
+# upgrades like stage 3.
+$(DATA)/people.ndjson: $(DATA)/person_ids.ndjson $(STAMPS)/people_append | build
 	if [ -f $@ ]; then mv $@ $@.part; fi
 	rm -f $(DATA)/people.failed.ndjson
 	$(FETCH) people $(PEOPLE_APPEND_ARG) \
@@ -168,10 +166,14 @@ $(STAMPS)/people.loaded: $(DATA)/people.ndjson
 	$(LOAD) --kind gone $(DATA)/people.gone.ndjson
 	touch $@
 
-# LIMIT is part of stage 3's recipe: rewrite this stamp only when LIMIT changes, so that a
-# new LIMIT reruns stage 3 (which resumes) and an unchanged one does not.
-$(STAMPS)/limit: FORCE | $(STAMPS)
-	if [ "$$(cat $@ 2>/dev/null)" != "$(LIMIT)" ]; then echo "$(LIMIT)" > $@; fi
+# LIMIT, APPEND and PEOPLE_APPEND are part of stage 3's and 5's recipes: each stamp is
+# rewritten only when its variable changes, so that a new value reruns the stage (which
+# resumes) and an unchanged one does not.
+$(STAMPS)/limit:         STAMPED = $(LIMIT)
+$(STAMPS)/append:        STAMPED = $(APPEND)
+$(STAMPS)/people_append: STAMPED = $(PEOPLE_APPEND)
+$(STAMPS)/limit $(STAMPS)/append $(STAMPS)/people_append: FORCE | $(STAMPS)
+	if [ ! -f $@ ] || [ "$$(cat $@)" != '$(STAMPED)' ]; then echo '$(STAMPED)' > $@; fi
 
 .PHONY: FORCE
 FORCE:

@@ -66,30 +66,83 @@ fn mirror_with_faults_equals_the_ground_truth_and_reruns_fetch_nothing() {
 }
 
 #[test]
-fn limit_mirrors_a_prefix_and_a_longer_run_resumes_from_it() {
+fn limit_mirrors_the_most_popular_and_longer_runs_resume_and_upgrade() {
     let work = Workdir::new("pipeline-limit");
     let sim = start_sim(&sim_args("300", "0.02"));
     let data = work.join("data");
     let today = format!("TODAY={DAY0}");
-    make(&sim, &data, "mirror", &[&today, "LIMIT=40"]).expect_success();
+    make(
+        &sim,
+        &data,
+        "mirror",
+        &[&today, "LIMIT=40", "APPEND=credits"],
+    )
+    .expect_success();
     let conn = Connection::open(data.join("tmdb.db")).unwrap();
     let first = ids(&conn, "SELECT id FROM movie");
     let gone_first = ids(&conn, "SELECT id FROM gone WHERE kind = 'movie'");
+    let mut export: Vec<(f64, u64)> = read_ndjson(&data.join("movie_ids.ndjson"))
+        .iter()
+        .map(|l| (l["popularity"].as_f64().unwrap(), l["id"].as_u64().unwrap()))
+        .collect();
+    export.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let most_popular: BTreeSet<u64> = export.iter().take(40).map(|(_, id)| *id).collect();
     assert_eq!(
-        first.len() + gone_first.len(),
-        40,
-        "LIMIT=40 mirrors the first 40 IDs"
+        first.union(&gone_first).copied().collect::<BTreeSet<u64>>(),
+        most_popular,
+        "LIMIT=40 mirrors the 40 most popular IDs of the export"
     );
+    let keywords: i64 = conn
+        .query_row("SELECT count(*) FROM movie_keyword", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(keywords, 0, "APPEND=credits fetched no keywords");
     drop(conn);
 
-    make(&sim, &data, "mirror", &[&today]).expect_success();
+    // The default appends: the same 40 movies are fetched again, whole.
+    let run = make(&sim, &data, "mirror", &[&today, "LIMIT=40"]);
+    run.expect_success();
+    assert!(
+        run.stderr.contains(&format!(
+            "{} records of the --skip files lack sub-resources asked for",
+            first.len()
+        )),
+        "{}",
+        run.stderr
+    );
     let truth = Truth::load(&sim, 0, &work);
+    assert_mirror_matches(&data.join("tmdb.db"), &truth, &first);
+    let upgraded = deliveries(&sim, "movie");
+    assert!(
+        first.iter().all(|id| upgraded[id] == 2),
+        "each of the 40 fetched twice: {upgraded:?}"
+    );
+
+    // No LIMIT: the rest, each once.
+    make(&sim, &data, "mirror", &[&today]).expect_success();
     assert_mirror_matches(&data.join("tmdb.db"), &truth, &truth.exported_movies());
-    let twice: Vec<_> = deliveries(&sim, "movie")
+    let twice: BTreeSet<u64> = deliveries(&sim, "movie")
         .into_iter()
         .filter(|(_, n)| *n > 1)
+        .map(|(id, n)| {
+            assert_eq!(n, 2, "movie {id} fetched {n} times");
+            id
+        })
         .collect();
-    assert!(twice.is_empty(), "the longer run refetched {twice:?}");
+    assert_eq!(twice, first, "only the upgraded movies were fetched twice");
+
+    // Stage 5 asked for people most popular first: their IDs came with the credits' popularity.
+    let conn = Connection::open(data.join("tmdb.db")).unwrap();
+    for line in read_ndjson(&data.join("person_ids.ndjson")) {
+        let id = line["id"].as_i64().unwrap();
+        let most: Option<f64> = conn
+            .query_row(
+                "SELECT max(popularity) FROM credit WHERE person_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(line["popularity"].as_f64(), most, "person {id}");
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 mod sets;
 
+use std::collections::HashSet;
 use std::io;
 use std::process::ExitCode;
 
@@ -17,9 +18,10 @@ use tmdb_core::env::Env;
 use tmdb_core::exit::{self, Status};
 use tmdb_core::ndjson::NdjsonWriter;
 
-use sets::{SetReader, SetSpec};
+use sets::{Entry, SetReader, SetSpec};
 
-/// Set operations over ID lists and the mirror's ID sets; `{"id":N}` lines out, ascending.
+/// Set operations over ID lists and the mirror's ID sets; `{"id":N}` lines out, ascending,
+/// with `"popularity"` where the set knows it.
 ///
 /// A SET is an NDJSON file of ID lines (bare integers, or objects with an integer "id", so any
 /// stage's output fits), `-` for stdin, or one of the mirror's sets: db:movies, db:people,
@@ -83,40 +85,41 @@ fn run(cli: Cli) -> Result<Status> {
             for spec in &sets {
                 all.extend(reader.read(spec)?);
             }
-            sets::sorted_unique(all)
+            sets::unique(all)
         }
         Command::Minus { set, except } => {
-            let mut excluded = std::collections::HashSet::new();
+            let mut excluded = HashSet::new();
             for spec in &except {
-                excluded.extend(reader.read(spec)?);
+                excluded.extend(reader.read(spec)?.iter().map(|e| e.id));
             }
-            let kept = reader
-                .read(&set)?
-                .into_iter()
-                .filter(|id| !excluded.contains(id));
-            sets::sorted_unique(kept.collect())
+            let mut kept = reader.read(&set)?;
+            kept.retain(|e| !excluded.contains(&e.id));
+            sets::unique(kept)
         }
         Command::Common { sets } => {
-            let mut common: Vec<u64> = sets::sorted_unique(reader.read(&sets[0])?);
+            let mut common = sets::unique(reader.read(&sets[0])?);
             for spec in &sets[1..] {
-                let other: std::collections::HashSet<u64> =
-                    reader.read(spec)?.into_iter().collect();
-                common.retain(|id| other.contains(id));
+                let other: HashSet<u64> = reader.read(spec)?.iter().map(|e| e.id).collect();
+                common.retain(|e| other.contains(&e.id));
             }
             common
         }
     };
     let mut out = NdjsonWriter::new(io::stdout().lock());
-    for id in ids {
-        out.write(&IdLine { id })?;
+    for Entry { id, popularity } in ids {
+        out.write(&IdLine { id, popularity })?;
     }
     out.flush()?;
     Ok(Status::from_failures(reader.bad_lines()))
 }
 
+/// `{"id":N}`, with `"popularity"` when the set knows it, so that `tmdb-fetch` fetches the
+/// most popular first.
 #[derive(serde::Serialize)]
 struct IdLine {
     id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    popularity: Option<f64>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
-use tmdb_core::ids::parse_id_line;
+use tmdb_core::ids::parse_id_entry;
 use tmdb_core::ndjson::Input;
 
 /// One of the mirror's ID sets, and the query that lists it.
@@ -33,15 +33,17 @@ impl DbSet {
         ("gone-people", DbSet::GonePeople),
     ];
 
+    /// The set's IDs, each with the popularity the mirror knows for it (NULL: none).
     fn query(self) -> &'static str {
         match self {
-            DbSet::Movies => "SELECT id FROM movie",
-            DbSet::People => "SELECT id FROM people",
-            // credit_person is an index on person_id: DISTINCT walks it without sorting.
-            DbSet::Credited => "SELECT DISTINCT person_id FROM credit",
-            DbSet::MovieIds => "SELECT id FROM movie_ids",
-            DbSet::GoneMovies => "SELECT id FROM gone WHERE kind = 'movie'",
-            DbSet::GonePeople => "SELECT id FROM gone WHERE kind = 'person'",
+            DbSet::Movies => "SELECT id, popularity FROM movie",
+            DbSet::People => "SELECT id, popularity FROM people",
+            // One row per credit: a person's rows are folded into one entry as they are read
+            // (the table in storage order, no sort).
+            DbSet::Credited => "SELECT person_id, popularity FROM credit",
+            DbSet::MovieIds => "SELECT id, popularity FROM movie_ids",
+            DbSet::GoneMovies => "SELECT id, NULL FROM gone WHERE kind = 'movie'",
+            DbSet::GonePeople => "SELECT id, NULL FROM gone WHERE kind = 'person'",
         }
     }
 }
@@ -96,14 +98,14 @@ impl SetReader {
         self.bad_lines
     }
 
-    pub fn read(&mut self, spec: &SetSpec) -> Result<Vec<u64>> {
+    pub fn read(&mut self, spec: &SetSpec) -> Result<Vec<Entry>> {
         match spec {
             SetSpec::File(path) => self.read_file(path),
             SetSpec::Db(set) => self.read_db(*set),
         }
     }
 
-    fn read_file(&mut self, path: &Path) -> Result<Vec<u64>> {
+    fn read_file(&mut self, path: &Path) -> Result<Vec<Entry>> {
         let mut lines = Input::open(path)?.lines();
         let mut ids = Vec::new();
         let mut buf = Vec::new();
@@ -118,8 +120,11 @@ impl SetReader {
                 );
                 continue;
             }
-            match parse_id_line(&buf) {
-                Ok(id) => ids.push(id),
+            match parse_id_entry(&buf, &[]) {
+                Ok(entry) => ids.push(Entry {
+                    id: entry.id,
+                    popularity: entry.popularity,
+                }),
                 Err(err) => {
                     self.bad_lines += 1;
                     eprintln!("ndjson-ids: {}: {err}", lines.position());
@@ -129,7 +134,7 @@ impl SetReader {
         Ok(ids)
     }
 
-    fn read_db(&mut self, set: DbSet) -> Result<Vec<u64>> {
+    fn read_db(&mut self, set: DbSet) -> Result<Vec<Entry>> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self
@@ -137,23 +142,43 @@ impl SetReader {
                 .insert(tmdb_core::db::open_read_only(&self.db_path)?),
         };
         let mut stmt = conn.prepare(set.query())?;
-        let ids = stmt
-            .query_map([], |row| row.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Option<f64>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
             .with_context(|| format!("cannot list {set:?} from {}", self.db_path.display()))?;
         // ndjson-load stores only positive IDs, so the conversion never drops a real one.
-        Ok(ids
-            .into_iter()
-            .filter_map(|id| u64::try_from(id).ok())
-            .collect())
+        let entries = rows.into_iter().filter_map(|(id, popularity)| {
+            u64::try_from(id).ok().map(|id| Entry { id, popularity })
+        });
+        Ok(unique(entries.collect()))
     }
 }
 
-/// Sorts and removes duplicates.
-pub fn sorted_unique(mut ids: Vec<u64>) -> Vec<u64> {
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+/// One ID of a set, and how popular TMDB says it is, where known: the fetch that reads the
+/// result takes the most popular first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry {
+    pub id: u64,
+    pub popularity: Option<f64>,
+}
+
+/// Sorted by ID, each ID once, with the highest popularity any of its entries has (a person
+/// credited on several movies, an ID listed by two sets).
+pub fn unique(mut entries: Vec<Entry>) -> Vec<Entry> {
+    entries.sort_unstable_by_key(|e| e.id);
+    entries.dedup_by(|later, kept| {
+        if later.id != kept.id {
+            return false;
+        }
+        kept.popularity = match (kept.popularity, later.popularity) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        true
+    });
+    entries
 }
 
 #[cfg(test)]
@@ -178,7 +203,18 @@ mod tests {
     }
 
     #[test]
-    fn sorted_unique_sorts_and_dedups() {
-        assert_eq!(sorted_unique(vec![5, 1, 5, 3, 1]), vec![1, 3, 5]);
+    fn unique_sorts_dedups_and_keeps_the_highest_popularity() {
+        let e = |id, popularity| Entry { id, popularity };
+        assert_eq!(
+            unique(vec![
+                e(5, Some(1.0)),
+                e(1, None),
+                e(5, Some(3.0)),
+                e(3, None),
+                e(1, Some(2.0)),
+                e(5, None),
+            ]),
+            vec![e(1, Some(2.0)), e(3, None), e(5, Some(3.0))]
+        );
     }
 }

@@ -11,6 +11,16 @@ pub const PERSON_DEFAULT: &str = "external_ids,translations,images";
 /// TMDB refuses more (HTTP 400, status_code 27).
 const MAX_APPENDS: usize = 20;
 
+/// Whether `name` is one of the sub-resources of the kind's default list (the ones the
+/// mirror keeps in tables).
+pub fn kept_append(kind: ItemKind, name: &str) -> bool {
+    let list = match kind {
+        ItemKind::Movie => MOVIE_DEFAULT,
+        ItemKind::Person => PERSON_DEFAULT,
+    };
+    list.split(',').any(|kept| kept == name)
+}
+
 /// The value of `append_to_response` for `--append` (`None`: the kind's default), or `None`
 /// when nothing is to be appended.
 pub fn append_list(kind: ItemKind, flag: Option<&str>) -> Result<Option<String>> {

@@ -111,9 +111,14 @@ pub struct ItemArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// IDs of the complete lines of these files are not fetched (a checkpoint to resume
-    /// from; a missing file is empty). Repeatable.
+    /// from; a missing file is empty), unless the line is a record fetched without one of
+    /// the sub-resources this run appends: that one is fetched again. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub skip: Vec<PathBuf>,
+    /// Fetch only the N most popular of the IDs read (before --skip: a resumed run does not
+    /// move on to less popular ones).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     /// The sub-resources asked for in the same request, comma-separated (TMDB takes at most
     /// 20); "" or "none" for none. Default for movies:
     /// credits,keywords,release_dates,external_ids,alternative_titles,translations,videos,images,watch/providers;

@@ -7,7 +7,9 @@
 //! TMDB's own records) come first, most popular first; lines without one (bare IDs, `{"id"}`
 //! lines) follow in input order. An interrupted or partial run then holds what users want
 //! most. Skip files are checkpoints a killed run may have left: only their complete lines
-//! count, and lines that are not records are passed over silently.
+//! count, lines that are not records are passed over silently, and a record fetched without
+//! one of the sub-resources this run appends does not count (it is fetched again: a longer
+//! `--append` list upgrades a finished stage).
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -15,8 +17,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
-use tmdb_core::ids::parse_id_line;
+use tmdb_core::ids::parse_id_entry;
 use tmdb_core::ndjson::{Input, input_paths};
 
 /// The IDs read, most popular first, and how many lines were not IDs.
@@ -25,27 +26,15 @@ pub struct Ids {
     pub bad_lines: u64,
 }
 
-/// Only `popularity` is read (serde skips the rest without allocating); anything but a number
-/// there counts as no popularity.
-#[derive(Deserialize)]
-struct Popularity {
-    popularity: Option<f64>,
-}
-
-fn popularity(line: &[u8]) -> Option<f64> {
-    if !line.trim_ascii_start().starts_with(b"{") {
-        return None;
-    }
-    serde_json::from_slice::<Popularity>(line).ok()?.popularity
-}
-
 /// Most popular first, lines without a popularity last; a stable sort, so ties and lines
 /// without one keep their input order.
 fn by_popularity(entries: &mut [(u64, Option<f64>)]) {
     entries.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal));
 }
 
-pub fn read_ids(files: &[PathBuf]) -> Result<Ids> {
+/// The IDs of `files`, most popular first; with a `limit`, only that many of the most
+/// popular (`make mirror LIMIT=N`: a quick try holds what users want most).
+pub fn read_ids(files: &[PathBuf], limit: Option<usize>) -> Result<Ids> {
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
     let mut bad_lines = 0;
@@ -57,10 +46,10 @@ pub fn read_ids(files: &[PathBuf]) -> Result<Ids> {
             .with_context(|| format!("cannot read {}", lines.source()))?
         {
             let problem = if info.is_complete {
-                match parse_id_line(&buf) {
-                    Ok(id) => {
-                        if seen.insert(id) {
-                            entries.push((id, popularity(&buf)));
+                match parse_id_entry(&buf, &[]) {
+                    Ok(entry) => {
+                        if seen.insert(entry.id) {
+                            entries.push((entry.id, entry.popularity));
                         }
                         continue;
                     }
@@ -74,13 +63,38 @@ pub fn read_ids(files: &[PathBuf]) -> Result<Ids> {
         }
     }
     by_popularity(&mut entries);
+    if let Some(limit) = limit {
+        entries.truncate(limit);
+    }
     let ids = entries.into_iter().map(|(id, _)| id).collect();
     Ok(Ids { ids, bad_lines })
 }
 
-/// The IDs of the complete lines of `files`; a missing file is an empty set.
-pub fn read_skip(files: &[PathBuf]) -> Result<HashSet<u64>> {
-    let mut skip = HashSet::new();
+/// What a checkpoint line must hold to count as done.
+pub struct Complete<'a> {
+    /// A key only this kind's records have (a movie's `title`, a person's `name`): lines
+    /// without it (gone and failed lists, bare IDs) count as done whatever they hold.
+    pub record_key: &'a str,
+    /// The sub-resources this run asks for: a record fetched without one of them is fetched
+    /// again, so a longer `--append` list upgrades a finished mirror.
+    pub appends: Vec<&'a str>,
+}
+
+/// The IDs to skip, and how many records of the files lack an asked-for append.
+pub struct Skip {
+    pub ids: HashSet<u64>,
+    pub incomplete: HashSet<u64>,
+}
+
+/// The IDs of the complete lines of `files` that hold what `complete` asks for; a missing
+/// file is an empty set. A later line for the same ID counts too (a refetch appends one).
+pub fn read_skip(files: &[PathBuf], complete: &Complete) -> Result<Skip> {
+    let mut keys = vec![complete.record_key];
+    keys.extend(&complete.appends);
+    // Bit 0 is the record key, bits 1.. the appends.
+    let all = (1u64 << keys.len()) - 1;
+    let mut done = HashSet::new();
+    let mut lacking = HashSet::new();
     let mut buf = Vec::new();
     for path in files {
         let input = match Input::open(path) {
@@ -93,12 +107,24 @@ pub fn read_skip(files: &[PathBuf]) -> Result<HashSet<u64>> {
             .read_into(&mut buf)
             .with_context(|| format!("cannot read {}", lines.source()))?
         {
-            if let (true, Ok(id)) = (info.is_complete, parse_id_line(&buf)) {
-                skip.insert(id);
+            if !info.is_complete {
+                continue;
+            }
+            let Ok(entry) = parse_id_entry(&buf, &keys) else {
+                continue;
+            };
+            if entry.keys & 1 == 0 || entry.keys == all {
+                done.insert(entry.id);
+            } else {
+                lacking.insert(entry.id);
             }
         }
     }
-    Ok(skip)
+    let incomplete = lacking.difference(&done).copied().collect();
+    Ok(Skip {
+        ids: done,
+        incomplete,
+    })
 }
 
 fn is_stdin(path: &Path) -> bool {
@@ -108,16 +134,6 @@ fn is_stdin(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn popularity_is_read_from_objects_only() {
-        assert_eq!(popularity(br#"{"id":1,"popularity":12.5}"#), Some(12.5));
-        assert_eq!(popularity(br#"{"id":1,"popularity":3}"#), Some(3.0));
-        assert_eq!(popularity(br#"{"id":1}"#), None);
-        assert_eq!(popularity(br#"{"id":1,"popularity":null}"#), None);
-        assert_eq!(popularity(br#"{"id":1,"popularity":"high"}"#), None);
-        assert_eq!(popularity(b"550"), None);
-    }
 
     #[test]
     fn most_popular_first_then_the_rest_in_input_order() {

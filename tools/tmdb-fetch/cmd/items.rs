@@ -24,10 +24,10 @@ use tmdb_core::model::{FailedRecord, ItemKind};
 use tokio::task::JoinSet;
 
 use super::Ctx;
-use crate::append::append_list;
+use crate::append::{append_list, kept_append};
 use crate::cli::ItemArgs;
 use crate::client::{Body, Outcome, Refusal, Stats, after_attempts};
-use crate::input::{read_ids, read_skip};
+use crate::input::{Complete, read_ids, read_skip};
 use crate::json::record_line;
 use crate::output::Sink;
 use crate::progress::Progress;
@@ -56,18 +56,40 @@ struct Record {
 }
 
 pub async fn run(ctx: &Ctx, kind: ItemKind, args: ItemArgs) -> Result<Status> {
-    let query = match append_list(kind, args.append.as_deref())? {
+    let appends = append_list(kind, args.append.as_deref())?;
+    let query = match &appends {
         Some(list) => format!("?append_to_response={list}"),
         None => String::new(),
     };
-    let input = read_ids(&args.files)?;
-    let skip = read_skip(&args.skip)?;
+    let input = read_ids(&args.files, args.limit)?;
+    let complete = Complete {
+        record_key: match kind {
+            ItemKind::Movie => "title",
+            ItemKind::Person => "name",
+        },
+        // Only what the mirror keeps: TMDB leaves out an append it does not know, and a
+        // record lacking one every run would be fetched again every run.
+        appends: appends.as_deref().map_or(Vec::new(), |list| {
+            list.split(',')
+                .filter(|name| kept_append(kind, name))
+                .collect()
+        }),
+    };
+    let skip = read_skip(&args.skip, &complete)?;
     let ids: Vec<u64> = input
         .ids
         .iter()
         .copied()
-        .filter(|id| !skip.contains(id))
+        .filter(|id| !skip.ids.contains(id))
         .collect();
+    let upgrades = ids.iter().filter(|id| skip.incomplete.contains(id)).count();
+    if upgrades > 0 {
+        eprintln!(
+            "tmdb-fetch: {upgrades} records of the --skip files lack sub-resources asked for \
+             ({}): fetching them again",
+            complete.appends.join(",")
+        );
+    }
     let skipped = (input.ids.len() - ids.len()) as u64;
     let sinks = Sinks {
         records: match &args.out {
