@@ -7,8 +7,9 @@
 #   3. cost: an unlimited sim, COST_MOVIES movies with tmdb-fetch's default appends (every
 #      sub-resource), a high --rate: req/s, CPU seconds (user+sys of the tmdb-fetch process,
 #      /usr/bin/time) per 1,000 movies (target <= 0.5), peak RSS (target < 100 MB), bytes per
-#      movie (the record lines; reqwest asks for no compression, so also the body bytes on the
-#      wire), and which of the appends the simulator answered;
+#      movie (the record lines, and the bodies as sent: gzipped, as TMDB's CDN sends them to a
+#      client that takes gzip), the MB/s a full-rate (40/s) run needs, and which of the appends
+#      the simulator answered;
 #   4. faults: sim --fault-rate 0.05 --rate 50, FAULT_MOVIES movies: every live ID fetched
 #      once, every deleted ID reported gone;
 #   5. throttled: sim --rate 20 against fetch --rate 80, THROTTLE_MOVIES movies: the 429s it
@@ -91,6 +92,13 @@ echo "cost (all appends): $fetched movies ($gone gone) in $(num in "$work/cost.e
     "CPU $(awk -v c="$cpu" -v n="$fetched" 'BEGIN { printf "%.3f", c * 1000 / n }') s per 1,000 movies," \
     "peak RSS $(peak_rss_mb "$work/cost.err") MB," \
     "$(awk -v b="$(wc -c <"$work/movies")" -v n="$fetched" 'BEGIN { printf "%.0f", b / n }') bytes per movie"
+stats=$(curl -sf "$base/__stats")
+sent=$(echo "$stats" | sed -n 's/.*"sent_bytes":\([0-9]*\).*/\1/p')
+built=$(echo "$stats" | sed -n 's/.*"body_bytes":\([0-9]*\).*/\1/p')
+echo "on the wire: $(awk -v b="$sent" -v n="$requests" 'BEGIN { printf "%.0f", b / n }') bytes per request" \
+    "gzipped ($(awk -v s="$sent" -v b="$built" 'BEGIN { printf "%.1f", b / s }')x smaller than the JSON);" \
+    "at 40 requests/s: $(awk -v b="$sent" -v n="$requests" 'BEGIN { printf "%.2f", b / n * 40 / 1e6 }') MB/s," \
+    "$(awk -v b="$built" -v n="$requests" 'BEGIN { printf "%.2f", b / n * 40 / 1e6 }') MB/s without gzip"
 echo "appends asked for: $appends; answered by this tmdb-sim: ${answered:-none}"
 echo "requests per movie: $(awk -v r="$requests" -v n="$((fetched + gone))" 'BEGIN { printf "%.2f", r / n }')"
 curl -sf "$base/p/exports/person_ids_$(date -u +%m_%d_%Y).json.gz" | gzip -dc | head -n "$PEOPLE" \

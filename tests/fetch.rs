@@ -205,6 +205,17 @@ fn movies_under_faults_match_the_ground_truth_each_delivered_once() {
             "movie {id} delivered more or less than once"
         );
     }
+    // The bodies came gzipped, as TMDB's CDN sends them to a client that takes gzip (the
+    // truncated ones too: a cut gzip stream is retried like a cut plain one).
+    let stats = sim.stats();
+    assert!(
+        stats["gzipped"].as_u64().unwrap() >= truth.movies.len() as u64,
+        "{stats}"
+    );
+    assert!(
+        stats["sent_bytes"].as_u64().unwrap() * 2 < stats["body_bytes"].as_u64().unwrap(),
+        "{stats}"
+    );
     // With -v every retry is logged: none of those lines may carry the token.
     assert!(run.stderr.contains("retrying in"), "{run}");
     assert_no_token(&[&run], &[&dir.join("gone.ndjson")]);

@@ -1010,6 +1010,57 @@ fn stats_count_routes_statuses_and_deliveries() {
 }
 
 #[test]
+fn answers_go_gzipped_to_a_client_that_takes_gzip_and_plain_to_one_that_does_not() {
+    let sim = sim(&[]);
+    let id = json(&sim, "/3/discover/movie")["results"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let path = format!("/3/movie/{id}?append_to_response=credits,translations");
+    let get = |accept: &str| {
+        let mut s = TcpStream::connect(sim.api_url()[7..].split('/').next().unwrap()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: sim\r\n{accept}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).unwrap();
+        let at = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(buf[..at].to_vec())
+            .unwrap()
+            .to_ascii_lowercase();
+        (head, buf[at + 4..].to_vec())
+    };
+    let (plain_head, plain) = get("");
+    assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+    let (head, gzipped) = get("Accept-Encoding: gzip, deflate\r\n");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(
+        head.contains(&format!("content-length: {}", gzipped.len())),
+        "{head}"
+    );
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated, plain, "the gzipped body is the plain one");
+    assert!(
+        gzipped.len() < plain.len(),
+        "{} of {}",
+        gzipped.len(),
+        plain.len()
+    );
+    let stats = sim.stats();
+    assert_eq!(stats["gzipped"], 1);
+    assert_eq!(
+        stats["sent_bytes"].as_u64().unwrap() - gzipped.len() as u64,
+        stats["body_bytes"].as_u64().unwrap() - plain.len() as u64,
+        "every other answer went as built"
+    );
+}
+
+#[test]
 fn stalls_never_hold_up_other_keep_alive_clients() {
     let sim = sim(&["--fault-rate", "0.3", "--stall-ms", "1000"]);
     let (tx, rx) = mpsc::channel();

@@ -21,7 +21,7 @@ use crate::faults::{Fault, Faults};
 use crate::http::{Handler, Reply, Request, Response};
 use crate::mutate::{self, Counts, Summary};
 use crate::routes::Route;
-use crate::stats::Stats;
+use crate::stats::{BodySizes, Stats};
 use crate::{dates, movie, person};
 
 /// How the simulator behaves beyond its catalog.
@@ -316,15 +316,59 @@ impl Handler for App {
         } else {
             (Reply::Send(errors::not_found().into_response()), None)
         };
+        let (reply, sizes) = encode(reply, req.accepts_gzip);
         let status = match &reply {
             Reply::Send(r) | Reply::Stall(_, r) | Reply::Truncate(r) => Some(r.status),
             Reply::Drop => None,
         };
-        self.stats
-            .lock()
-            .unwrap()
-            .record(route.label(), status, delivered);
+        let mut stats = self.stats.lock().unwrap();
+        stats.record(route.label(), status, delivered);
+        if let Some(sizes) = sizes {
+            stats.bytes(sizes);
+        }
         reply
+    }
+}
+
+/// TMDB's CDN compresses JSON answers for clients that accept gzip, as CDNs do from about a
+/// kilobyte on; smaller ones go as they are.
+const GZIP_FROM: usize = 1024;
+
+/// The reply as sent to a client that does or does not take gzip, and its body's sizes (none
+/// for a dropped connection).
+fn encode(reply: Reply, accepts_gzip: bool) -> (Reply, Option<BodySizes>) {
+    let gzip = |mut response: Response| {
+        let built = response.body.len();
+        let gzipped = accepts_gzip
+            && built >= GZIP_FROM
+            && response.content_type.starts_with("application/json");
+        if gzipped {
+            response.body = crate::export::gzip(&response.body);
+            response
+                .headers
+                .push(("Content-Encoding", "gzip".to_owned()));
+        }
+        let sizes = BodySizes {
+            built,
+            sent: response.body.len(),
+            gzipped,
+        };
+        (response, Some(sizes))
+    };
+    match reply {
+        Reply::Send(r) => {
+            let (r, sizes) = gzip(r);
+            (Reply::Send(r), sizes)
+        }
+        Reply::Stall(pause, r) => {
+            let (r, sizes) = gzip(r);
+            (Reply::Stall(pause, r), sizes)
+        }
+        Reply::Truncate(r) => {
+            let (r, sizes) = gzip(r);
+            (Reply::Truncate(r), sizes)
+        }
+        Reply::Drop => (Reply::Drop, None),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn lines(cat: &Catalog, day: u32, kind: ExportKind) -> Vec<u8> {
     chunks.concat()
 }
 
-/// The gzipped file.
+/// `bytes` gzipped at the fast level (an export file, an answer to a client that takes gzip).
 pub fn gzip(lines: &[u8]) -> Vec<u8> {
     let mut gz = GzEncoder::new(Vec::with_capacity(lines.len() / 3), Compression::fast());
     gz.write_all(lines).expect("writing to memory");

@@ -24,6 +24,8 @@ pub struct Request {
     /// Percent-decoded query parameters, in order.
     pub query: Vec<(String, String)>,
     pub authorization: Option<String>,
+    /// The client takes a gzip body (`Accept-Encoding: gzip`), as TMDB's CDN gives one.
+    pub accepts_gzip: bool,
 }
 
 impl Request {
@@ -182,6 +184,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<(Request, bo
     let mut keep_alive = version == "HTTP/1.1";
     let mut content_length = 0usize;
     let mut authorization = None;
+    let mut accepts_gzip = false;
     loop {
         line.clear();
         let n = reader.read_line(&mut line).map_err(|e| e.to_string())?;
@@ -211,6 +214,11 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<(Request, bo
             }
             "transfer-encoding" => return Err("chunked request bodies are not supported".into()),
             "authorization" => authorization = Some(value.to_owned()),
+            "accept-encoding" => {
+                accepts_gzip = value
+                    .split(',')
+                    .any(|coding| coding.split(';').next().unwrap_or("").trim() == "gzip")
+            }
             _ => {}
         }
     }
@@ -229,6 +237,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Result<Option<(Request, bo
             path: percent_decode(&path),
             query,
             authorization,
+            accepts_gzip,
         },
         keep_alive,
     )))

@@ -21,6 +21,18 @@ pub struct Stats {
     faults: BTreeMap<&'static str, u64>,
     /// 200 bodies of `/3/movie/{id}` and `/3/person/{id}` delivered whole, per ID.
     deliveries: Deliveries,
+    /// Bytes of the bodies answered, as built and as sent (gzipped for clients that take it).
+    body_bytes: u64,
+    sent_bytes: u64,
+    /// Answers sent gzipped.
+    gzipped: u64,
+}
+
+/// One answer's body: its length as built and as sent, and whether it went gzipped.
+pub struct BodySizes {
+    pub built: usize,
+    pub sent: usize,
+    pub gzipped: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -48,6 +60,12 @@ impl Stats {
             };
             *map.entry(id).or_default() += 1;
         }
+    }
+
+    pub fn bytes(&mut self, sizes: BodySizes) {
+        self.body_bytes += sizes.built as u64;
+        self.sent_bytes += sizes.sent as u64;
+        self.gzipped += u64::from(sizes.gzipped);
     }
 
     pub fn fault(&mut self, f: Fault) {
