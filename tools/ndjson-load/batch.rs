@@ -225,8 +225,8 @@ impl Budget {
 }
 
 fn parse_line(kind: Kind, line: Line) -> Item {
-    // DESIGN.md: a last line without its newline was cut by a killed writer; it is reported,
-    // never parsed, even when what is left happens to be valid JSON.
+    // docs/data-contract.md, "NDJSON lines": a last line without its newline was cut by a killed
+    // writer; it is reported, never parsed, even when what is left happens to be valid JSON.
     let parsed = if let Some(length) = line.oversized {
         Err(Rejection::from(format!(
             "line of {length} bytes is over the --max-line limit: not loaded (the rejects \

@@ -1,10 +1,10 @@
 //! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the SQLite mirror.
 //!
-//! DESIGN.md "ndjson-load" is the contract: upserts by primary key (a reload changes nothing),
-//! a movie replaces its genres and credits, `--kind gone` deletes, batches per transaction (a
-//! kill leaves only whole batches), bad lines reported and skipped, migrations applied first.
-//! This file is the manual; the work is in `batch` (the pipeline), `kinds` (typed lines),
-//! `check` (why a line was rejected), `store` (the SQL) and `rejects`.
+//! docs/data-contract.md ("What a load does") is the contract: upserts by primary key (a reload
+//! changes nothing), a movie replaces its genres and credits, `--kind gone` deletes, batches per
+//! transaction (a kill leaves only whole batches), bad lines reported and skipped, migrations
+//! applied first. This file is the manual; the work is in `batch` (the pipeline), `kinds` (typed
+//! lines), `check` (why a line was rejected), `store` (the SQL) and `rejects`.
 
 mod batch;
 mod check;
