@@ -33,6 +33,7 @@ use rejects::Rejects;
 /// schema is brought up to date first. One summary line on stderr at the end.
 #[derive(Parser)]
 #[command(
+    name = "ndjson-load",
     version,
     after_help = "Exit status: 0 all lines loaded; 1 loaded, but some lines were rejected \
 (listed on stderr and in --rejects); 2 bad usage, unreadable input, or a database error (the \
@@ -121,7 +122,7 @@ fn run(cli: Cli) -> Result<Status> {
     batch::log_run(&conn, cli.kind, &started_at, &counts)?;
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
-        "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({:.0} records/s)",
+        "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({})",
         cli.kind.name(),
         counts.read,
         counts.inserted,
@@ -129,7 +130,7 @@ fn run(cli: Cli) -> Result<Status> {
         counts.unchanged,
         counts.deleted,
         counts.rejected,
-        counts.read as f64 / elapsed.max(1e-9),
+        tmdb_core::progress::rate(counts.read as f64 / elapsed.max(1e-9), "records"),
     );
     Ok(Status::from_failures(counts.rejected))
 }
