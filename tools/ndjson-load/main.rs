@@ -9,6 +9,7 @@
 mod batch;
 mod check;
 mod kinds;
+mod log;
 mod rejects;
 mod store;
 
@@ -47,8 +48,19 @@ jq -r .text data/movies.rejects.ndjson > movies.fix.ndjson"
 )]
 struct Cli {
     /// What the lines are.
-    #[arg(long, value_enum)]
-    kind: Kind,
+    #[arg(long, value_enum, required_unless_present_any = ["last_run", "report_after"])]
+    kind: Option<Kind>,
+
+    /// Load nothing: print the number of the last run recorded in the mirror's load_log (0
+    /// when there is none), for a later --report-after.
+    #[arg(long, conflicts_with_all = ["kind", "files", "report_after"])]
+    last_run: bool,
+
+    /// Load nothing: print, one line per kind, the totals of the runs recorded after run RUN
+    /// (as --last-run numbered it): `movies: read R, inserted I, updated U, unchanged N,
+    /// deleted D, rejected J (K runs)`.
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["kind", "files"])]
+    report_after: Option<i64>,
 
     /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted). Created if missing.
     #[arg(long, value_name = "PATH")]
@@ -87,6 +99,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Status> {
     let started = Instant::now();
     let db = Env::load()?.db_path(cli.db.as_deref())?;
+    let Some(kind) = cli.kind else {
+        // clap asks for --kind unless one of these was given.
+        log::print(&db, cli.report_after)?;
+        return Ok(Status::Success);
+    };
     // Inputs first: a typo in a file name stops the run before the database is touched.
     let inputs = input_paths(&cli.files)
         .iter()
@@ -109,7 +126,7 @@ fn run(cli: Cli) -> Result<Status> {
     let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
     let counts = batch::load(
         &mut conn,
-        cli.kind,
+        kind,
         inputs,
         batch_size,
         max_line,
@@ -118,12 +135,12 @@ fn run(cli: Cli) -> Result<Status> {
     );
     bar.finish_and_clear();
     let counts = counts?;
-    batch::optimize_search(&conn, cli.kind, &counts)?;
-    batch::log_run(&conn, cli.kind, &started_at, &counts)?;
+    batch::optimize_search(&conn, kind, &counts)?;
+    batch::log_run(&conn, kind, &started_at, &counts)?;
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
         "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({})",
-        cli.kind.name(),
+        kind.name(),
         counts.read,
         counts.inserted,
         counts.updated,
