@@ -1202,9 +1202,17 @@ fn a_hand_refetch_then_make_refetch_failed_fetch_each_id_once_and_leave_the_stag
         lines(&failed_file) < stale.lines().count(),
         "the README's retry left the failed list as it was\n{hand}"
     );
-    // A user who skipped the README's last line keeps the stale list: make refetch-failed must
-    // still fetch none of what came back by hand, and write no line twice.
+    // A user who skipped the README's last line keeps the stale list, and one who kept what
+    // came back in the stage file (as the README used to say): make refetch-failed must still
+    // fetch none of what came back by hand, and write no line twice.
     std::fs::write(&failed_file, &stale).unwrap();
+    let by_hand = data.join("movies.recovered.ndjson");
+    let mut stage = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("movies.ndjson"))
+        .unwrap();
+    std::io::Write::write_all(&mut stage, &std::fs::read(&by_hand).unwrap()).unwrap();
+    std::fs::remove_file(&by_hand).unwrap();
 
     let stage_files = [
         data.join("movies.ndjson"),
