@@ -73,7 +73,7 @@ all: mirror
 
 # The mirror is as fresh as its ID list: `make update` asks for the changes since that date.
 # An update moves the stamp on; a later `make mirror` never moves it back.
-mirror: $(STAMPS)/people.loaded
+mirror: $(STAMPS)/people.loaded $(STAMPS)/ids_date
 	if [ ! -f $(STAMPS)/synced ] || [[ "$$(cat $(STAMPS)/ids_date)" > "$$(cat $(STAMPS)/synced)" ]]; then \
 	    cp $(STAMPS)/ids_date $(STAMPS)/synced; \
 	fi
@@ -110,11 +110,12 @@ $(STAMPS)/genres.loaded: $(DATA)/genres.ndjson | $(STAMPS)
 	touch $@
 
 # Stage 2: every movie ID, from the daily export (default) or from discover. The date of the
-# list is kept: `make update` later asks for the changes since then.
-$(DATA)/movie_ids.ndjson: | build $(DATA) $(STAMPS)
-	$(FETCH) $(IDS_ARGS) > $@.part
+# list is kept beside it, made by the same recipe: `make update` later asks for the changes
+# since then.
+$(DATA)/movie_ids.ndjson $(STAMPS)/ids_date &: | build $(DATA) $(STAMPS)
+	$(FETCH) $(IDS_ARGS) > $(DATA)/movie_ids.ndjson.part
 	echo $(TODAY) > $(STAMPS)/ids_date
-	mv $@.part $@
+	mv $(DATA)/movie_ids.ndjson.part $(DATA)/movie_ids.ndjson
 
 $(STAMPS)/movie_ids.loaded: $(DATA)/movie_ids.ndjson $(STAMPS)/genres.loaded
 	$(LOAD) --kind movie-ids $<
@@ -131,7 +132,7 @@ $(DATA)/movies.ndjson: $(STAMPS)/movie_ids.loaded $(STAMPS)/limit $(STAMPS)/appe
 	if [ -f $@ ]; then mv $@ $@.part; fi
 	rm -f $(DATA)/movies.failed.ndjson
 	$(FETCH) movies $(MOVIE_APPEND_ARG) $(LIMIT_ARG) \
-	    --skip $@.part --skip $(DATA)/movies.gone.ndjson \
+	    --skip $@.part --skip $(DATA)/movies.recovered.ndjson --skip $(DATA)/movies.gone.ndjson \
 	    --gone $(DATA)/movies.gone.ndjson --failed $(DATA)/movies.failed.ndjson \
 	    --out $@.part $(DATA)/movie_ids.ndjson $(PARTIAL_OK)
 	mv $@.part $@
@@ -155,7 +156,7 @@ $(DATA)/people.ndjson: $(DATA)/person_ids.ndjson $(STAMPS)/people_append | build
 	if [ -f $@ ]; then mv $@ $@.part; fi
 	rm -f $(DATA)/people.failed.ndjson
 	$(FETCH) people $(PEOPLE_APPEND_ARG) \
-	    --skip $@.part --skip $(DATA)/people.gone.ndjson \
+	    --skip $@.part --skip $(DATA)/people.recovered.ndjson --skip $(DATA)/people.gone.ndjson \
 	    --gone $(DATA)/people.gone.ndjson --failed $(DATA)/people.failed.ndjson \
 	    --out $@.part $< $(PARTIAL_OK)
 	mv $@.part $@
@@ -178,18 +179,9 @@ $(STAMPS)/limit $(STAMPS)/append $(STAMPS)/people_append: FORCE | $(STAMPS)
 .PHONY: FORCE
 FORCE:
 
-# Refresh a finished mirror: what changed since $(STAMPS)/synced (TMDB's change lists), what
-# today's export adds or drops; resumable; the stamp moves only when nothing failed. See
-# scripts/update.sh.
-update: | build
-	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) TODAY=$(TODAY) \
-	    APPEND='$(APPEND)' PEOPLE_APPEND='$(PEOPLE_APPEND)' scripts/update.sh
-
-# Retry the IDs that still failed, and only those, then load what came back (and fetch the
-# people that recovered movies name). See scripts/refetch-failed.sh.
-refetch-failed: | build
-	DATA=$(DATA) DB=$(DB) RATE=$(RATE) CONCURRENCY=$(CONCURRENCY) RETRIES=$(RETRIES) \
-	    APPEND='$(APPEND)' PEOPLE_APPEND='$(PEOPLE_APPEND)' scripts/refetch-failed.sh
+# make update (refresh a finished mirror) and make refetch-failed (retry the IDs that failed):
+# their steps are file targets too, in update.mk.
+include update.mk
 
 # One CSV file per table in $(DATA)/export, for spreadsheets and pandas.
 export: | build

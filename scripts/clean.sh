@@ -50,7 +50,8 @@ rmdir_if_empty() {
     if [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; then rmdir "$1"; fi
 }
 
-# Stage files (Makefile), with their checkpoints and lists (Makefile, refetch-failed.sh).
+# Stage files (Makefile), with their checkpoints and lists (Makefile, update.mk's refetch-failed;
+# .retry.ndjson.new and people.new.ndjson were written by its earlier versions).
 stage_files() {
     local stage
     for stage in genres movie_ids person_ids; do
@@ -58,8 +59,9 @@ stage_files() {
     done
     for stage in movies people; do
         echo "$stage.ndjson" "$stage.ndjson.part" "$stage.failed.ndjson" "$stage.gone.ndjson" \
-            "$stage.rejects.ndjson" "$stage.retry.ndjson" "$stage.retry.ndjson.new" \
-            "$stage.recovered.ndjson"
+            "$stage.rejects.ndjson" "$stage.retry.ndjson" "$stage.retry.ndjson.part" \
+            "$stage.retry.ndjson.new" "$stage.recovered.ndjson" \
+            "$stage.recovered.rejects.ndjson" "$stage.failed.ndjson.new"
     done
     echo people.new.ndjson
 }
@@ -74,9 +76,9 @@ case $db in
     *) [ ! -e "$db" ] || echo "make clean: kept the database $db (DB is outside DATA)" ;;
 esac
 
-# Stamps (Makefile, update.sh).
+# Stamps (Makefile, update.mk).
 rm_names "$data/.stamps" genres.loaded movie_ids.loaded movies.loaded people.loaded limit \
-    ids_date synced synced.part
+    ids_date synced synced.part movies.recovered.loaded people.recovered.loaded
 rmdir_if_empty "$data/.stamps"
 
 # make export: one TABLE.csv per table (tmdb-export; the table list grows with the schema).
@@ -87,11 +89,13 @@ if [ -d "$data/export" ]; then
     rmdir_if_empty "$data/export"
 fi
 
-# make update: a work folder per day (YYYY-MM-DD) and the last finished one (update.sh).
+# make update: a work folder per day (YYYY-MM-DD) and the last finished one (update.mk;
+# tools.log was written by its earlier versions).
 if [ -d "$data/update" ]; then
     for dir in "$data"/update/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] "$data/update/last"; do
         [ -d "$dir" ] || continue
-        rm_names "$dir" tools.log changed.tmp new.tmp left.tmp
+        rm_names "$dir" tools.log changed.tmp new.tmp left.tmp start start.part mode mode.part \
+            movies.done people.done
         for list in movie_changes person_changes movie_ids movie_candidates person_candidates; do
             rm_names "$dir" "$list.ndjson" "$list.ndjson.part"
         done

@@ -3,5 +3,5 @@
 # what to do next rather than a bare make error: every stage keeps what it fetched, and the
 # same command resumes from there.
 trap 'echo "make: interrupted; what was fetched is kept: run the same make command again to resume" >&2; exit 130' INT TERM
-# Only the recipe's own shell says it: bash scripts it runs (update.sh) must not say it again.
+# Only the recipe's own shell says it: bash scripts it runs must not say it again.
 unset BASH_ENV

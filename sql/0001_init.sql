@@ -1,5 +1,5 @@
--- tmdb-mirror schema, version 1: the tables of DESIGN.md "Storage" and the indexes the API's
--- filters and joins need. Column names follow TMDB's field names; TMDB's "" (no date, no
+-- tmdb-mirror schema, version 1: the tables of docs/data-contract.md ("Storage") and the indexes
+-- the API's filters and joins need. Column names follow TMDB's field names; TMDB's "" (no date, no
 -- homepage...) is stored as NULL by ndjson-load. Forward-only: never edit after it lands.
 
 -- TMDB's movie genres (19 of them, stable since 2022).

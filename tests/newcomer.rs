@@ -2,7 +2,9 @@
 //! binaries: `make test` installs what it needs, `make clean` destroys nothing of the user's,
 //! every form of database URL, `make serve` after `make demo`, `make install`, and the
 //! messages that say what to do next (a newer database, Ctrl-C in `make mirror`, an update
-//! with an older `TODAY`).
+//! with an older `TODAY`); one `--version` form and one progress bar for every tool; comments
+//! that cite the repository's own docs; `make update`, `make refetch-failed` and stage 2's
+//! `ids_date` as make file targets.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -311,6 +313,9 @@ const PIPELINE_FILES: &[&str] = &[
     "movies.rejects.ndjson",
     "movies.retry.ndjson",
     "movies.recovered.ndjson",
+    "movies.recovered.rejects.ndjson",
+    "movies.failed.ndjson.new",
+    "movies.retry.ndjson.part",
     "person_ids.ndjson",
     "people.ndjson",
     "people.failed.ndjson",
@@ -327,11 +332,17 @@ const PIPELINE_FILES: &[&str] = &[
     ".stamps/limit",
     ".stamps/ids_date",
     ".stamps/synced",
+    ".stamps/movies.recovered.loaded",
+    ".stamps/people.recovered.loaded",
     "export/movie.csv",
     "export/credit.csv.part",
     "update/2026-01-16/tools.log",
     "update/2026-01-16/movie_changes.ndjson",
     "update/2026-01-16/movies.ndjson.part",
+    "update/2026-01-16/start",
+    "update/2026-01-16/mode",
+    "update/2026-01-16/movies.done",
+    "update/last/people.done",
     "update/last/person_candidates.ndjson",
     "update/last/people.gone.ndjson",
     "demo/tmdb.db",
@@ -800,4 +811,531 @@ fn make_update_with_an_older_today_never_moves_the_sync_stamp_back() {
     // A later day still moves it on.
     make(&sim, &data, "update", &["TODAY=2026-01-16"]).expect_success();
     assert_eq!(stamp(), "2026-01-16");
+}
+
+// ---- for whoever maintains this next: comments point into the repository -----------------
+
+/// The `"Section"` names quoted right after `docs/NAME.md` in `text` (`docs/tmdb.md, "Errors",
+/// "Rate limit"` or `docs/data-contract.md ("Storage")`), with the doc they belong to.
+fn cited_sections(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("docs/") {
+        rest = &rest[at + 5..];
+        let Some(end) = rest.find(".md") else { break };
+        let doc = &rest[..end];
+        if doc.is_empty() || !doc.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+            continue;
+        }
+        let mut tail = &rest[end + 3..];
+        for sep in [", ", " ("] {
+            if let Some(t) = tail.strip_prefix(sep) {
+                tail = t;
+                break;
+            }
+        }
+        while let Some(t) = tail.strip_prefix('"') {
+            let Some(close) = t.find('"') else { break };
+            out.push((doc.to_owned(), t[..close].to_owned()));
+            tail = &t[close + 1..];
+            match tail.strip_prefix(", \"") {
+                Some(t) => tail = &tail[tail.len() - t.len() - 1..],
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// The headings of a markdown file, without their `#`s.
+fn headings(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim().to_owned())
+        .collect()
+}
+
+/// Every source, script, migration and doc file of the repository.
+fn project_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| {
+                ["rs", "sh", "sql", "md", "mk", "js", "html", "css", "list"]
+                    .contains(&e.to_str().unwrap())
+            }) {
+                out.push(path);
+            }
+        }
+    }
+    let root = repo_root();
+    let mut files = vec![root.join("Makefile"), root.join("README.md")];
+    for dir in ["tools", "tests", "scripts", "sql", "docs"] {
+        walk(&root.join(dir), &mut files);
+    }
+    files.extend(
+        std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "mk")),
+    );
+    files
+}
+
+#[test]
+fn comments_cite_the_repositorys_docs_and_every_cited_section_exists() {
+    let root = repo_root();
+    // Spelled in pieces, so that this file does not cite them itself.
+    let outside = [format!("{}.md", "DESIGN"), format!("{}.md", "REFERENCE")];
+    let mut cited = 0;
+    for path in project_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let shown = path.strip_prefix(&root).unwrap().display().to_string();
+        for name in &outside {
+            assert!(
+                !text.contains(name.as_str()),
+                "{shown} cites {name}, a file outside the repository"
+            );
+        }
+        // A comment wrapped inside a quoted section name reads as one line here.
+        let joined = text
+            .lines()
+            .map(|l| {
+                l.trim_start()
+                    .trim_start_matches("//!")
+                    .trim_start_matches("///")
+                    .trim_start_matches("//")
+                    .trim_start_matches("--")
+                    .trim_start_matches('#')
+                    .trim()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (doc, section) in cited_sections(&joined) {
+            let doc_path = root.join("docs").join(format!("{doc}.md"));
+            let doc_text = std::fs::read_to_string(&doc_path)
+                .unwrap_or_else(|_| panic!("{shown} cites docs/{doc}.md, which does not exist"));
+            assert!(
+                headings(&doc_text).contains(&section),
+                "{shown} cites docs/{doc}.md \"{section}\", which has no such heading"
+            );
+            cited += 1;
+        }
+    }
+    assert!(
+        cited >= 30,
+        "only {cited} citations of docs/ sections found"
+    );
+    assert_eq!(
+        cited_sections(
+            r#"(docs/tmdb.md, "Errors", "Rate limit") docs/data-contract.md ("Storage")"#
+        ),
+        [
+            ("tmdb".into(), "Errors".into()),
+            ("tmdb".into(), "Rate limit".into()),
+            ("data-contract".into(), "Storage".into())
+        ]
+    );
+}
+
+// ---- 8. --version, progress bars -------------------------------------------------------------
+
+/// The binaries Cargo.toml declares.
+fn binaries() -> Vec<String> {
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin && let Some(name) = line.strip_prefix("name = ") {
+            names.push(name.trim_matches('"').to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn every_binary_prints_its_own_name_and_the_version() {
+    let names = binaries();
+    assert_eq!(names.len(), 6, "{names:?}");
+    for name in names {
+        let dir = Workdir::new("newcomer-version");
+        let out = tool_run(&name, &dir.path, &["--version"], &[]);
+        out.expect_success();
+        assert_eq!(
+            out.stdout,
+            format!("{name} {}\n", env!("CARGO_PKG_VERSION")),
+            "{out}"
+        );
+    }
+}
+
+/// `command` run by `script` under a pseudo-terminal (so that progress bars are drawn), in
+/// `dir`; what the terminal showed, split into the states it drew (`\r` and `\n` separated,
+/// escape sequences removed).
+fn on_a_terminal(dir: &Path, command: &str, envs: &[(&str, String)]) -> Vec<String> {
+    let mut cmd = Command::new("script");
+    cmd.current_dir(dir)
+        .args(["-qfec", command, "/dev/null"])
+        .env("COLUMNS", "120")
+        .env("LINES", "40")
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
+    let out = run_with_input(cmd, b"", DEADLINE);
+    out.expect_success();
+    let mut text = String::new();
+    let mut chars = out.stdout.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, ended by a letter.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    text.split(['\r', '\n'])
+        .map(|s| s.trim_end().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The parts of a drawn bar `PREFIX [BAR] COUNT RATE ETA T`: (prefix, bar width, rate).
+fn bar_parts(line: &str) -> (&str, usize, &str) {
+    let open = line
+        .find(" [")
+        .unwrap_or_else(|| panic!("no bar in {line:?}"));
+    let close = line
+        .find("] ")
+        .unwrap_or_else(|| panic!("no bar in {line:?}"));
+    let words: Vec<&str> = line[close + 2..].split(' ').collect();
+    let rate_at = words
+        .iter()
+        .position(|w| w.ends_with("/s"))
+        .unwrap_or_else(|| panic!("no rate in {line:?}"));
+    let rate = if words[rate_at] == "MB/s" {
+        words[rate_at - 1]
+    } else {
+        words[rate_at].trim_end_matches("/s")
+    };
+    assert_eq!(words.get(rate_at + 1), Some(&"ETA"), "{line:?}");
+    (&line[..open], close - open - 2, rate)
+}
+
+fn one_decimal(number: &str) -> bool {
+    matches!(number.split_once('.'), Some((whole, frac))
+        if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit())
+            && frac.len() == 1 && frac.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn tmdb_fetch_and_ndjson_load_draw_one_bar_style_with_a_one_decimal_rate() {
+    let work = Workdir::new("newcomer-progress");
+    let sim = start_sim(&sim_args("300", "0"));
+    let ids: String = (1..=60).map(|id| format!("{id}\n")).collect();
+    work.write("ids.ndjson", format!("550\n603\n194\n{ids}"));
+    let envs = [
+        ("TMDB_TOKEN", crate::util::mirror::TOKEN.to_owned()),
+        ("TMDB_API_URL", sim.api_url()),
+    ];
+    // 63 requests at 20 a second: the bar is drawn several times.
+    let fetch = on_a_terminal(
+        &work.path,
+        &format!(
+            "{} --rate 20 movies ids.ndjson > movies.ndjson",
+            tool("tmdb-fetch").display()
+        ),
+        &envs,
+    );
+    let load = on_a_terminal(
+        &work.path,
+        &format!(
+            "{} --db t.db --kind movies movies.ndjson",
+            tool("ndjson-load").display()
+        ),
+        &[],
+    );
+    let fetch_bars: Vec<&String> = fetch
+        .iter()
+        .filter(|l| l.starts_with("tmdb-fetch movies ["))
+        .collect();
+    let load_bars: Vec<&String> = load
+        .iter()
+        .filter(|l| l.starts_with("ndjson-load ["))
+        .collect();
+    assert!(fetch_bars.len() >= 2, "tmdb-fetch drew no bar: {fetch:?}");
+    assert!(!load_bars.is_empty(), "ndjson-load drew no bar: {load:?}");
+    for line in fetch_bars.iter().chain(&load_bars) {
+        let (_, width, rate) = bar_parts(line);
+        assert_eq!(width, 30, "{line:?}");
+        assert!(one_decimal(rate), "the rate is not one decimal: {line:?}");
+    }
+    assert!(
+        load_bars.iter().all(|l| l.contains(" MB/s ETA ")),
+        "{load_bars:?}"
+    );
+    // The summaries' rates too.
+    let summary = fetch
+        .iter()
+        .find(|l| l.starts_with("tmdb-fetch: movies:"))
+        .unwrap();
+    let rate = summary
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim_end_matches(" req/s)");
+    assert!(one_decimal(rate), "{summary}");
+    let summary = load
+        .iter()
+        .find(|l| l.starts_with("ndjson-load: movies:"))
+        .unwrap();
+    let rate = summary
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim_end_matches(" records/s)");
+    assert!(one_decimal(rate), "{summary}");
+}
+
+// ---- 6. ids_date ---------------------------------------------------------------------------
+
+#[test]
+fn stage_2_declares_ids_date_so_make_knows_it_and_remakes_it() {
+    let work = Workdir::new("newcomer-ids-date");
+    let sim = start_sim(&sim_args("60", "0"));
+    let data = work.join("data");
+    let today = format!("TODAY={DAY0}");
+    make(&sim, &data, "mirror", &[&today]).expect_success();
+    let ids_date = data.join(".stamps/ids_date");
+    // make knows the file: question mode says it is up to date (an undeclared file has no
+    // rule to make it).
+    let asked = make(
+        &sim,
+        &data,
+        &ids_date.display().to_string(),
+        &["-q", &today],
+    );
+    assert_eq!(asked.code(), 0, "{asked}");
+    // Lost, it is made again with its list, and make mirror does not fail on it.
+    std::fs::remove_file(&ids_date).unwrap();
+    let again = make(&sim, &data, "mirror", &[&today]);
+    again.expect_success();
+    assert_eq!(
+        std::fs::read_to_string(&ids_date).unwrap().trim(),
+        DAY0,
+        "{again}"
+    );
+}
+
+// ---- 8. the hand refetch and make refetch-failed -----------------------------------------------
+
+/// The README's "retry stage 3's failed IDs by hand" lines, as written there.
+fn readme_hand_refetch() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("# retry stage 3's failed IDs by hand")
+        .expect("the README's hand refetch");
+    let block = &readme[start..];
+    block[..block.find("```").unwrap()].to_owned()
+}
+
+/// Every record line's ID in `files`, counted.
+fn id_counts(files: &[PathBuf]) -> std::collections::BTreeMap<u64, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for file in files.iter().filter(|f| f.exists()) {
+        for record in crate::util::read_ndjson(file) {
+            *counts.entry(record["id"].as_u64().unwrap()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn a_hand_refetch_then_make_refetch_failed_fetch_each_id_once_and_leave_the_stages_alone() {
+    use crate::util::mirror::{TOKEN, deliveries};
+    let work = Workdir::new("newcomer-refetch");
+    let sim = start_sim(&sim_args("300", "0.15"));
+    let data = work.join("data");
+    let today = format!("TODAY={DAY0}");
+    make(&sim, &data, "mirror", &[&today, "RETRIES=0"]).expect_success();
+    let failed_file = data.join("movies.failed.ndjson");
+    let stale = std::fs::read_to_string(&failed_file).unwrap();
+    assert!(
+        lines(&failed_file) > 0,
+        "15% faults with no retries left no failed movie"
+    );
+
+    // The README's lines, run as pasted (tools on PATH, DATA set), with a few retries.
+    let path = format!(
+        "{}:{}",
+        tool("tmdb-fetch").parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let mut hand = Command::new("bash");
+    hand.current_dir(&work.path)
+        .args(["-euo", "pipefail", "-c", &readme_hand_refetch()])
+        .env("PATH", path)
+        .env("DATA", &data)
+        .env("DB", data.join("tmdb.db"))
+        .env("TMDB_TOKEN", TOKEN)
+        .env("TMDB_API_URL", sim.api_url());
+    let hand = run_with_input(hand, b"", DEADLINE);
+    hand.expect_success();
+    let recovered_by_hand = id_counts(&[data.join("movies.recovered.ndjson")]);
+    assert!(
+        !recovered_by_hand.is_empty(),
+        "the hand retry recovered nothing\n{hand}"
+    );
+    assert!(
+        lines(&failed_file) < stale.lines().count(),
+        "the README's retry left the failed list as it was\n{hand}"
+    );
+    // A user who skipped the README's last line keeps the stale list, and one who kept what
+    // came back in the stage file (as the README used to say): make refetch-failed must still
+    // fetch none of what came back by hand, and write no line twice.
+    std::fs::write(&failed_file, &stale).unwrap();
+    let by_hand = data.join("movies.recovered.ndjson");
+    let mut stage = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("movies.ndjson"))
+        .unwrap();
+    std::io::Write::write_all(&mut stage, &std::fs::read(&by_hand).unwrap()).unwrap();
+    std::fs::remove_file(&by_hand).unwrap();
+
+    let stage_files = [
+        data.join("movies.ndjson"),
+        data.join("people.ndjson"),
+        data.join(".stamps/movies.loaded"),
+        data.join(".stamps/people.loaded"),
+        data.join("person_ids.ndjson"),
+    ];
+    let before: Vec<_> = stage_files
+        .iter()
+        .map(|f| (mtime(f), std::fs::read(f).unwrap()))
+        .collect();
+    let delivered = deliveries(&sim, "movie");
+    let out = make(&sim, &data, "refetch-failed", &[&today, "RETRIES=10"]);
+    out.expect_success();
+    let again: Vec<u64> = deliveries(&sim, "movie")
+        .iter()
+        .filter(|(id, n)| delivered.get(id).copied().unwrap_or(0) < **n)
+        .map(|(id, _)| *id)
+        .filter(|id| recovered_by_hand.contains_key(id))
+        .collect();
+    assert!(
+        again.is_empty(),
+        "refetched what the hand retry recovered: {again:?}\n{out}"
+    );
+    let twice: Vec<(u64, usize)> = id_counts(&[
+        data.join("movies.ndjson"),
+        data.join("movies.recovered.ndjson"),
+    ])
+    .into_iter()
+    .filter(|(_, n)| *n > 1)
+    .collect();
+    assert!(twice.is_empty(), "movies written twice: {twice:?}\n{out}");
+    assert_eq!(lines(&failed_file), 0, "{out}");
+
+    // The stage files and their stamps are as the stages left them.
+    for (file, (time, bytes)) in stage_files.iter().zip(&before) {
+        assert_eq!(mtime(file), *time, "{} was touched\n{out}", file.display());
+        assert_eq!(
+            std::fs::read(file).unwrap(),
+            *bytes,
+            "{} changed",
+            file.display()
+        );
+    }
+    let truth = crate::util::mirror::Truth::load(&sim, 0, &work);
+    crate::util::mirror::assert_mirror_matches(
+        &data.join("tmdb.db"),
+        &truth,
+        &truth.exported_movies(),
+    );
+}
+
+// ---- for whoever maintains this next: make update's summary comes from load_log ---------------
+
+#[test]
+fn the_update_summary_is_load_logs_totals_of_its_own_loads() {
+    let work = Workdir::new("newcomer-update-summary");
+    let sim = start_sim(&sim_args("200", "0"));
+    let data = work.join("data");
+    make(&sim, &data, "mirror", &[&format!("TODAY={DAY0}")]).expect_success();
+    let db = data.join("tmdb.db");
+    let runs_before: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT max(id) FROM load_log", [], |r| r.get(0))
+        .unwrap();
+    sim.mutate(1);
+    let out = make(&sim, &data, "update", &["TODAY=2026-01-16"]);
+    out.expect_success();
+
+    let conn = Connection::open(&db).unwrap();
+    let mut statement = conn
+        .prepare(
+            "SELECT kind, count(*), sum(read), sum(inserted), sum(updated), sum(unchanged),
+                    sum(deleted), sum(rejected)
+             FROM load_log WHERE id > ?1 GROUP BY kind ORDER BY min(id)",
+        )
+        .unwrap();
+    let want: Vec<String> = statement
+        .query_map([runs_before], |r| {
+            let n = |i| r.get::<_, i64>(i);
+            Ok(format!(
+                "update: loaded {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} ({} run{})",
+                r.get::<_, String>(0)?,
+                n(2)?,
+                n(3)?,
+                n(4)?,
+                n(5)?,
+                n(6)?,
+                n(7)?,
+                n(1)?,
+                if n(1)? == 1 { "" } else { "s" }
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let got: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("update: loaded "))
+        .collect();
+    assert_eq!(got, want, "{out}");
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|l| l.split(':').nth(1).unwrap().trim())
+        .collect();
+    assert!(
+        kinds.contains(&"loaded movies") && kinds.contains(&"loaded people"),
+        "{out}"
+    );
+    let movies = got
+        .iter()
+        .find(|l| l.starts_with("update: loaded movies:"))
+        .unwrap();
+    assert!(
+        !movies.contains("updated 0,"),
+        "a day of changes updated no movie: {out}"
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("update: gone: ") && l.contains("failed: 0 movies, 0 people")),
+        "{out}"
+    );
 }

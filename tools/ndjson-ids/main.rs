@@ -29,6 +29,7 @@ use sets::{Entry, SetReader, SetSpec};
 /// db:gone-movies, db:gone-people.
 #[derive(Parser)]
 #[command(
+    name = "ndjson-ids",
     version,
     after_help = "Exit status: 0 done; 1 done, but some lines were not IDs (listed on stderr); \
 2 bad usage, unreadable file or database.\n\n\

@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use rusqlite::Connection;
 use tmdb_core::ndjson::Input;
@@ -94,13 +94,7 @@ struct Reason {
 /// total when every input's size is known (files), else a running count (pipes).
 pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
     let total: Option<u64> = inputs.iter().map(|input| input.size).sum();
-    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-    let template = match total {
-        Some(_) => "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec}, {eta} left",
-        None => "{spinner} {bytes} read, {bytes_per_sec}",
-    };
-    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
-    bar
+    tmdb_core::progress::bar("ndjson-load", total, tmdb_core::progress::Unit::Bytes)
 }
 
 /// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
@@ -225,8 +219,8 @@ impl Budget {
 }
 
 fn parse_line(kind: Kind, line: Line) -> Item {
-    // DESIGN.md: a last line without its newline was cut by a killed writer; it is reported,
-    // never parsed, even when what is left happens to be valid JSON.
+    // docs/data-contract.md, "NDJSON lines": a last line without its newline was cut by a killed
+    // writer; it is reported, never parsed, even when what is left happens to be valid JSON.
     let parsed = if let Some(length) = line.oversized {
         Err(Rejection::from(format!(
             "line of {length} bytes is over the --max-line limit: not loaded (the rejects \

@@ -1,14 +1,15 @@
 //! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the SQLite mirror.
 //!
-//! DESIGN.md "ndjson-load" is the contract: upserts by primary key (a reload changes nothing),
-//! a movie replaces its genres and credits, `--kind gone` deletes, batches per transaction (a
-//! kill leaves only whole batches), bad lines reported and skipped, migrations applied first.
-//! This file is the manual; the work is in `batch` (the pipeline), `kinds` (typed lines),
-//! `check` (why a line was rejected), `store` (the SQL) and `rejects`.
+//! docs/data-contract.md ("What a load does") is the contract: upserts by primary key (a reload
+//! changes nothing), a movie replaces its genres and credits, `--kind gone` deletes, batches per
+//! transaction (a kill leaves only whole batches), bad lines reported and skipped, migrations
+//! applied first. This file is the manual; the work is in `batch` (the pipeline), `kinds` (typed
+//! lines), `check` (why a line was rejected), `store` (the SQL) and `rejects`.
 
 mod batch;
 mod check;
 mod kinds;
+mod log;
 mod rejects;
 mod store;
 
@@ -33,6 +34,7 @@ use rejects::Rejects;
 /// schema is brought up to date first. One summary line on stderr at the end.
 #[derive(Parser)]
 #[command(
+    name = "ndjson-load",
     version,
     after_help = "Exit status: 0 all lines loaded; 1 loaded, but some lines were rejected \
 (listed on stderr and in --rejects); 2 bad usage, unreadable input, or a database error (the \
@@ -46,8 +48,19 @@ jq -r .text data/movies.rejects.ndjson > movies.fix.ndjson"
 )]
 struct Cli {
     /// What the lines are.
-    #[arg(long, value_enum)]
-    kind: Kind,
+    #[arg(long, value_enum, required_unless_present_any = ["last_run", "report_after"])]
+    kind: Option<Kind>,
+
+    /// Load nothing: print the number of the last run recorded in the mirror's load_log (0
+    /// when there is none), for a later --report-after.
+    #[arg(long, conflicts_with_all = ["kind", "files", "report_after"])]
+    last_run: bool,
+
+    /// Load nothing: print, one line per kind, the totals of the runs recorded after run RUN
+    /// (as --last-run numbered it): `movies: read R, inserted I, updated U, unchanged N,
+    /// deleted D, rejected J (K runs)`.
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["kind", "files"])]
+    report_after: Option<i64>,
 
     /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted). Created if missing.
     #[arg(long, value_name = "PATH")]
@@ -86,6 +99,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Status> {
     let started = Instant::now();
     let db = Env::load()?.db_path(cli.db.as_deref())?;
+    let Some(kind) = cli.kind else {
+        // clap asks for --kind unless one of these was given.
+        log::print(&db, cli.report_after)?;
+        return Ok(Status::Success);
+    };
     // Inputs first: a typo in a file name stops the run before the database is touched.
     let inputs = input_paths(&cli.files)
         .iter()
@@ -108,7 +126,7 @@ fn run(cli: Cli) -> Result<Status> {
     let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
     let counts = batch::load(
         &mut conn,
-        cli.kind,
+        kind,
         inputs,
         batch_size,
         max_line,
@@ -117,19 +135,19 @@ fn run(cli: Cli) -> Result<Status> {
     );
     bar.finish_and_clear();
     let counts = counts?;
-    batch::optimize_search(&conn, cli.kind, &counts)?;
-    batch::log_run(&conn, cli.kind, &started_at, &counts)?;
+    batch::optimize_search(&conn, kind, &counts)?;
+    batch::log_run(&conn, kind, &started_at, &counts)?;
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
-        "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({:.0} records/s)",
-        cli.kind.name(),
+        "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({})",
+        kind.name(),
         counts.read,
         counts.inserted,
         counts.updated,
         counts.unchanged,
         counts.deleted,
         counts.rejected,
-        counts.read as f64 / elapsed.max(1e-9),
+        tmdb_core::progress::rate(counts.read as f64 / elapsed.max(1e-9), "records"),
     );
     Ok(Status::from_failures(counts.rejected))
 }

@@ -52,6 +52,7 @@ const TABLES: &[&str] = &[
 /// Writes the mirror's tables as CSV files (header row, UTF-8, RFC 4180 quoting).
 #[derive(Parser)]
 #[command(
+    name = "tmdb-export",
     version,
     after_help = "Exit status: 0 done; 2 bad usage, unreadable database or unwritable folder.\n\n\
 Examples:\n  \

@@ -1,6 +1,6 @@
 //! TMDB's bodies as tmdb-fetch needs them: a record checked and compacted onto one line with
 //! its fields untouched (unknown fields, key order and number spelling kept), a one-line
-//! message out of any of TMDB's error shapes (REFERENCE.md §2), and the paged list envelope.
+//! message out of any of TMDB's error shapes (docs/tmdb.md, "Errors"), and the paged list envelope.
 
 use serde::Deserialize;
 

@@ -1,5 +1,5 @@
 //! tmdb-fetch: talk to the TMDB API (rate-limited, concurrent, retrying) and write one JSON
-//! object per line on stdout. See DESIGN.md "tmdb-fetch" and `tmdb-fetch --help`.
+//! object per line on stdout. See the README's "tmdb-fetch" section and `tmdb-fetch --help`.
 
 mod append;
 mod cli;

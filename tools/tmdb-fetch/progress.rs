@@ -1,5 +1,6 @@
-//! Progress on stderr: an indicatif bar when stderr is a terminal; otherwise (logs, make) one
-//! short line every 15 seconds, so long runs show they are alive without flooding a log.
+//! Progress on stderr: the tools' one bar (`tmdb_core::progress`) when stderr is a terminal;
+//! otherwise (logs, make) one short line every 15 seconds, so long runs show they are alive
+//! without flooding a log.
 //! Also the final summary line, which is always printed.
 
 use std::io::IsTerminal;
@@ -7,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
+use tmdb_core::progress::{self, Unit};
 use tokio::task::JoinHandle;
 
 use crate::client::{Client, Stats};
@@ -37,19 +39,7 @@ impl Progress {
     /// Starts showing progress of `label` (the subcommand) over `total` items when known.
     pub fn start(label: &'static str, total: Option<u64>, client: Arc<Client>) -> Arc<Progress> {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = match total {
-                Some(n) => ProgressBar::new(n),
-                None => ProgressBar::new_spinner(),
-            };
-            let template = if total.is_some() {
-                "{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}"
-            } else {
-                "{prefix} {spinner} {pos} {per_sec} {msg}"
-            };
-            if let Ok(style) = ProgressStyle::with_template(template) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_prefix(format!("tmdb-fetch {label}"));
+            let bar = progress::bar(&format!("tmdb-fetch {label}"), total, Unit::Items);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
@@ -104,10 +94,10 @@ impl Progress {
             + self.counts.failed.load(Ordering::Relaxed);
         let of = self.total.map(|n| format!("/{n}")).unwrap_or_default();
         format!(
-            "tmdb-fetch: {}: {done}{of} done, {} failed, {:.1} req/s",
+            "tmdb-fetch: {}: {done}{of} done, {} failed, {}",
             self.label,
             self.counts.failed.load(Ordering::Relaxed),
-            self.rate()
+            progress::rate(self.rate(), "req")
         )
     }
 
@@ -143,7 +133,7 @@ impl Progress {
         let s = &self.client.stats;
         format!(
             "tmdb-fetch: {}: fetched {}, gone {}, failed {}, skipped {}, retries {}, 429s {}, \
-             requests {} in {:.1}s ({:.1} req/s)",
+             requests {} in {:.1}s ({})",
             self.label,
             Stats::get(&c.fetched),
             Stats::get(&c.gone),
@@ -153,7 +143,7 @@ impl Progress {
             Stats::get(&s.throttled),
             Stats::get(&s.requests),
             self.started.elapsed().as_secs_f64(),
-            self.rate()
+            progress::rate(self.rate(), "req")
         )
     }
 

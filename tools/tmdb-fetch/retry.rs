@@ -1,9 +1,9 @@
 //! What to do with an answer, and how long to wait before trying again.
 //!
-//! REFERENCE.md §2-§3 and §6: 404 (status_code 34) means the ID is gone; 401 means the token
-//! is refused and the run stops; 429 and every 5xx (JSON or a CDN's HTML page) are transient,
-//! as are 408 and failures below HTTP (connection refused or reset, timeouts, truncated or
-//! invalid bodies); any other 4xx is our request's fault and retrying cannot help.
+//! docs/tmdb.md, "Errors" and "Rate limit": 404 (status_code 34) means the ID is gone; 401 means
+//! the token is refused and the run stops; 429 and every 5xx (JSON or a CDN's HTML page) are
+//! transient, as are 408 and failures below HTTP (connection refused or reset, timeouts, truncated
+//! or invalid bodies); any other 4xx is our request's fault and retrying cannot help.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -2,7 +2,8 @@
 //! (SQL expression, JSON name), from which come both the SELECT list and the reading of a row.
 //!
 //! Values are read leniently ([`value`]): whatever type a column holds becomes JSON, an empty
-//! string becomes `null` (DESIGN.md "Storage"), and nothing a row holds can fail a request.
+//! string becomes `null` (docs/data-contract.md, "Values: as TMDB sent them"), and nothing a row
+//! holds can fail a request.
 
 use rusqlite::Row;
 use rusqlite::types::ValueRef;

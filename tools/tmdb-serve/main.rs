@@ -32,6 +32,7 @@ use crate::server::{App, Pool};
 /// Serve the tmdb-mirror database as a read-only JSON API, with a browse page at /.
 #[derive(Debug, Parser)]
 #[command(
+    name = "tmdb-serve",
     version,
     after_help = "Routes: GET /movies, /movies/search, /movies/{id}, /movies/{id}/credits, /people, \
 /people/search, /people/{id}, /people/{id}/movies, /genres, /genres/{id}/movies, /health, /stats, \

@@ -12,7 +12,7 @@ pub use crate::http::quoted;
 /// The largest `page` accepted: TMDB's own cap, which also bounds the OFFSET a list query
 /// walks (100 x 500 rows at most) so deep pages stay fast on a large mirror.
 pub const MAX_PAGE: i64 = 500;
-/// The largest `limit` accepted (DESIGN.md).
+/// The largest `limit` accepted (the README's "tmdb-serve" section).
 pub const MAX_LIMIT: i64 = 100;
 /// `limit` when none is given.
 pub const DEFAULT_LIMIT: i64 = 20;

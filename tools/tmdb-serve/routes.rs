@@ -1,4 +1,5 @@
-//! The route table of tmdb-serve and the JSON shapes it answers (DESIGN.md "tmdb-serve").
+//! The route table of tmdb-serve and the JSON shapes it answers (the README's "tmdb-serve"
+//! section).
 //!
 //! This comment is the contract the browse page (page/app.js) and API clients build on; the
 //! same facts are in `GET /openapi.json`. Field names follow TMDB's. Absent values are `null`,
@@ -81,7 +82,7 @@ const APP_JS: &str = include_str!("page/app.js");
 const STYLE_CSS: &str = include_str!("page/style.css");
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// TMDB's movie statuses (REFERENCE.md), the values `status` accepts.
+/// TMDB's movie statuses (docs/tmdb.md, "Endpoints we use"), the values `status` accepts.
 const STATUSES: &[&str] = &[
     "Rumored",
     "Planned",

@@ -1,6 +1,6 @@
 //! `GET /3/movie/changes` and `GET /3/person/changes`: the IDs changed, added or deleted on the
 //! simulated days whose dates fall in `[start_date, end_date]`, each ID once, ascending, 100
-//! per page. Deleted IDs carry `adult: null, softcore: null` (REFERENCE.md §4.6).
+//! per page. Deleted IDs carry `adult: null, softcore: null` (docs/tmdb.md, "Changes windows").
 //!
 //! Window rules: `end_date` defaults to the simulator's current date, `start_date` to the day
 //! before `end_date`; a window longer than 14 days answers 422 / status_code 20. Day 0 (the

@@ -1,5 +1,5 @@
 //! Credits: who worked on a movie, on a given day, and the bodies of `/3/movie/{id}/credits`
-//! and of the appended `credits` object (REFERENCE.md §4.4).
+//! and of the appended `credits` object (docs/tmdb.md, "Endpoints we use").
 //!
 //! A movie's credits are generated in two steps: [`raw_credits`] decides who holds which role
 //! under which credit_id (cheap: used to find the movies a deleted person touches), then the
@@ -12,7 +12,7 @@ use crate::person::{self, PersonFacts};
 use crate::rng::{Rng, chance, hash, tag};
 use crate::{movie, reserved, text};
 
-/// Crew (department, job) pairs, with the departments TMDB uses (REFERENCE.md §4.4).
+/// Crew (department, job) pairs, with the departments TMDB uses (docs/tmdb.md, "Endpoints we use").
 const JOBS: &[(&str, &str)] = &[
     ("Directing", "Director"),
     ("Writing", "Screenplay"),
@@ -90,7 +90,8 @@ impl Draft {
 pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
     let born = cat.movie_born(slot);
     let mut rng = cat.rng(&[tag::CREDITS, slot, 1]);
-    // Most movies are small, a few are huge (REFERENCE.md §4.3: 167 cast / 560 crew).
+    // Most movies are small, a few are huge (docs/tmdb.md, "Endpoints we use": 167 cast / 560
+    // crew).
     let size = movie::fame(cat, slot);
     let cast_n = (200.0 * size * (0.5 + 0.5 * rng.unit())).round() as u32;
     let crew_n = (600.0 * size * (0.5 + 0.5 * rng.unit())).round() as u32;
@@ -114,7 +115,7 @@ pub fn raw_credits(cat: &Catalog, slot: u64, day: u32) -> Vec<RawCredit> {
     let mut director = 0;
     for i in 0..crew_n {
         // The second crew row repeats the first person in another job: one person holding
-        // several crew credits on one movie is common (REFERENCE.md §4.4).
+        // several crew credits on one movie is common (docs/tmdb.md, "Endpoints we use").
         match i {
             0 => {
                 director = draw_person(cat, &mut rng);
@@ -306,7 +307,7 @@ pub fn credits(cat: &Catalog, slot: u64, day: u32, id: Option<u64>) -> Credits {
     Credits { id, cast, crew }
 }
 
-/// 24 lowercase hex digits, unique per credit (REFERENCE.md §4.4).
+/// 24 lowercase hex digits, unique per credit (docs/tmdb.md, "Endpoints we use").
 fn credit_id(cat: &Catalog, slot: u64, c: &RawCredit) -> String {
     let a = hash(&[
         cat.seed,

@@ -1,5 +1,5 @@
-//! `GET /3/discover/movie`: the filters of REFERENCE.md §4.2 over every live movie, a stable
-//! sort (ties broken by ascending ID), 20 per page, pages 1 to 500, true totals. Adult and
+//! `GET /3/discover/movie`: the filters of docs/tmdb.md ("Endpoints we use") over every live movie,
+//! a stable sort (ties broken by ascending ID), 20 per page, pages 1 to 500, true totals. Adult and
 //! video movies are hidden unless asked for, and any date filter leaves out movies without a
 //! release date (as TMDB's does).
 
@@ -184,7 +184,7 @@ struct Page {
     total_results: u64,
 }
 
-/// One result, in TMDB's field order (REFERENCE.md §4.2).
+/// One result, in TMDB's field order (docs/tmdb.md, "Endpoints we use").
 #[derive(Serialize)]
 struct Item {
     adult: serde_json::Value,

@@ -1,4 +1,4 @@
-//! TMDB's error answers, with TMDB's status codes and messages (REFERENCE.md §2).
+//! TMDB's error answers, with TMDB's status codes and messages (docs/tmdb.md, "Errors").
 
 use crate::http::Response;
 

@@ -1,4 +1,4 @@
-//! The daily ID export files (REFERENCE.md §5): `movie_ids_MM_DD_YYYY.json.gz`,
+//! The daily ID export files (docs/tmdb.md, "Export files"): `movie_ids_MM_DD_YYYY.json.gz`,
 //! `person_ids_...` and their `adult_` twins, gzipped NDJSON, ascending by ID. A file exists
 //! for every date up to the simulator's current date and lists the current catalog; the plain
 //! files hold no adult items and the `adult_` files only adult ones. A later date, or another

@@ -1,5 +1,5 @@
 //! Injected faults (`--fault-rate`, `--fault-seed`, `--stall-ms`): what real clients meet on
-//! TMDB's CDN (REFERENCE.md §2, §6): 502 HTML pages, 503 and 500 JSON, connections closed
+//! TMDB's CDN (docs/tmdb.md, "Errors"): 502 HTML pages, 503 and 500 JSON, connections closed
 //! without an answer, stalls, and bodies cut short. Which request gets which fault is a pure
 //! function of the seed and the request's number among `/3` requests, so a run is replayable.
 

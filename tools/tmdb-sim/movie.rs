@@ -1,6 +1,6 @@
-//! Movies: their facts on a given day and the body of `/3/movie/{id}`, field for field in
-//! TMDB's order and with TMDB's `""`/`null` conventions (REFERENCE.md §4.3, §6). Credits live
-//! in `credits.rs`, the other sub-resources in `appends.rs`.
+//! Movies: their facts on a given day and the body of `/3/movie/{id}`, field for field in TMDB's
+//! order and with TMDB's `""`/`null` conventions (docs/tmdb.md, "Endpoints we use", "Empty
+//! values"). Credits live in `credits.rs`, the other sub-resources in `appends.rs`.
 
 use serde::Serialize;
 
@@ -10,7 +10,7 @@ use crate::entities::{Collection, Company};
 use crate::rng::{Rng, chance, tag};
 use crate::{reserved, text};
 
-/// TMDB's 19 movie genres with their real IDs (REFERENCE.md §4.1).
+/// TMDB's 19 movie genres with their real IDs (docs/tmdb.md, "Endpoints we use").
 pub const GENRES: &[(u32, &str)] = &[
     (28, "Action"),
     (12, "Adventure"),

@@ -1,6 +1,6 @@
 //! People: the facts credits repeat (fixed for life, so a movie's body never changes behind
 //! the movie changes list), and the body of `/3/person/{id}` whose other fields change on the
-//! person's change days. `null` where TMDB uses null for people (REFERENCE.md §4.5, §6).
+//! person's change days. `null` where TMDB uses null for people (docs/tmdb.md, "Empty values").
 
 use serde::Serialize;
 
@@ -42,7 +42,7 @@ pub struct PersonFacts {
 pub fn facts(cat: &Catalog, slot: u64) -> PersonFacts {
     let mut rng = cat.rng(&[tag::PERSON, slot]);
     let adult = rng.chance(12);
-    // Gender 0 (unknown) for over half of the credits (REFERENCE.md §4.4).
+    // Gender 0 (unknown) for over half of the credits (docs/tmdb.md, "Endpoints we use").
     let gender = match rng.below(100) {
         0..=51 => 0,
         52..=71 => 1,

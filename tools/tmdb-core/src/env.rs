@@ -1,7 +1,7 @@
-//! The shared configuration: `TMDB_TOKEN` (or `BEARER_TOKEN`), `TMDB_API_URL`,
-//! `TMDB_EXPORT_URL` and `DB`, read from the process environment and then from a `.env` file in
-//! the working folder (DESIGN.md "Common conventions"). Flags win over both; that precedence is
-//! applied by each tool, which asks [`Env::var`] only when its flag was not given.
+//! The shared configuration: `TMDB_TOKEN` (or `BEARER_TOKEN`), `TMDB_API_URL`, `TMDB_EXPORT_URL`
+//! and `DB`, read from the process environment and then from a `.env` file in the working folder
+//! (docs/architecture.md, "Conventions every binary keeps"). Flags win over both; that precedence
+//! is applied by each tool, which asks [`Env::var`] only when its flag was not given.
 //!
 //! The token is a [`Token`]: it prints as `***` whatever formatting is used, so it cannot leak
 //! into logs or error messages by accident.
@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-/// TMDB's API root (REFERENCE.md §1).
+/// TMDB's API root (docs/tmdb.md, "Authentication").
 pub const DEFAULT_API_URL: &str = "https://api.themoviedb.org/3";
-/// TMDB's daily export folder (REFERENCE.md §5).
+/// TMDB's daily export folder (docs/tmdb.md, "Export files").
 pub const DEFAULT_EXPORT_URL: &str = "https://files.tmdb.org/p/exports";
 /// Where the mirror lives unless `DB` or `--db` says otherwise.
 pub const DEFAULT_DB: &str = "data/tmdb.db";

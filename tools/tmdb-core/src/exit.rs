@@ -1,4 +1,4 @@
-//! Exit statuses, in one place (DESIGN.md "Common conventions"):
+//! Exit statuses, in one place (docs/architecture.md, "Conventions every binary keeps"):
 //!
 //! | status | meaning |
 //! |---|---|

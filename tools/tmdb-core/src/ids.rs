@@ -1,9 +1,9 @@
 //! ID lines: what `tmdb-fetch` reads, and what `--skip` files are scanned for.
 //!
-//! An ID line is a bare integer or a JSON object with an integer `id` field, so that
-//! any stage's output, a `failed` file, or `jq '.id'` output can be piped straight back in.
-//! TMDB's IDs are positive; anything else on such a line is an error the caller reports with
-//! the line's position.
+//! docs/data-contract.md ("NDJSON lines"): an ID line is a bare integer or a JSON object with an
+//! integer `id` field, so that any stage's output, a `failed` file, or `jq '.id'` output can be
+//! piped straight back in. TMDB's IDs are positive; anything else on such a line is an error the
+//! caller reports with the line's position.
 
 use std::fmt;
 

@@ -1,9 +1,9 @@
 //! NDJSON input and output: one JSON value per `\n`-terminated line.
 //!
-//! Reading keeps each line's position (`movies.ndjson:17`) so that every tool reports bad
-//! input the same way, and applies the rules DESIGN.md sets for files a killed writer may have
-//! left behind: a last line without its `\n` is *truncated*, reported and never parsed as a
-//! record. A UTF-8 byte-order mark at the start, `\r\n` line ends and blank lines are
+//! Reading keeps each line's position (`movies.ndjson:17`) so that every tool reports bad input the
+//! same way, and applies the rules docs/data-contract.md ("NDJSON lines") sets for files a killed
+//! writer may have left behind: a last line without its `\n` is *truncated*, reported and never
+//! parsed as a record. A UTF-8 byte-order mark at the start, `\r\n` line ends and blank lines are
 //! tolerated. Nothing here parses JSON: callers decide what a line must hold.
 
 use std::fmt;
@@ -189,8 +189,9 @@ impl Input {
     }
 }
 
-/// The inputs a tool was given: the paths, or standard input when there are none (DESIGN.md:
-/// "input is a list of files or `-`/nothing for stdin").
+/// The inputs a tool was given: the paths, or standard input when there are none
+/// (docs/architecture.md, "Conventions every binary keeps": input is a list of files, or
+/// `-`/nothing for stdin).
 pub fn input_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     if paths.is_empty() {
         vec![PathBuf::from("-")]

@@ -1,9 +1,9 @@
 //! `tmdb-fetch changes`: the IDs TMDB lists as changed between two days, each once.
 //!
-//! TMDB answers at most 14 days per request (a longer window is a 422, status_code 20), so
-//! the days are walked in windows of 14 calendar days (end - start = 13, inside the limit
-//! however TMDB counts the ends); a window whose list passes 500 pages is halved, down to
-//! single days (REFERENCE.md §4.6). Items marked `adult: true` are dropped unless asked for;
+//! TMDB answers at most 14 days per request (a longer window is a 422, status_code 20), so the days
+//! are walked in windows of 14 calendar days (end - start = 13, inside the limit however TMDB
+//! counts the ends); a window whose list passes 500 pages is halved, down to single days
+//! (docs/tmdb.md, "Changes windows"). Items marked `adult: true` are dropped unless asked for;
 //! `adult: null` items (often deleted ones) are kept, since a mirror must learn of deletions.
 
 use std::collections::BTreeSet;

@@ -1,15 +1,15 @@
 //! `tmdb-fetch ids --source discover`: movie IDs by walking `/discover/movie`.
 //!
-//! Discover serves 500 pages of 20 per query (REFERENCE.md §4.2), so the years are covered by
-//! `primary_release_date` ranges, halved while a range has more than 500 pages; a single day
-//! still over the cap is split by genre: one query per genre plus one for movies with none
+//! Discover serves 500 pages of 20 per query (docs/tmdb.md, "Page cap (500)"), so the years are
+//! covered by `primary_release_date` ranges, halved while a range has more than 500 pages; a single
+//! day still over the cap is split by genre: one query per genre plus one for movies with none
 //! (`without_genres` of all of them, `|` meaning "any of"), since genre-keyed walks miss those
-//! (REFERENCE.md §6.3). Results are de-duplicated (a movie with two genres comes twice; pages
-//! overlap as totals drift) and written ascending by ID in the export's line shape, so both
-//! sources feed `ndjson-load --kind movie-ids` alike. `include_video=true` is always sent,
-//! since the export lists video items too. Pages are sorted by `original_title`: a field that
-//! does not move during a walk (popularity does, and pages then skip or repeat items) and
-//! rarely ties (every movie of a one-day query shares its release date).
+//! (docs/tmdb.md, "Empty values"). Results are de-duplicated (a movie with two genres comes twice;
+//! pages overlap as totals drift) and written ascending by ID in the export's line shape, so both
+//! sources feed `ndjson-load --kind movie-ids` alike. `include_video=true` is always sent, since
+//! the export lists video items too. Pages are sorted by `original_title`: a field that does not
+//! move during a walk (popularity does, and pages then skip or repeat items) and rarely ties (every
+//! movie of a one-day query shares its release date).
 //!
 //! A report line on stderr compares what discover claimed with what was collected, and counts
 //! what cannot be reached: items past the cap of an unsplittable query, and the movies no date
@@ -32,7 +32,7 @@ use crate::progress::Progress;
 
 const PER_PAGE: u64 = 20;
 
-/// TMDB's 19 movie genres (REFERENCE.md §4.1; unchanged 2022-2026).
+/// TMDB's 19 movie genres (docs/tmdb.md, "Endpoints we use"; unchanged 2022-2026).
 const GENRES: [u64; 19] = [
     28, 12, 16, 35, 80, 99, 18, 10751, 14, 36, 27, 10402, 9648, 10749, 878, 10770, 53, 10752, 37,
 ];

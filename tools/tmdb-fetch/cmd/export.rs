@@ -1,10 +1,10 @@
 //! `tmdb-fetch ids --source export`: every movie ID from TMDB's daily export file.
 //!
-//! The file (`movie_ids_MM_DD_YYYY.json.gz`, gzipped NDJSON, ~26 MiB) is decompressed as it
-//! arrives and its lines are written as they are, so it is never whole in memory. TMDB
-//! publishes it around 08:00 UTC and keeps three months (REFERENCE.md §5): when the day's file
-//! is missing (403/404 from the CDN) the days before are tried, a few at most. A download that
-//! breaks is started again, skipping the lines already written. `--include-adult` also reads
+//! The file (`movie_ids_MM_DD_YYYY.json.gz`, gzipped NDJSON, ~26 MiB) is decompressed as it arrives
+//! and its lines are written as they are, so it is never whole in memory. TMDB publishes it around
+//! 08:00 UTC and keeps three months (docs/tmdb.md, "Export files"): when the day's file is missing
+//! (403/404 from the CDN) the days before are tried, a few at most. A download that breaks is
+//! started again, skipping the lines already written. `--include-adult` also reads
 //! `adult_movie_ids_` of the same day (adult items are only there since 2023-07-05).
 //!
 //! An ID line is about 100 bytes: a line longer than [`MAX_LINE`] means the file is not an ID

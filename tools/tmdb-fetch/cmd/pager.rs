@@ -1,10 +1,10 @@
 //! Walking paged lists (discover, changes) under TMDB's cap of 500 pages per query.
 //!
-//! Each root query's first page tells its totals. A query with more than 500 pages is split
-//! into narrower queries (the caller says how: date halves, then genres), whose first pages
-//! are probed in turn; a query that cannot be split any further yields its 500 pages and the
-//! rest is counted as unreachable. Every other page is fetched concurrently through the
-//! client's shared limiter, and never past `min(total_pages, 500)` (REFERENCE.md §4.2, §9).
+//! Each root query's first page tells its totals. A query with more than 500 pages is split into
+//! narrower queries (the caller says how: date halves, then genres), whose first pages are probed
+//! in turn; a query that cannot be split any further yields its 500 pages and the rest is counted
+//! as unreachable. Every other page is fetched concurrently through the client's shared limiter,
+//! and never past `min(total_pages, 500)` (docs/tmdb.md, "Page cap (500)").
 
 use std::collections::VecDeque;
 

@@ -1,0 +1,106 @@
+//! What the loads did, read back from `load_log` (one row per run, docs/data-contract.md
+//! "Keys and tables"): `--last-run` numbers the latest run, `--report-after RUN` totals the
+//! runs since, per kind. `make update` takes the number when it starts and reports from it
+//! when it ends, so its summary counts what its own loads wrote.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+
+/// The number of the last run recorded (0 when none is).
+pub fn last_run(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) FROM load_log", [], |row| {
+        row.get(0)
+    })
+    .context("cannot read load_log")
+}
+
+/// One line per kind for the runs recorded after run `after`, in the order the kinds were
+/// first loaded: `KIND: read R, inserted I, updated U, unchanged N, deleted D, rejected J
+/// (K runs)`, the words of ndjson-load's own summary line.
+pub fn report_after(conn: &Connection, after: i64) -> Result<Vec<String>> {
+    let mut statement = conn
+        .prepare(
+            "SELECT kind, count(*), sum(read), sum(inserted), sum(updated), sum(unchanged),
+                    sum(deleted), sum(rejected)
+             FROM load_log WHERE id > ?1 GROUP BY kind ORDER BY min(id)",
+        )
+        .context("cannot read load_log")?;
+    let rows = statement
+        .query_map([after], |row| {
+            let n = |i| row.get::<_, i64>(i);
+            Ok(format!(
+                "{}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} \
+                 ({} run{})",
+                row.get::<_, String>(0)?,
+                n(2)?,
+                n(3)?,
+                n(4)?,
+                n(5)?,
+                n(6)?,
+                n(7)?,
+                n(1)?,
+                if n(1)? == 1 { "" } else { "s" },
+            ))
+        })
+        .context("cannot read load_log")?;
+    rows.collect::<rusqlite::Result<_>>()
+        .context("cannot read load_log")
+}
+
+/// `--last-run` or `--report-after RUN` on the mirror at `db`, printed on stdout.
+pub fn print(db: &Path, report_after_run: Option<i64>) -> Result<()> {
+    let conn = tmdb_core::db::open_read_only(db)?;
+    let mut out = std::io::stdout().lock();
+    match report_after_run {
+        None => writeln!(out, "{}", last_run(&conn)?)?,
+        Some(after) => {
+            for line in report_after(&conn, after)? {
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(conn: &Connection, kind: &str, counts: [i64; 6]) {
+        conn.execute(
+            "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
+                unchanged, deleted, rejected) VALUES (?1, 'a', 'b', ?2, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                kind, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]
+            ],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn totals_per_kind_count_only_the_runs_after_the_one_named() {
+        let dir = std::env::temp_dir().join(format!("ndjson-load-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = tmdb_core::db::open(&dir.join("t.db")).unwrap();
+        assert_eq!(last_run(&conn).unwrap(), 0);
+        log(&conn, "movies", [9, 9, 0, 0, 0, 0]);
+        let start = last_run(&conn).unwrap();
+        assert_eq!(start, 1);
+        log(&conn, "movies", [5, 1, 2, 2, 0, 0]);
+        log(&conn, "gone", [2, 0, 0, 0, 2, 0]);
+        log(&conn, "movies", [3, 0, 1, 1, 0, 1]);
+        assert_eq!(
+            report_after(&conn, start).unwrap(),
+            [
+                "movies: read 8, inserted 1, updated 3, unchanged 3, deleted 0, rejected 1 (2 runs)",
+                "gone: read 2, inserted 0, updated 0, unchanged 0, deleted 2, rejected 0 (1 run)",
+            ]
+        );
+        assert!(report_after(&conn, 4).unwrap().is_empty());
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
