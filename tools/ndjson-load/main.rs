@@ -4,10 +4,12 @@
 //! a movie replaces its genres and credits, `--kind gone` deletes, batches per transaction (a
 //! kill leaves only whole batches), bad lines reported and skipped, migrations applied first.
 //! This file is the manual; the work is in `batch` (the pipeline), `kinds` (typed lines),
-//! `check` (why a line was rejected), `store` (the SQL) and `rejects`.
+//! `check` (why a line was rejected), `store` (the SQL), `defer` (the indexes a first load
+//! builds at its end) and `rejects`.
 
 mod batch;
 mod check;
+mod defer;
 mod kinds;
 mod rejects;
 mod store;
@@ -106,6 +108,8 @@ fn run(cli: Cli) -> Result<Status> {
     let started_at = batch::now(&conn)?;
     let batch_size = cli.batch as usize;
     let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
+    // A first load into an empty mirror builds the movie tables' secondary indexes at its end.
+    defer::begin(&mut conn, cli.kind)?;
     let counts = batch::load(
         &mut conn,
         cli.kind,
@@ -116,7 +120,10 @@ fn run(cli: Cli) -> Result<Status> {
         &bar,
     );
     bar.finish_and_clear();
+    // Also after a failed load: the indexes of whole batches are made whatever stopped it.
+    let finished = defer::finish(&mut conn);
     let counts = counts?;
+    finished?;
     batch::optimize_search(&conn, cli.kind, &counts)?;
     batch::log_run(&conn, cli.kind, &started_at, &counts)?;
     let elapsed = started.elapsed().as_secs_f64();

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_whole_record",
         sql: include_str!("../../../sql/0009_whole_record.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_deferred_index",
+        sql: include_str!("../../../sql/0010_deferred_index.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
@@ -355,6 +360,7 @@ mod tests {
                 "collection",
                 "company",
                 "credit",
+                "deferred_index",
                 "genre",
                 "genre_movie_by_date",
                 "gone",
