@@ -1272,3 +1272,57 @@ fn a_line_over_max_line_is_rejected_by_its_start_and_length_and_the_rest_loads()
         2
     );
 }
+
+#[test]
+fn a_load_waiting_for_another_writer_says_so_once_then_loads() {
+    let dir = Workdir::new("load-locked");
+    load_with_input(
+        &dir,
+        &["--kind", "genres"],
+        b"{\"id\":28,\"name\":\"Action\"}\n",
+    )
+    .expect_success();
+    // Another writer (this test's own connection, a second process for ndjson-load) holds a
+    // write transaction.
+    let holder = db(&dir);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    holder
+        .execute("UPDATE genre SET name = 'Action!' WHERE id = 28", [])
+        .unwrap();
+    let mut child = Command::new(bin("ndjson-load"))
+        .current_dir(&dir.path)
+        .env_remove("DB")
+        .args(["--db", "tmdb.db", "--kind", "genres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"id\":18,\"name\":\"Drama\"}\n")
+        .unwrap(); // and closed: the input is whole
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    assert_eq!(
+        first,
+        "ndjson-load: waiting for tmdb.db: locked by another writer\n"
+    );
+    // Only once it has said so does the other writer let go.
+    holder.execute_batch("COMMIT").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert!(!rest.contains("waiting"), "said more than once: {rest}");
+    assert!(rest.contains("inserted 1"), "{rest}");
+    assert_eq!(
+        rows(&holder, "SELECT id, name FROM genre ORDER BY id"),
+        [
+            [Value::Integer(18), text("Drama")],
+            [Value::Integer(28), text("Action!")],
+        ]
+    );
+}

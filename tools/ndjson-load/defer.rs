@@ -22,9 +22,7 @@ use crate::kinds::Kind;
 /// movie yet. Returns how many indexes are deferred (dropped by this run or an earlier one).
 pub fn begin(conn: &mut Connection, kind: Kind) -> Result<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let pending: i64 = tx.query_row("SELECT count(*) FROM deferred_index", [], |row| {
-        row.get(0)
-    })?;
+    let pending: i64 = tx.query_row("SELECT count(*) FROM deferred_index", [], |row| row.get(0))?;
     if pending > 0 || kind != Kind::Movies {
         return Ok(usize::try_from(pending).unwrap_or(0));
     }
@@ -74,7 +72,6 @@ pub fn finish(conn: &mut Connection) -> Result<()> {
             .with_context(|| format!("cannot create index {name} again"))?;
         tx.execute("DELETE FROM deferred_index WHERE name = ?1", [name])?;
     }
-    tx.commit()
-        .context("cannot create the deferred indexes")?;
+    tx.commit().context("cannot create the deferred indexes")?;
     Ok(())
 }

@@ -105,6 +105,12 @@ fn run(cli: Cli) -> Result<Status> {
     // A movie cycles through ~35 statements (an insert per table, the deletes): the default
     // cache of 16 recompiled them on every record.
     conn.set_prepared_statement_cache_capacity(64);
+    // Checkpoints every 64 MB of WAL rather than SQLite's 4 MB: a page the batches of a large
+    // load rewrite many times (an index's, the search index's) is copied to the database once
+    // per checkpoint, not once per batch (~7% of a first load's CPU). The WAL is merged and
+    // removed when the load closes the database.
+    conn.pragma_update(None, "wal_autocheckpoint", 16384)
+        .context("cannot set the checkpoint interval")?;
     let started_at = batch::now(&conn)?;
     let batch_size = cli.batch as usize;
     let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
