@@ -316,9 +316,13 @@ fn write_items(
         if std::mem::take(&mut is_first) {
             refuse_wrong_kind(kind, &chunk, sources)?;
         }
+        let mut written = Vec::with_capacity(chunk.len());
         for item in chunk {
-            writer.write(item)?;
+            written.extend(writer.write(item)?);
         }
+        // Freeing a chunk's records (millions of small allocations made by the parse threads)
+        // was a tenth of the writer's time: the parse threads' pool does it instead.
+        rayon::spawn(move || drop(written));
     }
     writer.commit()?;
     writer.counts.rejected = writer.rejects.count();
@@ -337,9 +341,9 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Writes one record (beginning a transaction if none is open, committing it when full),
-    /// or reports one reject.
-    fn write(&mut self, item: Item) -> Result<()> {
+    /// Writes one record (beginning a transaction if none is open, committing it when full)
+    /// and hands it back, or reports one reject.
+    fn write(&mut self, item: Item) -> Result<Option<Record>> {
         self.counts.read += 1;
         let source = &self.sources[item.source];
         let record = match item.parsed {
@@ -352,10 +356,10 @@ impl Writer<'_> {
                     text: String::from_utf8_lossy(&reason.text).into_owned(),
                     length: reason.length,
                 };
-                return self
-                    .rejects
+                self.rejects
                     .add(&reject)
-                    .context("cannot write the rejects file");
+                    .context("cannot write the rejects file")?;
+                return Ok(None);
             }
         };
         if self.in_transaction == 0 {
@@ -370,7 +374,7 @@ impl Writer<'_> {
         if self.in_transaction >= self.batch {
             self.commit()?;
         }
-        Ok(())
+        Ok(Some(record))
     }
 
     /// Commits the open transaction, if any.
