@@ -110,6 +110,16 @@ fn movie_titles_matching(conn: &Connection, query: &str) -> Vec<i64> {
         .collect()
 }
 
+/// The (name, sql) of every index `from` lists (`sqlite_master WHERE ...`, `deferred_index`).
+fn indexes(conn: &Connection, from: &str) -> Vec<(String, Option<String>)> {
+    conn.prepare(&format!("SELECT name, sql FROM {from} ORDER BY name"))
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 fn assert_consistent(conn: &Connection) {
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
@@ -811,6 +821,10 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
     let (movies, credits, batch) = (6000_i64, 20_i64, 100_i64);
     let input = dir.join("movies.ndjson");
     synthetic_movies(&input, movies as usize, credits as usize);
+    // Every index of a new mirror, to hold against what a killed first load left.
+    let fresh = Workdir::new("load-kill-fresh");
+    load_with_input(&fresh, &["--kind", "genres"], b"").expect_success();
+    let all_indexes = indexes(&db(&fresh), "sqlite_master WHERE type = 'index'");
 
     // Kill at three points of the load, each run resuming the previous one's database.
     for threshold in [1, 15, 35] {
@@ -873,6 +887,13 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM movie_genre"), loaded);
         assert_eq!(count(&conn, "SELECT count(*) FROM movie_fts"), loaded);
+        // A first load builds the movie tables' secondary indexes at its end (sql/0010): each
+        // index is either there or listed as deferred, never lost.
+        assert!(count(&conn, "SELECT count(*) FROM deferred_index") > 0);
+        let mut present = indexes(&conn, "sqlite_master WHERE type = 'index'");
+        present.extend(indexes(&conn, "deferred_index"));
+        present.sort();
+        assert_eq!(present, all_indexes);
     }
 
     let run = load(
@@ -894,6 +915,11 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
         movies * credits
     );
     let resumed = contents(&conn);
+    assert_eq!(count(&conn, "SELECT count(*) FROM deferred_index"), 0);
+    assert_eq!(
+        indexes(&conn, "sqlite_master WHERE type = 'index'"),
+        all_indexes
+    );
     drop(conn);
 
     // The same content as a clean, uninterrupted load.
@@ -1244,5 +1270,59 @@ fn a_line_over_max_line_is_rejected_by_its_start_and_length_and_the_rest_loads()
     assert_eq!(
         count(&db(&dir), "SELECT count(*) FROM movie WHERE id IN (1, 2)"),
         2
+    );
+}
+
+#[test]
+fn a_load_waiting_for_another_writer_says_so_once_then_loads() {
+    let dir = Workdir::new("load-locked");
+    load_with_input(
+        &dir,
+        &["--kind", "genres"],
+        b"{\"id\":28,\"name\":\"Action\"}\n",
+    )
+    .expect_success();
+    // Another writer (this test's own connection, a second process for ndjson-load) holds a
+    // write transaction.
+    let holder = db(&dir);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    holder
+        .execute("UPDATE genre SET name = 'Action!' WHERE id = 28", [])
+        .unwrap();
+    let mut child = Command::new(bin("ndjson-load"))
+        .current_dir(&dir.path)
+        .env_remove("DB")
+        .args(["--db", "tmdb.db", "--kind", "genres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"id\":18,\"name\":\"Drama\"}\n")
+        .unwrap(); // and closed: the input is whole
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    assert_eq!(
+        first,
+        "ndjson-load: waiting for tmdb.db: locked by another writer\n"
+    );
+    // Only once it has said so does the other writer let go.
+    holder.execute_batch("COMMIT").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert!(!rest.contains("waiting"), "said more than once: {rest}");
+    assert!(rest.contains("inserted 1"), "{rest}");
+    assert_eq!(
+        rows(&holder, "SELECT id, name FROM genre ORDER BY id"),
+        [
+            [Value::Integer(18), text("Drama")],
+            [Value::Integer(28), text("Action!")],
+        ]
     );
 }

@@ -310,9 +310,13 @@ fn write_items(
         if std::mem::take(&mut is_first) {
             refuse_wrong_kind(kind, &chunk, sources)?;
         }
+        let mut written = Vec::with_capacity(chunk.len());
         for item in chunk {
-            writer.write(item)?;
+            written.extend(writer.write(item)?);
         }
+        // Freeing a chunk's records (millions of small allocations made by the parse threads)
+        // was a tenth of the writer's time: the parse threads' pool does it instead.
+        rayon::spawn(move || drop(written));
     }
     writer.commit()?;
     writer.counts.rejected = writer.rejects.count();
@@ -331,9 +335,9 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Writes one record (beginning a transaction if none is open, committing it when full),
-    /// or reports one reject.
-    fn write(&mut self, item: Item) -> Result<()> {
+    /// Writes one record (beginning a transaction if none is open, committing it when full)
+    /// and hands it back, or reports one reject.
+    fn write(&mut self, item: Item) -> Result<Option<Record>> {
         self.counts.read += 1;
         let source = &self.sources[item.source];
         let record = match item.parsed {
@@ -346,10 +350,10 @@ impl Writer<'_> {
                     text: String::from_utf8_lossy(&reason.text).into_owned(),
                     length: reason.length,
                 };
-                return self
-                    .rejects
+                self.rejects
                     .add(&reject)
-                    .context("cannot write the rejects file");
+                    .context("cannot write the rejects file")?;
+                return Ok(None);
             }
         };
         if self.in_transaction == 0 {
@@ -364,7 +368,7 @@ impl Writer<'_> {
         if self.in_transaction >= self.batch {
             self.commit()?;
         }
-        Ok(())
+        Ok(Some(record))
     }
 
     /// Commits the open transaction, if any.

@@ -6,7 +6,9 @@
 //! mid-upgrade leaves the previous version intact. A database newer than the binary is refused
 //! rather than guessed at.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -70,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_whole_record",
         sql: include_str!("../../../sql/0009_whole_record.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_deferred_index",
+        sql: include_str!("../../../sql/0010_deferred_index.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
@@ -78,7 +85,8 @@ pub fn latest_version() -> u32 {
 }
 
 /// Opens (creating if needed, with its folder) the database for writing, with WAL, foreign
-/// keys and a busy timeout, and applies any missing migrations.
+/// keys and a wait for other writers that says so on stderr, and applies any missing
+/// migrations.
 pub fn open(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -86,7 +94,8 @@ pub fn open(path: &Path) -> Result<Connection> {
     }
     let mut conn = Connection::open(path)
         .with_context(|| format!("cannot open database {}", path.display()))?;
-    configure(&conn).with_context(|| format!("cannot configure database {}", path.display()))?;
+    configure(&mut conn, path)
+        .with_context(|| format!("cannot configure database {}", path.display()))?;
     migrate(&mut conn).with_context(|| format!("cannot migrate database {}", path.display()))?;
     Ok(conn)
 }
@@ -202,8 +211,41 @@ pub fn open_read_only_immutable(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
+/// How long a writer waits for another one (another ndjson-load, whose first load ends by
+/// creating indexes for a while; a `sqlite3` shell in a transaction) before giving up with
+/// "database is locked", in steps of [`WAIT_STEP`].
+const WRITER_WAIT: Duration = Duration::from_secs(300);
+const WAIT_STEP: Duration = Duration::from_millis(10);
+
+/// The database the writer of this process opened last, for the message of [`wait_for_writer`].
+static WRITER_DB: Mutex<String> = Mutex::new(String::new());
+static SAID_WAITING: AtomicBool = AtomicBool::new(false);
+
+/// SQLite's busy handler of a writer: says once on stderr why the program is not moving, then
+/// waits up to [`WRITER_WAIT`].
+fn wait_for_writer(retries: i32) -> bool {
+    if !SAID_WAITING.swap(true, Ordering::Relaxed) {
+        let program = std::env::args_os()
+            .next()
+            .map(PathBuf::from)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        let db = WRITER_DB.lock().map(|db| db.clone()).unwrap_or_default();
+        eprintln!("{program}: waiting for {db}: locked by another writer");
+    }
+    let waited = WAIT_STEP * u32::try_from(retries).unwrap_or(u32::MAX);
+    if waited >= WRITER_WAIT {
+        return false;
+    }
+    std::thread::sleep(WAIT_STEP);
+    true
+}
+
+fn configure(conn: &mut Connection, path: &Path) -> Result<()> {
+    if let Ok(mut db) = WRITER_DB.lock() {
+        *db = path.display().to_string();
+    }
+    conn.busy_handler(Some(wait_for_writer))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         bail!("cannot switch to WAL mode (journal_mode is {mode})");
@@ -355,6 +397,7 @@ mod tests {
                 "collection",
                 "company",
                 "credit",
+                "deferred_index",
                 "genre",
                 "genre_movie_by_date",
                 "gone",
