@@ -1667,3 +1667,77 @@ fn movie_search_filters_and_sorts_match_sql() {
     assert_eq!(err.status, 400);
     assert_eq!(err.json()["error"]["parameter"], "sort");
 }
+
+/// A list keeps its total and first ids for the next pages (`queries.rs`, `Db::list`): lists
+/// longer than what is kept page the same at every limit, whichever page is asked first,
+/// past the kept ids too, and follow a change made while serving.
+#[test]
+fn long_lists_page_the_same_at_every_limit_and_in_any_order() {
+    let dir = Workdir::new("serve-long-lists");
+    let db = build_db(&dir);
+    let conn = tmdb_core::db::open(&db).unwrap();
+    // 260 movies of 1987: shared popularity and titles (the id tie-break decides), absent
+    // sort keys, adult ones and two statuses.
+    conn.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 260)
+         INSERT INTO movie (id, title, release_date, status, adult, popularity, vote_average)
+         SELECT 30000 + i * 7 % 1000, CASE WHEN i % 11 = 0 THEN NULL ELSE 'T' || (i % 17) END,
+           printf('1987-%02d-%02d', 1 + i % 12, 1 + i % 28),
+           CASE WHEN i % 3 = 0 THEN 'Rumored' ELSE 'Released' END, i % 19 = 0,
+           CASE WHEN i % 13 = 0 THEN NULL ELSE i % 23 END, (i % 10) / 2.0 FROM n;",
+    )
+    .unwrap();
+    let serve = Serve::start(&db, &[]);
+    let want = |filter: &str, order: &str| {
+        ids(
+            &conn,
+            &format!(
+                "SELECT id FROM movie WHERE adult = 0 AND release_date >= '1987-01-01' \
+                 AND release_date < '1988-01-01' {filter} ORDER BY {order}"
+            ),
+        )
+    };
+    let cases = [
+        ("", "popularity.desc", "popularity DESC, id DESC"),
+        ("", "title", "title ASC NULLS LAST, id ASC"),
+        (
+            "&status=released",
+            "vote_average.asc",
+            "vote_average ASC NULLS LAST, id ASC",
+        ),
+    ];
+    for (query, sort, order) in cases {
+        let filter = if query.is_empty() {
+            ""
+        } else {
+            "AND status = 'Released'"
+        };
+        let expected = want(filter, order);
+        assert!(expected.len() > 150, "more than a list keeps");
+        let target = format!("/movies?year=1987{query}&sort={sort}");
+        // The last page first: the list is read and kept from a page past its kept ids.
+        let last = serve.json(&format!("{target}&limit=7&page=20"));
+        assert_eq!(last["total_results"], expected.len());
+        assert_eq!(
+            id_list(last["results"].as_array().unwrap()),
+            expected[133..140]
+        );
+        for limit in [7, 30, 100, 1] {
+            let got = id_list(&all_pages(&serve, &target, limit));
+            assert_eq!(got, expected, "{target} limit={limit}");
+        }
+    }
+    // A change made while serving: the kept lists are dropped with everything else.
+    conn.execute_batch("UPDATE movie SET popularity = 1000 WHERE id = 30007;")
+        .unwrap();
+    let first = serve.json("/movies?year=1987&sort=popularity.desc&limit=3");
+    assert_eq!(first["results"][0]["id"], 30007);
+    assert_eq!(
+        id_list(&all_pages(
+            &serve,
+            "/movies?year=1987&sort=popularity.desc",
+            30
+        )),
+        want("", "popularity DESC, id DESC")
+    );
+}
