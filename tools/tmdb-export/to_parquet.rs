@@ -62,8 +62,8 @@ impl Builder {
             (Builder::Integer(b), Value::Integer(n)) => b.append_value(n),
             (Builder::Real(b), Value::Null) => b.append_null(),
             (Builder::Real(b), Value::Real(x)) => b.append_value(x),
-            // SQLite hands back a whole double in a REAL column as itself; an integer there
-            // is exact as a double up to 2^53, beyond which it would change.
+            // REAL affinity turns integers into doubles as they are stored, so this is only a
+            // guard: an integer is the same number as a double up to 2^53, not beyond.
             (Builder::Real(b), Value::Integer(n)) if n.unsigned_abs() <= 1 << 53 => {
                 b.append_value(n as f64)
             }
@@ -79,7 +79,7 @@ impl Builder {
                 Ok(s) => b.append_value(s),
                 Err(_) => return false,
             },
-            // A column widened after a misfit: numbers are written as SQLite would show them.
+            // A column widened after a misfit: numbers in their shortest exact decimal form.
             (Builder::Text(b), Value::Integer(n)) => b.append_value(n.to_string()),
             (Builder::Text(b), Value::Real(x)) => b.append_value(x.to_string()),
             (Builder::Strings(b), Value::Null) => b.append_null(),
