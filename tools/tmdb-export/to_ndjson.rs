@@ -17,7 +17,7 @@ pub struct NdjsonRows {
     out: BufWriter<File>,
     /// `"name":` of each column, escaped once.
     keys: Vec<Vec<u8>>,
-    kinds: Vec<Kind>,
+    columns: Vec<Typed>,
 }
 
 impl NdjsonRows {
@@ -34,7 +34,7 @@ impl NdjsonRows {
         Ok(NdjsonRows {
             out: BufWriter::with_capacity(1 << 20, file),
             keys,
-            kinds: columns.iter().map(|c| c.kind).collect(),
+            columns: columns.to_vec(),
         })
     }
 
@@ -47,7 +47,8 @@ impl NdjsonRows {
                 out.write_all(b",")?;
             }
             out.write_all(&self.keys[i])?;
-            match (self.kinds[i], *value) {
+            let column = &self.columns[i];
+            match (column.kind, *value) {
                 (_, Value::Null) => out.write_all(b"null")?,
                 (Kind::Boolean, Value::Integer(n @ (0 | 1))) => {
                     out.write_all(if n == 1 { b"true" } else { b"false" })?
@@ -56,7 +57,14 @@ impl NdjsonRows {
                 // A double the database holds is finite (SQLite stores NaN as NULL); an
                 // infinity would be written as null by serde_json.
                 (_, Value::Real(x)) => serde_json::to_writer(&mut *out, &x)?,
-                (kind, Value::Text(t) | Value::Blob(t)) => {
+                (_, Value::Blob(b)) => {
+                    anyhow::bail!(
+                        "{} holds a blob of {} bytes: the mirror writes none",
+                        column.name,
+                        b.len()
+                    )
+                }
+                (kind, Value::Text(t)) => {
                     let list = match kind {
                         Kind::Strings => serde_json::from_slice::<Vec<String>>(t).ok(),
                         _ => None,
@@ -65,7 +73,7 @@ impl NdjsonRows {
                         Some(items) => serde_json::to_writer(&mut *out, &items)?,
                         None => {
                             let text = std::str::from_utf8(t).with_context(|| {
-                                format!("column {i} holds bytes that are not UTF-8")
+                                format!("{} holds bytes that are not UTF-8", column.name)
                             })?;
                             serde_json::to_writer(&mut *out, text)?
                         }
