@@ -33,6 +33,8 @@ APPEND        ?=
 PEOPLE_APPEND ?=
 # The date taken as today (UTC): the export file to read, the end of change windows.
 TODAY       ?= $(shell date -u +%F)
+# make export: the file format, csv, parquet or ndjson (tmdb-export --format).
+FORMAT      ?= csv
 # make demo: serve the mirror when it is built (0 to stop after the mirror, as tests do).
 SERVE       ?= 1
 ADDR        ?= 127.0.0.1:8000
@@ -183,9 +185,10 @@ FORCE:
 # their steps are file targets too, in update.mk.
 include update.mk
 
-# One CSV file per table in $(DATA)/export, for spreadsheets and pandas.
+# One file per table in $(DATA)/export: CSV for spreadsheets, Parquet for DuckDB, pandas,
+# Polars and Spark, NDJSON for jq (FORMAT). Each file appears only when complete.
 export: | build
-	$(BIN)/tmdb-export --db $(DB) --out $(DATA)/export
+	$(BIN)/tmdb-export --db $(DB) --format $(FORMAT) --out $(DATA)/export
 
 # What the mirror holds, and what it lacks.
 summary: | build

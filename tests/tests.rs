@@ -24,6 +24,9 @@ mod fetch;
 // its ground truth; kill -9 of make and resume.
 mod pipeline;
 
+// tmdb-export: Parquet, NDJSON and CSV files equal to the database; kill -9; bad usage.
+mod export;
+
 // tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
 mod serve;
 

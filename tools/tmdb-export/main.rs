@@ -1,22 +1,29 @@
-//! tmdb-export: the mirror as CSV, one file per table, for spreadsheet and pandas users.
+//! tmdb-export: the mirror as files, one per table: Parquet for DuckDB, pandas, Polars and
+//! Spark, CSV for spreadsheets, NDJSON for jq.
 //!
 //! Each table is streamed row by row (a full mirror's credit table holds tens of millions of
-//! rows) into `TABLE.csv.part`, then renamed, so a killed export never leaves a half file under
+//! rows) into `TABLE.EXT.part`, then renamed, so a killed export never leaves a half file under
 //! the final name. The database is opened read-only: exporting while `make update` runs sees
-//! one consistent snapshot per table.
+//! one consistent snapshot per table. docs/export.md says what each column becomes.
 
-use std::fmt::Write as _;
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+mod export;
+mod source;
+mod to_csv;
+mod to_ndjson;
+mod to_parquet;
+mod types;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use rusqlite::types::ValueRef;
 use tmdb_core::env::Env;
 use tmdb_core::exit::{self, Status};
+
+use crate::export::Format;
+use crate::source::Sqlite;
 
 /// The tables worth exporting, in pipeline order, then the rest of the whole record (the FTS
 /// shadow tables and the derived list index are not). A test checks that every table of the
@@ -49,42 +56,64 @@ const TABLES: &[&str] = &[
     "person_image",
 ];
 
-/// Writes the mirror's tables as CSV files (header row, UTF-8, RFC 4180 quoting).
+/// Writes the mirror's tables as files, one per table: Parquet (typed columns, zstd), CSV
+/// (header row, UTF-8, RFC 4180 quoting) or NDJSON (one JSON object per row).
 #[derive(Parser)]
 #[command(
     name = "tmdb-export",
     version,
     after_help = "Exit status: 0 done; 2 bad usage, unreadable database or unwritable folder.\n\n\
 Examples:\n  \
-tmdb-export --out data/export              # every table\n  \
-tmdb-export --out /tmp/csv movie credit    # two tables"
+tmdb-export --out data/export                     # every table as CSV\n  \
+tmdb-export --format parquet --out data/export    # every table as Parquet\n  \
+tmdb-export --format ndjson --out /tmp/j genre    # one table as NDJSON"
 )]
 struct Cli {
     /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted).
     #[arg(long, value_name = "PATH")]
     db: Option<String>,
 
-    /// The folder to write TABLE.csv files into (created if missing).
+    /// The folder to write TABLE.EXT files into (created if missing).
     #[arg(long, value_name = "DIR", default_value = "data/export")]
     out: PathBuf,
 
-    /// Tables to export (default: genre movie_ids movie movie_genre credit people gone
-    /// load_log).
+    /// The file format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+
+    /// Tables to export (default: every table of the mirror).
     #[arg(value_name = "TABLE")]
     tables: Vec<String>,
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            eprintln!("tmdb-export: {}", one_line(&err.render().to_string()));
+            return ExitCode::from(Status::Usage.code());
+        }
+        Err(err) => err.exit(), // --help, --version
+    };
+    match run(cli) {
         Ok(status) => status.into(),
         Err(err) => exit::report("tmdb-export", &err),
     }
 }
 
+/// clap's usage error on one line: its message and the values it lists, without the usage
+/// and the hint to try --help.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn run(cli: Cli) -> Result<Status> {
-    let env = Env::load()?;
-    let db = env.db_path(cli.db.as_deref())?;
-    let conn = tmdb_core::db::open_read_only(&db)?;
     let tables: Vec<&str> = if cli.tables.is_empty() {
         TABLES.to_vec()
     } else {
@@ -96,68 +125,72 @@ fn run(cli: Cli) -> Result<Status> {
             TABLES.join(", ")
         );
     }
+    let env = Env::load()?;
+    let db = env.db_path(cli.db.as_deref())?;
+    let source = Sqlite::new(tmdb_core::db::open_read_only(&db)?);
     std::fs::create_dir_all(&cli.out)
         .with_context(|| format!("cannot create folder {}", cli.out.display()))?;
     for table in tables {
         let started = Instant::now();
-        let rows = export_table(&conn, table, &cli.out)?;
+        let written = export::export_table(&source, table, &cli.out, cli.format)?;
         eprintln!(
-            "tmdb-export: {table}: {rows} rows to {} in {:.1}s",
-            cli.out.join(format!("{table}.csv")).display(),
+            "tmdb-export: {table}: {} rows to {} ({:.1} MB) in {:.1}s",
+            written.rows,
+            written.path.display(),
+            written.bytes as f64 / 1e6,
             started.elapsed().as_secs_f64()
         );
     }
     Ok(Status::Success)
 }
 
-/// Streams one table into `DIR/TABLE.csv`; returns the row count.
-fn export_table(conn: &rusqlite::Connection, table: &str, dir: &Path) -> Result<u64> {
-    let path = dir.join(format!("{table}.csv"));
-    let part = dir.join(format!("{table}.csv.part"));
-    let file = File::create(&part).with_context(|| format!("cannot create {}", part.display()))?;
-    let mut out = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
-    // The table name comes from TABLES, never from the user unchecked.
-    let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1"))?;
-    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-    out.write_record(&columns)?;
-    let mut rows = stmt.query([])?;
-    let mut count = 0u64;
-    let mut field = String::new();
-    while let Some(row) = rows.next()? {
-        for i in 0..columns.len() {
-            field.clear();
-            match row.get_ref(i)? {
-                ValueRef::Null => {}
-                ValueRef::Integer(n) => write!(field, "{n}")?,
-                ValueRef::Real(x) => write!(field, "{x}")?,
-                ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    field.push_str(&String::from_utf8_lossy(t))
-                }
-            }
-            out.write_field(&field)?;
-        }
-        out.write_record(None::<&[u8]>)?;
-        count += 1;
-    }
-    let file = out
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", part.display(), e.error()))?
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", part.display(), e.error()))?;
-    file.sync_all()?;
-    std::fs::rename(&part, &path)
-        .with_context(|| format!("cannot rename {} to {}", part.display(), path.display()))?;
-    Ok(count)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::TABLES;
+    use super::{TABLES, one_line};
 
     #[test]
     fn every_table_of_the_record_is_exported() {
         for table in tmdb_core::record::spec::TABLES {
             assert!(TABLES.contains(&table.name), "{}", table.name);
         }
+    }
+
+    /// Tables derived from the others: the full-text indexes (and their shadow tables) and the
+    /// genre listing index (sql/0006_genre_movie_by_date.sql).
+    const DERIVED: &[&str] = &["movie_fts", "people_fts", "genre_movie_by_date"];
+
+    #[test]
+    fn every_table_of_the_schema_is_exported() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        tmdb_core::db::migrate(&mut conn).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 ORDER BY name",
+            )
+            .unwrap();
+        let names: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| !TABLES.contains(&n.as_str()))
+            .filter(|n| !DERIVED.iter().any(|d| n.starts_with(d)))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "tables neither exported nor excluded: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn usage_errors_fit_on_one_line() {
+        let rendered = "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: csv, parquet, ndjson]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "invalid value 'xml' for '--format <FORMAT>' [possible values: csv, parquet, ndjson]"
+        );
     }
 }

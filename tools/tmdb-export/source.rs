@@ -1,0 +1,229 @@
+//! The reader side of the export: a table's columns and its rows, from a mirror database.
+//!
+//! [`Source`] is the seam another storage backend (PostgreSQL, MySQL) implements; SQLite is the
+//! only one today. A source says what the schema declares (never what the values happen to
+//! be, but for the one question of whether a text column holds only dates) and streams rows one
+//! at a time, so the writers never hold a table in memory.
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+
+/// The type a column is declared with in `sql/`, as the backend understands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// INTEGER (SQLite: any declared type containing "INT").
+    Integer,
+    /// REAL, DOUBLE, FLOAT.
+    Real,
+    /// TEXT, VARCHAR, CLOB.
+    Text,
+    /// Anything else (no type, NUMERIC, BLOB): exported as text.
+    Other,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its declared type.
+    pub declared: Declared,
+    /// Whether the schema lets it hold NULL.
+    pub nullable: bool,
+}
+
+/// One value of a row, as the database holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// NULL.
+    Null,
+    /// An integer.
+    Integer(i64),
+    /// A double.
+    Real(f64),
+    /// Text, as stored (UTF-8 unless a writer put something else there).
+    Text(&'a [u8]),
+    /// Bytes (the mirror writes none).
+    Blob(&'a [u8]),
+}
+
+/// A mirror database the export reads from.
+pub trait Source {
+    /// The columns of `table`, in the order its rows hold them.
+    fn columns(&self, table: &str) -> Result<Vec<Column>>;
+
+    /// Whether `column` holds at least one value and every value it holds is a date written
+    /// `YYYY-MM-DD` (TMDB's `""` for an unknown date is not one).
+    fn is_date(&self, table: &str, column: &str) -> Result<bool>;
+
+    /// Calls `row` with every row of `table`, in primary-key (or storage) order, the same on
+    /// every run; returns the number of rows. A table is read in one consistent snapshot.
+    fn scan(&self, table: &str, row: &mut dyn FnMut(&[Value<'_>]) -> Result<()>) -> Result<u64>;
+}
+
+/// A SQLite mirror, opened read-only.
+pub struct Sqlite {
+    conn: Connection,
+}
+
+impl Sqlite {
+    /// Wraps a read-only connection.
+    pub fn new(conn: Connection) -> Sqlite {
+        Sqlite { conn }
+    }
+}
+
+/// SQLite's type affinity rules (https://www.sqlite.org/datatype3.html, section 3.1), in their
+/// order: what a value stored in the column becomes.
+fn affinity(declared: &str) -> Declared {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        Declared::Integer
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        Declared::Text
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        Declared::Real
+    } else {
+        Declared::Other
+    }
+}
+
+/// Quotes an identifier for SQL (table and column names come from the schema).
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl Source for Sqlite {
+    fn columns(&self, table: &str) -> Result<Vec<Column>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid",
+        )?;
+        let rows = stmt.query_map([table], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut columns = Vec::new();
+        let mut pk = 0;
+        for row in rows {
+            let (name, declared, not_null, key) = row?;
+            pk += usize::from(key > 0);
+            columns.push((name, affinity(&declared), not_null, key > 0));
+        }
+        anyhow::ensure!(!columns.is_empty(), "the database has no table {table}");
+        // A lone INTEGER PRIMARY KEY is the rowid, never NULL though not declared NOT NULL.
+        Ok(columns
+            .into_iter()
+            .map(|(name, declared, not_null, key)| Column {
+                nullable: !(not_null || (key && pk == 1 && declared == Declared::Integer)),
+                name,
+                declared,
+            })
+            .collect())
+    }
+
+    fn is_date(&self, table: &str, column: &str) -> Result<bool> {
+        // Each EXISTS stops at its first witness, so a column that is not all dates costs a
+        // row or two, not a scan. date() checks the calendar (it turns 2023-02-30 into
+        // 2023-03-02, which then differs).
+        let (t, c) = (quoted(table), quoted(column));
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL) \
+             AND NOT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL AND (typeof({c}) <> 'text' \
+               OR {c} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' OR date({c}) IS NOT {c}))"
+        );
+        self.conn
+            .query_row(&sql, [], |r| r.get(0))
+            .with_context(|| format!("cannot read {table}.{column}"))
+    }
+
+    fn scan(&self, table: &str, row: &mut dyn FnMut(&[Value<'_>]) -> Result<()>) -> Result<u64> {
+        // A WITHOUT ROWID table is stored in primary-key order, any other in rowid order: both
+        // orders are a plain scan (credit's ORDER BY credit_id would walk an index and jump
+        // about the table for every row).
+        let without_rowid: bool = self
+            .conn
+            .query_row(
+                "SELECT wr FROM pragma_table_list WHERE name = ?1 AND schema = 'main'",
+                [table],
+                |r| r.get(0),
+            )
+            .with_context(|| format!("the database has no table {table}"))?;
+        let order = if without_rowid {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?;
+            let keys: Vec<String> = stmt
+                .query_map([table], |r| r.get::<_, String>(0))?
+                .map(|k| k.map(|k| quoted(&k)))
+                .collect::<rusqlite::Result<_>>()?;
+            keys.join(", ")
+        } else {
+            "rowid".to_owned()
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT * FROM {} ORDER BY {order}", quoted(table)))?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query([])?;
+        let mut count = 0u64;
+        while let Some(r) = rows.next()? {
+            let values = (0..width)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(n) => Value::Integer(n),
+                        ValueRef::Real(x) => Value::Real(x),
+                        ValueRef::Text(t) => Value::Text(t),
+                        ValueRef::Blob(b) => Value::Blob(b),
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            row(&values)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affinity_follows_sqlite_rules() {
+        for (declared, want) in [
+            ("INTEGER", Declared::Integer),
+            ("bigint", Declared::Integer),
+            ("TEXT", Declared::Text),
+            ("VARCHAR(10)", Declared::Text),
+            ("REAL", Declared::Real),
+            ("DOUBLE PRECISION", Declared::Real),
+            ("", Declared::Other),
+            ("NUMERIC", Declared::Other),
+        ] {
+            assert_eq!(affinity(declared), want, "{declared}");
+        }
+    }
+
+    #[test]
+    fn a_date_column_holds_only_calendar_dates() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (a TEXT, b TEXT, c TEXT, d TEXT, e TEXT);
+             INSERT INTO t VALUES ('2020-02-29', '2020-01-01', NULL, '2023-02-30', '2020-01-01');
+             INSERT INTO t VALUES (NULL, '', NULL, NULL, '2020-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        let db = Sqlite::new(conn);
+        let dates: Vec<bool> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|c| db.is_date("t", c).unwrap())
+            .collect();
+        assert_eq!(dates, [true, false, false, false, false]);
+    }
+}
