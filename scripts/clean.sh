@@ -2,7 +2,7 @@
 # Usage: scripts/clean.sh DATA DB
 # `make clean`: removes the files the pipeline writes in DATA, by name, and nothing else: the
 # stage files and their .part/failed/gone/rejects/retry lists, the stamps, the database (DB
-# only when it is DATA's own tmdb.db), `make export`'s CSV files, `make update`'s work
+# only when it is DATA's own tmdb.db), `make export`'s files, `make update`'s work
 # folders and `make demo`'s mirror. Other files stay, and so do the folders that hold them.
 #
 # DATA must be a mirror folder: one holding `.stamps/` (written by every pipeline run, the
@@ -77,13 +77,14 @@ case $db in
 esac
 
 # Stamps (Makefile, update.mk).
-rm_names "$data/.stamps" genres.loaded movie_ids.loaded movies.loaded people.loaded limit \
+rm_names "$data/.stamps" genres.loaded movie_ids.loaded movies.loaded people.loaded limit append people_append \
     ids_date synced synced.part movies.recovered.loaded people.recovered.loaded
 rmdir_if_empty "$data/.stamps"
 
-# make export: one TABLE.csv per table (tmdb-export; the table list grows with the schema).
+# make export: one TABLE.csv, .parquet or .ndjson per table (tmdb-export; the table list grows
+# with the schema).
 if [ -d "$data/export" ]; then
-    for file in "$data"/export/*.csv "$data"/export/*.csv.part; do
+    for file in "$data"/export/*.csv "$data"/export/*.parquet "$data"/export/*.ndjson "$data"/export/*.part; do
         rm_names "$data/export" "$(basename "$file")"
     done
     rmdir_if_empty "$data/export"
