@@ -156,8 +156,14 @@ mod tests {
     }
 
     /// Tables derived from the others: the full-text indexes (and their shadow tables) and the
-    /// genre listing index (sql/0006_genre_movie_by_date.sql).
-    const DERIVED: &[&str] = &["movie_fts", "people_fts", "genre_movie_by_date"];
+    /// genre listing index (sql/0006_genre_movie_by_date.sql); and the loader's own bookkeeping,
+    /// the indexes a first load still has to build (sql/0010_deferred_index.sql), not data.
+    const DERIVED: &[&str] = &[
+        "movie_fts",
+        "people_fts",
+        "genre_movie_by_date",
+        "deferred_index",
+    ];
 
     #[test]
     fn every_table_of_the_schema_is_exported() {
