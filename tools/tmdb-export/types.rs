@@ -141,43 +141,19 @@ impl fmt::Display for Misfit {
 
 impl std::error::Error for Misfit {}
 
-/// The days from 1970-01-01 to a `YYYY-MM-DD` date, or None if it is not one (the civil
-/// calendar arithmetic of Howard Hinnant's `days_from_civil`).
+/// The days from 1970-01-01 to a `YYYY-MM-DD` date, or None if it is not one.
 pub fn days_since_epoch(text: &[u8]) -> Option<i32> {
-    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
-        text.get(r)?.iter().try_fold(0i64, |n, &b| {
-            b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        text.get(r)?.iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
         })
     };
     if text.len() != 10 || text[4] != b'-' || text[7] != b'-' {
         return None;
     }
     let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    i32::try_from(era * 146_097 + doe - 719_468).ok()
+    let days = tmdb_core::date::days_from_civil(i64::from(y), m, d)?;
+    i32::try_from(days).ok()
 }
 
 #[cfg(test)]

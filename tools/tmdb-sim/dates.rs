@@ -3,15 +3,13 @@
 
 use anyhow::{Context, Result, bail};
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+/// Days since 1970-01-01 of a proleptic Gregorian date; the simulator only builds real days.
 pub fn from_ymd(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let day = |v: i64| u32::try_from(v).ok();
+    day(m)
+        .zip(day(d))
+        .and_then(|(m, d)| tmdb_core::date::days_from_civil(y, m, d))
+        .unwrap_or_else(|| panic!("{y:04}-{m:02}-{d:02} is not a day"))
 }
 
 /// The (year, month, day) of a day number.
@@ -47,11 +45,9 @@ pub fn parse(text: &str) -> Result<i64> {
         s.parse::<i64>().context("date number")
     };
     let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
-    let days = from_ymd(y, m, d);
-    if to_ymd(days) != (y, m, d) {
-        bail!("{text:?} is not a valid date");
-    }
-    Ok(days)
+    // Two digits each: month and day fit a u32.
+    tmdb_core::date::days_from_civil(y, m as u32, d as u32)
+        .with_context(|| format!("{text:?} is not a valid date"))
 }
 
 /// Today in UTC.

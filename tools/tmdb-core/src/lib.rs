@@ -13,6 +13,7 @@
 //! their own).
 #![deny(missing_docs)]
 
+pub mod date;
 pub mod db;
 pub mod env;
 pub mod exit;
