@@ -139,8 +139,10 @@ $(DATA)/movies.ndjson: $(STAMPS)/movie_ids.loaded $(STAMPS)/limit $(STAMPS)/appe
 	    --out $@.part $(DATA)/movie_ids.ndjson $(PARTIAL_OK)
 	mv $@.part $@
 
+# The load takes only the lines the mirror has not loaded yet (--since-last-load): loading the
+# whole file again would put its older copies back over what `make update` refreshed since.
 $(STAMPS)/movies.loaded: $(DATA)/movies.ndjson
-	$(LOAD) --kind movies --rejects $(DATA)/movies.rejects.ndjson $< $(PARTIAL_OK)
+	$(LOAD) --kind movies --since-last-load --rejects $(DATA)/movies.rejects.ndjson $< $(PARTIAL_OK)
 	touch $(DATA)/movies.gone.ndjson
 	$(LOAD) --kind gone $(DATA)/movies.gone.ndjson
 	touch $@
@@ -164,7 +166,7 @@ $(DATA)/people.ndjson: $(DATA)/person_ids.ndjson $(STAMPS)/people_append | build
 	mv $@.part $@
 
 $(STAMPS)/people.loaded: $(DATA)/people.ndjson
-	$(LOAD) --kind people --rejects $(DATA)/people.rejects.ndjson $< $(PARTIAL_OK)
+	$(LOAD) --kind people --since-last-load --rejects $(DATA)/people.rejects.ndjson $< $(PARTIAL_OK)
 	touch $(DATA)/people.gone.ndjson
 	$(LOAD) --kind gone $(DATA)/people.gone.ndjson
 	touch $@

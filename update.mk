@@ -186,6 +186,7 @@ $(DATA)/%.recovered.ndjson: $(DATA)/%.retry.ndjson | build
 	mv $(DATA)/$*.failed.ndjson.new $(DATA)/$*.failed.ndjson
 
 $(STAMPS)/%.recovered.loaded: $(DATA)/%.recovered.ndjson
-	$(LOAD) --kind $* --rejects $(DATA)/$*.recovered.rejects.ndjson $< $(PARTIAL_OK)
+	$(LOAD) --kind $* --since-last-load --rejects $(DATA)/$*.recovered.rejects.ndjson $< \
+	    $(PARTIAL_OK)
 	$(LOAD) --kind gone $(DATA)/$*.gone.ndjson
 	touch $@

@@ -67,13 +67,14 @@ fn sim_mirror(dir: &Workdir) -> PathBuf {
 }
 
 /// The tables the export must write: every table of the schema but the derived ones (the
-/// full-text indexes and their shadow tables, the genre listing index) and the loader's list of
-/// indexes still to build.
+/// full-text indexes and their shadow tables, the genre listing index) and the loader's
+/// bookkeeping (indexes still to build, how far it loaded each stage file).
 fn tables(conn: &Connection) -> BTreeSet<String> {
     let mut stmt = conn
         .prepare(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT LIKE '%_fts%' AND name NOT IN ('genre_movie_by_date', 'deferred_index')",
+             AND name NOT LIKE '%_fts%' \
+             AND name NOT IN ('genre_movie_by_date', 'deferred_index', 'load_checkpoint')",
         )
         .unwrap();
     stmt.query_map([], |r| r.get(0))

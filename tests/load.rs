@@ -626,6 +626,81 @@ fn a_truncated_last_line_is_reported_not_parsed() {
 }
 
 #[test]
+fn since_last_load_takes_only_appended_lines_and_a_replaced_file_whole() {
+    let dir = Workdir::new("load-since-last");
+    let stage = dir.write(
+        "stage.ndjson",
+        "{\"id\":1,\"name\":\"A\"}\n\n{\"id\":2,\"name\":\"B\"}\n",
+    );
+    let stage_arg = stage.to_str().unwrap();
+    let args = ["--kind", "genres", "--since-last-load", stage_arg];
+    load(&dir, &args).expect_success();
+    let names = |dir: &Workdir| rows(&db(dir), "SELECT id, name FROM genre ORDER BY id");
+    // Another file (an update) refreshes genre 1 since.
+    let other = dir.write("other.ndjson", "{\"id\":1,\"name\":\"A, renamed\"}\n");
+    load(&dir, &["--kind", "genres", other.to_str().unwrap()]).expect_success();
+
+    // What the stage appends is loaded; its older copy of genre 1 is not.
+    let append = |line: &str| {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&stage)
+            .unwrap();
+        file.write_all(line.as_bytes()).unwrap();
+    };
+    append("{\"id\":3,\"name\":\"C\"}\n");
+    let run = load(&dir, &args);
+    run.expect_success();
+    assert!(
+        run.stderr
+            .contains(&format!("{stage_arg}: loading from line 4 on")),
+        "{run}"
+    );
+    assert!(summary(&run).contains("read 1,"), "{run}");
+    assert_eq!(
+        names(&dir),
+        [
+            [Value::Integer(1), text("A, renamed")],
+            [Value::Integer(2), text("B")],
+            [Value::Integer(3), text("C")]
+        ]
+    );
+
+    // A rejected line keeps the point where it was: the next run reports it again, under its
+    // own line number, and loads what follows again.
+    append("[4,\"D\"]\n{\"id\":5,\"name\":\"E\"}\n");
+    for _ in 0..2 {
+        let run = load(&dir, &args);
+        run.expect_code(1);
+        assert!(run.stderr.contains(&format!("{stage_arg}:5: ")), "{run}");
+        assert!(summary(&run).contains("read 2,"), "{run}");
+    }
+
+    // The same name for another file: loaded whole, and said so.
+    dir.write("stage.ndjson", "{\"id\":1,\"name\":\"A again\"}\n");
+    let run = load(&dir, &args);
+    run.expect_success();
+    assert!(
+        run.stderr.contains("is not the file loaded before"),
+        "{run}"
+    );
+    assert_eq!(names(&dir)[0], [Value::Integer(1), text("A again")]);
+
+    // Nothing new: nothing read.
+    let run = load(&dir, &args);
+    run.expect_success();
+    assert!(summary(&run).contains("read 0,"), "{run}");
+
+    let run = load(&dir, &["--kind", "genres", "--since-last-load", "-"]);
+    run.expect_code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "ndjson-load: --since-last-load takes exactly one FILE, not standard input"
+    );
+}
+
+#[test]
 fn odd_but_valid_input_loads_bom_crlf_blank_lines_and_a_huge_line() {
     let dir = Workdir::new("load-odd");
     let mut input =

@@ -186,6 +186,44 @@ fn a_failed_or_killed_update_keeps_its_stamp_and_a_rerun_finishes_it() {
     assert_eq!(stamp(&data), "2026-01-18");
 }
 
+#[test]
+fn a_longer_limit_after_an_update_keeps_what_the_update_refreshed() {
+    let work = Workdir::new("update-then-limit");
+    let sim = start_sim(&sim_args("600", "0.02"));
+    let data = work.join("data");
+    make(&sim, &data, "mirror", &[&today(0), "LIMIT=150"]).expect_success();
+    let day = sim.mutate(3);
+    make(&sim, &data, "update", &[&today(3)]).expect_success();
+
+    // A longer LIMIT reruns stages 3 and 5: they fetch the new movies and people (at day 3),
+    // and load only those. The stage files also hold the day-0 copies of what the update
+    // refreshed or deleted; loading them again would turn the mirror back (or bring back
+    // movies TMDB deleted).
+    let run = make(&sim, &data, "mirror", &[&today(3), "LIMIT=250"]);
+    run.expect_success();
+    assert!(
+        run.stderr.contains("movies.ndjson: loading from line "),
+        "the rerun loads the stage file from where the last load stopped\n{run}"
+    );
+    let truth = Truth::load(&sim, 3, &work);
+    let mut export: Vec<(f64, u64)> = crate::util::read_ndjson(&data.join("movie_ids.ndjson"))
+        .iter()
+        .map(|l| (l["popularity"].as_f64().unwrap(), l["id"].as_u64().unwrap()))
+        .collect();
+    export.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let alive: BTreeSet<u64> = export
+        .iter()
+        .take(250)
+        .map(|(_, id)| *id)
+        .filter(|id| truth.movies.contains_key(id))
+        .collect();
+    assert!(
+        day["movie"]["changed"].as_u64().unwrap() > 0,
+        "the day changed movies: {day}"
+    );
+    assert_mirror_matches(&data.join("tmdb.db"), &truth, &alive);
+}
+
 /// The IDs of the complete lines of an NDJSON file a kill may have left half written.
 fn read_ndjson_complete(path: &Path) -> BTreeSet<u64> {
     let text = std::fs::read_to_string(path).unwrap();

@@ -23,7 +23,7 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use rusqlite::Connection;
-use tmdb_core::ndjson::Input;
+use tmdb_core::ndjson::{Input, Reached};
 
 use crate::kinds::{self, Kind, Record, Rejection};
 use crate::rejects::{Reject, Rejects};
@@ -98,7 +98,7 @@ pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
 }
 
 /// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
-/// read.
+/// read. Also returns how far each input was read in whole lines.
 pub fn load(
     conn: &mut Connection,
     kind: Kind,
@@ -107,7 +107,7 @@ pub fn load(
     max_line: usize,
     rejects: &mut Rejects,
     bar: &ProgressBar,
-) -> Result<Counts> {
+) -> Result<(Counts, Vec<Reached>)> {
     let sources: Vec<String> = inputs.iter().map(|input| input.name.clone()).collect();
     // The line channel is unbounded; the budget bounds it, in bytes rather than lines.
     let (line_tx, line_rx) = std::sync::mpsc::channel::<Line>();
@@ -122,10 +122,10 @@ pub fn load(
     let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
     let counts = write_items(conn, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
-    reader
+    let reached = reader
         .join()
         .map_err(|_| anyhow!("the reader panicked"))??;
-    Ok(counts)
+    Ok((counts, reached))
 }
 
 fn read_lines(
@@ -134,8 +134,9 @@ fn read_lines(
     out: &Sender<Line>,
     bar: &ProgressBar,
     budget: &Budget,
-) -> Result<()> {
+) -> Result<Vec<Reached>> {
     let mut buf = Vec::new();
+    let mut reached = Vec::with_capacity(inputs.len());
     for (source, input) in inputs.into_iter().enumerate() {
         let mut lines = input.lines().with_max_line(max_line);
         while let Some(info) = lines
@@ -154,11 +155,12 @@ fn read_lines(
                 bytes: buf.clone(),
             };
             if out.send(line).is_err() {
-                return Ok(()); // the writer stopped; it reports why
+                return Ok(reached); // the writer stopped; it reports why
             }
         }
+        reached.push(lines.reached());
     }
-    Ok(())
+    Ok(reached)
 }
 
 fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, budget: &Budget) {

@@ -9,6 +9,7 @@
 
 mod batch;
 mod check;
+mod checkpoint;
 mod defer;
 mod kinds;
 mod log;
@@ -85,6 +86,15 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
 
+    /// Load only the lines of FILE (one file, which only ever grows, like the pipeline's stage
+    /// files) that this mirror has not loaded from it yet: those after the point where the
+    /// last load of FILE with this flag stopped; the whole file the first time, or when FILE
+    /// is no longer the file loaded then. A rerun of a stage then loads what it appended
+    /// without putting the file's older copies back over records another file (an update)
+    /// loaded since. A run with rejected lines leaves the point where it was.
+    #[arg(long)]
+    since_last_load: bool,
+
     /// NDJSON inputs; `-` or none for stdin.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -107,7 +117,13 @@ fn run(cli: Cli) -> Result<Status> {
         return Ok(Status::Success);
     };
     // Inputs first: a typo in a file name stops the run before the database is touched.
-    let inputs = input_paths(&cli.files)
+    let paths = input_paths(&cli.files);
+    let since_last_load = match (cli.since_last_load, paths.as_slice()) {
+        (false, _) => None,
+        (true, [file]) if file != Path::new("-") => Some(file.clone()),
+        (true, _) => bail!("--since-last-load takes exactly one FILE, not standard input"),
+    };
+    let mut inputs = paths
         .iter()
         .map(|path| Input::open(path))
         .collect::<std::io::Result<Vec<_>>>()?;
@@ -117,6 +133,16 @@ fn run(cli: Cli) -> Result<Status> {
     let bar = batch::progress_bar(&inputs);
     let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
     let mut conn = tmdb_core::db::open(&db)?;
+    let checkpoint = match &since_last_load {
+        Some(file) => {
+            let checkpoint = checkpoint::Checkpoint::find(&conn, kind, file)?;
+            let input = Input::open_at(file, checkpoint.start)?;
+            bar.set_length(input.size.unwrap_or_default());
+            inputs = vec![input];
+            Some(checkpoint)
+        }
+        None => None,
+    };
     // A bigger page cache keeps the credit indexes in memory during large loads.
     conn.pragma_update(None, "cache_size", -65536)
         .context("cannot set the page cache size")?;
@@ -134,7 +160,7 @@ fn run(cli: Cli) -> Result<Status> {
     let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
     // A first load into an empty mirror builds the movie tables' secondary indexes at its end.
     defer::begin(&mut conn, kind)?;
-    let counts = batch::load(
+    let loaded = batch::load(
         &mut conn,
         kind,
         inputs,
@@ -146,10 +172,13 @@ fn run(cli: Cli) -> Result<Status> {
     bar.finish_and_clear();
     // Also after a failed load: the indexes of whole batches are made whatever stopped it.
     let finished = defer::finish(&mut conn);
-    let counts = counts?;
+    let (counts, reached) = loaded?;
     finished?;
     batch::optimize_search(&conn, kind, &counts)?;
     batch::log_run(&conn, kind, &started_at, &counts)?;
+    if let (Some(checkpoint), [reached], 0) = (&checkpoint, reached.as_slice(), counts.rejected) {
+        checkpoint.save(&conn, kind, *reached)?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
         "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({})",

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_deferred_index",
         sql: include_str!("../../../sql/0010_deferred_index.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_load_checkpoint",
+        sql: include_str!("../../../sql/0011_load_checkpoint.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
@@ -403,6 +408,7 @@ mod tests {
                 "gone",
                 "image",
                 "keyword",
+                "load_checkpoint",
                 "load_log",
                 "movie",
                 "movie_company",

@@ -46,12 +46,24 @@ pub struct LineInfo {
 /// How much of a line over the limit is kept, to show what it was.
 pub const OVERSIZED_START: usize = 1024;
 
+/// How far a reader got through its source in whole lines: the byte just after the last
+/// complete line, and that line's number. A truncated last line is not counted, so a later
+/// read that starts here reads it again once its writer has finished it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reached {
+    /// Bytes from the start of the source.
+    pub bytes: u64,
+    /// Lines (blank ones included) from the start of the source.
+    pub lines: u64,
+}
+
 /// Reads the non-blank lines of one NDJSON source, with their line numbers.
 pub struct LineReader<R> {
     inner: R,
     source: String,
     number: u64,
     max_line: usize,
+    reached: Reached,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -62,7 +74,21 @@ impl<R: BufRead> LineReader<R> {
             source: source.into(),
             number: 0,
             max_line: usize::MAX,
+            reached: Reached::default(),
         }
+    }
+
+    /// For a source whose first `start.bytes` bytes were skipped: numbers lines and counts
+    /// bytes from there.
+    pub fn starting_at(mut self, start: Reached) -> Self {
+        self.number = start.lines;
+        self.reached = start;
+        self
+    }
+
+    /// How far the lines read so far reach; see [`Reached`].
+    pub fn reached(&self) -> Reached {
+        self.reached
     }
 
     /// Lines longer than `max_line` bytes are not held whole: see [`LineInfo::oversized`].
@@ -129,6 +155,12 @@ impl<R: BufRead> LineReader<R> {
             }
             self.number += 1;
             let is_complete = buf.last() == Some(&b'\n');
+            if is_complete {
+                self.reached = Reached {
+                    bytes: self.reached.bytes + length,
+                    lines: self.number,
+                };
+            }
             let line_length = length - u64::from(is_complete);
             let oversized = (line_length > self.max_line as u64).then_some(line_length);
             if is_complete {
@@ -160,6 +192,8 @@ pub struct Input {
     pub size: Option<u64>,
     /// The buffered bytes.
     pub reader: Box<dyn BufRead + Send>,
+    /// Where in the source the reader starts.
+    start: Reached,
 }
 
 impl Input {
@@ -170,22 +204,35 @@ impl Input {
                 name: "stdin".to_owned(),
                 size: None,
                 reader: Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
+                start: Reached::default(),
             });
         }
-        let file = File::open(path).map_err(|err| {
+        Input::open_at(path, Reached::default())
+    }
+
+    /// Opens the file `path` at `start`, a point an earlier read [`Reached`] in it: lines are
+    /// numbered from there, and `size` is what is left to read.
+    pub fn open_at(path: &Path, start: Reached) -> io::Result<Input> {
+        let mut file = File::open(path).map_err(|err| {
             io::Error::new(err.kind(), format!("cannot open {}: {err}", path.display()))
         })?;
         let meta = file.metadata()?;
+        if start.bytes > 0 {
+            file.seek(SeekFrom::Start(start.bytes))?;
+        }
         Ok(Input {
             name: path.display().to_string(),
-            size: meta.is_file().then_some(meta.len()),
+            size: meta
+                .is_file()
+                .then_some(meta.len().saturating_sub(start.bytes)),
             reader: Box::new(BufReader::with_capacity(1 << 16, file)),
+            start,
         })
     }
 
     /// Turns this input into a line reader.
     pub fn lines(self) -> LineReader<Box<dyn BufRead + Send>> {
-        LineReader::new(self.reader, self.name)
+        LineReader::new(self.reader, self.name).starting_at(self.start)
     }
 }
 
@@ -317,6 +364,38 @@ mod tests {
         let got = lines(b"{\"id\":1}\n{\"id\":2,\"ti");
         assert_eq!(got[0], (1, true, "{\"id\":1}".into()));
         assert_eq!(got[1], (2, false, "{\"id\":2,\"ti".into()));
+    }
+
+    #[test]
+    fn reached_stops_before_a_truncated_line_and_a_reader_resumes_there() {
+        let text = b"{\"id\":1}\n\n{\"id\":2}\n{\"id\":3,\"ti";
+        let mut reader = LineReader::new(&text[..], "t");
+        let mut buf = Vec::new();
+        while reader.read_into(&mut buf).unwrap().is_some() {}
+        let reached = reader.reached();
+        assert_eq!(
+            reached,
+            Reached {
+                bytes: 19,
+                lines: 3
+            }
+        );
+        // The writer finishes its line; a reader starting where the last one stopped reads it
+        // (and only it) under its own line number.
+        let finished = b"{\"id\":1}\n\n{\"id\":2}\n{\"id\":3,\"title\":\"\"}\n";
+        let mut resumed =
+            LineReader::new(&finished[reached.bytes as usize..], "t").starting_at(reached);
+        let info = resumed.read_into(&mut buf).unwrap().unwrap();
+        assert_eq!((info.number, info.is_complete), (4, true));
+        assert_eq!(buf, b"{\"id\":3,\"title\":\"\"}");
+        assert!(resumed.read_into(&mut buf).unwrap().is_none());
+        assert_eq!(
+            resumed.reached(),
+            Reached {
+                bytes: finished.len() as u64,
+                lines: 4
+            }
+        );
     }
 
     #[test]

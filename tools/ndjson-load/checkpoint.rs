@@ -1,0 +1,129 @@
+//! `--since-last-load`: where the last load of a file stopped, kept in the mirror itself
+//! (`load_checkpoint`, sql/0011_load_checkpoint.sql), so that a rerun of a pipeline stage loads
+//! only what its fetch appended. docs/record.md "Loading" tells why a whole reload is wrong.
+//!
+//! The point is kept in the database rather than beside the file: a new or emptied mirror has
+//! none and loads the whole file. It is trusted only while the file still begins with the bytes
+//! it began with and holds, just before the point, the bytes it held then; a file replaced by
+//! another (fetched again from scratch) is loaded whole.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension};
+use tmdb_core::ndjson::Reached;
+
+use crate::kinds::Kind;
+
+/// A row of `load_checkpoint`.
+struct Saved {
+    kind: String,
+    point: Reached,
+    /// The file's first bytes and the last ones before the point.
+    witnesses: (Vec<u8>, Vec<u8>),
+}
+
+/// Bytes compared at each end of what was loaded.
+const WITNESS: u64 = 256;
+
+/// A file loaded with `--since-last-load`, and the point its last load reached.
+pub struct Checkpoint {
+    /// The file's absolute path: the key, whatever folder the load ran in.
+    path: PathBuf,
+    /// Where this load starts: the point of the last load when it still holds, else the start.
+    pub start: Reached,
+}
+
+impl Checkpoint {
+    /// Looks up where the last load of `file` as `kind` into `conn` stopped.
+    pub fn find(conn: &Connection, kind: Kind, file: &Path) -> Result<Checkpoint> {
+        let path = file
+            .canonicalize()
+            .with_context(|| format!("cannot open {}", file.display()))?;
+        let key = path.to_string_lossy();
+        let saved = conn
+            .query_row(
+                "SELECT kind, bytes, lines, head, tail FROM load_checkpoint WHERE path = ?1",
+                [&key],
+                |r| {
+                    Ok(Saved {
+                        kind: r.get(0)?,
+                        point: Reached {
+                            bytes: r.get::<_, i64>(1)? as u64,
+                            lines: r.get::<_, i64>(2)? as u64,
+                        },
+                        witnesses: (r.get(3)?, r.get(4)?),
+                    })
+                },
+            )
+            .optional()
+            .context("cannot read load_checkpoint")?;
+        let mut start = Reached::default();
+        if let Some(saved) = saved {
+            if saved.kind != kind.name() {
+                eprintln!(
+                    "ndjson-load: {} was last loaded as {}: loading it whole",
+                    file.display(),
+                    saved.kind
+                );
+            } else if witnesses(&path, saved.point.bytes)? != Some(saved.witnesses) {
+                eprintln!(
+                    "ndjson-load: {} is not the file loaded before (it no longer holds what \
+                     was loaded from it): loading it whole",
+                    file.display()
+                );
+            } else {
+                start = saved.point;
+                eprintln!(
+                    "ndjson-load: {}: loading from line {} on (the lines before were loaded \
+                     by an earlier run)",
+                    file.display(),
+                    start.lines + 1
+                );
+            }
+        }
+        Ok(Checkpoint { path, start })
+    }
+
+    /// Records that the load reached `reached` (after its last batch).
+    pub fn save(&self, conn: &Connection, kind: Kind, reached: Reached) -> Result<()> {
+        let (head, tail) = witnesses(&self.path, reached.bytes)?
+            .context("the loaded file shrank during the load")?;
+        conn.execute(
+            "INSERT OR REPLACE INTO load_checkpoint (path, kind, bytes, lines, head, tail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                self.path.to_string_lossy(),
+                kind.name(),
+                reached.bytes as i64,
+                reached.lines as i64,
+                head,
+                tail
+            ],
+        )
+        .context("cannot record how far the load got in load_checkpoint")?;
+        Ok(())
+    }
+}
+
+/// The first bytes of `path` and the last ones before `bytes` (up to [`WITNESS`] each), or
+/// `None` when the file is shorter than `bytes`.
+fn witnesses(path: &Path, bytes: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata()?.len();
+    if size < bytes {
+        return Ok(None);
+    }
+    let mut read = |from: u64, len: u64| -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0; len as usize];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut buf)?;
+        Ok(buf)
+    };
+    let head = read(0, bytes.min(WITNESS))?;
+    let tail_from = bytes.saturating_sub(WITNESS);
+    let tail = read(tail_from, bytes - tail_from)?;
+    Ok(Some((head, tail)))
+}
