@@ -115,6 +115,10 @@ pub enum Route {
     PersonMovies(i64),
     Genres,
     GenreMovies(i64),
+    Collection(i64),
+    Company(i64),
+    Keyword(i64),
+    KeywordMovies(i64),
     /// TMDB's own routes under `/3` (`tmdb.rs`).
     Tmdb(TmdbRoute),
 }
@@ -145,6 +149,10 @@ impl Route {
             ["people", id, "movies"] => Route::PersonMovies(parse_id(id)?),
             ["genres"] => Route::Genres,
             ["genres", id, "movies"] => Route::GenreMovies(parse_id(id)?),
+            ["collections", id] => Route::Collection(parse_id(id)?),
+            ["companies", id] => Route::Company(parse_id(id)?),
+            ["keywords", id] => Route::Keyword(parse_id(id)?),
+            ["keywords", id, "movies"] => Route::KeywordMovies(parse_id(id)?),
             ["3", "movie", id] => Route::Tmdb(TmdbRoute::Movie(parse_id(id)?)),
             ["3", "person", id] => Route::Tmdb(TmdbRoute::Person(parse_id(id)?)),
             _ => return None,
@@ -235,7 +243,7 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
         }
         Route::GenreMovies(id) => {
             // The genre is in the path: the same list without the genre parameters.
-            query.check_allowed(&MOVIES_PARAMS[2..])?;
+            query.check_allowed(&without(MOVIES_PARAMS, &["genre", "genre_id"]))?;
             if !db.genre_exists(id)? {
                 return Err(ApiError::not_found(format!("no genre with id {id}")));
             }
@@ -243,6 +251,25 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             filter.genre_id = Some(id);
             movie_list(path, &query, db, &filter)
         }
+        Route::KeywordMovies(id) => {
+            query.check_allowed(&without(MOVIES_PARAMS, &["keyword"]))?;
+            if db.keyword(id)?.is_none() {
+                return Err(ApiError::not_found(format!("no keyword with id {id}")));
+            }
+            let mut filter = movie_filter(&query)?;
+            filter.genre_id = genre_filter(&query, db)?;
+            filter.keyword_id = Some(id);
+            movie_list(path, &query, db, &filter)
+        }
+        Route::Keyword(id) => record(&query, db.keyword(id)?, || {
+            format!("no keyword with id {id}")
+        }),
+        Route::Company(id) => record(&query, db.company(id)?, || {
+            format!("no company with id {id}")
+        }),
+        Route::Collection(id) => record(&query, db.collection(id)?, || {
+            format!("no collection with id {id}")
+        }),
         Route::MovieSearch => {
             query.check_allowed(MOVIE_SEARCH_PARAMS)?;
             let text = search_text(&query)?;
@@ -291,7 +318,13 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
                 db.people(include_adult, sort, page)?,
             ))
         }
-        Route::Movie(id) => record(&query, db.movie(id)?, || format!("no movie with id {id}")),
+        Route::Movie(id) => {
+            query.check_allowed(&["region"])?;
+            let region = region(&query)?;
+            record(&Query::default(), db.movie(id, &region)?, || {
+                format!("no movie with id {id}")
+            })
+        }
         Route::MovieCredits(id) => {
             record(&query, db.credits(id)?, || format!("no movie with id {id}"))
         }
@@ -320,7 +353,8 @@ fn record(
 }
 
 /// The parameters of `/movies/search`. `/movies` takes all but the last (the words),
-/// `/genres/{id}/movies` all but the first two of those (the genre is in its path).
+/// `/genres/{id}/movies` and `/keywords/{id}/movies` those of `/movies` but the one in their
+/// path.
 const MOVIE_SEARCH_PARAMS: &[&str] = &[
     "genre_id",
     "genre",
@@ -331,6 +365,13 @@ const MOVIE_SEARCH_PARAMS: &[&str] = &[
     "status",
     "adult",
     "min_votes",
+    "keyword",
+    "company",
+    "certification",
+    "provider",
+    "region",
+    "runtime_min",
+    "runtime_max",
     "sort",
     "query",
 ];
@@ -405,6 +446,34 @@ fn movie_filter(query: &Query) -> Result<MovieFilter, ApiError> {
             }
         },
     };
+    let region = region(query)?;
+    let certification = match query.get("certification") {
+        None => None,
+        Some(value) => {
+            let value = value.trim();
+            if value.is_empty() || value.chars().count() > MAX_CERTIFICATION {
+                return Err(ApiError::bad_request(
+                    Some("certification"),
+                    format!(
+                        "certification must be a rating as the country writes it, such as \
+                         PG-13 or 12 (at most {MAX_CERTIFICATION} characters), not {}",
+                        params::quoted(value)
+                    ),
+                ));
+            }
+            Some((region.clone(), value.to_owned()))
+        }
+    };
+    let runtime_min = query.int("runtime_min", 0, MAX_RUNTIME)?;
+    let runtime_max = query.int("runtime_max", 0, MAX_RUNTIME)?;
+    if let (Some(min), Some(max)) = (runtime_min, runtime_max)
+        && min > max
+    {
+        return Err(ApiError::bad_request(
+            Some("runtime_max"),
+            format!("runtime_max ({max}) is less than runtime_min ({min})"),
+        ));
+    }
     Ok(MovieFilter {
         year: query.int("year", 1800, 2200)?,
         genre_id: None,
@@ -412,7 +481,51 @@ fn movie_filter(query: &Query) -> Result<MovieFilter, ApiError> {
         status,
         include_adult: query.flag("adult")?,
         min_votes: query.int("min_votes", 0, i64::from(i32::MAX))?,
+        keyword_id: query.int("keyword", 1, i64::MAX)?,
+        company_id: query.int("company", 1, i64::MAX)?,
+        certification,
+        provider: query
+            .int("provider", 1, i64::MAX)?
+            .map(|id| (id, region.clone())),
+        runtime_min,
+        runtime_max,
     })
+}
+
+/// The longest certification accepted (TMDB's are a few characters: PG-13, 12A, FSK 16).
+const MAX_CERTIFICATION: usize = 20;
+/// The largest runtime filter, in minutes: longer than any film, small enough to stay a
+/// plain integer comparison.
+const MAX_RUNTIME: i64 = 100_000;
+/// The country `region` means when it is not given.
+pub const DEFAULT_REGION: &str = "US";
+
+/// `region`: the country (ISO 3166-1 alpha-2, any case) whose certification and watch
+/// providers a movie shows and the certification and provider filters use; US by default.
+fn region(query: &Query) -> Result<String, ApiError> {
+    let Some(value) = query.get("region") else {
+        return Ok(DEFAULT_REGION.to_owned());
+    };
+    let upper = value.trim().to_ascii_uppercase();
+    if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(ApiError::bad_request(
+            Some("region"),
+            format!(
+                "region must be an ISO 3166-1 country code such as US or FR, not {}",
+                params::quoted(value)
+            ),
+        ));
+    }
+    Ok(upper)
+}
+
+/// `params` without those in `left_out`.
+fn without<'a>(params: &[&'a str], left_out: &[&str]) -> Vec<&'a str> {
+    params
+        .iter()
+        .copied()
+        .filter(|p| !left_out.contains(p))
+        .collect()
 }
 
 /// `genre_id`, or `genre` resolved by name (an unknown name is a 400: it is a typo, not an

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_deferred_index",
         sql: include_str!("../../../sql/0010_deferred_index.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_native_api_indexes",
+        sql: include_str!("../../../sql/0012_native_api_indexes.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.
