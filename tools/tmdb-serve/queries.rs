@@ -342,7 +342,7 @@ impl Db {
         let parts = self.rows(
             &format!(
                 "SELECT {MOVIE_COLUMNS} FROM movie m WHERE m.collection_id = ?1 \
-                 ORDER BY m.release_date IS NULL, m.release_date, m.id"
+                 ORDER BY coalesce(m.release_date, '') = '', m.release_date, m.id"
             ),
             &[SqlValue::Integer(id)],
             movie_item,
