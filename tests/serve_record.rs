@@ -158,6 +158,9 @@ fn expected_detail(movie: &Value, region: &str) -> Value {
               "iso_639_1", "iso_3166_1"],
         ),
         "watch_providers": watch_providers(movie, region),
+        "watch_regions": movie["watch/providers"]["results"]
+            .as_object()
+            .map_or_else(Vec::new, |r| r.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect()),
     })
 }
 

@@ -126,6 +126,10 @@ shape! {
       WHERE EXISTS (SELECT 1 FROM watch_link WHERE movie_id = m.id AND iso_3166_1 = ?2) \
          OR EXISTS (SELECT 1 FROM movie_watch_provider WHERE movie_id = m.id AND iso_3166_1 = ?2))"
         => "watch_providers" Object,
+    "(SELECT json_group_array(iso_3166_1 ORDER BY iso_3166_1) FROM \
+      (SELECT iso_3166_1 FROM watch_link WHERE movie_id = m.id \
+       UNION SELECT iso_3166_1 FROM movie_watch_provider WHERE movie_id = m.id))"
+        => "watch_regions" Json,
 }
 
 shape! {
