@@ -11,7 +11,8 @@
 //! and a `Link` header with `rel="next"` / `rel="prev"` when there is such a page.
 //! `page`: 1..=500 (default 1; TMDB's own cap), `limit`: 1..=100 (default 20).
 //! A page past the end is an empty `results`, not an error. `total_pages` is at most 500,
-//! as on TMDB, while `total_results` is the true count.
+//! as on TMDB, while `total_results` is the true count: a list serves its first 500 pages
+//! (500 x `limit` results at most), and `total_pages` never names a page that answers 400.
 //!
 //! ## Movie (list item, also inside search results and genre lists)
 //! `{"id":550,"title":"Fight Club","original_title":"Fight Club","original_language":"en",
@@ -28,12 +29,29 @@
 //!   (vote_count >= N). `sort`: `popularity|release_date|vote_average|vote_count|title`, with
 //!   `.asc` or `.desc` (default `popularity.desc`; a bare field sorts descending, except title
 //!   ascending). Ties break on id; absent values sort last.
+//!   The whole record's filters: `keyword` (id), `company` (id), `certification` (as the
+//!   country writes it, compared exactly, such as PG-13) in `region`, `provider` (watch
+//!   provider id, any kind of offer) in `region`, `runtime_min` and `runtime_max` (minutes,
+//!   0..=100000, min <= max; movies with no runtime are left out). `region` is an ISO 3166-1
+//!   code, any case, US when absent.
 //! - `GET /movies/search?query=...` -> list of Movie ranked by relevance (bm25 over title and
 //!   original_title, diacritics folded, the last word matched as a prefix), with every filter
 //!   of `/movies`; `sort` also takes `relevance` (the default, best first).
 //!   `query` is required (400 when missing or empty); a query with no words has no results.
-//! - `GET /movies/{id}` -> Movie plus `runtime, status, video, budget, revenue, imdb_id,
-//!   homepage, tagline, collection_id, origin_country:[..], cast_count, crew_count`.
+//! - `GET /movies/{id}?region=CC` -> Movie plus `runtime, status, video, budget, revenue,
+//!   imdb_id, homepage, tagline, collection_id, origin_country:[..], cast_count, crew_count`,
+//!   and the whole record: `collection:{id,name,poster_path,backdrop_path}|null`,
+//!   `keywords:[{id,name}]`, `production_companies:[{id,name,logo_path,origin_country}]`,
+//!   `production_countries:[{iso_3166_1,name}]`, `spoken_languages:[{iso_639_1,english_name,
+//!   name}]`, `external_ids:{imdb_id,wikidata_id,facebook_id,instagram_id,twitter_id}`,
+//!   `region` (the parameter, US when absent), `certification` (in `region`: a rated
+//!   theatrical release's (type 3), else the first rated release's, else null),
+//!   `release_dates:[{iso_3166_1,release_date,type,certification,note,iso_639_1,
+//!   descriptors}]` (every country, TMDB's order), `videos:[{id,key,site,type,name,official,
+//!   published_at,size,iso_639_1,iso_3166_1}]`, `watch_providers:{region,link,providers:
+//!   {flatrate|rent|buy|ads|free:[{provider_id,provider_name,logo_path,display_priority}]}}`
+//!   (null when TMDB lists nothing in `region`), `watch_regions:[CC..]` (the countries that
+//!   have providers). Lists in TMDB's order.
 //! - `GET /movies/{id}/credits` ->
 //!   `{"id":550,"cast":[Cast...],"crew":[Crew...]}`, cast in billing order, crew by
 //!   department, job, name. Cast: `{"credit_id","person_id","name","original_name",
@@ -53,6 +71,13 @@
 //!   movie_count counts non-adult movies.
 //! - `GET /genres/{id}/movies` -> list of Movie in that genre; the same filters (except
 //!   `genre`/`genre_id`) and sorts as `/movies`. 404 for an unknown genre.
+//! - `GET /keywords/{id}` -> `{"id","name"}`; `GET /keywords/{id}/movies` -> list of Movie
+//!   with that keyword, the filters (except `keyword`) and sorts of `/movies`. 404 for an
+//!   unknown keyword.
+//! - `GET /companies/{id}` -> `{"id","name","logo_path","origin_country"}` (its movies are
+//!   `/movies?company=ID`).
+//! - `GET /collections/{id}` -> `{"id","name","poster_path","backdrop_path","parts":[Movie]}`,
+//!   the parts the mirror holds (adult ones too), oldest first, undated last.
 //! - `GET /health` -> `{"status":"ok","schema_version":2}`.
 //! - `GET /stats` -> `{"movies":N,"people":N,"credits":N,"genres":N,"movie_ids":N,"gone":N,
 //!   "last_load":{"kind":"movies","finished_at":"2026-11-30T12:00:00Z",...}|null}`.
