@@ -719,7 +719,7 @@ fn count_key(sql: &str, params: &[SqlValue]) -> String {
 /// the outer loop: without it, on a mirror that was never ANALYZEd, SQLite would start from
 /// the genre's index and sort all of its movies (~95,000 a genre for 1,000,000).
 ///
-/// A runtime range alone reads movie_runtime (sql/0012), which holds the columns of the
+/// A runtime range alone reads movie_runtime_cover (sql/0012), which holds the columns of the
 /// filters and sorts, so the range is counted and sorted from the index alone.
 fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
     let mut clauses = Vec::new();
@@ -748,7 +748,7 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
             params.push(SqlValue::Integer(genre));
             "movie m CROSS JOIN movie_genre mg ON mg.movie_id = m.id AND mg.genre_id = ?"
         }
-        (None, None) if f.has_runtime() => "movie m INDEXED BY movie_runtime",
+        (None, None) if f.has_runtime() => "movie m INDEXED BY movie_runtime_cover",
         (None, None) => "movie m",
     };
     if let Some(genre) = genre_probe {
