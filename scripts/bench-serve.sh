@@ -17,9 +17,10 @@
 #       COMPARE=/tmp/tiny/target/release/tmdb-serve scripts/bench-serve.sh 100000
 #
 # The databases are synthetic but shaped like TMDB's catalog: skewed popularity, 1-3 genres
-# per movie, undated and adult movies, credits and people: the details-and-credits shape (the
-# movie row, its genres and credits, people), not the whole record with every append, which
-# would be ~30 GB at 1,000,000 movies. ndjson-load creates each one (it applies the
+# per movie, undated and adult movies, credits and people, and the parts of the whole record
+# the native API filters on (keywords, companies, certifications by country, watch providers
+# by country; a few common, most rare): not every append, which would be ~30 GB at 1,000,000
+# movies. ndjson-load creates each one (it applies the
 # migrations, as for any mirror, and loads the genres); the sqlite3 shell then writes the
 # generated rows, and the schema's triggers keep the search indexes and genre_movie_by_date in
 # step as they do for ndjson-load. No network and no fetch is needed.
@@ -109,6 +110,54 @@ INSERT INTO movie_genre (movie_id, genre_id)
 SELECT DISTINCT i, g.id FROM h JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS r FROM genre) g
   ON g.r = h1 % 19 OR (h2 % 3 > 0 AND g.r = h2 % 19) OR (h3 % 4 = 0 AND g.r = h3 % 19)
 WHERE h3 % 40 <> 0;
+-- 20,000 keywords and 5,000 companies, named from the title words; 0-6 keywords and 1-3
+-- companies a movie, low ids far more common (the product of two residues skews them).
+WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < 20000)
+INSERT INTO keyword (id, name) SELECT k, lower((SELECT w FROM word WHERE word.k = c.k % 1600) ||
+  ' ' || (SELECT w FROM word WHERE word.k = c.k / 1600)) FROM c;
+WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < 5000)
+INSERT INTO company (id, name, logo_path, origin_country)
+SELECT k, (SELECT w FROM word WHERE word.k = c.k % 1600) || ' Pictures', '/c' || k || '.png',
+  CASE k % 4 WHEN 0 THEN 'US' WHEN 1 THEN 'GB' WHEN 2 THEN 'FR' ELSE '' END FROM c;
+CREATE TEMP TABLE j (j INTEGER PRIMARY KEY);
+INSERT INTO j VALUES (0),(1),(2),(3),(4),(5);
+INSERT INTO movie_keyword (movie_id, ord, keyword_id)
+SELECT h.i, j.j, 1 + ((h.h1 + j.j * 104729 * (1 + h.h3 % 17)) % 20000) * ((h.h2 + j.j * 7) % 19997) / 20000
+FROM h, j WHERE j.j < h.h1 % 7;
+INSERT INTO movie_company (movie_id, ord, company_id)
+SELECT h.i, j.j, 1 + ((h.h2 + j.j * 7919) % 5000) * ((h.h3 + j.j * 13) % 4999) / 5000
+FROM h, j WHERE j.j <= h.h2 % 3;
+-- Certifications: every dated movie's US theatrical release, a US premiere with none for a
+-- quarter of them (two rows of one country), a British one for half, a French one for a third.
+INSERT INTO release_date (movie_id, ord, iso_3166_1, certification, descriptors, iso_639_1, note,
+  release_date, type)
+SELECT m.id, r.ord, r.country,
+  CASE r.country WHEN 'US' THEN CASE WHEN r.type = 1 THEN '' ELSE
+         (SELECT value FROM json_each('["G","PG","PG-13","R","NC-17",""]') WHERE key = h.h3 % 6) END
+    WHEN 'GB' THEN (SELECT value FROM json_each('["U","PG","12A","15","18"]') WHERE key = h.h2 % 5)
+    ELSE (SELECT value FROM json_each('["U","12","16","18",""]') WHERE key = h.h1 % 5) END,
+  '[]', '', '', m.release_date || 'T00:00:00.000Z', r.type
+FROM movie m JOIN h ON h.i = m.id
+JOIN (SELECT 0 AS ord, 'US' AS country, 3 AS type UNION ALL SELECT 1, 'US', 1
+      UNION ALL SELECT 2, 'GB', 3 UNION ALL SELECT 3, 'FR', 3) r
+  ON (r.ord = 0 OR (r.ord = 1 AND h.h1 % 4 = 0) OR (r.ord = 2 AND h.h2 % 2 = 0)
+      OR (r.ord = 3 AND h.h3 % 3 = 0))
+WHERE m.release_date IS NOT NULL;
+-- 60 watch providers; a third of the movies are offered in the US (one to stream, and two to
+-- rent and buy for half of those), a quarter in Great Britain.
+WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < 60)
+INSERT INTO watch_provider (id, provider_name, logo_path)
+SELECT k, (SELECT w FROM word WHERE word.k = c.k * 17) || ' TV', '/w' || k || '.jpg' FROM c;
+INSERT INTO watch_link (movie_id, iso_3166_1, link)
+SELECT i, c, 'https://www.themoviedb.org/movie/' || i || '/watch?locale=' || c
+FROM h, (SELECT 'US' AS c UNION ALL SELECT 'GB') WHERE (c = 'US' AND h1 % 3 = 0) OR (c = 'GB' AND h3 % 4 = 0);
+INSERT INTO movie_watch_provider (movie_id, iso_3166_1, kind, ord, provider_id, display_priority)
+SELECT w.movie_id, w.iso_3166_1, k.kind, k.ord,
+  1 + ((h.h2 + k.ord * 31 + length(k.kind)) % 60) * ((h.h3 + k.ord) % 59) / 60, k.ord
+FROM watch_link w JOIN h ON h.i = w.movie_id
+JOIN (SELECT 'flatrate' AS kind, 0 AS ord UNION ALL SELECT 'rent', 0 UNION ALL SELECT 'rent', 1
+      UNION ALL SELECT 'buy', 0 UNION ALL SELECT 'buy', 1) k
+  ON k.kind = 'flatrate' OR h.h2 % 2 = 0;
 INSERT INTO people (id, name, also_known_as, biography, birthday, gender, known_for_department,
   place_of_birth, profile_path, popularity, imdb_id, adult)
 SELECT i, (SELECT w FROM word WHERE k = h1 % 1600) || ' ' || (SELECT w FROM word WHERE k = h2 % 1600) || 'son',
@@ -249,9 +298,50 @@ request = function()
   return wrk.format(nil, "/movies/search?query=" .. word() .. "+" .. second:sub(1, 3))
 end
 LUA
+    # The native API's filters on the whole record, each request a random value of the filter
+    # (skewed like the data: low ids are the common ones), a random sort and page.
+    cat >"$BENCH_DIR/varied_keyword.lua" <<'LUA'
+math.randomseed(13)
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  return wrk.format(nil, "/movies?keyword=" .. math.random(1, 2000) .. "&sort=" ..
+    sorts[math.random(#sorts)] .. "&page=" .. math.random(1, 3))
+end
+LUA
+    cat >"$BENCH_DIR/varied_provider.lua" <<'LUA'
+math.randomseed(17)
+local regions = {"US","GB"}
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  return wrk.format(nil, "/movies?provider=" .. math.random(1, 60) .. "&region=" ..
+    regions[math.random(#regions)] .. "&sort=" .. sorts[math.random(#sorts)] .. "&limit=" ..
+    math.random(10, 30) .. "&page=" .. math.random(1, 3))
+end
+LUA
+    cat >"$BENCH_DIR/varied_certification.lua" <<'LUA'
+math.randomseed(19)
+local ratings = {{"US","G"},{"US","PG"},{"US","PG-13"},{"US","R"},{"US","NC-17"},{"GB","12A"},
+  {"GB","15"},{"GB","18"},{"FR","12"},{"FR","16"}}
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  local r = ratings[math.random(#ratings)]
+  return wrk.format(nil, "/movies?certification=" .. r[2] .. "&region=" .. r[1] .. "&sort=" ..
+    sorts[math.random(#sorts)] .. "&limit=" .. math.random(10, 30) .. "&page=" .. math.random(1, 3))
+end
+LUA
+    cat >"$BENCH_DIR/varied_runtime.lua" <<'LUA'
+math.randomseed(23)
+local sorts = {"popularity.desc","vote_average.desc","release_date.asc","title"}
+request = function()
+  local low = math.random(60, 150)
+  return wrk.format(nil, "/movies?runtime_min=" .. low .. "&runtime_max=" ..
+    (low + math.random(0, 30)) .. "&sort=" .. sorts[math.random(#sorts)] .. "&page=" ..
+    math.random(1, 3))
+end
+LUA
     # People are named like titles ("Kalo Mimison"): the same words, searched among names.
     sed 's|/movies/search|/people/search|' "$BENCH_DIR/varied_search.lua" >"$BENCH_DIR/varied_people.lua"
-    for lua in list year_status search people; do
+    for lua in list year_status search people keyword provider certification runtime; do
         per_thread_seed "$BENCH_DIR/varied_$lua.lua"
     done
 }
@@ -269,6 +359,12 @@ routes() {
     echo "year+status list (varied)||$BENCH_DIR/varied_year_status.lua"
     echo "title search (varied)||$BENCH_DIR/varied_search.lua"
     echo "people search (varied)||$BENCH_DIR/varied_people.lua"
+    echo "keyword list (varied)||$BENCH_DIR/varied_keyword.lua"
+    echo "provider+region (varied)||$BENCH_DIR/varied_provider.lua"
+    echo "certification+region (var.)||$BENCH_DIR/varied_certification.lua"
+    echo "runtime range (varied)||$BENCH_DIR/varied_runtime.lua"
+    echo "keyword movies (random)||$(random_ids_lua /keywords/ 2000 /movies)"
+    echo "company (random)||$(random_ids_lua /companies/ 5000 "")"
 }
 
 run_serve() {

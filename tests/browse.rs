@@ -243,7 +243,8 @@ fn browse_page_search_movie_person_back_and_not_found_in_chromium() {
         [XSS_CHARACTER, "Narrator", "Lead", "Cameo"]
     );
     assert_eq!(browser.texts("#film-crew li a"), [NASTY_TITLE]);
-    assert_eq!(browser.texts("#film-crew .role"), ["Writing — Screenplay"]);
+    assert_eq!(browser.texts("#film-crew h3"), ["Writing (1)"]);
+    assert_eq!(browser.texts("#film-crew .role"), ["Screenplay"]);
     assert_eq!(browser.texts(".aka li"), ["ゾーイ", ODD_ALIAS]);
     assert_eq!(
         browser.texts(".bio p"),
@@ -536,11 +537,10 @@ fn browse_page_is_small_and_has_no_html_sinks() {
     }
 }
 
-/// The brief's scenario on a mirror built the way users build one: `tmdb-sim --dump`, loaded by
-/// `ndjson-load`, with the titles and names the simulated catalog holds.
-#[test]
-fn browse_page_on_a_simulated_mirror_finds_a_title_its_cast_and_their_filmography() {
-    let dir = Workdir::new("browse-sim");
+/// A mirror built the way users build one: `tmdb-sim --dump` (every append of every record),
+/// loaded by `ndjson-load`. Returns the database, the catalog's movies (most popular first)
+/// and people by id.
+fn simulated_mirror(dir: &Workdir) -> (PathBuf, Vec<Value>, HashMap<u64, Value>) {
     let dump = dir.join("dump");
     let mut sim = Command::new(bin("tmdb-sim"));
     sim.args(["--movies", "200", "--seed", "3", "--dump"])
@@ -560,8 +560,6 @@ fn browse_page_on_a_simulated_mirror_finds_a_title_its_cast_and_their_filmograph
             .env_remove("DB");
         run(load).expect_success();
     }
-
-    // The most popular movie with a plain title whose first-billed actor has a record.
     let people: HashMap<u64, Value> = read_ndjson(&dump.join("people.ndjson"))
         .into_iter()
         .map(|p| (p["id"].as_u64().unwrap(), p))
@@ -569,8 +567,21 @@ fn browse_page_on_a_simulated_mirror_finds_a_title_its_cast_and_their_filmograph
     let mut movies = read_ndjson(&dump.join("movies.ndjson"));
     movies.sort_by(|a, b| {
         let pop = |m: &Value| m["popularity"].as_f64().unwrap_or(0.0);
-        pop(b).total_cmp(&pop(a))
+        pop(b)
+            .total_cmp(&pop(a))
+            .then(b["id"].as_u64().cmp(&a["id"].as_u64()))
     });
+    (db, movies, people)
+}
+
+/// The brief's scenario on a mirror built the way users build one: `tmdb-sim --dump`, loaded by
+/// `ndjson-load`, with the titles and names the simulated catalog holds.
+#[test]
+fn browse_page_on_a_simulated_mirror_finds_a_title_its_cast_and_their_filmography() {
+    let dir = Workdir::new("browse-sim");
+    let (db, movies, people) = simulated_mirror(&dir);
+
+    // The most popular movie with a plain title whose first-billed actor has a record.
     let lead = |m: &Value| -> Option<Value> {
         let mut cast = m["credits"]["cast"].as_array()?.clone();
         cast.sort_by_key(|c| c["order"].as_i64());
@@ -654,6 +665,387 @@ fn browse_page_on_a_simulated_mirror_finds_a_title_its_cast_and_their_filmograph
         "{}",
         browser.url()
     );
+    let errors = unexpected_errors(&browser.console(), &[]);
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+/// The names of a movie's crew whose credit passes `keep`, each person once, in the order the
+/// credits route gives (department, job, name, credit_id).
+fn crew_names(movie: &Value, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut crew: Vec<&Value> = movie["credits"]["crew"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| keep(c))
+        .collect();
+    let key = |c: &Value| {
+        ["department", "job", "name", "credit_id"].map(|k| c[k].as_str().unwrap_or("").to_owned())
+    };
+    crew.sort_by_key(|c| key(c));
+    let mut seen = Vec::new();
+    let mut names = Vec::new();
+    for c in crew {
+        if !seen.contains(&c["id"]) {
+            seen.push(c["id"].clone());
+            names.push(c["name"].as_str().unwrap().to_owned());
+        }
+    }
+    names
+}
+
+/// A movie's certification in `region` (docs/architecture.md): a rated theatrical release's,
+/// else the first rated one's.
+fn certification_in(movie: &Value, region: &str) -> Option<String> {
+    let country = movie["release_dates"]["results"]
+        .as_array()?
+        .iter()
+        .find(|c| c["iso_3166_1"] == region)?;
+    let rated: Vec<&Value> = country["release_dates"]
+        .as_array()?
+        .iter()
+        .filter(|d| d["certification"].as_str().is_some_and(|c| !c.is_empty()))
+        .collect();
+    let pick = rated.iter().find(|d| d["type"] == 3).or(rated.first())?;
+    Some(pick["certification"].as_str()?.to_owned())
+}
+
+/// The provider names a region lists, in the page's order of kinds.
+fn provider_names(movie: &Value, region: &str) -> Vec<String> {
+    let offers = &movie["watch/providers"]["results"][region];
+    ["flatrate", "free", "ads", "rent", "buy"]
+        .iter()
+        .flat_map(|kind| offers[kind].as_array().cloned().unwrap_or_default())
+        .map(|p| p["provider_name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn texts_of(values: &Value, key: &str) -> Vec<String> {
+    values
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| v[key].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The whole record on the page: a movie's makers, rating, keywords, collection, companies,
+/// languages, trailers, where to watch (with JustWatch's credit) and release dates, in two
+/// regions; the keyword, collection and company pages; a filmography grouped by role; the
+/// vote floor of "Best rated". Every expectation comes from the simulator's catalog.
+#[test]
+fn browse_page_shows_the_whole_record_of_a_simulated_mirror() {
+    let dir = Workdir::new("browse-record");
+    let (db, movies, _) = simulated_mirror(&dir);
+    let listed: Vec<&Value> = movies.iter().filter(|m| m["adult"] != true).collect();
+    let trailer_keys = |m: &Value| -> Vec<String> {
+        m["videos"]["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["site"] == "YouTube" && (v["type"] == "Trailer" || v["type"] == "Teaser"))
+            .map(|v| {
+                format!(
+                    "https://www.youtube.com/watch?v={}",
+                    v["key"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let movie = *listed
+        .iter()
+        .find(|m| {
+            m["belongs_to_collection"].is_object()
+                && !texts_of(&m["keywords"]["keywords"], "name").is_empty()
+                && !texts_of(&m["production_companies"], "name").is_empty()
+                && !texts_of(&m["spoken_languages"], "english_name").is_empty()
+                && !trailer_keys(m).is_empty()
+                && !provider_names(m, "US").is_empty()
+                && certification_in(m, "US").is_some()
+                && !crew_names(m, |c| c["job"] == "Director").is_empty()
+                && !crew_names(m, |c| c["department"] == "Writing").is_empty()
+        })
+        .expect("the simulated catalog has a movie with every part of the record");
+    let id = movie["id"].as_u64().unwrap();
+    let title = movie["title"].as_str().unwrap();
+
+    let serve = Serve::start(&db);
+    let base = serve.base.clone();
+    let browser = Browser::start(&dir.path);
+    let shots = screenshots();
+    browser.goto(&format!("{base}/#/movie/{id}"));
+    browser.wait_for("the movie's heading", || {
+        browser
+            .texts(".detail h1")
+            .into_iter()
+            .find(|h| h.starts_with(title))
+    });
+    let directors = crew_names(movie, |c| c["job"] == "Director");
+    let writers = crew_names(movie, |c| c["department"] == "Writing");
+    assert_eq!(browser.texts(".makers.directors a"), directors);
+    assert_eq!(browser.texts(".makers.writers a"), writers);
+    assert_eq!(
+        browser.texts(".cert"),
+        [certification_in(movie, "US").unwrap()]
+    );
+    assert_eq!(
+        browser.texts(".keywords .chip"),
+        texts_of(&movie["keywords"]["keywords"], "name")
+    );
+    let collection = &movie["belongs_to_collection"];
+    assert_eq!(
+        browser.texts(".collection a"),
+        [collection["name"].as_str().unwrap()]
+    );
+    assert_eq!(
+        browser.texts(".companies a"),
+        texts_of(&movie["production_companies"], "name")
+    );
+    assert_eq!(
+        browser.texts(".languages"),
+        [format!(
+            "Spoken languages: {}",
+            texts_of(&movie["spoken_languages"], "english_name").join(", ")
+        )]
+    );
+    let hrefs = browser.exec(
+        "return [...document.querySelectorAll('.trailers a')].map((a) => a.href);",
+        json!([]),
+    );
+    let mut hrefs: Vec<String> = serde_json::from_value(hrefs).unwrap();
+    let mut keys = trailer_keys(movie);
+    hrefs.sort();
+    keys.sort();
+    assert_eq!(hrefs, keys);
+    assert_eq!(
+        browser.texts(".providers .provider span"),
+        provider_names(movie, "US")
+    );
+    assert_eq!(
+        browser.texts(".attribution"),
+        ["Streaming data by JustWatch."]
+    );
+    let dates: usize = movie["release_dates"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["release_dates"].as_array().unwrap().len())
+        .sum();
+    if dates > 10 {
+        assert_eq!(browser.find_all(".releases tbody tr").len(), 8);
+        browser.click(&browser.find("button.more:last-of-type"));
+    }
+    browser.wait_for("every release date", || {
+        (browser.find_all(".releases tbody tr").len() == dates).then_some(())
+    });
+    browser.screenshot(&shots.join("30-record-movie.png"));
+
+    // Another country: its rating and its offers, and the address says which.
+    let regions: Vec<&String> = movie["watch/providers"]["results"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    let other = regions
+        .into_iter()
+        .find(|r| provider_names(movie, r) != provider_names(movie, "US"))
+        .expect("another country with other offers")
+        .as_str();
+    browser.exec(
+        "const s = document.querySelector('select[name=region]'); s.value = arguments[0]; \
+         s.dispatchEvent(new Event('change'));",
+        json!([other]),
+    );
+    browser.wait_for("the other country's offers", || {
+        browser
+            .url()
+            .ends_with(&format!("#/movie/{id}?region={other}"))
+            .then_some(())
+    });
+    browser.wait_texts(
+        ".providers .provider span",
+        &provider_names(movie, other)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        browser.texts(".cert"),
+        certification_in(movie, other)
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+    if provider_names(movie, other).is_empty() {
+        let none = browser.texts(".watch .muted").join("");
+        assert!(
+            none.starts_with("No streaming, rental or purchase offer"),
+            "{none}"
+        );
+    }
+    browser.screenshot(&shots.join("31-record-movie-other-region.png"));
+    // The choice is remembered for the next movie.
+    browser.goto(&format!("{base}/#/movie/{id}"));
+    browser.wait_for("the remembered country", || {
+        let chosen = browser.exec(
+            "return document.querySelector('select[name=region]')?.value;",
+            json!([]),
+        );
+        (chosen == other).then_some(())
+    });
+
+    // The keyword's page: its movies, most popular first.
+    let keyword = &movie["keywords"]["keywords"][0];
+    browser.click(&browser.find(&format!(".keywords a[href='#/keyword/{}']", keyword["id"])));
+    browser.wait_texts("main h1", &[keyword["name"].as_str().unwrap()]);
+    let with_keyword: Vec<&str> = listed
+        .iter()
+        .filter(|m| {
+            m["keywords"]["keywords"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["id"] == keyword["id"])
+        })
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    let first_page: Vec<&str> = with_keyword.iter().copied().take(20).collect();
+    browser.wait_texts(".grid .card-title", &first_page);
+    assert_eq!(
+        browser.texts(".count"),
+        [format!(
+            "{} movie{}",
+            with_keyword.len(),
+            if with_keyword.len() == 1 { "" } else { "s" }
+        )]
+    );
+    browser.screenshot(&shots.join("32-record-keyword.png"));
+
+    // The collection's page: its parts, oldest first.
+    browser.back();
+    browser.click(&browser.find(".collection a"));
+    browser.wait_texts("main h1", &[collection["name"].as_str().unwrap()]);
+    let mut parts: Vec<&Value> = movies
+        .iter()
+        .filter(|m| m["belongs_to_collection"]["id"] == collection["id"])
+        .collect();
+    parts.sort_by_key(|m| {
+        let date = m["release_date"].as_str().unwrap_or("").to_owned();
+        (date.is_empty(), date, m["id"].as_u64())
+    });
+    let parts: Vec<&str> = parts.iter().map(|m| m["title"].as_str().unwrap()).collect();
+    browser.wait_texts(".grid .card-title", &parts);
+    browser.screenshot(&shots.join("33-record-collection.png"));
+
+    // The company's page.
+    browser.back();
+    let company = &movie["production_companies"][0];
+    browser.click(&browser.find(&format!(".companies a[href='#/company/{}']", company["id"])));
+    browser.wait_texts("main h1", &[company["name"].as_str().unwrap()]);
+    let made: Vec<&str> = listed
+        .iter()
+        .filter(|m| {
+            m["production_companies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == company["id"])
+        })
+        .map(|m| m["title"].as_str().unwrap())
+        .take(20)
+        .collect();
+    browser.wait_texts(".grid .card-title", &made);
+    browser.screenshot(&shots.join("34-record-company.png"));
+
+    // A person's filmography: one row per movie as cast, crew by department (Directing and
+    // Writing first), one row per movie in each with its jobs. The person chosen has the most
+    // crew departments.
+    let mut credits: HashMap<u64, Vec<(&Value, &Value)>> = HashMap::new();
+    for m in &movies {
+        for kind in ["cast", "crew"] {
+            for c in m["credits"][kind].as_array().unwrap() {
+                credits
+                    .entry(c["id"].as_u64().unwrap())
+                    .or_default()
+                    .push((m, c));
+            }
+        }
+    }
+    let departments = |person: u64| -> Vec<String> {
+        let mut ds: Vec<String> = credits[&person]
+            .iter()
+            .filter_map(|(_, c)| c["department"].as_str().map(str::to_owned))
+            .collect();
+        ds.sort_by_key(|d| {
+            (
+                if d == "Directing" {
+                    0
+                } else if d == "Writing" {
+                    1
+                } else {
+                    2
+                },
+                d.clone(),
+            )
+        });
+        ds.dedup();
+        ds
+    };
+    let person = *credits
+        .keys()
+        .max_by_key(|p| (departments(**p).len(), std::cmp::Reverse(**p)))
+        .unwrap();
+    browser.goto(&format!("{base}/#/person/{person}"));
+    let distinct = |keep: &dyn Fn(&Value) -> bool| -> usize {
+        let mut ids: Vec<u64> = credits[&person]
+            .iter()
+            .filter(|(_, c)| keep(c))
+            .map(|(m, _)| m["id"].as_u64().unwrap())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.len()
+    };
+    let cast_movies = distinct(&|c: &Value| c["department"].is_null());
+    browser.wait_for("the filmography", || {
+        (browser.find_all("#film-cast li a").len() == cast_movies.min(50)
+            && !browser.find_all("#film-crew h3").is_empty())
+        .then_some(())
+    });
+    let headings: Vec<String> = departments(person)
+        .iter()
+        .map(|d| {
+            format!(
+                "{d} ({})",
+                distinct(&|c: &Value| c["department"] == d.as_str())
+            )
+        })
+        .collect();
+    assert_eq!(browser.texts("#film-crew h3"), headings);
+    browser.screenshot(&shots.join("35-record-person.png"));
+
+    // Best rated: only movies with at least 100 votes, best first.
+    browser.goto(&format!("{base}/#/search?sort=vote_average.desc"));
+    let mut rated: Vec<&&Value> = listed
+        .iter()
+        .filter(|m| m["vote_count"].as_u64().unwrap_or(0) >= 100)
+        .collect();
+    rated.sort_by(|a, b| {
+        let avg = |m: &Value| m["vote_average"].as_f64().unwrap_or(f64::NEG_INFINITY);
+        avg(b)
+            .total_cmp(&avg(a))
+            .then(b["id"].as_u64().cmp(&a["id"].as_u64()))
+    });
+    let best: Vec<&str> = rated
+        .iter()
+        .take(20)
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    browser.wait_texts(".grid .card-title", &best);
+    assert_eq!(
+        browser.texts("#result-count"),
+        [format!("{} movies with at least 100 votes", rated.len())]
+    );
+    browser.screenshot(&shots.join("36-record-best-rated.png"));
+
     let errors = unexpected_errors(&browser.console(), &[]);
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }

@@ -30,6 +30,10 @@ mod export;
 // tmdb-serve: every route, filter and error over loopback on a real SQLite mirror.
 mod serve;
 
+// tmdb-serve's native API on the whole record: a mirror made by `make mirror` against tmdb-sim,
+// every field, filter and route of the record compared with the simulator's ground truth.
+mod serve_record;
+
 // tmdb-serve under attack: bodies, header floods, slow and half-sent requests, descriptor
 // exhaustion, HTTP/2, bytes that are not ASCII, a read-only folder; /metrics.
 mod serve_limits;

@@ -20,6 +20,8 @@ pub enum As {
     List,
     /// JSON text built by SQLite (an array; `[]` when absent).
     Json,
+    /// JSON text built by SQLite (an object; `null` when absent).
+    Object,
 }
 
 /// One field of a JSON shape as [`read`] reads it: its JSON name and how (its SQL expression
@@ -79,6 +81,80 @@ shape! {
     "m.origin_country" => "origin_country" List,
     "(SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'cast')" => "cast_count" Value,
     "(SELECT count(*) FROM credit WHERE movie_id = m.id AND kind = 'crew')" => "crew_count" Value,
+    "(SELECT json_object('id', c.id, 'name', nullif(c.name, ''), \
+      'poster_path', nullif(c.poster_path, ''), 'backdrop_path', nullif(c.backdrop_path, '')) \
+      FROM collection c WHERE c.id = m.collection_id)" => "collection" Object,
+    "(SELECT json_group_array(json_object('id', mk.keyword_id, 'name', nullif(k.name, '')) \
+      ORDER BY mk.ord) FROM movie_keyword mk LEFT JOIN keyword k ON k.id = mk.keyword_id \
+      WHERE mk.movie_id = m.id)" => "keywords" Json,
+    "(SELECT json_group_array(json_object('id', mc.company_id, 'name', nullif(c.name, ''), \
+      'logo_path', nullif(c.logo_path, ''), 'origin_country', nullif(c.origin_country, '')) \
+      ORDER BY mc.ord) FROM movie_company mc LEFT JOIN company c ON c.id = mc.company_id \
+      WHERE mc.movie_id = m.id)" => "production_companies" Json,
+    "(SELECT json_group_array(json_object('iso_3166_1', nullif(iso_3166_1, ''), \
+      'name', nullif(name, '')) ORDER BY ord) FROM movie_country WHERE movie_id = m.id)"
+        => "production_countries" Json,
+    "(SELECT json_group_array(json_object('iso_639_1', nullif(iso_639_1, ''), \
+      'english_name', nullif(english_name, ''), 'name', nullif(name, '')) ORDER BY ord) \
+      FROM movie_language WHERE movie_id = m.id)" => "spoken_languages" Json,
+    "json_object('imdb_id', nullif(m.imdb_id, ''), 'wikidata_id', nullif(m.wikidata_id, ''), \
+      'facebook_id', nullif(m.facebook_id, ''), 'instagram_id', nullif(m.instagram_id, ''), \
+      'twitter_id', nullif(m.twitter_id, ''))" => "external_ids" Object,
+    "?2" => "region" Value,
+    "(SELECT certification FROM release_date WHERE movie_id = m.id AND iso_3166_1 = ?2 \
+      AND certification <> '' ORDER BY type IS NOT 3, ord LIMIT 1)" => "certification" Value,
+    "(SELECT json_group_array(json_object('iso_3166_1', nullif(iso_3166_1, ''), \
+      'release_date', nullif(release_date, ''), 'type', type, \
+      'certification', nullif(certification, ''), 'note', nullif(note, ''), \
+      'iso_639_1', nullif(iso_639_1, ''), 'descriptors', \
+      CASE WHEN json_valid(descriptors) THEN json(descriptors) ELSE json_array() END) \
+      ORDER BY ord) FROM release_date WHERE movie_id = m.id)" => "release_dates" Json,
+    "(SELECT json_group_array(json_object('id', nullif(id, ''), 'key', nullif(key, ''), \
+      'site', nullif(site, ''), 'type', nullif(type, ''), 'name', nullif(name, ''), \
+      'official', CASE WHEN official IS NULL THEN NULL WHEN official = 0 \
+      THEN json('false') ELSE json('true') END, 'published_at', nullif(published_at, ''), 'size', size, \
+      'iso_639_1', nullif(iso_639_1, ''), 'iso_3166_1', nullif(iso_3166_1, '')) \
+      ORDER BY ord) FROM video WHERE movie_id = m.id)" => "videos" Json,
+    "(SELECT json_object('region', ?2, \
+      'link', (SELECT nullif(link, '') FROM watch_link WHERE movie_id = m.id AND iso_3166_1 = ?2), \
+      'providers', json((SELECT json_group_object(kind, json(list)) FROM \
+        (SELECT w.kind, json_group_array(json_object('provider_id', w.provider_id, \
+           'provider_name', nullif(p.provider_name, ''), 'logo_path', nullif(p.logo_path, ''), \
+           'display_priority', w.display_priority) ORDER BY w.ord) AS list \
+         FROM movie_watch_provider w LEFT JOIN watch_provider p ON p.id = w.provider_id \
+         WHERE w.movie_id = m.id AND w.iso_3166_1 = ?2 GROUP BY w.kind ORDER BY w.kind)))) \
+      WHERE EXISTS (SELECT 1 FROM watch_link WHERE movie_id = m.id AND iso_3166_1 = ?2) \
+         OR EXISTS (SELECT 1 FROM movie_watch_provider WHERE movie_id = m.id AND iso_3166_1 = ?2))"
+        => "watch_providers" Object,
+    "(SELECT json_group_array(iso_3166_1 ORDER BY iso_3166_1) FROM \
+      (SELECT iso_3166_1 FROM watch_link WHERE movie_id = m.id \
+       UNION SELECT iso_3166_1 FROM movie_watch_provider WHERE movie_id = m.id))"
+        => "watch_regions" Json,
+}
+
+shape! {
+    /// A collection (`/collections/{id}`), before its parts.
+    COLLECTION_COLUMNS, COLLECTION =
+    "c.id" => "id" Value,
+    "c.name" => "name" Value,
+    "c.poster_path" => "poster_path" Value,
+    "c.backdrop_path" => "backdrop_path" Value,
+}
+
+shape! {
+    /// A company (`/companies/{id}`).
+    COMPANY_COLUMNS, COMPANY =
+    "c.id" => "id" Value,
+    "c.name" => "name" Value,
+    "c.logo_path" => "logo_path" Value,
+    "c.origin_country" => "origin_country" Value,
+}
+
+shape! {
+    /// A keyword (`/keywords/{id}`).
+    KEYWORD_COLUMNS, KEYWORD =
+    "k.id" => "id" Value,
+    "k.name" => "name" Value,
 }
 
 shape! {
@@ -162,6 +238,10 @@ pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> rusqlite::Result<Value> {
             As::Json => match row.get_ref(index)? {
                 ValueRef::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
                 _ => json!([]),
+            },
+            As::Object => match row.get_ref(index)? {
+                ValueRef::Text(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
+                _ => Value::Null,
             },
         };
         out.insert(field.name.to_owned(), json);

@@ -35,8 +35,9 @@ use crate::server::{App, Pool};
     name = "tmdb-serve",
     version,
     after_help = "Routes: GET /movies, /movies/search, /movies/{id}, /movies/{id}/credits, /people, \
-/people/search, /people/{id}, /people/{id}/movies, /genres, /genres/{id}/movies, /health, /stats, \
-/openapi.json, /metrics (Prometheus), / (browse page).
+/people/search, /people/{id}, /people/{id}/movies, /genres, /genres/{id}/movies, /keywords/{id}, \
+/keywords/{id}/movies, /companies/{id}, /collections/{id}, /health, /stats, /openapi.json, \
+/metrics (Prometheus), / (browse page), and TMDB's /3/movie/{id} and /3/person/{id}.
 
 The first line on stdout is `listening on http://ADDR`; one line per request goes to stderr.
 

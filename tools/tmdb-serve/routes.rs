@@ -11,7 +11,8 @@
 //! and a `Link` header with `rel="next"` / `rel="prev"` when there is such a page.
 //! `page`: 1..=500 (default 1; TMDB's own cap), `limit`: 1..=100 (default 20).
 //! A page past the end is an empty `results`, not an error. `total_pages` is at most 500,
-//! as on TMDB, while `total_results` is the true count.
+//! as on TMDB, while `total_results` is the true count: a list serves its first 500 pages
+//! (500 x `limit` results at most), and `total_pages` never names a page that answers 400.
 //!
 //! ## Movie (list item, also inside search results and genre lists)
 //! `{"id":550,"title":"Fight Club","original_title":"Fight Club","original_language":"en",
@@ -28,12 +29,29 @@
 //!   (vote_count >= N). `sort`: `popularity|release_date|vote_average|vote_count|title`, with
 //!   `.asc` or `.desc` (default `popularity.desc`; a bare field sorts descending, except title
 //!   ascending). Ties break on id; absent values sort last.
+//!   The whole record's filters: `keyword` (id), `company` (id), `certification` (as the
+//!   country writes it, compared exactly, such as PG-13) in `region`, `provider` (watch
+//!   provider id, any kind of offer) in `region`, `runtime_min` and `runtime_max` (minutes,
+//!   0..=100000, min <= max; movies with no runtime are left out). `region` is an ISO 3166-1
+//!   code, any case, US when absent.
 //! - `GET /movies/search?query=...` -> list of Movie ranked by relevance (bm25 over title and
 //!   original_title, diacritics folded, the last word matched as a prefix), with every filter
 //!   of `/movies`; `sort` also takes `relevance` (the default, best first).
 //!   `query` is required (400 when missing or empty); a query with no words has no results.
-//! - `GET /movies/{id}` -> Movie plus `runtime, status, video, budget, revenue, imdb_id,
-//!   homepage, tagline, collection_id, origin_country:[..], cast_count, crew_count`.
+//! - `GET /movies/{id}?region=CC` -> Movie plus `runtime, status, video, budget, revenue,
+//!   imdb_id, homepage, tagline, collection_id, origin_country:[..], cast_count, crew_count`,
+//!   and the whole record: `collection:{id,name,poster_path,backdrop_path}|null`,
+//!   `keywords:[{id,name}]`, `production_companies:[{id,name,logo_path,origin_country}]`,
+//!   `production_countries:[{iso_3166_1,name}]`, `spoken_languages:[{iso_639_1,english_name,
+//!   name}]`, `external_ids:{imdb_id,wikidata_id,facebook_id,instagram_id,twitter_id}`,
+//!   `region` (the parameter, US when absent), `certification` (in `region`: a rated
+//!   theatrical release's (type 3), else the first rated release's, else null),
+//!   `release_dates:[{iso_3166_1,release_date,type,certification,note,iso_639_1,
+//!   descriptors}]` (every country, TMDB's order), `videos:[{id,key,site,type,name,official,
+//!   published_at,size,iso_639_1,iso_3166_1}]`, `watch_providers:{region,link,providers:
+//!   {flatrate|rent|buy|ads|free:[{provider_id,provider_name,logo_path,display_priority}]}}`
+//!   (null when TMDB lists nothing in `region`), `watch_regions:[CC..]` (the countries that
+//!   have providers). Lists in TMDB's order.
 //! - `GET /movies/{id}/credits` ->
 //!   `{"id":550,"cast":[Cast...],"crew":[Crew...]}`, cast in billing order, crew by
 //!   department, job, name. Cast: `{"credit_id","person_id","name","original_name",
@@ -53,6 +71,13 @@
 //!   movie_count counts non-adult movies.
 //! - `GET /genres/{id}/movies` -> list of Movie in that genre; the same filters (except
 //!   `genre`/`genre_id`) and sorts as `/movies`. 404 for an unknown genre.
+//! - `GET /keywords/{id}` -> `{"id","name"}`; `GET /keywords/{id}/movies` -> list of Movie
+//!   with that keyword, the filters (except `keyword`) and sorts of `/movies`. 404 for an
+//!   unknown keyword.
+//! - `GET /companies/{id}` -> `{"id","name","logo_path","origin_country"}` (its movies are
+//!   `/movies?company=ID`).
+//! - `GET /collections/{id}` -> `{"id","name","poster_path","backdrop_path","parts":[Movie]}`,
+//!   the parts the mirror holds (adult ones too), oldest first, undated last.
 //! - `GET /health` -> `{"status":"ok","schema_version":2}`.
 //! - `GET /stats` -> `{"movies":N,"people":N,"credits":N,"genres":N,"movie_ids":N,"gone":N,
 //!   "last_load":{"kind":"movies","finished_at":"2026-11-30T12:00:00Z",...}|null}`.
@@ -115,6 +140,10 @@ pub enum Route {
     PersonMovies(i64),
     Genres,
     GenreMovies(i64),
+    Collection(i64),
+    Company(i64),
+    Keyword(i64),
+    KeywordMovies(i64),
     /// TMDB's own routes under `/3` (`tmdb.rs`).
     Tmdb(TmdbRoute),
 }
@@ -145,6 +174,10 @@ impl Route {
             ["people", id, "movies"] => Route::PersonMovies(parse_id(id)?),
             ["genres"] => Route::Genres,
             ["genres", id, "movies"] => Route::GenreMovies(parse_id(id)?),
+            ["collections", id] => Route::Collection(parse_id(id)?),
+            ["companies", id] => Route::Company(parse_id(id)?),
+            ["keywords", id] => Route::Keyword(parse_id(id)?),
+            ["keywords", id, "movies"] => Route::KeywordMovies(parse_id(id)?),
             ["3", "movie", id] => Route::Tmdb(TmdbRoute::Movie(parse_id(id)?)),
             ["3", "person", id] => Route::Tmdb(TmdbRoute::Person(parse_id(id)?)),
             _ => return None,
@@ -235,7 +268,7 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
         }
         Route::GenreMovies(id) => {
             // The genre is in the path: the same list without the genre parameters.
-            query.check_allowed(&MOVIES_PARAMS[2..])?;
+            query.check_allowed(&without(MOVIES_PARAMS, &["genre", "genre_id"]))?;
             if !db.genre_exists(id)? {
                 return Err(ApiError::not_found(format!("no genre with id {id}")));
             }
@@ -243,6 +276,25 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             filter.genre_id = Some(id);
             movie_list(path, &query, db, &filter)
         }
+        Route::KeywordMovies(id) => {
+            query.check_allowed(&without(MOVIES_PARAMS, &["keyword"]))?;
+            if db.keyword(id)?.is_none() {
+                return Err(ApiError::not_found(format!("no keyword with id {id}")));
+            }
+            let mut filter = movie_filter(&query)?;
+            filter.genre_id = genre_filter(&query, db)?;
+            filter.keyword_id = Some(id);
+            movie_list(path, &query, db, &filter)
+        }
+        Route::Keyword(id) => record(&query, db.keyword(id)?, || {
+            format!("no keyword with id {id}")
+        }),
+        Route::Company(id) => record(&query, db.company(id)?, || {
+            format!("no company with id {id}")
+        }),
+        Route::Collection(id) => record(&query, db.collection(id)?, || {
+            format!("no collection with id {id}")
+        }),
         Route::MovieSearch => {
             query.check_allowed(MOVIE_SEARCH_PARAMS)?;
             let text = search_text(&query)?;
@@ -291,7 +343,13 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
                 db.people(include_adult, sort, page)?,
             ))
         }
-        Route::Movie(id) => record(&query, db.movie(id)?, || format!("no movie with id {id}")),
+        Route::Movie(id) => {
+            query.check_allowed(&["region"])?;
+            let region = region(&query)?;
+            record(&Query::default(), db.movie(id, &region)?, || {
+                format!("no movie with id {id}")
+            })
+        }
         Route::MovieCredits(id) => {
             record(&query, db.credits(id)?, || format!("no movie with id {id}"))
         }
@@ -320,7 +378,8 @@ fn record(
 }
 
 /// The parameters of `/movies/search`. `/movies` takes all but the last (the words),
-/// `/genres/{id}/movies` all but the first two of those (the genre is in its path).
+/// `/genres/{id}/movies` and `/keywords/{id}/movies` those of `/movies` but the one in their
+/// path.
 const MOVIE_SEARCH_PARAMS: &[&str] = &[
     "genre_id",
     "genre",
@@ -331,6 +390,13 @@ const MOVIE_SEARCH_PARAMS: &[&str] = &[
     "status",
     "adult",
     "min_votes",
+    "keyword",
+    "company",
+    "certification",
+    "provider",
+    "region",
+    "runtime_min",
+    "runtime_max",
     "sort",
     "query",
 ];
@@ -405,6 +471,34 @@ fn movie_filter(query: &Query) -> Result<MovieFilter, ApiError> {
             }
         },
     };
+    let region = region(query)?;
+    let certification = match query.get("certification") {
+        None => None,
+        Some(value) => {
+            let value = value.trim();
+            if value.is_empty() || value.chars().count() > MAX_CERTIFICATION {
+                return Err(ApiError::bad_request(
+                    Some("certification"),
+                    format!(
+                        "certification must be a rating as the country writes it, such as \
+                         PG-13 or 12 (at most {MAX_CERTIFICATION} characters), not {}",
+                        params::quoted(value)
+                    ),
+                ));
+            }
+            Some((region.clone(), value.to_owned()))
+        }
+    };
+    let runtime_min = query.int("runtime_min", 0, MAX_RUNTIME)?;
+    let runtime_max = query.int("runtime_max", 0, MAX_RUNTIME)?;
+    if let (Some(min), Some(max)) = (runtime_min, runtime_max)
+        && min > max
+    {
+        return Err(ApiError::bad_request(
+            Some("runtime_max"),
+            format!("runtime_max ({max}) is less than runtime_min ({min})"),
+        ));
+    }
     Ok(MovieFilter {
         year: query.int("year", 1800, 2200)?,
         genre_id: None,
@@ -412,7 +506,51 @@ fn movie_filter(query: &Query) -> Result<MovieFilter, ApiError> {
         status,
         include_adult: query.flag("adult")?,
         min_votes: query.int("min_votes", 0, i64::from(i32::MAX))?,
+        keyword_id: query.int("keyword", 1, i64::MAX)?,
+        company_id: query.int("company", 1, i64::MAX)?,
+        certification,
+        provider: query
+            .int("provider", 1, i64::MAX)?
+            .map(|id| (id, region.clone())),
+        runtime_min,
+        runtime_max,
     })
+}
+
+/// The longest certification accepted (TMDB's are a few characters: PG-13, 12A, FSK 16).
+const MAX_CERTIFICATION: usize = 20;
+/// The largest runtime filter, in minutes: longer than any film, small enough to stay a
+/// plain integer comparison.
+const MAX_RUNTIME: i64 = 100_000;
+/// The country `region` means when it is not given.
+pub const DEFAULT_REGION: &str = "US";
+
+/// `region`: the country (ISO 3166-1 alpha-2, any case) whose certification and watch
+/// providers a movie shows and the certification and provider filters use; US by default.
+fn region(query: &Query) -> Result<String, ApiError> {
+    let Some(value) = query.get("region") else {
+        return Ok(DEFAULT_REGION.to_owned());
+    };
+    let upper = value.trim().to_ascii_uppercase();
+    if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(ApiError::bad_request(
+            Some("region"),
+            format!(
+                "region must be an ISO 3166-1 country code such as US or FR, not {}",
+                params::quoted(value)
+            ),
+        ));
+    }
+    Ok(upper)
+}
+
+/// `params` without those in `left_out`.
+fn without<'a>(params: &[&'a str], left_out: &[&str]) -> Vec<&'a str> {
+    params
+        .iter()
+        .copied()
+        .filter(|p| !left_out.contains(p))
+        .collect()
 }
 
 /// `genre_id`, or `genre` resolved by name (an unknown name is a 400: it is a typo, not an

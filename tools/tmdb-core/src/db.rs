@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_load_checkpoint",
         sql: include_str!("../../../sql/0011_load_checkpoint.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_native_api_indexes",
+        sql: include_str!("../../../sql/0013_native_api_indexes.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.

@@ -1,7 +1,7 @@
 // The browse page of tmdb-mirror: a small hash-routed app over tmdb-serve's JSON API.
 //
-// Routes live in the hash (#/, #/search?q=.., #/movie/ID, #/person/ID, #/genre/ID,
-// #/people?q=.., #/genres) so that deep links survive a reload and the back button works
+// Routes live in the hash (#/, #/search?q=.., #/movie/ID?region=CC, #/person/ID, #/genre/ID,
+// #/keyword/ID, #/collection/ID, #/company/ID, #/people?q=.., #/genres) so that deep links survive a reload and the back button works
 // without server-side routing. Every value from the API reaches the DOM through textContent or
 // setAttribute (the el() helper), never as parsed HTML: titles hold quotes, <, & and emoji.
 // It deliberately has no framework and no build step (issue 8).
@@ -10,6 +10,15 @@
 const POSTER = "https://image.tmdb.org/t/p/w342";
 const PROFILE = "https://image.tmdb.org/t/p/w185";
 const PHOTO = "https://image.tmdb.org/t/p/h632"; // a person page's large photo
+const LOGO = "https://image.tmdb.org/t/p/w92"; // watch provider and company logos
+// "Best rated" lists only movies with at least this many votes: otherwise a film rated 10 by
+// its one voter tops the list.
+const VOTE_FLOOR = 100;
+// The country of certifications and watch providers until the visitor picks one (the API's
+// default too); the choice is kept in the address and in localStorage.
+const DEFAULT_REGION = "US";
+const RELEASE_TYPES = { 1: "Premiere", 2: "Limited theatrical", 3: "Theatrical", 4: "Digital", 5: "Physical", 6: "TV" };
+const WATCH_KINDS = [["flatrate", "Stream"], ["free", "Free"], ["ads", "With ads"], ["rent", "Rent"], ["buy", "Buy"]];
 const PAGE_SIZE = 20;
 const DEBOUNCE_MS = 250;
 const STATUSES = ["Released", "Post Production", "In Production", "Planned", "Rumored", "Canceled"];
@@ -94,6 +103,26 @@ const nameList = (value) => (Array.isArray(value) ? value.filter((v) => typeof v
 const movieHref = (id) => `#/movie/${encodeURIComponent(id)}`;
 const personHref = (id) => `#/person/${encodeURIComponent(id)}`;
 const genreHref = (id) => `#/genre/${encodeURIComponent(id)}`;
+const keywordHref = (id) => `#/keyword/${encodeURIComponent(id)}`;
+const collectionHref = (id) => `#/collection/${encodeURIComponent(id)}`;
+const companyHref = (id) => `#/company/${encodeURIComponent(id)}`;
+
+// A country's name in the visitor's language ("FR" -> "France"), the code where unknown.
+function countryName(code) {
+  try {
+    return new Intl.DisplayNames(undefined, { type: "region" }).of(code) || code;
+  } catch (_) {
+    return code;
+  }
+}
+
+function savedRegion() {
+  try {
+    return localStorage.getItem("region") || DEFAULT_REGION;
+  } catch (_) {
+    return DEFAULT_REGION;
+  }
+}
 
 // ---------- images ----------
 
@@ -212,9 +241,12 @@ async function route() {
     mounted = null;
     const id = parts[1];
     if (parts.length === 2 && /^\d{1,18}$/.test(id)) {
-      if (section === "movie") return await movieView(mine, id);
+      if (section === "movie") return await movieView(mine, id, params);
       if (section === "person") return await personView(mine, id);
       if (section === "genre") return await genreView(mine, id, params);
+      if (section === "keyword") return await keywordView(mine, id, params);
+      if (section === "collection") return await collectionView(mine, id);
+      if (section === "company") return await companyView(mine, id, params);
     }
     notFound("There is no page at this address.");
   } catch (err) {
@@ -225,7 +257,7 @@ async function route() {
 }
 
 function markNav(section) {
-  const current = section === "" ? "movies" : section === "movie" ? "movies" : section === "person" ? "people" : section === "genre" ? "genres" : section;
+  const current = ["", "movie", "keyword", "collection", "company"].includes(section) ? "movies" : section === "person" ? "people" : section === "genre" ? "genres" : section;
   for (const a of document.querySelectorAll("[data-nav]")) {
     if (a.dataset.nav === current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -401,6 +433,7 @@ async function mountMovies(mine) {
         list = state.q ? await searchMovies(state) : listOf(await api("movies", {
           page: state.page, limit: PAGE_SIZE, year: state.year, genre_id: state.genre,
           language: state.language, status: state.status, sort: state.sort || "popularity.desc",
+          min_votes: voteFloor(state.sort),
         }));
       } catch (err) {
         if (mine !== ticket) return;
@@ -415,7 +448,8 @@ async function mountMovies(mine) {
       }
       if (mine !== ticket) return;
       results.removeAttribute("aria-busy");
-      count.textContent = plural(list.total_results, "movie", "movies") + (state.q ? " found" : "");
+      count.textContent = plural(list.total_results, "movie", "movies") + (state.q ? " found" : "") +
+        (voteFloor(state.sort) ? ` with at least ${VOTE_FLOOR} votes` : "");
       results.replaceChildren(
         grid(list.results, movieCard, state.q ? "No movie title matches this search." : "No movie matches these filters."),
         pager(list, (page) => hashFor(FILTERS.some((k) => state[k]) ? "/search" : "/", { ...state, page: page > 1 ? page : "" })) || "");
@@ -429,9 +463,12 @@ async function mountMovies(mine) {
 async function searchMovies(state) {
   return listOf(await api("movies/search", {
     query: state.q, page: state.page, limit: PAGE_SIZE, year: state.year, genre_id: state.genre,
-    language: state.language, status: state.status, sort: state.sort,
+    language: state.language, status: state.status, sort: state.sort, min_votes: voteFloor(state.sort),
   }));
 }
+
+// The vote floor of a sort: best rated first needs one.
+const voteFloor = (sort) => (sort === "vote_average.desc" ? VOTE_FLOOR : "");
 
 // ---------- people ----------
 
@@ -508,11 +545,64 @@ async function genreView(mine, id, params) {
     pager(movies, (p) => hashFor(`/genre/${id}`, { page: p > 1 ? p : "" })));
 }
 
+// ---------- keywords, collections, companies ----------
+
+async function keywordView(mine, id, params) {
+  const page = Math.max(1, parseInt(params.get("page"), 10) || 1);
+  const [keyword, body] = await Promise.all([
+    unless404(api(`keywords/${id}`), null),
+    unless404(api(`keywords/${id}/movies`, { page, limit: PAGE_SIZE }), null),
+  ]);
+  if (mine !== ticket) return;
+  if (!keyword || !body) return notFound(`This mirror has no keyword ${id}.`);
+  const name = keyword.name || `Keyword ${id}`;
+  const movies = listOf(body);
+  setTitle(name);
+  show(el("p", { class: "kicker" }, "Keyword"), el("h1", null, name),
+    el("p", { class: "count" }, plural(movies.total_results, "movie", "movies")),
+    grid(movies.results, movieCard, "No movie with this keyword."),
+    pager(movies, (p) => hashFor(`/keyword/${id}`, { page: p > 1 ? p : "" })));
+}
+
+async function collectionView(mine, id) {
+  const collection = await unless404(api(`collections/${id}`), null);
+  if (mine !== ticket) return;
+  if (!collection) return notFound(`This mirror has no collection ${id}.`);
+  const name = collection.name || `Collection ${id}`;
+  const parts = collection.parts || [];
+  setTitle(name);
+  show(el("p", { class: "kicker" }, "Collection"), el("h1", null, name),
+    el("p", { class: "count" }, plural(parts.length, "movie", "movies")),
+    grid(parts, movieCard, "None of its movies is in this mirror."));
+}
+
+async function companyView(mine, id, params) {
+  const page = Math.max(1, parseInt(params.get("page"), 10) || 1);
+  const [company, body] = await Promise.all([
+    unless404(api(`companies/${id}`), null),
+    api("movies", { company: id, page, limit: PAGE_SIZE }),
+  ]);
+  if (mine !== ticket) return;
+  if (!company) return notFound(`This mirror has no company ${id}.`);
+  const name = company.name || `Company ${id}`;
+  const movies = listOf(body);
+  setTitle(name);
+  show(el("p", { class: "kicker" }, "Production company"),
+    el("div", { class: "company-head" },
+      typeof company.logo_path === "string" && company.logo_path.startsWith("/") ? el("img", { class: "logo", src: LOGO + company.logo_path, alt: "" }) : null,
+      el("h1", null, name)),
+    company.origin_country && el("p", { class: "muted" }, countryName(company.origin_country)),
+    el("p", { class: "count" }, plural(movies.total_results, "movie", "movies")),
+    grid(movies.results, movieCard, "No movie of this company in this mirror."),
+    pager(movies, (p) => hashFor(`/company/${id}`, { page: p > 1 ? p : "" })));
+}
+
 // ---------- movie ----------
 
-async function movieView(mine, id) {
+async function movieView(mine, id, params) {
+  const region = (params.get("region") || savedRegion()).toUpperCase();
   const [movie, credits] = await Promise.all([
-    unless404(api(`movies/${id}`), null),
+    unless404(api(`movies/${id}`, { region: /^[A-Z]{2}$/.test(region) ? region : DEFAULT_REGION }), null),
     unless404(api(`movies/${id}/credits`), { cast: [], crew: [] }),
   ]);
   if (mine !== ticket) return;
@@ -520,6 +610,7 @@ async function movieView(mine, id) {
   const title = movie.title || movie.original_title || `Movie ${id}`;
   setTitle(title);
   const facts = [
+    movie.certification && el("span", { class: "cert", title: `Certification in ${countryName(movie.region)}` }, movie.certification),
     year(movie.release_date) && el("span", null, el("time", { datetime: movie.release_date }, fmtDate(movie.release_date))),
     movie.runtime ? el("span", null, fmtRuntime(movie.runtime)) : null,
     movie.status && el("span", null, movie.status),
@@ -533,21 +624,120 @@ async function movieView(mine, id) {
   if (typeof movie.imdb_id === "string" && /^tt\d+$/.test(movie.imdb_id)) {
     links.push(el("a", { href: `https://www.imdb.com/title/${movie.imdb_id}/`, rel: "noopener" }, "IMDb"));
   }
+  const wikidata = movie.external_ids && movie.external_ids.wikidata_id;
+  if (typeof wikidata === "string" && /^Q\d+$/.test(wikidata)) {
+    links.push(el("a", { href: `https://www.wikidata.org/wiki/${wikidata}`, rel: "noopener" }, "Wikidata"));
+  }
   if (typeof movie.homepage === "string" && /^https?:\/\//i.test(movie.homepage)) {
     links.push(el("a", { href: movie.homepage, rel: "noopener" }, "Homepage"));
   }
+  const languages = (movie.spoken_languages || []).map((l) => l.english_name || l.name || l.iso_639_1).filter(Boolean);
+  const companies = movie.production_companies || [];
+  const keywords = movie.keywords || [];
   show(el("article", { class: "detail" },
     picture(POSTER, movie.poster_path, title, "poster", `Poster of ${title}`),
     el("div", { class: "body" },
       el("h1", null, title, year(movie.release_date) && el("span", { class: "year" }, ` (${year(movie.release_date)})`)),
       movie.original_title && movie.original_title !== title && el("p", { class: "original", lang: movie.original_language || null }, movie.original_title),
       movie.tagline && el("p", { class: "tagline" }, movie.tagline),
+      makers(credits.crew || []),
       facts.length ? el("p", { class: "facts" }, facts) : null,
       genresOf(movie).length ? el("ul", { class: "chips", "aria-label": "Genres" }, genresOf(movie).map((g) => el("li", null, el("a", { class: "chip", href: genreHref(g.id) }, g.name)))) : null,
       movie.overview ? el("p", { class: "overview" }, movie.overview) : el("p", { class: "overview muted" }, "No overview."),
+      movie.collection && el("p", { class: "collection" }, "Part of ", el("a", { href: collectionHref(movie.collection.id) }, movie.collection.name || `collection ${movie.collection.id}`)),
+      languages.length ? el("p", { class: "languages" }, `Spoken languages: ${languages.join(", ")}`) : null,
+      companies.length ? el("p", { class: "companies" }, "Production: ", companies.map((c, i) => [i ? ", " : "", el("a", { href: companyHref(c.id) }, c.name || `Company ${c.id}`)])) : null,
       el("p", { class: "links" }, "See on ", links.map((a, i) => [i ? " · " : "", a])))),
+  trailers(movie.videos || []),
+  watchSection(movie, id),
+  keywords.length ? el("section", { class: "credits", "aria-labelledby": "kw-h" },
+    el("h2", { id: "kw-h" }, "Keywords"),
+    el("ul", { class: "chips keywords" }, keywords.map((k) => el("li", null, el("a", { class: "chip", href: keywordHref(k.id) }, k.name || `Keyword ${k.id}`))))) : null,
   castSection(credits.cast || []),
-  crewSection(credits.crew || []));
+  crewSection(credits.crew || []),
+  releasesSection(movie.release_dates || [], movie.region));
+}
+
+// The header's "Directed by" and "Written by": directors, then the writing credits, one name
+// each (a writer credited for the screenplay and the story appears once, with both jobs).
+function makers(crew) {
+  const group = (entries) => {
+    const byPerson = new Map();
+    for (const c of entries) {
+      if (!byPerson.has(c.person_id)) byPerson.set(c.person_id, { ...c, jobs: [] });
+      if (c.job && !byPerson.get(c.person_id).jobs.includes(c.job)) byPerson.get(c.person_id).jobs.push(c.job);
+    }
+    return [...byPerson.values()];
+  };
+  const directors = group(crew.filter((c) => c.job === "Director"));
+  const writers = group(crew.filter((c) => c.department === "Writing"));
+  const line = (label, cls, people, jobs) => people.length && el("p", { class: `makers ${cls}` }, `${label} `,
+    people.map((p, i) => [i ? ", " : "", el("a", { href: personHref(p.person_id) }, p.name || `Person ${p.person_id}`),
+      jobs && p.jobs.length ? el("span", { class: "role" }, ` (${p.jobs.join(", ")})`) : ""]));
+  return [line("Directed by", "directors", directors, false), line("Written by", "writers", writers, true)];
+}
+
+// Trailers and teasers on YouTube, official ones first, as links (no embedded player: the
+// page loads nothing from elsewhere but images).
+function trailers(videos) {
+  const rank = (v) => (v.type === "Trailer" ? 0 : 1) + (v.official ? 0 : 2);
+  const shown = videos
+    .filter((v) => v.site === "YouTube" && (v.type === "Trailer" || v.type === "Teaser") && typeof v.key === "string" && /^[\w-]+$/.test(v.key))
+    .sort((a, b) => rank(a) - rank(b));
+  if (!shown.length) return null;
+  return el("section", { class: "credits", "aria-labelledby": "video-h" },
+    el("h2", { id: "video-h" }, "Trailers"),
+    el("ul", { class: "trailers" }, shown.map((v) => el("li", null,
+      el("a", { href: `https://www.youtube.com/watch?v=${v.key}`, rel: "noopener" }, v.name || v.type),
+      el("span", { class: "role" }, ` ${[v.type, v.iso_639_1].filter(Boolean).join(", ")}`)))));
+}
+
+// Where to watch in the chosen region, by kind, with JustWatch's credit (TMDB's terms for this
+// data), and the region picker that also sets the certification.
+function watchSection(movie, id) {
+  const region = movie.region || DEFAULT_REGION;
+  const countries = new Set([region, DEFAULT_REGION, ...(movie.watch_regions || []),
+    ...(movie.release_dates || []).map((d) => d.iso_3166_1).filter(Boolean)]);
+  const picker = el("select", { name: "region", "aria-label": "Country" },
+    [...countries].sort((a, b) => countryName(a).localeCompare(countryName(b))).map((c) => el("option", { value: c, selected: c === region }, countryName(c))));
+  picker.addEventListener("change", () => {
+    try {
+      localStorage.setItem("region", picker.value);
+    } catch (_) { /* private mode: the address still holds it */ }
+    location.hash = hashFor(`/movie/${id}`, { region: picker.value });
+  });
+  const watch = movie.watch_providers;
+  const kinds = WATCH_KINDS.filter(([kind]) => watch && Array.isArray(watch.providers[kind]) && watch.providers[kind].length);
+  return el("section", { class: "credits watch", "aria-labelledby": "watch-h" },
+    el("h2", { id: "watch-h" }, "Where to watch in ", picker),
+    kinds.length
+      ? [el("dl", { class: "providers" }, kinds.map(([kind, label]) => [el("dt", null, label),
+        el("dd", null, el("ul", null, watch.providers[kind].map((p) => el("li", { class: "provider" },
+          typeof p.logo_path === "string" && p.logo_path.startsWith("/") ? el("img", { src: LOGO + p.logo_path, alt: "", loading: "lazy" }) : null,
+          el("span", null, p.provider_name || `Provider ${p.provider_id}`)))))])),
+      watch.link && /^https:\/\//.test(watch.link) ? el("p", null, el("a", { href: watch.link, rel: "noopener" }, "All offers on TMDB")) : null]
+      : el("p", { class: "muted" }, `No streaming, rental or purchase offer listed in ${countryName(region)}.`),
+    el("p", { class: "attribution" }, "Streaming data by ", el("a", { href: "https://www.justwatch.com/", rel: "noopener" }, "JustWatch"), "."));
+}
+
+// Release dates by country (the chosen one first), with type and certification.
+function releasesSection(dates, region) {
+  if (!dates.length) return null;
+  const sorted = [...dates].sort((a, b) => (b.iso_3166_1 === region) - (a.iso_3166_1 === region) ||
+    countryName(a.iso_3166_1 || "").localeCompare(countryName(b.iso_3166_1 || "")) || String(a.release_date).localeCompare(String(b.release_date)));
+  const row = (d) => el("tr", null,
+    el("td", null, d.iso_3166_1 ? countryName(d.iso_3166_1) : "—"),
+    el("td", null, d.release_date ? el("time", { datetime: d.release_date.slice(0, 10) }, fmtDate(d.release_date.slice(0, 10))) : "—"),
+    el("td", null, RELEASE_TYPES[d.type] || ""),
+    el("td", null, d.certification || ""),
+    el("td", null, d.note || ""));
+  const [rows, more] = [].concat(longList(el("tbody"), sorted, DEPT_SHOWN, "release dates", row));
+  return el("section", { class: "credits", "aria-labelledby": "rel-h" },
+    el("h2", { id: "rel-h" }, "Release dates ", el("span", { class: "n" }, `(${dates.length})`)),
+    el("div", { class: "table-wrap" }, el("table", { class: "releases" },
+      el("thead", null, el("tr", null, ["Country", "Date", "Type", "Rating", "Note"].map((h) => el("th", { scope: "col" }, h)))),
+      rows)),
+    more);
 }
 
 const genresOf = (movie) => (Array.isArray(movie.genres) ? movie.genres.filter((g) => g && g.id !== undefined) : []);
@@ -643,8 +833,37 @@ async function personView(mine, id) {
       aka.length ? el("div", { class: "aka" }, el("h2", null, "Also known as"), el("ul", null, aka.map((n) => el("li", null, n)))) : null,
       p.biography ? el("div", { class: "bio" }, p.biography.split(/\n\s*\n|\n/).filter((s) => s.trim()).map((s) => el("p", null, s))) : person && el("p", { class: "muted" }, "No biography."),
       el("p", { class: "links" }, "See on ", links.map((a, i) => [i ? " · " : "", a])))),
-  filmography("As cast", "film-cast", cast, (m) => m.character),
-  filmography("As crew", "film-crew", crew, (m) => [m.department, m.job].filter(Boolean).join(" — ")));
+  filmography("As cast", "film-cast", byMovie(cast, (m) => m.character)),
+  crewFilmography(crew));
+}
+
+// One entry per movie, its roles (`role` of each credit: characters, jobs) joined.
+function byMovie(credits, role) {
+  const movies = new Map();
+  for (const c of credits) {
+    if (!movies.has(c.id)) movies.set(c.id, { ...c, roles: [] });
+    const r = role(c);
+    if (r && !movies.get(c.id).roles.includes(r)) movies.get(c.id).roles.push(r);
+  }
+  return [...movies.values()];
+}
+
+// The crew credits by department (Directing and Writing first, as in a movie's crew), one row
+// per movie with its jobs.
+function crewFilmography(crew) {
+  const byDept = new Map();
+  for (const c of crew) {
+    const dept = c.department || "Other";
+    if (!byDept.has(dept)) byDept.set(dept, []);
+    byDept.get(dept).push(c);
+  }
+  const rank = (d) => (d === "Directing" ? 0 : d === "Writing" ? 1 : 2);
+  const depts = [...byDept.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return el("section", { class: "credits", id: "film-crew", "aria-labelledby": "film-crew-h" },
+    el("h2", { id: "film-crew-h" }, "As crew ", el("span", { class: "n" }, `(${byMovie(crew, () => "").length})`)),
+    depts.length
+      ? depts.map((d) => filmography(d, `film-${d.toLowerCase().replace(/[^a-z]+/g, "-")}`, byMovie(byDept.get(d), (m) => m.job), "h3"))
+      : el("p", { class: "muted" }, "None in this mirror."));
 }
 
 // Newest first, undated last (the API's order; sorted again here so the page holds to it).
@@ -654,15 +873,16 @@ function byDateDesc(a, b) {
   return da < db ? 1 : da > db ? -1 : String(a.title || "").localeCompare(String(b.title || ""));
 }
 
-function filmography(label, id, entries, role) {
+// A list of movies (from byMovie), newest first, each with its roles.
+function filmography(label, id, entries, heading = "h2") {
   const sorted = [...entries].sort(byDateDesc);
-  return el("section", { class: "credits", id, "aria-labelledby": `${id}-h` },
-    el("h2", { id: `${id}-h` }, `${label} `, el("span", { class: "n" }, `(${sorted.length})`)),
+  return el("section", { class: heading === "h2" ? "credits" : "film-dept", id, "aria-labelledby": `${id}-h` },
+    el(heading, { id: `${id}-h` }, `${label} `, el("span", { class: "n" }, `(${sorted.length})`)),
     sorted.length
-      ? longList(el("ol", { class: "filmography" }), sorted, FILMS_SHOWN, "credits", (m) => el("li", null,
+      ? longList(el("ol", { class: "filmography" }), sorted, FILMS_SHOWN, "movies", (m) => el("li", null,
         el("span", { class: "when" }, year(m.release_date) || "—"),
         el("a", { href: movieHref(m.id) }, m.title || m.original_title || `Movie ${m.id}`),
-        role(m) ? el("span", { class: "role" }, role(m)) : null))
+        m.roles.length ? el("span", { class: "role" }, m.roles.join(" / ")) : null))
       : el("p", { class: "muted" }, "None in this mirror."));
 }
 
