@@ -26,6 +26,7 @@ use rusqlite::Connection;
 use tmdb_core::ndjson::Input;
 
 use crate::kinds::{self, Kind, Record, Rejection};
+use crate::pg::PgLoad;
 use crate::rejects::{Reject, Rejects};
 use crate::store::{self, Outcome};
 
@@ -56,7 +57,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, outcome: Outcome) {
+    pub fn add(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Inserted => self.inserted += 1,
             Outcome::Updated => self.updated += 1,
@@ -97,10 +98,17 @@ pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
     tmdb_core::progress::bar("ndjson-load", total, tmdb_core::progress::Unit::Bytes)
 }
 
-/// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
+/// Where a load writes: a SQLite connection (record by record in a transaction), or a
+/// PostgreSQL load (the batch gathered, then written set-based in one transaction).
+pub enum Target<'a> {
+    Sqlite(&'a Connection),
+    Postgres(&'a mut PgLoad),
+}
+
+/// Loads every input into `target`, `batch` lines per transaction, advancing `bar` by the bytes
 /// read.
 pub fn load(
-    conn: &mut Connection,
+    target: Target<'_>,
     kind: Kind,
     inputs: Vec<Input>,
     batch: usize,
@@ -120,7 +128,7 @@ pub fn load(
         read_lines(inputs, max_line, &line_tx, &reader_bar, &reader_budget)
     });
     let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
-    let counts = write_items(conn, kind, item_rx, batch, rejects, &sources)?;
+    let counts = write_items(target, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
     reader
         .join()
@@ -277,7 +285,7 @@ fn refuse_wrong_kind(kind: Kind, first: &[Item], sources: &[String]) -> Result<(
 }
 
 fn write_items(
-    conn: &mut Connection,
+    target: Target<'_>,
     kind: Kind,
     items: Receiver<Vec<Item>>,
     batch: usize,
@@ -286,8 +294,9 @@ fn write_items(
 ) -> Result<Counts> {
     let mut is_first = true;
     let mut writer = Writer {
-        conn,
+        target,
         batch,
+        batch_lines: None,
         rejects,
         sources,
         counts: Counts::default(),
@@ -325,8 +334,11 @@ fn write_items(
 
 /// The writer's state: the open transaction and what was done so far.
 struct Writer<'a> {
-    conn: &'a Connection,
+    target: Target<'a>,
     batch: usize,
+    /// The source and the first and last line numbers of the open batch, for a message
+    /// naming a PostgreSQL batch that failed.
+    batch_lines: Option<(usize, u64, u64)>,
     rejects: &'a mut Rejects,
     sources: &'a [String],
     counts: Counts,
@@ -356,27 +368,51 @@ impl Writer<'_> {
                 return Ok(None);
             }
         };
-        if self.in_transaction == 0 {
-            self.conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .context("cannot start a transaction")?;
-        }
-        let outcome = store::write(self.conn, &record)
-            .with_context(|| format!("{source}:{}: cannot write", item.number))?;
-        self.counts.add(outcome);
+        let record = match &mut self.target {
+            Target::Sqlite(conn) => {
+                if self.in_transaction == 0 {
+                    conn.execute_batch("BEGIN IMMEDIATE")
+                        .context("cannot start a transaction")?;
+                }
+                let outcome = store::write(conn, &record)
+                    .with_context(|| format!("{source}:{}: cannot write", item.number))?;
+                self.counts.add(outcome);
+                Some(record)
+            }
+            Target::Postgres(load) => {
+                load.push(record);
+                let lines = self.batch_lines.get_or_insert((item.source, item.number, 0));
+                lines.2 = item.number;
+                None
+            }
+        };
         self.in_transaction += 1;
         if self.in_transaction >= self.batch {
             self.commit()?;
         }
-        Ok(Some(record))
+        Ok(record)
     }
 
     /// Commits the open transaction, if any.
     fn commit(&mut self) -> Result<()> {
         if self.in_transaction > 0 {
-            self.conn
-                .execute_batch("COMMIT")
-                .context("cannot commit a batch")?;
+            match &mut self.target {
+                Target::Sqlite(conn) => {
+                    conn.execute_batch("COMMIT")
+                        .context("cannot commit a batch")?;
+                }
+                Target::Postgres(load) => {
+                    let (source, first, last) = self.batch_lines.take().unwrap_or_default();
+                    let url = load.url().clone();
+                    load.flush(&mut self.counts).map_err(|err| {
+                        let why = crate::pg::explain(&url, &err);
+                        anyhow!(
+                            "{}:{first}-{last}: cannot write this batch into {url}: {why}",
+                            self.sources[source]
+                        )
+                    })?;
+                }
+            }
             self.in_transaction = 0;
         }
         // Rejects reach the file batch by batch too, so after a kill it lists what was skipped.

@@ -12,6 +12,7 @@ mod check;
 mod defer;
 mod kinds;
 mod log;
+mod pg;
 mod rejects;
 mod store;
 
@@ -21,7 +22,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use tmdb_core::env::Env;
+use tmdb_core::env::{Env, Location};
 use tmdb_core::exit::{self, Status};
 use tmdb_core::ndjson::{Input, input_paths};
 
@@ -64,8 +65,10 @@ struct Cli {
     #[arg(long, value_name = "RUN", conflicts_with_all = ["kind", "files"])]
     report_after: Option<i64>,
 
-    /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted). Created if missing.
-    #[arg(long, value_name = "PATH")]
+    /// The mirror (else DB, else DB_URL, else data/tmdb.db): a SQLite path (sqlite:///path
+    /// accepted; created if missing) or postgres://user[:password]@host[:port]/dbname (an
+    /// existing database; prefer DB for a URL with a password, a command line is visible).
+    #[arg(long, value_name = "PATH|URL")]
     db: Option<String>,
 
     /// Records per transaction (fewer when the input pauses for a second): a kill loses at
@@ -100,7 +103,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Status> {
     let started = Instant::now();
-    let db = Env::load()?.db_path(cli.db.as_deref())?;
+    let db = Env::load()?.db_location(cli.db.as_deref())?;
     let Some(kind) = cli.kind else {
         // clap asks for --kind unless one of these was given.
         log::print(&db, cli.report_after)?;
@@ -114,9 +117,33 @@ fn run(cli: Cli) -> Result<Status> {
     if let Some(rejects) = &cli.rejects {
         refuse_input_as_rejects(rejects, &cli.files)?;
     }
+    let batch_size = cli.batch as usize;
+    let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
+    let path = match db {
+        Location::Sqlite(path) => path,
+        Location::Postgres(url) => {
+            let mut load = pg::PgLoad::open(&url)?;
+            let started_at = load.now()?;
+            let bar = batch::progress_bar(&inputs);
+            let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
+            let counts = batch::load(
+                batch::Target::Postgres(&mut load),
+                kind,
+                inputs,
+                batch_size,
+                max_line,
+                &mut rejects,
+                &bar,
+            );
+            bar.finish_and_clear();
+            let counts = counts?;
+            load.log_run(kind, &started_at, &counts)?;
+            return Ok(summary(kind, &counts, started));
+        }
+    };
     let bar = batch::progress_bar(&inputs);
     let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
-    let mut conn = tmdb_core::db::open(&db)?;
+    let mut conn = tmdb_core::db::open(&path)?;
     // A bigger page cache keeps the credit indexes in memory during large loads.
     conn.pragma_update(None, "cache_size", -65536)
         .context("cannot set the page cache size")?;
@@ -130,12 +157,10 @@ fn run(cli: Cli) -> Result<Status> {
     conn.pragma_update(None, "wal_autocheckpoint", 16384)
         .context("cannot set the checkpoint interval")?;
     let started_at = batch::now(&conn)?;
-    let batch_size = cli.batch as usize;
-    let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
     // A first load into an empty mirror builds the movie tables' secondary indexes at its end.
     defer::begin(&mut conn, kind)?;
     let counts = batch::load(
-        &mut conn,
+        batch::Target::Sqlite(&conn),
         kind,
         inputs,
         batch_size,
@@ -150,6 +175,11 @@ fn run(cli: Cli) -> Result<Status> {
     finished?;
     batch::optimize_search(&conn, kind, &counts)?;
     batch::log_run(&conn, kind, &started_at, &counts)?;
+    Ok(summary(kind, &counts, started))
+}
+
+/// The summary line on stderr; the exit status.
+fn summary(kind: Kind, counts: &batch::Counts, started: Instant) -> Status {
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
         "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({})",
@@ -162,7 +192,7 @@ fn run(cli: Cli) -> Result<Status> {
         counts.rejected,
         tmdb_core::progress::rate(counts.read as f64 / elapsed.max(1e-9), "records"),
     );
-    Ok(Status::from_failures(counts.rejected))
+    Status::from_failures(counts.rejected)
 }
 
 /// Creating the rejects file empties it: if it is also an input, its records would be lost.

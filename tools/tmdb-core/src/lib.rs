@@ -20,5 +20,6 @@ pub mod exit;
 pub mod ids;
 pub mod model;
 pub mod ndjson;
+pub mod pg;
 pub mod progress;
 pub mod record;

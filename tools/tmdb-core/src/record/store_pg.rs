@@ -1,0 +1,280 @@
+//! Writing the rows of many records into a PostgreSQL mirror, set-based: every table's rows of a
+//! batch go to a temporary staging table in one `COPY ... FROM STDIN`, then one statement per
+//! table moves them into the mirror (`INSERT ... SELECT ... ON CONFLICT ... DO UPDATE`).
+//!
+//! The statements are built from the same description as SQLite's (`spec`); the conflict keys
+//! are read from the database's own primary keys. Within a batch the last row read wins, as in
+//! SQLite's record-by-record writes: a company named by two movies, a credit listed twice.
+//! Nothing here begins or commits; the caller holds the transaction.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use anyhow::{Context, Result};
+use postgres::{Client, GenericClient, Transaction};
+use rusqlite::types::Value as Sql;
+
+use super::flatten::Rows;
+use super::spec::{self, Role, Table};
+
+/// The staging table of `table`.
+fn stage(table: &Table) -> String {
+    format!("stage_{}", table.name)
+}
+
+/// A writer for one connection: its staging tables exist, its statements are built.
+pub struct PgWriter {
+    statements: HashMap<&'static str, Statements>,
+}
+
+struct Statements {
+    copy: String,
+    upsert: String,
+    delete: String,
+}
+
+/// Rows written to an entity table: new ones, and existing ones whose values changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Rows that were not there.
+    pub inserted: u64,
+    /// Rows that were there with other values.
+    pub updated: u64,
+}
+
+impl PgWriter {
+    /// Creates the connection's staging tables (emptied at every commit) and the statements.
+    pub fn new(client: &mut Client) -> Result<PgWriter> {
+        let mut statements = HashMap::new();
+        for table in spec::TABLES {
+            let key = primary_key(client, table.name)?;
+            client
+                .batch_execute(&format!(
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS;
+                     ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS stage_seq bigint;",
+                    stage = stage(table),
+                    name = table.name
+                ))
+                .with_context(|| format!("cannot create the staging table of {}", table.name))?;
+            statements.insert(table.name, build(table, &key));
+        }
+        Ok(PgWriter { statements })
+    }
+
+    /// Deletes what hangs off the records `ids` in `children` (before writing new versions).
+    pub fn delete_children(
+        &self,
+        tx: &mut Transaction<'_>,
+        children: &[&Table],
+        ids: &[i64],
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for table in children {
+            tx.execute(&self.statements[table.name].delete, &[&ids])
+                .with_context(|| format!("cannot replace the rows of {}", table.name))?;
+        }
+        Ok(())
+    }
+
+    /// Writes every row of `records`: the roots first (the children's foreign keys need them),
+    /// then the shared entities, then the children. Returns what the entity tables received.
+    pub fn write(&self, tx: &mut Transaction<'_>, records: &[&Rows]) -> Result<Written> {
+        let mut buffers: HashMap<&'static str, (&'static Table, Vec<u8>)> = HashMap::new();
+        let mut seq: i64 = 0;
+        let mut line = String::new();
+        for rows in records {
+            for (table, values) in &rows.rows {
+                seq += 1;
+                line.clear();
+                for value in values {
+                    encode(&mut line, value);
+                    line.push('\t');
+                }
+                let _ = writeln!(line, "{seq}");
+                buffers
+                    .entry(table.name)
+                    .or_insert_with(|| (table, Vec::new()))
+                    .1
+                    .extend_from_slice(line.as_bytes());
+            }
+        }
+        let mut written = Written::default();
+        for role in [Role::Root, Role::Entity, Role::Child] {
+            for table in spec::TABLES.iter().filter(|t| t.role == role) {
+                let Some((_, data)) = buffers.get(table.name) else {
+                    continue;
+                };
+                let statements = &self.statements[table.name];
+                let mut copy = tx
+                    .copy_in(statements.copy.as_str())
+                    .with_context(|| format!("cannot stage the rows of {}", table.name))?;
+                copy.write_all(data)
+                    .with_context(|| format!("cannot stage the rows of {}", table.name))?;
+                copy.finish()
+                    .with_context(|| format!("cannot stage the rows of {}", table.name))?;
+                if role == Role::Entity {
+                    for row in tx
+                        .query(statements.upsert.as_str(), &[])
+                        .with_context(|| format!("cannot write the rows of {}", table.name))?
+                    {
+                        match row.get::<_, bool>(0) {
+                            true => written.inserted += 1,
+                            false => written.updated += 1,
+                        }
+                    }
+                } else {
+                    tx.execute(statements.upsert.as_str(), &[])
+                        .with_context(|| format!("cannot write the rows of {}", table.name))?;
+                }
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// The primary key columns of `table`, in key order.
+fn primary_key(client: &mut impl GenericClient, table: &str) -> Result<Vec<String>> {
+    let rows = client
+        .query(
+            "SELECT a.attname::text FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+             WHERE i.indrelid = $1::text::regclass AND i.indisprimary
+             ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            &[&table],
+        )
+        .with_context(|| format!("cannot read the primary key of {table}"))?;
+    anyhow::ensure!(!rows.is_empty(), "table {table} has no primary key");
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+fn build(table: &Table, key: &[String]) -> Statements {
+    let columns: Vec<&str> = table.columns().collect();
+    let list = columns.join(", ");
+    let key_list = key.join(", ");
+    let values: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|c| !key.iter().any(|k| k == c))
+        .collect();
+    let set = values
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let stage = stage(table);
+    // The last row of a key in the batch wins, as the last write does in SQLite.
+    let source = match table.role {
+        Role::Root => format!("SELECT {list} FROM {stage}"),
+        Role::Entity | Role::Child => format!(
+            "SELECT DISTINCT ON ({key_list}) {list} FROM {stage} ORDER BY {key_list}, stage_seq DESC"
+        ),
+    };
+    let on_conflict = if values.is_empty() {
+        format!("ON CONFLICT ({key_list}) DO NOTHING")
+    } else {
+        format!("ON CONFLICT ({key_list}) DO UPDATE SET {set}")
+    };
+    let upsert = match table.role {
+        Role::Entity => {
+            let old = values
+                .iter()
+                .map(|c| format!("{}.{c}", table.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let new = values
+                .iter()
+                .map(|c| format!("excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // An entity shared by many records is rewritten only when a value differs; the
+            // rows returned say which were new (xmax = 0: no earlier version).
+            format!(
+                "INSERT INTO {name} ({list}) {source} {on_conflict} \
+                 WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING (xmax = 0)",
+                name = table.name
+            )
+        }
+        Role::Root | Role::Child => {
+            format!("INSERT INTO {} ({list}) {source} {on_conflict}", table.name)
+        }
+    };
+    Statements {
+        copy: format!("COPY {stage} ({list}, stage_seq) FROM STDIN"),
+        upsert,
+        delete: format!(
+            "DELETE FROM {} WHERE {} = ANY ($1)",
+            table.name, table.lead[0]
+        ),
+    }
+}
+
+/// One value in COPY's text format: `\N` for NULL, backslash escapes for the characters that
+/// separate values and rows. A flag's 0/1 is read by PostgreSQL's boolean input as false/true.
+pub fn encode(out: &mut String, value: &Sql) {
+    match value {
+        Sql::Null => out.push_str("\\N"),
+        Sql::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        // Rust prints the shortest decimal that reads back as the same double.
+        Sql::Real(r) => {
+            let _ = write!(out, "{r}");
+        }
+        Sql::Text(text) => escape(out, text),
+        Sql::Blob(bytes) => escape(out, &String::from_utf8_lossy(bytes)),
+    }
+}
+
+fn escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_separates_values() {
+        let mut out = String::new();
+        for value in [
+            Sql::Null,
+            Sql::Integer(-7),
+            Sql::Real(2.522_000_000_000_000_2),
+            Sql::Text("a\tb\nc\\d\re".into()),
+            Sql::Text(String::new()),
+        ] {
+            encode(&mut out, &value);
+            out.push('|');
+        }
+        assert_eq!(
+            out,
+            "\\N|-7|2.5220000000000002|a\\tb\\nc\\\\d\\re||"
+        );
+    }
+
+    #[test]
+    fn the_last_row_of_a_key_wins() {
+        let key = vec!["credit_id".to_owned()];
+        let s = build(&spec::CREDIT, &key);
+        assert!(
+            s.upsert.contains("DISTINCT ON (credit_id)")
+                && s.upsert.contains("stage_seq DESC")
+                && s.upsert.contains("ON CONFLICT (credit_id) DO UPDATE"),
+            "{}",
+            s.upsert
+        );
+        let genre = build(&spec::GENRE, &["id".to_owned()]);
+        assert!(genre.upsert.contains("IS DISTINCT FROM"), "{}", genre.upsert);
+    }
+}
