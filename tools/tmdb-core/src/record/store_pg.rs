@@ -46,19 +46,25 @@ pub struct Written {
 impl PgWriter {
     /// Creates the connection's staging tables (emptied at every commit) and the statements.
     pub fn new(client: &mut Client) -> Result<PgWriter> {
+        let mut keys = primary_keys(client)?;
+        let mut create = String::new();
         let mut statements = HashMap::new();
         for table in spec::TABLES {
-            let key = primary_key(client, table.name)?;
-            client
-                .batch_execute(&format!(
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS;
-                     ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS stage_seq bigint;",
-                    stage = stage(table),
-                    name = table.name
-                ))
-                .with_context(|| format!("cannot create the staging table of {}", table.name))?;
+            let key = keys
+                .remove(table.name)
+                .with_context(|| format!("table {} has no primary key", table.name))?;
+            let _ = write!(
+                create,
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS;
+                 ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS stage_seq bigint;",
+                stage = stage(table),
+                name = table.name
+            );
             statements.insert(table.name, build(table, &key));
         }
+        client
+            .batch_execute(&create)
+            .context("cannot create the staging tables")?;
         Ok(PgWriter { statements })
     }
 
@@ -135,19 +141,24 @@ impl PgWriter {
     }
 }
 
-/// The primary key columns of `table`, in key order.
-fn primary_key(client: &mut impl GenericClient, table: &str) -> Result<Vec<String>> {
+/// The primary key columns of every table of the description, in key order.
+fn primary_keys(client: &mut impl GenericClient) -> Result<HashMap<String, Vec<String>>> {
+    let names: Vec<&str> = spec::TABLES.iter().map(|t| t.name).collect();
     let rows = client
         .query(
-            "SELECT a.attname::text FROM pg_index i
+            "SELECT c.relname::text, a.attname::text FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indrelid
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-             WHERE i.indrelid = $1::text::regclass AND i.indisprimary
-             ORDER BY array_position(i.indkey::int2[], a.attnum)",
-            &[&table],
+             WHERE i.indrelid = ANY ($1::text[]::regclass[]) AND i.indisprimary
+             ORDER BY c.relname, array_position(i.indkey::int2[], a.attnum)",
+            &[&names],
         )
-        .with_context(|| format!("cannot read the primary key of {table}"))?;
-    anyhow::ensure!(!rows.is_empty(), "table {table} has no primary key");
-    Ok(rows.iter().map(|row| row.get(0)).collect())
+        .context("cannot read the tables' primary keys")?;
+    let mut keys: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        keys.entry(row.get(0)).or_default().push(row.get(1));
+    }
+    Ok(keys)
 }
 
 fn build(table: &Table, key: &[String]) -> Statements {
