@@ -5,7 +5,9 @@
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 DATA DB" >&2; exit 2; }
 data=$1 db=$2
-ids="target/release/ndjson-ids --db $db"
+# ndjson-ids reads the database from DB: a URL's password stays off every command line.
+export DB="$db"
+ids="target/release/ndjson-ids"
 
 # count FILE: its lines (0 when it does not exist).
 count() { if [ -f "$1" ]; then grep -c '' "$1" || true; else echo 0; fi; }

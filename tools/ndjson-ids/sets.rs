@@ -44,8 +44,12 @@ impl DbSet {
             // (the table in storage order, no sort).
             DbSet::Credited => "SELECT person_id, popularity FROM credit",
             DbSet::MovieIds => "SELECT id, popularity FROM movie_ids",
-            DbSet::GoneMovies => "SELECT id, CAST(NULL AS DOUBLE PRECISION) FROM gone WHERE kind = 'movie'",
-            DbSet::GonePeople => "SELECT id, CAST(NULL AS DOUBLE PRECISION) FROM gone WHERE kind = 'person'",
+            DbSet::GoneMovies => {
+                "SELECT id, CAST(NULL AS DOUBLE PRECISION) FROM gone WHERE kind = 'movie'"
+            }
+            DbSet::GonePeople => {
+                "SELECT id, CAST(NULL AS DOUBLE PRECISION) FROM gone WHERE kind = 'person'"
+            }
         }
     }
 }
@@ -154,10 +158,12 @@ impl SetReader {
                 .with_context(|| format!("cannot list {set:?} from {}", self.db))?
             }
             Db::Postgres(client) => {
-                let rows = client.query(set.query(), &[]).map_err(|err| match &self.db {
-                    Location::Postgres(url) => anyhow::anyhow!("{}", url.explain(&err)),
-                    Location::Sqlite(_) => err.into(),
-                });
+                let rows = client
+                    .query(set.query(), &[])
+                    .map_err(|err| match &self.db {
+                        Location::Postgres(url) => anyhow::anyhow!("{}", url.explain(&err)),
+                        Location::Sqlite(_) => err.into(),
+                    });
                 rows.with_context(|| format!("cannot list {set:?} from {}", self.db))?
                     .iter()
                     .map(|row| (row.get::<_, i64>(0), row.get::<_, Option<f64>>(1)))

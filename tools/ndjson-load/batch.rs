@@ -381,7 +381,9 @@ impl Writer<'_> {
             }
             Target::Postgres(load) => {
                 load.push(record);
-                let lines = self.batch_lines.get_or_insert((item.source, item.number, 0));
+                let lines = self
+                    .batch_lines
+                    .get_or_insert((item.source, item.number, 0));
                 lines.2 = item.number;
                 None
             }

@@ -249,8 +249,14 @@ fn write_movie_ids(tx: &mut Transaction<'_>, records: &[Record]) -> Result<Vec<O
         }
     }
     let ids: Vec<i64> = full.keys().copied().collect();
-    let adult: Vec<bool> = ids.iter().map(|id| full[id].adult.unwrap_or(false)).collect();
-    let video: Vec<bool> = ids.iter().map(|id| full[id].video.unwrap_or(false)).collect();
+    let adult: Vec<bool> = ids
+        .iter()
+        .map(|id| full[id].adult.unwrap_or(false))
+        .collect();
+    let video: Vec<bool> = ids
+        .iter()
+        .map(|id| full[id].video.unwrap_or(false))
+        .collect();
     let popularity: Vec<Option<f64>> = ids.iter().map(|id| full[id].popularity).collect();
     let title: Vec<Option<&str>> = ids
         .iter()

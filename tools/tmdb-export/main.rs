@@ -129,10 +129,9 @@ fn run(cli: Cli) -> Result<Status> {
     let env = Env::load()?;
     let source: Box<dyn Source> = match env.db_location(cli.db.as_deref())? {
         Location::Sqlite(path) => Box::new(Sqlite::new(tmdb_core::db::open_read_only(&path)?)),
-        Location::Postgres(url) => Box::new(Postgres::new(
-            tmdb_core::pg::open_read_only(&url)?,
-            url,
-        )),
+        Location::Postgres(url) => {
+            Box::new(Postgres::new(tmdb_core::pg::open_read_only(&url)?, *url))
+        }
     };
     std::fs::create_dir_all(&cli.out)
         .with_context(|| format!("cannot create folder {}", cli.out.display()))?;

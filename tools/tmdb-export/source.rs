@@ -11,8 +11,8 @@ use anyhow::{Context, Result, anyhow};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use rusqlite::Connection;
-use tmdb_core::pg::PgUrl;
 use rusqlite::types::ValueRef;
+use tmdb_core::pg::PgUrl;
 
 /// The type a column is declared with in `sql/`, as the backend understands it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +282,9 @@ impl Source for Postgres {
         }
         // Every value looks like a date; the cast refuses one the calendar lacks (2023-02-30).
         let calendar = self.client.borrow_mut().query(
-            &format!("SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND {c}::date::text <> {c}::text"),
+            &format!(
+                "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND {c}::date::text <> {c}::text"
+            ),
             &[],
         );
         Ok(calendar.is_ok_and(|rows| rows[0].get::<_, i64>(0) == 0))

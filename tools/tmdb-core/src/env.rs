@@ -150,8 +150,8 @@ impl Env {
 pub enum Location {
     /// A SQLite file.
     Sqlite(PathBuf),
-    /// A PostgreSQL database.
-    Postgres(PgUrl),
+    /// A PostgreSQL database (boxed: its parsed settings are large, a path is not).
+    Postgres(Box<PgUrl>),
 }
 
 impl fmt::Display for Location {
@@ -168,7 +168,7 @@ impl fmt::Display for Location {
 pub fn parse_location(value: &str) -> Result<Location> {
     let value = value.trim();
     match url_scheme(value).map(str::to_ascii_lowercase).as_deref() {
-        Some("postgres" | "postgresql") => Ok(Location::Postgres(PgUrl::parse(value)?)),
+        Some("postgres" | "postgresql") => Ok(Location::Postgres(Box::new(PgUrl::parse(value)?))),
         _ => parse_db_location(value).map(Location::Sqlite),
     }
 }

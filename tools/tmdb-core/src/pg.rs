@@ -145,7 +145,10 @@ fn redact(text: &str, url: &str) -> String {
     let Ok(config) = postgres::Config::from_str(url) else {
         return out;
     };
-    if let Some(password) = config.get_password().and_then(|p| std::str::from_utf8(p).ok()) {
+    if let Some(password) = config
+        .get_password()
+        .and_then(|p| std::str::from_utf8(p).ok())
+    {
         if !password.is_empty() {
             out = out.replace(password, "***");
         }
@@ -188,10 +191,7 @@ pub fn open_read_only(url: &PgUrl) -> Result<Client> {
 /// The highest migration applied, 0 for a database without `schema_migrations`.
 pub fn schema_version(client: &mut Client) -> Result<u32, postgres::Error> {
     let exists: bool = client
-        .query_one(
-            "SELECT to_regclass('schema_migrations') IS NOT NULL",
-            &[],
-        )?
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
         .get(0);
     if !exists {
         return Ok(0);

@@ -268,10 +268,7 @@ mod tests {
             encode(&mut out, &value);
             out.push('|');
         }
-        assert_eq!(
-            out,
-            "\\N|-7|2.5220000000000002|a\\tb\\nc\\\\d\\re||"
-        );
+        assert_eq!(out, "\\N|-7|2.5220000000000002|a\\tb\\nc\\\\d\\re||");
     }
 
     #[test]
@@ -286,6 +283,10 @@ mod tests {
             s.upsert
         );
         let genre = build(&spec::GENRE, &["id".to_owned()]);
-        assert!(genre.upsert.contains("IS DISTINCT FROM"), "{}", genre.upsert);
+        assert!(
+            genre.upsert.contains("IS DISTINCT FROM"),
+            "{}",
+            genre.upsert
+        );
     }
 }
