@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::util::mirror::{Truth, assert_mirror_matches, make_cmd, sim_args, start_sim};
 use crate::util::pg::{Cluster, PASSWORD, assert_same_tables};
+use rusqlite::Connection;
+
 use crate::util::{Run, Workdir, bin, run, run_with_input};
 
 fn no_password(run: &Run) {
@@ -331,4 +333,160 @@ fn bad_urls_wrong_passwords_and_missing_servers_stop_every_tool_with_one_line() 
         .env("DB", &socket)
         .args(["--kind", "genres", "genres.ndjson"]);
     run(cmd).expect_success();
+}
+
+fn fixture(name: &str) -> String {
+    if name.starts_with('/') {
+        return name.to_owned();
+    }
+    crate::util::repo_root()
+        .join("tests/fixtures/load")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn rejects_summaries_load_log_and_search_as_for_sqlite() {
+    let cluster = Cluster::get();
+    let url = cluster.database("fixtures");
+    let work = Workdir::new("pg-fixtures");
+    let sqlite = work.join("reference.db");
+    // Keys that clash: a credit_id twice in one movie, one credit_id under two movies, a genre
+    // listed twice. The last one read wins, as in SQLite.
+    let clash = work.write(
+        "clash.ndjson",
+        r#"{"id":951,"title":"A","genres":[{"id":28,"name":"Action"},{"id":28,"name":"Action"}],"credits":{"cast":[{"credit_id":"dup1","id":5,"name":"x","order":0},{"credit_id":"dup1","id":6,"name":"y","order":1}],"crew":[]}}
+{"id":952,"title":"B","credits":{"cast":[{"credit_id":"shared","id":7,"name":"z","order":0}],"crew":[]}}
+{"id":953,"title":"C","credits":{"cast":[{"credit_id":"shared","id":8,"name":"w","order":0}],"crew":[]}}
+"#,
+    );
+    let clash = clash.display().to_string();
+    let steps: &[(&str, &str)] = &[
+        ("genres", "genres.ndjson"),
+        ("movies", &clash),
+        ("movie-ids", "movie_ids.ndjson"),
+        ("movies", "movies_v1.ndjson"),
+        ("movies", "movies_v2.ndjson"),
+        ("movies", "movies_v2.ndjson"),
+        ("movies", "malformed_lines.ndjson"),
+        ("movies", "movie-details-append-credits.ndjson"),
+        ("people", "people.ndjson"),
+        ("people", "person-details.ndjson"),
+        ("gone", "gone.ndjson"),
+    ];
+    let summary = |run: &Run| {
+        let line = run.stderr.lines().last().unwrap_or_default().to_owned();
+        // The counts, without the time and the rate.
+        line.split(" in ").next().unwrap().to_owned()
+    };
+    for (at, (kind, file)) in steps.iter().enumerate() {
+        let rejects_pg = work.join(format!("pg-{at}.rejects.ndjson"));
+        let rejects_lite = work.join(format!("lite-{at}.rejects.ndjson"));
+        let pg = load(
+            &url,
+            &[
+                "--kind",
+                kind,
+                "--rejects",
+                &rejects_pg.display().to_string(),
+                &fixture(file),
+            ],
+        );
+        let mut cmd = Command::new(bin("ndjson-load"));
+        cmd.arg("--db")
+            .arg(&sqlite)
+            .args(["--kind", kind, "--rejects"])
+            .arg(&rejects_lite)
+            .arg(fixture(file));
+        let lite = run(cmd);
+        assert_eq!(pg.code(), lite.code(), "{file}\n{pg}\n{lite}");
+        assert_eq!(summary(&pg), summary(&lite), "{file}");
+        assert_eq!(
+            std::fs::read_to_string(&rejects_pg).unwrap(),
+            std::fs::read_to_string(&rejects_lite).unwrap(),
+            "{file}: the rejects"
+        );
+    }
+    let mut client = cluster.admin("fixtures");
+    assert_same_tables(&sqlite, &mut client);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM credit WHERE (credit_id, movie_id, person_id) IN \
+             (('shared', 953, 8), ('dup1', 951, 6))"
+        ),
+        2,
+        "the last credit of a clashing key wins"
+    );
+    // load_log: one row per run, the same counts.
+    let mut report = |db: &str| {
+        let mut cmd = Command::new(bin("ndjson-load"));
+        cmd.env("DB", db).args(["--report-after", "0"]);
+        let out = run(cmd);
+        out.expect_success();
+        no_password(&out);
+        out.stdout
+    };
+    assert_eq!(report(&url), report(&sqlite.display().to_string()));
+
+    // Search: accents and case folded, through the GIN index.
+    let found: Vec<i64> = client
+        .query(
+            "SELECT id FROM movie WHERE tmdb_search_text(title, original_title) \
+             @@ to_tsquery('simple', 'amelie') ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let want: Vec<i64> = Connection::open(&sqlite)
+        .unwrap()
+        .prepare("SELECT rowid FROM movie_fts WHERE movie_fts MATCH 'amelie' ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(found, want);
+    client.batch_execute("SET enable_seqscan = off").unwrap();
+    let plan: String = client
+        .query(
+            "EXPLAIN SELECT id FROM movie WHERE tmdb_search_text(title, original_title) \
+             @@ to_tsquery('simple', 'amelie')",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(plan.contains("movie_search"), "{plan}");
+
+    // What PostgreSQL cannot store (a NUL character; SQLite can) is a reject naming the
+    // column, not a failed batch: the other records of the batch are loaded.
+    let nul = work.write(
+        "nul.ndjson",
+        "{\"id\":901,\"title\":\"a\\u0000b\"}\n\
+         {\"id\":902,\"title\":\"fine\",\"new_field\":\"x\\u0000\"}\n\
+         {\"id\":903,\"title\":\"ok\"}\n",
+    );
+    let out = load(&url, &["--kind", "movies", &nul.display().to_string()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("nul.ndjson:1: movie.title holds a NUL character"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("nul.ndjson:2: movie.extra holds a NUL character"),
+        "{out}"
+    );
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM movie WHERE id = 903"),
+        1
+    );
 }

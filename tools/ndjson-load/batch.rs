@@ -127,7 +127,9 @@ pub fn load(
     let reader = std::thread::spawn(move || {
         read_lines(inputs, max_line, &line_tx, &reader_bar, &reader_budget)
     });
-    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
+    let postgres = matches!(target, Target::Postgres(_));
+    let parser =
+        std::thread::spawn(move || parse_chunks(kind, postgres, line_rx, &item_tx, &budget));
     let counts = write_items(target, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
     reader
@@ -169,7 +171,15 @@ fn read_lines(
     Ok(())
 }
 
-fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, budget: &Budget) {
+/// `postgres`: the records go to PostgreSQL, which refuses what SQLite takes (NUL characters):
+/// such a record is a reject, not a failed batch.
+fn parse_chunks(
+    kind: Kind,
+    postgres: bool,
+    lines: Receiver<Line>,
+    out: &SyncSender<Vec<Item>>,
+    budget: &Budget,
+) {
     while let Ok(first) = lines.recv() {
         let mut chunk_bytes = first.bytes.len();
         let mut chunk = vec![first];
@@ -184,7 +194,7 @@ fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, 
         }
         let items = chunk
             .into_par_iter()
-            .map(|line| parse_line(kind, line))
+            .map(|line| parse_line(kind, postgres, line))
             .collect();
         // The lines are parsed (and dropped, but for rejects): the reader may read more.
         budget.give_back(chunk_bytes);
@@ -226,7 +236,7 @@ impl Budget {
     }
 }
 
-fn parse_line(kind: Kind, line: Line) -> Item {
+fn parse_line(kind: Kind, postgres: bool, line: Line) -> Item {
     // docs/data-contract.md, "NDJSON lines": a last line without its newline was cut by a killed
     // writer; it is reported, never parsed, even when what is left happens to be valid JSON.
     let parsed = if let Some(length) = line.oversized {
@@ -240,7 +250,12 @@ fn parse_line(kind: Kind, line: Line) -> Item {
             "truncated last line (no newline at the end): not loaded".to_owned(),
         ))
     } else {
-        kinds::parse(kind, &line.bytes)
+        kinds::parse(kind, &line.bytes).and_then(|record| {
+            match postgres.then(|| crate::pg::unstorable(&record)).flatten() {
+                Some(reason) => Err(Rejection::from(reason)),
+                None => Ok(record),
+            }
+        })
     };
     Item {
         source: line.source,
@@ -505,7 +520,7 @@ mod tests {
             oversized: None,
             bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
         };
-        let item = parse_line(Kind::Genres, line);
+        let item = parse_line(Kind::Genres, false, line);
         let Err(reason) = item.parsed else {
             panic!("a truncated line was parsed")
         };

@@ -17,7 +17,7 @@ use tmdb_core::model::ItemKind;
 use tmdb_core::pg::{PgUrl, WRITE_LOCK};
 use tmdb_core::record::flatten::Rows;
 use tmdb_core::record::spec;
-use tmdb_core::record::store_pg::PgWriter;
+use tmdb_core::record::store_pg::{self, PgWriter};
 
 use crate::batch::Counts;
 use crate::kinds::{Gone, Kind, MovieId, Record};
@@ -101,6 +101,22 @@ impl PgLoad {
     pub fn url(&self) -> &PgUrl {
         &self.url
     }
+}
+
+/// Why PostgreSQL cannot store `record` (a NUL character), for a reject; `None` when it can.
+pub fn unstorable(record: &Record) -> Option<String> {
+    let column = match record {
+        Record::Genre(rows) | Record::Movie(rows) | Record::Person(rows) => {
+            store_pg::unstorable(rows)?
+        }
+        Record::MovieId(m) if m.original_title.as_deref()?.contains('\0') => {
+            "movie_ids.original_title".to_owned()
+        }
+        Record::MovieId(_) | Record::Gone(_) => return None,
+    };
+    Some(format!(
+        "{column} holds a NUL character (\\u0000), which PostgreSQL cannot store"
+    ))
 }
 
 /// One line for an error of a load: what failed and the server's message, password masked.

@@ -12,11 +12,12 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use anyhow::{Context, Result};
+use postgres::error::SqlState;
 use postgres::{Client, GenericClient, Transaction};
 use rusqlite::types::Value as Sql;
 
 use super::flatten::Rows;
-use super::spec::{self, Role, Table};
+use super::spec::{self, Role, Table, Ty};
 
 /// The staging table of `table`.
 fn stage(table: &Table) -> String {
@@ -30,6 +31,10 @@ pub struct PgWriter {
 
 struct Statements {
     copy: String,
+    /// A child table's rows as plain inserts, unsorted: after the replaced records' rows are
+    /// deleted, a key is taken only in the rare clash (a credit_id TMDB lists twice, or under
+    /// two movies), which the upsert then handles.
+    insert: String,
     upsert: String,
     delete: String,
 }
@@ -131,6 +136,8 @@ impl PgWriter {
                             false => written.updated += 1,
                         }
                     }
+                } else if role == Role::Child {
+                    write_children(tx, table, statements)?;
                 } else {
                     tx.execute(statements.upsert.as_str(), &[])
                         .with_context(|| format!("cannot write the rows of {}", table.name))?;
@@ -139,6 +146,25 @@ impl PgWriter {
         }
         Ok(written)
     }
+}
+
+/// A child table's staged rows: plain inserts, which need neither the sort that picks the
+/// last row of a key nor speculative insertion, and the upsert only when a key clashes (the
+/// savepoint undoes the plain attempt).
+fn write_children(tx: &mut Transaction<'_>, table: &Table, statements: &Statements) -> Result<()> {
+    let mut plain = tx.savepoint("plain_insert")?;
+    match plain.execute(statements.insert.as_str(), &[]) {
+        Ok(_) => plain.commit()?,
+        Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            plain.rollback()?;
+            tx.execute(statements.upsert.as_str(), &[])
+                .with_context(|| format!("cannot write the rows of {}", table.name))?;
+        }
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot write the rows of {}", table.name));
+        }
+    }
+    Ok(())
 }
 
 /// The primary key columns of every table of the description, in key order.
@@ -214,12 +240,36 @@ fn build(table: &Table, key: &[String]) -> Statements {
     };
     Statements {
         copy: format!("COPY {stage} ({list}, stage_seq) FROM STDIN"),
+        insert: format!(
+            "INSERT INTO {} ({list}) SELECT {list} FROM {stage}",
+            table.name
+        ),
         upsert,
         delete: format!(
             "DELETE FROM {} WHERE {} = ANY ($1)",
             table.name, table.lead[0]
         ),
     }
+}
+
+/// The first column (`table.column`) of `rows` whose value PostgreSQL cannot store: text
+/// holding a NUL character (its `text` type refuses one), or JSON holding an escaped one
+/// (`jsonb` refuses `\u0000`). SQLite stores both; a PostgreSQL load rejects such a record.
+pub fn unstorable(rows: &Rows) -> Option<String> {
+    for (table, values) in &rows.rows {
+        for (column, value) in table.columns().zip(values) {
+            let Sql::Text(text) = value else { continue };
+            let json = column == "extra"
+                || table
+                    .fields
+                    .iter()
+                    .any(|f| f.column == column && f.ty == Ty::Strings);
+            if text.contains('\0') || (json && text.contains("\\u0000")) {
+                return Some(format!("{}.{column}", table.name));
+            }
+        }
+    }
+    None
 }
 
 /// One value in COPY's text format: `\N` for NULL, backslash escapes for the characters that
