@@ -420,7 +420,7 @@ fn rejects_summaries_load_log_and_search_as_for_sqlite() {
         "the last credit of a clashing key wins"
     );
     // load_log: one row per run, the same counts.
-    let mut report = |db: &str| {
+    let report = |db: &str| {
         let mut cmd = Command::new(bin("ndjson-load"));
         cmd.env("DB", db).args(["--report-after", "0"]);
         let out = run(cmd);

@@ -420,14 +420,7 @@ impl Writer<'_> {
                 }
                 Target::Postgres(load) => {
                     let (source, first, last) = self.batch_lines.take().unwrap_or_default();
-                    let url = load.url().clone();
-                    load.flush(&mut self.counts).map_err(|err| {
-                        let why = crate::pg::explain(&url, &err);
-                        anyhow!(
-                            "{}:{first}-{last}: cannot write this batch into {url}: {why}",
-                            self.sources[source]
-                        )
-                    })?;
+                    load.submit(format!("{}:{first}-{last}", self.sources[source]))?;
                 }
             }
             self.in_transaction = 0;

@@ -1,4 +1,5 @@
-//! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the SQLite mirror.
+//! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the mirror, a SQLite
+//! file or a PostgreSQL database (`pg.rs` writes the latter, a batch at a time).
 //!
 //! docs/data-contract.md ("What a load does") is the contract: upserts by primary key (a reload
 //! changes nothing), a movie replaces its genres and credits, `--kind gone` deletes, batches per
@@ -29,7 +30,8 @@ use tmdb_core::ndjson::{Input, input_paths};
 use kinds::Kind;
 use rejects::Rejects;
 
-/// Load NDJSON records into the SQLite mirror: batched upserts, one transaction per batch.
+/// Load NDJSON records into the mirror (SQLite or PostgreSQL): batched upserts, one transaction
+/// per batch.
 ///
 /// Reads FILEs (or stdin) of one kind. Loading the same file twice changes nothing; a newer
 /// record replaces the older one, and a movie's genres and credits with it. Lines that are not
@@ -123,7 +125,6 @@ fn run(cli: Cli) -> Result<Status> {
         Location::Sqlite(path) => path,
         Location::Postgres(url) => {
             let mut load = pg::PgLoad::open(&url)?;
-            let started_at = load.now()?;
             let bar = batch::progress_bar(&inputs);
             let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
             let counts = batch::load(
@@ -136,8 +137,8 @@ fn run(cli: Cli) -> Result<Status> {
                 &bar,
             );
             bar.finish_and_clear();
-            let counts = counts?;
-            load.log_run(kind, &started_at, &counts)?;
+            let mut counts = counts?;
+            load.end(kind, &mut counts)?;
             return Ok(summary(kind, &counts, started));
         }
     };

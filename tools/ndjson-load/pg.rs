@@ -9,6 +9,8 @@
 //! ID lists and gone lists are one statement each.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 use postgres::types::ToSql;
@@ -23,24 +25,42 @@ use crate::batch::Counts;
 use crate::kinds::{Gone, Kind, MovieId, Record};
 use crate::store::Outcome;
 
-/// A load's connection and the records of the batch being gathered.
+/// A load into PostgreSQL: the batch being gathered, and the thread that writes the batches
+/// before it. The server's work on one batch overlaps the reading and parsing of the next
+/// (without it, the parse threads stood idle while the server wrote). At most one batch waits
+/// for the writer, so memory stays bounded.
 pub struct PgLoad {
-    client: Client,
-    writer: PgWriter,
     url: PgUrl,
+    /// When the load began, as the database tells time (`load_log.started_at`).
+    started_at: String,
     pending: Vec<Record>,
+    batches: Option<SyncSender<Batch>>,
+    writer: Option<JoinHandle<Result<(Client, Counts)>>>,
+}
+
+/// A batch for the writer thread, with the input lines it came from, for a message.
+struct Batch {
+    records: Vec<Record>,
+    lines: String,
 }
 
 impl PgLoad {
-    /// Connects, applies the missing migrations and prepares the staging tables.
+    /// Connects, applies the missing migrations, prepares the staging tables and starts the
+    /// writer thread.
     pub fn open(url: &PgUrl) -> Result<PgLoad> {
         let mut client = tmdb_core::pg::open(url)?;
         let writer = PgWriter::new(&mut client)?;
+        let started_at = now(&mut client)?;
+        let (batches, received) = sync_channel::<Batch>(1);
+        let thread_url = url.clone();
+        let thread =
+            std::thread::spawn(move || write_batches(client, writer, received, thread_url));
         Ok(PgLoad {
-            client,
-            writer,
             url: url.clone(),
+            started_at,
             pending: Vec::new(),
+            batches: Some(batches),
+            writer: Some(thread),
         })
     }
 
@@ -49,58 +69,108 @@ impl PgLoad {
         self.pending.push(record);
     }
 
-    /// Writes the batch in one transaction and adds what it did to `counts`.
-    pub fn flush(&mut self, counts: &mut Counts) -> Result<()> {
+    /// Hands the batch (read from `lines`: `file:first-last`) to the writer thread, which
+    /// writes it in one transaction; waits only while the writer still has one waiting.
+    pub fn submit(&mut self, lines: String) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let records = std::mem::take(&mut self.pending);
-        let mut tx = self.client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-        let outcomes = write_batch(&mut tx, &self.writer, &records)?;
-        tx.commit()?;
-        for outcome in outcomes {
-            counts.add(outcome);
+        let batch = Batch {
+            records: std::mem::take(&mut self.pending),
+            lines,
+        };
+        let sent = self.batches.as_ref().is_some_and(|b| b.send(batch).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The writer stopped on an error: that error is the one to report.
+            self.finish().map(|_| ())
+        }
+    }
+
+    /// Waits for the writer to write every batch handed to it; what the batches did, and the
+    /// connection back for `load_log`.
+    fn finish(&mut self) -> Result<(Client, Counts)> {
+        self.batches = None;
+        match self.writer.take() {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("the PostgreSQL writer panicked"))?,
+            None => anyhow::bail!("the PostgreSQL writer has stopped"),
+        }
+    }
+
+    /// Ends the load: waits for the last batches, adds what they did to `counts` and records
+    /// the run in `load_log`.
+    pub fn end(&mut self, kind: Kind, counts: &mut Counts) -> Result<()> {
+        let (mut client, written) = self.finish()?;
+        counts.inserted += written.inserted;
+        counts.updated += written.updated;
+        counts.unchanged += written.unchanged;
+        counts.deleted += written.deleted;
+        log_run(&mut client, &self.url, kind, &self.started_at, counts)
+    }
+}
+
+/// The writer thread: each batch in its own transaction, under the mirror's write lock.
+fn write_batches(
+    mut client: Client,
+    writer: PgWriter,
+    batches: Receiver<Batch>,
+    url: PgUrl,
+) -> Result<(Client, Counts)> {
+    let mut counts = Counts::default();
+    for batch in batches {
+        let written = (|| -> Result<Vec<Outcome>> {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+            let outcomes = write_batch(&mut tx, &writer, &batch.records)?;
+            tx.commit()?;
+            Ok(outcomes)
+        })();
+        match written {
+            Ok(outcomes) => outcomes.into_iter().for_each(|o| counts.add(o)),
+            Err(err) => anyhow::bail!(
+                "{}: cannot write this batch into {url}: {}",
+                batch.lines,
+                explain(&url, &err)
+            ),
         }
         // Freeing many small allocations is the parse threads' job, as for SQLite.
-        rayon::spawn(move || drop(records));
-        Ok(())
+        rayon::spawn(move || drop(batch.records));
     }
+    Ok((client, counts))
+}
 
-    /// The current time as the database writes it, for `load_log.started_at`.
-    pub fn now(&mut self) -> Result<String> {
-        now(&mut self.client)
-    }
-
-    /// Records one run in `load_log`.
-    pub fn log_run(&mut self, kind: Kind, started_at: &str, counts: &Counts) -> Result<()> {
-        let n = |v: u64| v as i64;
-        self.client
-            .execute(
-                "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
-                    unchanged, deleted, rejected)
-                 VALUES ($1, $2, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    $3, $4, $5, $6, $7, $8)",
-                &[
-                    &kind.name() as &(dyn ToSql + Sync),
-                    &started_at,
-                    &n(counts.read),
-                    &n(counts.inserted),
-                    &n(counts.updated),
-                    &n(counts.unchanged),
-                    &n(counts.deleted),
-                    &n(counts.rejected),
-                ],
-            )
-            .map_err(|err| anyhow::anyhow!("{}", self.url.explain(&err)))
-            .context("cannot record the run in load_log")?;
-        Ok(())
-    }
-
-    /// The database, as messages name it (password masked).
-    pub fn url(&self) -> &PgUrl {
-        &self.url
-    }
+/// Records one run in `load_log`.
+fn log_run(
+    client: &mut Client,
+    url: &PgUrl,
+    kind: Kind,
+    started_at: &str,
+    counts: &Counts,
+) -> Result<()> {
+    let n = |v: u64| v as i64;
+    client
+        .execute(
+            "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
+                unchanged, deleted, rejected)
+             VALUES ($1, $2, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                $3, $4, $5, $6, $7, $8)",
+            &[
+                &kind.name() as &(dyn ToSql + Sync),
+                &started_at,
+                &n(counts.read),
+                &n(counts.inserted),
+                &n(counts.updated),
+                &n(counts.unchanged),
+                &n(counts.deleted),
+                &n(counts.rejected),
+            ],
+        )
+        .map_err(|err| anyhow::anyhow!("{}", url.explain(&err)))
+        .context("cannot record the run in load_log")?;
+    Ok(())
 }
 
 /// Why PostgreSQL cannot store `record` (a NUL character), for a reject; `None` when it can.
@@ -133,7 +203,7 @@ pub fn explain(url: &PgUrl, err: &anyhow::Error) -> String {
 }
 
 /// `now()` in UTC, written as the SQLite mirror writes its times.
-pub fn now(client: &mut Client) -> Result<String> {
+fn now(client: &mut Client) -> Result<String> {
     Ok(client
         .query_one(
             "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
