@@ -14,7 +14,19 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 DATA        ?= data
 # DB_URL is the name the old project used; DB wins when both are given.
 DB_URL      ?=
+# Every recipe gets DB in its environment (below), so a make run by a recipe (make demo's make
+# mirror into DATA/demo) finds it there: when the outer make only defaulted it, it is not the
+# user's choice, and the default follows this make's DATA.
+TMDB_MIRROR_DEFAULTED_DB ?=
+ifeq ($(origin DB),environment)
+ifeq ($(DB),$(TMDB_MIRROR_DEFAULTED_DB))
+DB := $(or $(DB_URL),$(DATA)/tmdb.db)
+endif
+endif
 DB          ?= $(or $(DB_URL),$(DATA)/tmdb.db)
+ifeq ($(origin DB),file)
+export TMDB_MIRROR_DEFAULTED_DB := $(DB)
+endif
 # Requests per second and requests in flight; TMDB allows about 50/s and 20 connections.
 RATE        ?= 40
 CONCURRENCY ?= 20
