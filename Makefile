@@ -93,7 +93,7 @@ mirror: $(STAMPS)/people.loaded $(STAMPS)/ids_date
 	if [ ! -f $(STAMPS)/synced ] || [[ "$$(cat $(STAMPS)/ids_date)" > "$$(cat $(STAMPS)/synced)" ]]; then \
 	    cp $(STAMPS)/ids_date $(STAMPS)/synced; \
 	fi
-	scripts/summary.sh $(DATA) "$$DB"
+	scripts/summary.sh $(DATA)
 
 # Ctrl-C in any stage, an update or a refetch says that the same command resumes
 # (scripts/resume-hint.sh).
@@ -206,7 +206,7 @@ export: | build
 
 # What the mirror holds, and what it lacks.
 summary: | build
-	scripts/summary.sh $(DATA) "$$DB"
+	scripts/summary.sh $(DATA)
 
 # Every recipe finds the database in its environment, not on the command line make echoes: a
 # URL may carry a password. (DB's origin is read first: inside serve and clean it is this

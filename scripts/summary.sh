@@ -1,11 +1,12 @@
 #!/bin/sh
-# Usage: scripts/summary.sh DATA DB
+# Usage: scripts/summary.sh DATA [DB]   (DB: else $DB, else DATA/tmdb.db)
 # One line on what the mirror holds and what it lacks: movies, people, credited people not
 # fetched, IDs that still fail (retry with `make refetch-failed`), IDs gone from TMDB.
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 DATA DB" >&2; exit 2; }
-data=$1 db=$2
-# ndjson-ids reads the database from DB: a URL's password stays off every command line.
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: $0 DATA [DB]" >&2; exit 2; }
+# make passes the database in DB, not as an argument: a URL's password stays off every
+# command line (ps shows them to every user).
+data=$1 db=${2:-${DB:-$1/tmdb.db}}
 export DB="$db"
 ids="target/release/ndjson-ids"
 
