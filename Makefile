@@ -14,7 +14,19 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 DATA        ?= data
 # DB_URL is the name the old project used; DB wins when both are given.
 DB_URL      ?=
+# Every recipe gets DB in its environment (below), so a make run by a recipe (make demo's make
+# mirror into DATA/demo) finds it there: when the outer make only defaulted it, it is not the
+# user's choice, and the default follows this make's DATA.
+TMDB_MIRROR_DEFAULTED_DB ?=
+ifeq ($(origin DB),environment)
+ifeq ($(DB),$(TMDB_MIRROR_DEFAULTED_DB))
+DB := $(or $(DB_URL),$(DATA)/tmdb.db)
+endif
+endif
 DB          ?= $(or $(DB_URL),$(DATA)/tmdb.db)
+ifeq ($(origin DB),file)
+export TMDB_MIRROR_DEFAULTED_DB := $(DB)
+endif
 # Requests per second and requests in flight; TMDB allows about 50/s and 20 connections.
 RATE        ?= 40
 CONCURRENCY ?= 20
@@ -50,8 +62,10 @@ CARGO  := cargo
 BIN    := target/release
 STAMPS := $(DATA)/.stamps
 FETCH  := $(BIN)/tmdb-fetch --rate $(RATE) --concurrency $(CONCURRENCY) --retries $(RETRIES)
-LOAD   := $(BIN)/ndjson-load --db $(DB)
-IDS    := $(BIN)/ndjson-ids --db $(DB)
+# The tools read the database from DB in their environment, never from a command line make
+# echoes: a PostgreSQL URL may carry a password.
+LOAD   := $(BIN)/ndjson-load
+IDS    := $(BIN)/ndjson-ids
 # --append only when asked for: an empty variable keeps tmdb-fetch's default.
 MOVIE_APPEND_ARG  := $(if $(APPEND),--append '$(APPEND)')
 PEOPLE_APPEND_ARG := $(if $(PEOPLE_APPEND),--append '$(PEOPLE_APPEND)')
@@ -79,7 +93,7 @@ mirror: $(STAMPS)/people.loaded $(STAMPS)/ids_date
 	if [ ! -f $(STAMPS)/synced ] || [[ "$$(cat $(STAMPS)/ids_date)" > "$$(cat $(STAMPS)/synced)" ]]; then \
 	    cp $(STAMPS)/ids_date $(STAMPS)/synced; \
 	fi
-	scripts/summary.sh $(DATA) $(DB)
+	scripts/summary.sh $(DATA)
 
 # Ctrl-C in any stage, an update or a refetch says that the same command resumes
 # (scripts/resume-hint.sh).
@@ -190,16 +204,17 @@ include update.mk
 # One file per table in $(DATA)/export: CSV for spreadsheets, Parquet for DuckDB, pandas,
 # Polars and Spark, NDJSON for jq (FORMAT). Each file appears only when complete.
 export: | build
-	$(BIN)/tmdb-export --db $(DB) --format $(FORMAT) --out $(DATA)/export
+	$(BIN)/tmdb-export --format $(FORMAT) --out $(DATA)/export
 
 # What the mirror holds, and what it lacks.
 summary: | build
-	scripts/summary.sh $(DATA) $(DB)
+	scripts/summary.sh $(DATA)
 
-# The database reaches the recipes of serve and clean through the environment, not the
-# command line make echoes: a URL may carry a password. (DB's origin is read first: inside
-# these targets it is this file's.)
+# Every recipe finds the database in its environment, not on the command line make echoes: a
+# URL may carry a password. (DB's origin is read first: inside serve and clean it is this
+# file's.)
 DB_ORIGIN := $(origin DB)
+export DB
 serve clean: export DB := $(DB)
 
 # With no mirror of its own (DB not given, $(DB) absent) it serves the demo's, saying so:

@@ -154,7 +154,7 @@ $(UPDATE)/%.done: | build
 # from there; the stage files and their stamps stay as the stages left them. IDs that fail
 # again are listed again in STAGE.failed.ndjson.
 refetch-failed: $(STAMPS)/people.recovered.loaded
-	scripts/summary.sh $(DATA) $(DB)
+	scripts/summary.sh $(DATA)
 
 # A round's list, made anew by every run.
 $(DATA)/movies.retry.ndjson: FORCE | build

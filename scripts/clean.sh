@@ -73,6 +73,8 @@ rm_names "$data" $(stage_files)
 rm_names "$data" tmdb.db tmdb.db-wal tmdb.db-shm tmdb.db-journal
 case $db in
     "$data/tmdb.db" | "./$data/tmdb.db" | "sqlite:///$data/tmdb.db") ;;
+    postgres://* | postgresql://*)
+        echo "make clean: kept the PostgreSQL database $(printf '%s' "$db" | sed -E 's#(://[^/@:]*:)[^/]*@#\1***@#') (drop it with dropdb)" ;;
     *) [ ! -e "$db" ] || echo "make clean: kept the database $db (DB is outside DATA)" ;;
 esac
 

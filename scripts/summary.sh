@@ -1,11 +1,14 @@
 #!/bin/sh
-# Usage: scripts/summary.sh DATA DB
+# Usage: scripts/summary.sh DATA [DB]   (DB: else $DB, else DATA/tmdb.db)
 # One line on what the mirror holds and what it lacks: movies, people, credited people not
 # fetched, IDs that still fail (retry with `make refetch-failed`), IDs gone from TMDB.
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 DATA DB" >&2; exit 2; }
-data=$1 db=$2
-ids="target/release/ndjson-ids --db $db"
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: $0 DATA [DB]" >&2; exit 2; }
+# make passes the database in DB, not as an argument: a URL's password stays off every
+# command line (ps shows them to every user).
+data=$1 db=${2:-${DB:-$1/tmdb.db}}
+export DB="$db"
+ids="target/release/ndjson-ids"
 
 # count FILE: its lines (0 when it does not exist).
 count() { if [ -f "$1" ]; then grep -c '' "$1" || true; else echo 0; fi; }

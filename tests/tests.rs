@@ -48,5 +48,9 @@ mod update;
 // make demo, make install, and the messages that say what to do next.
 mod newcomer;
 
+// PostgreSQL mirrors against a server the tests start: make mirror and make update equal the
+// SQLite mirror row by row, kill -9 and rerun, two loads at once, bad URLs and passwords.
+mod postgres;
+
 // The README's `sh runnable` examples, each run against the demo mirror.
 mod readme;

@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test module uses its own subset of these helpers
 
 pub mod mirror;
+pub mod pg;
 pub mod record;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -25,6 +26,7 @@ pub fn bin(name: &str) -> PathBuf {
         "tmdb-serve" => env!("CARGO_BIN_EXE_tmdb-serve"),
         "tmdb-sim" => env!("CARGO_BIN_EXE_tmdb-sim"),
         "ndjson-ids" => env!("CARGO_BIN_EXE_ndjson-ids"),
+        "tmdb-export" => env!("CARGO_BIN_EXE_tmdb-export"),
         other => panic!("unknown binary {other}"),
     };
     PathBuf::from(path)

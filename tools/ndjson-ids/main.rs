@@ -40,8 +40,9 @@ ndjson-ids minus db:credited db:people db:gone-people | tmdb-fetch people\n  \
 ndjson-ids minus data/movie_ids.ndjson db:movies db:gone-movies"
 )]
 struct Cli {
-    /// The mirror, for db: sets (else DB, else data/tmdb.db; sqlite:///path accepted).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The mirror, for db: sets (else DB, else DB_URL, else data/tmdb.db): a SQLite path,
+    /// sqlite:///path, or postgres://user[:password]@host[:port]/dbname.
+    #[arg(long, global = true, value_name = "PATH|URL")]
     db: Option<String>,
 
     #[command(subcommand)]
@@ -79,7 +80,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Status> {
     let env = Env::load()?;
-    let mut reader = SetReader::new(env.db_path(cli.db.as_deref())?);
+    let mut reader = SetReader::new(env.db_location(cli.db.as_deref())?);
     let ids = match cli.command {
         Command::List { sets } => {
             let mut all = Vec::new();

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
+use tmdb_core::env::Location;
 use tmdb_core::ids::parse_id_entry;
 use tmdb_core::ndjson::Input;
 
@@ -33,7 +34,8 @@ impl DbSet {
         ("gone-people", DbSet::GonePeople),
     ];
 
-    /// The set's IDs, each with the popularity the mirror knows for it (NULL: none).
+    /// The set's IDs, each with the popularity the mirror knows for it (NULL: none). The same
+    /// SQL reads SQLite and PostgreSQL (a typed NULL: PostgreSQL needs to know its type).
     fn query(self) -> &'static str {
         match self {
             DbSet::Movies => "SELECT id, popularity FROM movie",
@@ -42,8 +44,12 @@ impl DbSet {
             // (the table in storage order, no sort).
             DbSet::Credited => "SELECT person_id, popularity FROM credit",
             DbSet::MovieIds => "SELECT id, popularity FROM movie_ids",
-            DbSet::GoneMovies => "SELECT id, NULL FROM gone WHERE kind = 'movie'",
-            DbSet::GonePeople => "SELECT id, NULL FROM gone WHERE kind = 'person'",
+            DbSet::GoneMovies => {
+                "SELECT id, CAST(NULL AS DOUBLE PRECISION) FROM gone WHERE kind = 'movie'"
+            }
+            DbSet::GonePeople => {
+                "SELECT id, CAST(NULL AS DOUBLE PRECISION) FROM gone WHERE kind = 'person'"
+            }
         }
     }
 }
@@ -79,15 +85,15 @@ impl FromStr for SetSpec {
 
 /// Reads sets, opening the database on first need, and counts bad lines across them.
 pub struct SetReader {
-    db_path: PathBuf,
-    conn: Option<Connection>,
+    db: Location,
+    conn: Option<Db>,
     bad_lines: u64,
 }
 
 impl SetReader {
-    pub fn new(db_path: PathBuf) -> SetReader {
+    pub fn new(db: Location) -> SetReader {
         SetReader {
-            db_path,
+            db,
             conn: None,
             bad_lines: 0,
         }
@@ -137,23 +143,45 @@ impl SetReader {
     fn read_db(&mut self, set: DbSet) -> Result<Vec<Entry>> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self
-                .conn
-                .insert(tmdb_core::db::open_read_only(&self.db_path)?),
+            None => self.conn.insert(match &self.db {
+                Location::Sqlite(path) => Db::Sqlite(tmdb_core::db::open_read_only(path)?),
+                Location::Postgres(url) => Db::Postgres(tmdb_core::pg::open_read_only(url)?),
+            }),
         };
-        let mut stmt = conn.prepare(set.query())?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, Option<f64>>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .with_context(|| format!("cannot list {set:?} from {}", self.db_path.display()))?;
+        let rows = match conn {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare(set.query())?;
+                stmt.query_map([], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<f64>>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .with_context(|| format!("cannot list {set:?} from {}", self.db))?
+            }
+            Db::Postgres(client) => {
+                let rows = client
+                    .query(set.query(), &[])
+                    .map_err(|err| match &self.db {
+                        Location::Postgres(url) => anyhow::anyhow!("{}", url.explain(&err)),
+                        Location::Sqlite(_) => err.into(),
+                    });
+                rows.with_context(|| format!("cannot list {set:?} from {}", self.db))?
+                    .iter()
+                    .map(|row| (row.get::<_, i64>(0), row.get::<_, Option<f64>>(1)))
+                    .collect()
+            }
+        };
         // ndjson-load stores only positive IDs, so the conversion never drops a real one.
         let entries = rows.into_iter().filter_map(|(id, popularity)| {
             u64::try_from(id).ok().map(|id| Entry { id, popularity })
         });
         Ok(unique(entries.collect()))
     }
+}
+
+/// An open mirror, of either backend.
+enum Db {
+    Sqlite(Connection),
+    Postgres(postgres::Client),
 }
 
 /// One ID of a set, and how popular TMDB says it is, where known: the fetch that reads the

@@ -26,6 +26,7 @@ use rusqlite::Connection;
 use tmdb_core::ndjson::{Input, Reached};
 
 use crate::kinds::{self, Kind, Record, Rejection};
+use crate::pg::PgLoad;
 use crate::rejects::{Reject, Rejects};
 use crate::store::{self, Outcome};
 
@@ -56,7 +57,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, outcome: Outcome) {
+    pub fn add(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Inserted => self.inserted += 1,
             Outcome::Updated => self.updated += 1,
@@ -97,10 +98,17 @@ pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
     tmdb_core::progress::bar("ndjson-load", total, tmdb_core::progress::Unit::Bytes)
 }
 
-/// Loads every input into `conn`, `batch` lines per transaction, advancing `bar` by the bytes
+/// Where a load writes: a SQLite connection (record by record in a transaction), or a
+/// PostgreSQL load (the batch gathered, then written set-based in one transaction).
+pub enum Target<'a> {
+    Sqlite(&'a Connection),
+    Postgres(&'a mut PgLoad),
+}
+
+/// Loads every input into `target`, `batch` lines per transaction, advancing `bar` by the bytes
 /// read. Also returns how far each input was read in whole lines.
 pub fn load(
-    conn: &mut Connection,
+    target: Target<'_>,
     kind: Kind,
     inputs: Vec<Input>,
     batch: usize,
@@ -119,8 +127,10 @@ pub fn load(
     let reader = std::thread::spawn(move || {
         read_lines(inputs, max_line, &line_tx, &reader_bar, &reader_budget)
     });
-    let parser = std::thread::spawn(move || parse_chunks(kind, line_rx, &item_tx, &budget));
-    let counts = write_items(conn, kind, item_rx, batch, rejects, &sources)?;
+    let postgres = matches!(target, Target::Postgres(_));
+    let parser =
+        std::thread::spawn(move || parse_chunks(kind, postgres, line_rx, &item_tx, &budget));
+    let counts = write_items(target, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
     let reached = reader
         .join()
@@ -163,7 +173,15 @@ fn read_lines(
     Ok(reached)
 }
 
-fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, budget: &Budget) {
+/// `postgres`: the records go to PostgreSQL, which refuses what SQLite takes (NUL characters):
+/// such a record is a reject, not a failed batch.
+fn parse_chunks(
+    kind: Kind,
+    postgres: bool,
+    lines: Receiver<Line>,
+    out: &SyncSender<Vec<Item>>,
+    budget: &Budget,
+) {
     while let Ok(first) = lines.recv() {
         let mut chunk_bytes = first.bytes.len();
         let mut chunk = vec![first];
@@ -178,7 +196,7 @@ fn parse_chunks(kind: Kind, lines: Receiver<Line>, out: &SyncSender<Vec<Item>>, 
         }
         let items = chunk
             .into_par_iter()
-            .map(|line| parse_line(kind, line))
+            .map(|line| parse_line(kind, postgres, line))
             .collect();
         // The lines are parsed (and dropped, but for rejects): the reader may read more.
         budget.give_back(chunk_bytes);
@@ -220,7 +238,7 @@ impl Budget {
     }
 }
 
-fn parse_line(kind: Kind, line: Line) -> Item {
+fn parse_line(kind: Kind, postgres: bool, line: Line) -> Item {
     // docs/data-contract.md, "NDJSON lines": a last line without its newline was cut by a killed
     // writer; it is reported, never parsed, even when what is left happens to be valid JSON.
     let parsed = if let Some(length) = line.oversized {
@@ -234,7 +252,12 @@ fn parse_line(kind: Kind, line: Line) -> Item {
             "truncated last line (no newline at the end): not loaded".to_owned(),
         ))
     } else {
-        kinds::parse(kind, &line.bytes)
+        kinds::parse(kind, &line.bytes).and_then(|record| {
+            match postgres.then(|| crate::pg::unstorable(&record)).flatten() {
+                Some(reason) => Err(Rejection::from(reason)),
+                None => Ok(record),
+            }
+        })
     };
     Item {
         source: line.source,
@@ -279,7 +302,7 @@ fn refuse_wrong_kind(kind: Kind, first: &[Item], sources: &[String]) -> Result<(
 }
 
 fn write_items(
-    conn: &mut Connection,
+    target: Target<'_>,
     kind: Kind,
     items: Receiver<Vec<Item>>,
     batch: usize,
@@ -288,8 +311,9 @@ fn write_items(
 ) -> Result<Counts> {
     let mut is_first = true;
     let mut writer = Writer {
-        conn,
+        target,
         batch,
+        batch_lines: None,
         rejects,
         sources,
         counts: Counts::default(),
@@ -327,8 +351,11 @@ fn write_items(
 
 /// The writer's state: the open transaction and what was done so far.
 struct Writer<'a> {
-    conn: &'a Connection,
+    target: Target<'a>,
     batch: usize,
+    /// The source and the first and last line numbers of the open batch, for a message
+    /// naming a PostgreSQL batch that failed.
+    batch_lines: Option<(usize, u64, u64)>,
     rejects: &'a mut Rejects,
     sources: &'a [String],
     counts: Counts,
@@ -358,27 +385,46 @@ impl Writer<'_> {
                 return Ok(None);
             }
         };
-        if self.in_transaction == 0 {
-            self.conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .context("cannot start a transaction")?;
-        }
-        let outcome = store::write(self.conn, &record)
-            .with_context(|| format!("{source}:{}: cannot write", item.number))?;
-        self.counts.add(outcome);
+        let record = match &mut self.target {
+            Target::Sqlite(conn) => {
+                if self.in_transaction == 0 {
+                    conn.execute_batch("BEGIN IMMEDIATE")
+                        .context("cannot start a transaction")?;
+                }
+                let outcome = store::write(conn, &record)
+                    .with_context(|| format!("{source}:{}: cannot write", item.number))?;
+                self.counts.add(outcome);
+                Some(record)
+            }
+            Target::Postgres(load) => {
+                load.push(record);
+                let lines = self
+                    .batch_lines
+                    .get_or_insert((item.source, item.number, 0));
+                lines.2 = item.number;
+                None
+            }
+        };
         self.in_transaction += 1;
         if self.in_transaction >= self.batch {
             self.commit()?;
         }
-        Ok(Some(record))
+        Ok(record)
     }
 
     /// Commits the open transaction, if any.
     fn commit(&mut self) -> Result<()> {
         if self.in_transaction > 0 {
-            self.conn
-                .execute_batch("COMMIT")
-                .context("cannot commit a batch")?;
+            match &mut self.target {
+                Target::Sqlite(conn) => {
+                    conn.execute_batch("COMMIT")
+                        .context("cannot commit a batch")?;
+                }
+                Target::Postgres(load) => {
+                    let (source, first, last) = self.batch_lines.take().unwrap_or_default();
+                    load.submit(format!("{}:{first}-{last}", self.sources[source]))?;
+                }
+            }
             self.in_transaction = 0;
         }
         // Rejects reach the file batch by batch too, so after a kill it lists what was skipped.
@@ -469,7 +515,7 @@ mod tests {
             oversized: None,
             bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
         };
-        let item = parse_line(Kind::Genres, line);
+        let item = parse_line(Kind::Genres, false, line);
         let Err(reason) = item.parsed else {
             panic!("a truncated line was parsed")
         };

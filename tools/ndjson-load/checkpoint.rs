@@ -1,6 +1,7 @@
 //! `--since-last-load`: where the last load of a file stopped, kept in the mirror itself
-//! (`load_checkpoint`, sql/0011_load_checkpoint.sql), so that a rerun of a pipeline stage loads
-//! only what its fetch appended. docs/record.md "Loading" tells why a whole reload is wrong.
+//! (`load_checkpoint`, sql/0011_load_checkpoint.sql and sql/postgres/0003_load_checkpoint.sql),
+//! so that a rerun of a pipeline stage loads only what its fetch appended. docs/record.md
+//! "Loading" tells why a whole reload is wrong.
 //!
 //! The point is kept in the database rather than beside the file: a new or emptied mirror has
 //! none and loads the whole file. It is trusted only while the file still begins with the bytes
@@ -17,6 +18,9 @@ use tmdb_core::ndjson::Reached;
 
 use crate::kinds::Kind;
 
+/// Bytes compared at each end of what was loaded.
+const WITNESS: u64 = 256;
+
 /// A row of `load_checkpoint`.
 struct Saved {
     kind: String,
@@ -25,8 +29,11 @@ struct Saved {
     witnesses: (Vec<u8>, Vec<u8>),
 }
 
-/// Bytes compared at each end of what was loaded.
-const WITNESS: u64 = 256;
+/// Where a mirror keeps its rows of `load_checkpoint`.
+pub enum Store<'a> {
+    Sqlite(&'a Connection),
+    Postgres(&'a mut postgres::Client),
+}
 
 /// A file loaded with `--since-last-load`, and the point its last load reached.
 pub struct Checkpoint {
@@ -37,29 +44,47 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Looks up where the last load of `file` as `kind` into `conn` stopped.
-    pub fn find(conn: &Connection, kind: Kind, file: &Path) -> Result<Checkpoint> {
+    /// Looks up where the last load of `file` as `kind` stopped.
+    pub fn find(store: Store<'_>, kind: Kind, file: &Path) -> Result<Checkpoint> {
         let path = file
             .canonicalize()
             .with_context(|| format!("cannot open {}", file.display()))?;
-        let key = path.to_string_lossy();
-        let saved = conn
-            .query_row(
-                "SELECT kind, bytes, lines, head, tail FROM load_checkpoint WHERE path = ?1",
-                [&key],
-                |r| {
-                    Ok(Saved {
-                        kind: r.get(0)?,
-                        point: Reached {
-                            bytes: r.get::<_, i64>(1)? as u64,
-                            lines: r.get::<_, i64>(2)? as u64,
-                        },
-                        witnesses: (r.get(3)?, r.get(4)?),
+        let key = path.to_string_lossy().into_owned();
+        let saved = match store {
+            Store::Sqlite(conn) => conn
+                .query_row(
+                    "SELECT kind, bytes, lines, head, tail FROM load_checkpoint WHERE path = ?1",
+                    [&key],
+                    |r| {
+                        Ok(Saved {
+                            kind: r.get(0)?,
+                            point: point(r.get(1)?, r.get(2)?),
+                            witnesses: (r.get(3)?, r.get(4)?),
+                        })
+                    },
+                )
+                .optional()
+                .map_err(anyhow::Error::from),
+            Store::Postgres(client) => client
+                .query_opt(
+                    "SELECT kind, bytes, lines, head, tail FROM load_checkpoint WHERE path = $1",
+                    &[&key],
+                )
+                .map(|row| {
+                    row.map(|r| Saved {
+                        kind: r.get(0),
+                        point: point(r.get(1), r.get(2)),
+                        witnesses: (r.get(3), r.get(4)),
                     })
-                },
-            )
-            .optional()
-            .context("cannot read load_checkpoint")?;
+                })
+                .map_err(anyhow::Error::from),
+        }
+        .context("cannot read load_checkpoint")?;
+        Checkpoint::from_saved(path, kind, file, saved)
+    }
+
+    /// Starts at `saved`'s point if it still holds, saying so; else at the start.
+    fn from_saved(path: PathBuf, kind: Kind, file: &Path, saved: Option<Saved>) -> Result<Self> {
         let mut start = Reached::default();
         if let Some(saved) = saved {
             if saved.kind != kind.name() {
@@ -88,23 +113,40 @@ impl Checkpoint {
     }
 
     /// Records that the load reached `reached` (after its last batch).
-    pub fn save(&self, conn: &Connection, kind: Kind, reached: Reached) -> Result<()> {
+    pub fn save(&self, store: Store<'_>, kind: Kind, reached: Reached) -> Result<()> {
         let (head, tail) = witnesses(&self.path, reached.bytes)?
             .context("the loaded file shrank during the load")?;
-        conn.execute(
-            "INSERT OR REPLACE INTO load_checkpoint (path, kind, bytes, lines, head, tail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![
-                self.path.to_string_lossy(),
-                kind.name(),
-                reached.bytes as i64,
-                reached.lines as i64,
-                head,
-                tail
-            ],
-        )
-        .context("cannot record how far the load got in load_checkpoint")?;
-        Ok(())
+        let key = self.path.to_string_lossy().into_owned();
+        let (bytes, lines) = (reached.bytes as i64, reached.lines as i64);
+        match store {
+            Store::Sqlite(conn) => conn
+                .execute(
+                    "INSERT OR REPLACE INTO load_checkpoint (path, kind, bytes, lines, head, tail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    rusqlite::params![key, kind.name(), bytes, lines, head, tail],
+                )
+                .map(drop)
+                .map_err(anyhow::Error::from),
+            Store::Postgres(client) => client
+                .execute(
+                    "INSERT INTO load_checkpoint (path, kind, bytes, lines, head, tail)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (path) DO UPDATE SET kind = excluded.kind,
+                        bytes = excluded.bytes, lines = excluded.lines,
+                        head = excluded.head, tail = excluded.tail",
+                    &[&key, &kind.name(), &bytes, &lines, &head, &tail],
+                )
+                .map(drop)
+                .map_err(anyhow::Error::from),
+        }
+        .context("cannot record how far the load got in load_checkpoint")
+    }
+}
+
+fn point(bytes: i64, lines: i64) -> Reached {
+    Reached {
+        bytes: bytes as u64,
+        lines: lines as u64,
     }
 }
 

@@ -4,10 +4,10 @@
 //! when it ends, so its summary counts what its own loads wrote.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
+use tmdb_core::env::Location;
 
 /// The number of the last run recorded (0 when none is).
 pub fn last_run(conn: &Connection) -> Result<i64> {
@@ -50,17 +50,68 @@ pub fn report_after(conn: &Connection, after: i64) -> Result<Vec<String>> {
         .context("cannot read load_log")
 }
 
+/// The number of the last run recorded in a PostgreSQL mirror (0 when none is).
+fn last_run_pg(client: &mut postgres::Client) -> Result<i64, postgres::Error> {
+    Ok(client
+        .query_one("SELECT coalesce(max(id), 0)::bigint FROM load_log", &[])?
+        .get(0))
+}
+
+/// [`report_after`], from a PostgreSQL mirror.
+fn report_after_pg(
+    client: &mut postgres::Client,
+    after: i64,
+) -> Result<Vec<String>, postgres::Error> {
+    let rows = client.query(
+        "SELECT kind, count(*), sum(read)::bigint, sum(inserted)::bigint, sum(updated)::bigint,
+                sum(unchanged)::bigint, sum(deleted)::bigint, sum(rejected)::bigint
+         FROM load_log WHERE id > $1 GROUP BY kind ORDER BY min(id)",
+        &[&after],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let n = |i| row.get::<_, i64>(i);
+            format!(
+                "{}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} \
+                 ({} run{})",
+                row.get::<_, String>(0),
+                n(2),
+                n(3),
+                n(4),
+                n(5),
+                n(6),
+                n(7),
+                n(1),
+                if n(1) == 1 { "" } else { "s" },
+            )
+        })
+        .collect())
+}
+
 /// `--last-run` or `--report-after RUN` on the mirror at `db`, printed on stdout.
-pub fn print(db: &Path, report_after_run: Option<i64>) -> Result<()> {
-    let conn = tmdb_core::db::open_read_only(db)?;
-    let mut out = std::io::stdout().lock();
-    match report_after_run {
-        None => writeln!(out, "{}", last_run(&conn)?)?,
-        Some(after) => {
-            for line in report_after(&conn, after)? {
-                writeln!(out, "{line}")?;
+pub fn print(db: &Location, report_after_run: Option<i64>) -> Result<()> {
+    let lines = match db {
+        Location::Sqlite(path) => {
+            let conn = tmdb_core::db::open_read_only(path)?;
+            match report_after_run {
+                None => vec![last_run(&conn)?.to_string()],
+                Some(after) => report_after(&conn, after)?,
             }
         }
+        Location::Postgres(url) => {
+            let mut client = tmdb_core::pg::open_read_only(url)?;
+            match report_after_run {
+                None => last_run_pg(&mut client).map(|run| vec![run.to_string()]),
+                Some(after) => report_after_pg(&mut client, after),
+            }
+            .map_err(|err| anyhow::anyhow!("{}", url.explain(&err)))
+            .context("cannot read load_log")?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the SQLite mirror.
+//! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the mirror, a SQLite
+//! file or a PostgreSQL database (`pg.rs` writes the latter, a batch at a time).
 //!
 //! docs/data-contract.md ("What a load does") is the contract: upserts by primary key (a reload
 //! changes nothing), a movie replaces its genres and credits, `--kind gone` deletes, batches per
@@ -13,6 +14,7 @@ mod checkpoint;
 mod defer;
 mod kinds;
 mod log;
+mod pg;
 mod rejects;
 mod store;
 
@@ -22,14 +24,16 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use tmdb_core::env::Env;
+use tmdb_core::env::{Env, Location};
 use tmdb_core::exit::{self, Status};
 use tmdb_core::ndjson::{Input, input_paths};
 
+use checkpoint::{Checkpoint, Store};
 use kinds::Kind;
 use rejects::Rejects;
 
-/// Load NDJSON records into the SQLite mirror: batched upserts, one transaction per batch.
+/// Load NDJSON records into the mirror (SQLite or PostgreSQL): batched upserts, one transaction
+/// per batch.
 ///
 /// Reads FILEs (or stdin) of one kind. Loading the same file twice changes nothing; a newer
 /// record replaces the older one, and a movie's genres and credits with it. Lines that are not
@@ -65,8 +69,10 @@ struct Cli {
     #[arg(long, value_name = "RUN", conflicts_with_all = ["kind", "files"])]
     report_after: Option<i64>,
 
-    /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted). Created if missing.
-    #[arg(long, value_name = "PATH")]
+    /// The mirror (else DB, else DB_URL, else data/tmdb.db): a SQLite path (sqlite:///path
+    /// accepted; created if missing) or postgres://user[:password]@host[:port]/dbname (an
+    /// existing database; prefer DB for a URL with a password, a command line is visible).
+    #[arg(long, value_name = "PATH|URL")]
     db: Option<String>,
 
     /// Records per transaction (fewer when the input pauses for a second): a kill loses at
@@ -110,7 +116,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Status> {
     let started = Instant::now();
-    let db = Env::load()?.db_path(cli.db.as_deref())?;
+    let db = Env::load()?.db_location(cli.db.as_deref())?;
     let Some(kind) = cli.kind else {
         // clap asks for --kind unless one of these was given.
         log::print(&db, cli.report_after)?;
@@ -130,19 +136,50 @@ fn run(cli: Cli) -> Result<Status> {
     if let Some(rejects) = &cli.rejects {
         refuse_input_as_rejects(rejects, &cli.files)?;
     }
+    let batch_size = cli.batch as usize;
+    let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
     let bar = batch::progress_bar(&inputs);
     let mut rejects = Rejects::create(cli.rejects.as_deref(), bar.clone())?;
-    let mut conn = tmdb_core::db::open(&db)?;
-    let checkpoint = match &since_last_load {
-        Some(file) => {
-            let checkpoint = checkpoint::Checkpoint::find(&conn, kind, file)?;
-            let input = Input::open_at(file, checkpoint.start)?;
-            bar.set_length(input.size.unwrap_or_default());
-            inputs = vec![input];
-            Some(checkpoint)
-        }
-        None => None,
+    // The point where the last load of a --since-last-load file stopped: its input restarts
+    // there.
+    let mut resume = |store: Store<'_>| -> Result<Option<Checkpoint>> {
+        let Some(file) = &since_last_load else {
+            return Ok(None);
+        };
+        let checkpoint = Checkpoint::find(store, kind, file)?;
+        let input = Input::open_at(file, checkpoint.start)?;
+        bar.set_length(input.size.unwrap_or_default());
+        inputs = vec![input];
+        Ok(Some(checkpoint))
     };
+    let path = match db {
+        Location::Sqlite(path) => path,
+        Location::Postgres(url) => {
+            let mut client = tmdb_core::pg::open(&url)?;
+            let checkpoint = resume(Store::Postgres(&mut client))?;
+            let mut load = pg::PgLoad::open(&url)?;
+            let loaded = batch::load(
+                batch::Target::Postgres(&mut load),
+                kind,
+                inputs,
+                batch_size,
+                max_line,
+                &mut rejects,
+                &bar,
+            );
+            bar.finish_and_clear();
+            let (mut counts, reached) = loaded?;
+            load.end(kind, &mut counts)?;
+            if let (Some(checkpoint), [reached], 0) =
+                (&checkpoint, reached.as_slice(), counts.rejected)
+            {
+                checkpoint.save(Store::Postgres(&mut client), kind, *reached)?;
+            }
+            return Ok(summary(kind, &counts, started));
+        }
+    };
+    let mut conn = tmdb_core::db::open(&path)?;
+    let checkpoint = resume(Store::Sqlite(&conn))?;
     // A bigger page cache keeps the credit indexes in memory during large loads.
     conn.pragma_update(None, "cache_size", -65536)
         .context("cannot set the page cache size")?;
@@ -156,12 +193,10 @@ fn run(cli: Cli) -> Result<Status> {
     conn.pragma_update(None, "wal_autocheckpoint", 16384)
         .context("cannot set the checkpoint interval")?;
     let started_at = batch::now(&conn)?;
-    let batch_size = cli.batch as usize;
-    let max_line = usize::try_from(cli.max_line).unwrap_or(usize::MAX);
     // A first load into an empty mirror builds the movie tables' secondary indexes at its end.
     defer::begin(&mut conn, kind)?;
     let loaded = batch::load(
-        &mut conn,
+        batch::Target::Sqlite(&conn),
         kind,
         inputs,
         batch_size,
@@ -177,8 +212,13 @@ fn run(cli: Cli) -> Result<Status> {
     batch::optimize_search(&conn, kind, &counts)?;
     batch::log_run(&conn, kind, &started_at, &counts)?;
     if let (Some(checkpoint), [reached], 0) = (&checkpoint, reached.as_slice(), counts.rejected) {
-        checkpoint.save(&conn, kind, *reached)?;
+        checkpoint.save(Store::Sqlite(&conn), kind, *reached)?;
     }
+    Ok(summary(kind, &counts, started))
+}
+
+/// The summary line on stderr; the exit status.
+fn summary(kind: Kind, counts: &batch::Counts, started: Instant) -> Status {
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
         "ndjson-load: {}: read {}, inserted {}, updated {}, unchanged {}, deleted {}, rejected {} in {elapsed:.1}s ({})",
@@ -191,7 +231,7 @@ fn run(cli: Cli) -> Result<Status> {
         counts.rejected,
         tmdb_core::progress::rate(counts.read as f64 / elapsed.max(1e-9), "records"),
     );
-    Ok(Status::from_failures(counts.rejected))
+    Status::from_failures(counts.rejected)
 }
 
 /// Creating the rejects file empties it: if it is also an input, its records would be lost.

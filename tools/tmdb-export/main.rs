@@ -19,11 +19,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use tmdb_core::env::Env;
+use tmdb_core::env::{Env, Location};
 use tmdb_core::exit::{self, Status};
 
 use crate::export::Format;
-use crate::source::Sqlite;
+use crate::source::{Postgres, Source, Sqlite};
 
 /// The tables worth exporting, in pipeline order, then the rest of the whole record (the FTS
 /// shadow tables and the derived list index are not). A test checks that every table of the
@@ -69,8 +69,9 @@ tmdb-export --format parquet --out data/export    # every table as Parquet\n  \
 tmdb-export --format ndjson --out /tmp/j genre    # one table as NDJSON"
 )]
 struct Cli {
-    /// The mirror (else DB, else data/tmdb.db; sqlite:///path accepted).
-    #[arg(long, value_name = "PATH")]
+    /// The mirror (else DB, else DB_URL, else data/tmdb.db): a SQLite path, sqlite:///path, or
+    /// postgres://user[:password]@host[:port]/dbname.
+    #[arg(long, value_name = "PATH|URL")]
     db: Option<String>,
 
     /// The folder to write TABLE.EXT files into (created if missing).
@@ -126,13 +127,17 @@ fn run(cli: Cli) -> Result<Status> {
         );
     }
     let env = Env::load()?;
-    let db = env.db_path(cli.db.as_deref())?;
-    let source = Sqlite::new(tmdb_core::db::open_read_only(&db)?);
+    let source: Box<dyn Source> = match env.db_location(cli.db.as_deref())? {
+        Location::Sqlite(path) => Box::new(Sqlite::new(tmdb_core::db::open_read_only(&path)?)),
+        Location::Postgres(url) => {
+            Box::new(Postgres::new(tmdb_core::pg::open_read_only(&url)?, *url))
+        }
+    };
     std::fs::create_dir_all(&cli.out)
         .with_context(|| format!("cannot create folder {}", cli.out.display()))?;
     for table in tables {
         let started = Instant::now();
-        let written = export::export_table(&source, table, &cli.out, cli.format)?;
+        let written = export::export_table(source.as_ref(), table, &cli.out, cli.format)?;
         eprintln!(
             "tmdb-export: {table}: {} rows to {} ({:.1} MB) in {:.1}s",
             written.rows,

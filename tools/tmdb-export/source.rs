@@ -1,13 +1,18 @@
 //! The reader side of the export: a table's columns and its rows, from a mirror database.
 //!
-//! [`Source`] is the seam another storage backend (PostgreSQL, MySQL) implements; SQLite is the
-//! only one today. A source says what the schema declares (never what the values happen to
+//! [`Source`] is the seam each storage backend implements: SQLite and PostgreSQL today (MySQL
+//! next). A source says what the schema declares (never what the values happen to
 //! be, but for the one question of whether a text column holds only dates) and streams rows one
 //! at a time, so the writers never hold a table in memory.
 
-use anyhow::{Context, Result};
+use std::cell::RefCell;
+
+use anyhow::{Context, Result, anyhow};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
+use tmdb_core::pg::PgUrl;
 
 /// The type a column is declared with in `sql/`, as the backend understands it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +188,179 @@ impl Source for Sqlite {
                     })
                 })
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            row(&values)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+/// A PostgreSQL mirror. Its booleans are exported as SQLite's 0/1 (the export's types come
+/// from the one description, so they become booleans again), its jsonb as compact JSON text.
+pub struct Postgres {
+    client: RefCell<postgres::Client>,
+    url: PgUrl,
+}
+
+impl Postgres {
+    /// Wraps a connection to the mirror at `url`.
+    pub fn new(client: postgres::Client, url: PgUrl) -> Postgres {
+        Postgres {
+            client: RefCell::new(client),
+            url,
+        }
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
+        self.client
+            .borrow_mut()
+            .query(sql, params)
+            .map_err(|err| anyhow!("{}", self.url.explain(&err)))
+    }
+
+    /// The columns with their PostgreSQL type names.
+    fn typed_columns(&self, table: &str) -> Result<Vec<(String, String, bool)>> {
+        let rows = self.query(
+            "SELECT column_name::text, data_type::text, is_nullable = 'YES'
+             FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1
+             ORDER BY ordinal_position",
+            &[&table],
+        )?;
+        anyhow::ensure!(!rows.is_empty(), "the database has no table {table}");
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}
+
+/// JSON text as serde_json writes it (no spaces), which is how the SQLite mirror stores it.
+fn compact_json(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => json.to_string(),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// How a PostgreSQL type is exported.
+fn pg_declared(data_type: &str) -> Declared {
+    match data_type {
+        "bigint" | "integer" | "smallint" | "boolean" => Declared::Integer,
+        "double precision" | "real" => Declared::Real,
+        "text" | "character varying" | "jsonb" | "json" => Declared::Text,
+        _ => Declared::Other,
+    }
+}
+
+impl Source for Postgres {
+    fn columns(&self, table: &str) -> Result<Vec<Column>> {
+        Ok(self
+            .typed_columns(table)?
+            .into_iter()
+            .map(|(name, data_type, nullable)| Column {
+                name,
+                declared: pg_declared(&data_type),
+                nullable,
+            })
+            .collect())
+    }
+
+    fn is_date(&self, table: &str, column: &str) -> Result<bool> {
+        let (t, c) = (quoted(table), quoted(column));
+        let shaped: bool = self.query(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL)
+                 AND NOT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL
+                     AND {c}::text !~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$')"
+            ),
+            &[],
+        )?[0]
+            .get(0);
+        if !shaped {
+            return Ok(false);
+        }
+        // Every value looks like a date; the cast refuses one the calendar lacks (2023-02-30).
+        let calendar = self.client.borrow_mut().query(
+            &format!(
+                "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND {c}::date::text <> {c}::text"
+            ),
+            &[],
+        );
+        Ok(calendar.is_ok_and(|rows| rows[0].get::<_, i64>(0) == 0))
+    }
+
+    fn scan(&self, table: &str, row: &mut dyn FnMut(&[Value<'_>]) -> Result<()>) -> Result<u64> {
+        let columns = self.typed_columns(table)?;
+        let keys: Vec<String> = self
+            .query(
+                "SELECT a.attname::text FROM pg_index i
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                 WHERE i.indrelid = $1::text::regclass AND i.indisprimary
+                 ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                &[&table],
+            )?
+            .iter()
+            .map(|r| quoted(&r.get::<_, String>(0)))
+            .collect();
+        let select: Vec<String> = columns
+            .iter()
+            .map(|(name, data_type, _)| match data_type.as_str() {
+                "boolean" => format!("{}::int4::int8", quoted(name)),
+                "integer" | "smallint" => format!("{}::int8", quoted(name)),
+                "real" => format!("{}::float8", quoted(name)),
+                "bigint" | "double precision" => quoted(name),
+                "jsonb" | "json" => format!("{}::text", quoted(name)),
+                _ => format!("{}::text", quoted(name)),
+            })
+            .collect();
+        let order = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(" ORDER BY {}", keys.join(", "))
+        };
+        let sql = format!("SELECT {} FROM {}{order}", select.join(", "), quoted(table));
+        let mut client = self.client.borrow_mut();
+        let explain = |err: postgres::Error| anyhow!("{}", self.url.explain(&err));
+        let mut rows = client
+            .query_raw(&sql, std::iter::empty::<i64>())
+            .map_err(explain)?;
+        let mut count = 0u64;
+        let mut texts: Vec<Option<String>> = vec![None; columns.len()];
+        let mut numbers: Vec<Value<'static>> = vec![Value::Null; columns.len()];
+        while let Some(r) = rows.next().map_err(explain)? {
+            for (i, (_, data_type, _)) in columns.iter().enumerate() {
+                texts[i] = None;
+                numbers[i] = Value::Null;
+                match pg_declared(data_type) {
+                    Declared::Integer => {
+                        if let Some(n) = r.get::<_, Option<i64>>(i) {
+                            numbers[i] = Value::Integer(n);
+                        }
+                    }
+                    Declared::Real => {
+                        if let Some(x) = r.get::<_, Option<f64>>(i) {
+                            numbers[i] = Value::Real(x);
+                        }
+                    }
+                    Declared::Text | Declared::Other => {
+                        let text: Option<String> = r.get(i);
+                        texts[i] = match data_type.as_str() {
+                            // jsonb prints `["GB", "US"]`; the SQLite mirror holds `["GB","US"]`.
+                            "jsonb" | "json" => text.map(|text| compact_json(&text)),
+                            _ => text,
+                        };
+                    }
+                }
+            }
+            let values: Vec<Value<'_>> = numbers
+                .iter()
+                .zip(&texts)
+                .map(|(number, text)| match text {
+                    Some(text) => Value::Text(text.as_bytes()),
+                    None => *number,
+                })
+                .collect();
             row(&values)?;
             count += 1;
         }

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::pg::PgUrl;
+
 /// TMDB's API root (docs/tmdb.md, "Authentication").
 pub const DEFAULT_API_URL: &str = "https://api.themoviedb.org/3";
 /// TMDB's daily export folder (docs/tmdb.md, "Export files").
@@ -118,22 +120,56 @@ impl Env {
         url.trim_end_matches('/').to_owned()
     }
 
-    /// The database path: `flag` if given, else `DB`, else `DB_URL` (the name the old project
-    /// used), else `data/tmdb.db`. Each may be a path or a URL ([`parse_db_location`]). `DB`
-    /// and `DB_URL` naming two different databases is refused rather than guessed at.
+    /// The database: `flag` if given, else `DB`, else `DB_URL` (the name the old project used),
+    /// else `data/tmdb.db`. Each may be a path or a URL ([`parse_location`]).
+    pub fn db_location(&self, flag: Option<&str>) -> Result<Location> {
+        match flag
+            .map(str::to_owned)
+            .or_else(|| self.var("DB"))
+            .or_else(|| self.var("DB_URL"))
+        {
+            Some(value) => parse_location(&value),
+            None => Ok(Location::Sqlite(PathBuf::from(DEFAULT_DB))),
+        }
+    }
+
+    /// The database of a tool that reads SQLite mirrors only: as [`Env::db_location`], and a
+    /// PostgreSQL URL is refused, saying so.
     pub fn db_path(&self, flag: Option<&str>) -> Result<PathBuf> {
-        if let Some(flag) = flag {
-            return parse_db_location(flag);
-        }
-        match (self.var("DB"), self.var("DB_URL")) {
-            (Some(db), Some(url)) if db.trim() != url.trim() => bail!(
-                "DB ({}) and DB_URL ({}) name different databases; unset one, or pass --db",
-                mask_password(&db),
-                mask_password(&url)
+        match self.db_location(flag)? {
+            Location::Sqlite(path) => Ok(path),
+            Location::Postgres(url) => bail!(
+                "DB {url} is a PostgreSQL database; this tool reads SQLite mirrors only for now (a path, or sqlite:///relative.db)"
             ),
-            (Some(value), _) | (None, Some(value)) => parse_db_location(&value),
-            (None, None) => Ok(PathBuf::from(DEFAULT_DB)),
         }
+    }
+}
+
+/// Where the mirror is: a SQLite file or a PostgreSQL database. Prints with any password masked.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (boxed: its parsed settings are large, a path is not).
+    Postgres(Box<PgUrl>),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => write!(f, "{url}"),
+        }
+    }
+}
+
+/// A database location: a `postgres://` or `postgresql://` URL ([`PgUrl::parse`]), else what
+/// [`parse_db_location`] takes for a SQLite file.
+pub fn parse_location(value: &str) -> Result<Location> {
+    let value = value.trim();
+    match url_scheme(value).map(str::to_ascii_lowercase).as_deref() {
+        Some("postgres" | "postgresql") => Ok(Location::Postgres(Box::new(PgUrl::parse(value)?))),
+        _ => parse_db_location(value).map(Location::Sqlite),
     }
 }
 
@@ -147,8 +183,8 @@ impl Env {
 ///   `file://localhost/absolute.db`, with `%XX` escapes decoded.
 ///
 /// A query string (`?mode=ro`) is dropped: the tools choose how they open the mirror. Any other
-/// `scheme://` URL is refused with a message naming the scheme (PostgreSQL and MySQL URLs are
-/// recognised as not supported yet); the messages never show a password.
+/// `scheme://` URL is refused with a message naming the scheme (MySQL URLs are recognised as
+/// not supported yet; PostgreSQL's are [`parse_location`]'s); the messages never show a password.
 pub fn parse_db_location(value: &str) -> Result<PathBuf> {
     let value = value.trim();
     let shown = mask_password(value);
@@ -179,7 +215,9 @@ pub fn parse_db_location(value: &str) -> Result<PathBuf> {
         percent_decode(path).with_context(|| format!("DB URI {shown:?}"))?
     } else if let Some(scheme) = url_scheme(value) {
         let name = match scheme.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" => "PostgreSQL",
+            "postgres" | "postgresql" => bail!(
+                "DB URL {shown:?} is a PostgreSQL database; this tool reads SQLite mirrors only for now"
+            ),
             "mysql" | "mariadb" => "MySQL/MariaDB",
             _ => bail!(
                 "DB URL {shown:?} has scheme {scheme:?}, which tmdb-mirror does not know; use a path, sqlite:///relative.db, sqlite:////absolute.db or file:path"
@@ -393,16 +431,6 @@ mod tests {
     fn other_url_schemes_are_named_and_their_passwords_never_shown() {
         let cases = [
             (
-                "postgres://mirror:s3cr%40t@db.local:5432/tmdb",
-                "PostgreSQL",
-                "postgres",
-            ),
-            (
-                "postgresql://mirror:s3cret@db.local/tmdb",
-                "PostgreSQL",
-                "postgresql",
-            ),
-            (
                 "mysql://root:s3cret@127.0.0.1/tmdb",
                 "MySQL/MariaDB",
                 "mysql",
@@ -415,6 +443,11 @@ mod tests {
             ("mongodb://u:s3cret@h/tmdb", "does not know", "mongodb"),
             ("sqlite://u:s3cret@h/tmdb", "names a host", "sqlite"),
             ("redis://h/0?password=s3cret", "does not know", "redis"),
+            (
+                "postgres://mirror:s3cr%40t@db.local:5432/tmdb",
+                "SQLite mirrors only",
+                "postgres",
+            ),
         ];
         for (url, says, scheme) in cases {
             let err = parse_db_location(url).unwrap_err().to_string();
@@ -422,6 +455,18 @@ mod tests {
             assert!(err.contains(scheme), "{url}: {err}");
             assert!(!err.contains("s3cr"), "{url}: the password leaked: {err}");
             assert!(err.contains("***"), "{url}: {err}");
+        }
+        for url in [
+            "postgres://mirror:s3cr%40t@db.local:5432/tmdb",
+            "postgresql://mirror:s3cret@db.local/tmdb",
+        ] {
+            match parse_location(url).unwrap() {
+                Location::Postgres(pg) => {
+                    assert_eq!(pg.dbname(), "tmdb");
+                    assert!(!pg.to_string().contains("s3cr"), "{pg}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
         }
     }
 
@@ -470,11 +515,8 @@ mod tests {
             url_only.db_path(Some("x.db")).unwrap(),
             PathBuf::from("x.db")
         );
-        let both_same = env(&[("DB", "a.db"), ("DB_URL", "a.db")]);
-        assert_eq!(both_same.db_path(None).unwrap(), PathBuf::from("a.db"));
         let both = env(&[("DB", "a.db"), ("DB_URL", "postgres://u:pw@h/db")]);
-        let err = both.db_path(None).unwrap_err().to_string();
-        assert!(err.contains("DB_URL") && !err.contains("pw@"), "{err}");
+        assert_eq!(both.db_path(None).unwrap(), PathBuf::from("a.db"));
         assert_eq!(
             both.db_path(Some("flag.db")).unwrap(),
             PathBuf::from("flag.db")
@@ -485,6 +527,10 @@ mod tests {
             err.contains("postgresql") && !err.contains("hunter2"),
             "{err}"
         );
+        assert!(matches!(
+            pg.db_location(None).unwrap(),
+            Location::Postgres(_)
+        ));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! What lives here is what every tool must do the same way: reading NDJSON lines with their
 //! `file:line` positions (and the truncated-last-line rule), parsing ID lines, reading the
 //! shared configuration (`TMDB_TOKEN`, `TMDB_API_URL`, `TMDB_EXPORT_URL`, `DB`, `.env`) with a
-//! token that never prints itself, mapping outcomes to exit statuses, opening the SQLite
-//! mirror with its migrations, and drawing progress (one bar style, one rate format).
+//! token that never prints itself, mapping outcomes to exit statuses, opening the mirror with
+//! its migrations (SQLite: `db`; PostgreSQL: `pg`), and drawing progress (one bar style, one
+//! rate format).
 //!
 //! The mapping of TMDB records onto tables lives here too (`record`), because the loader
 //! writes it and the server reads it back: one description for both.
@@ -20,5 +21,6 @@ pub mod exit;
 pub mod ids;
 pub mod model;
 pub mod ndjson;
+pub mod pg;
 pub mod progress;
 pub mod record;
