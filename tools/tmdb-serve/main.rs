@@ -72,6 +72,11 @@ struct Cli {
     /// The Access-Control-Allow-Origin sent with every answer (no credentials are allowed).
     #[arg(long, default_value = "*")]
     cors_origin: String,
+
+    /// Require this credential on TMDB's routes under /3, as TMDB does (`Authorization:
+    /// Bearer T` or `api_key=T`; 401 with TMDB's body otherwise). Without it any is accepted.
+    #[arg(long)]
+    token: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -103,6 +108,9 @@ fn run(cli: Cli) -> Result<()> {
         || std::thread::available_parallelism().map_or(2, usize::from),
         usize::from,
     );
+    if let Some(token) = cli.token {
+        tmdb::require_token(token);
+    }
     let shared = Arc::new(cache::Shared::default());
     // One connection per worker, and one for the warm-up below.
     let pool = Pool::open(path, access, shared, threads + 1)?;

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_deferred_index",
         sql: include_str!("../../../sql/0010_deferred_index.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_tmdb_routes",
+        sql: include_str!("../../../sql/0011_tmdb_routes.sql"),
+    },
 ];
 
 /// The schema version this binary writes and expects.

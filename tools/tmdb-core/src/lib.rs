@@ -22,3 +22,4 @@ pub mod model;
 pub mod ndjson;
 pub mod progress;
 pub mod record;
+pub mod tmdb;
