@@ -514,3 +514,131 @@ fn the_genre_list_and_configuration_equal_tmdbs_captures() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The TMDB client libraries' drivers (tests/clients/) and how each is run.
+fn client_command(client: &str, clients: &Path, api: &str) -> Command {
+    let root = repo_root();
+    let mut cmd = match client {
+        "tmdbsimple" => {
+            let mut cmd = Command::new("python3");
+            cmd.arg(root.join("tests/clients/tmdbsimple_calls.py"))
+                .env("PYTHONPATH", clients.join("py"));
+            cmd
+        }
+        _ => {
+            let mut cmd = Command::new("node");
+            cmd.arg(root.join("tests/clients/moviedb_promise_calls.js"))
+                .env("NODE_PATH", clients.join("node/node_modules"));
+            cmd
+        }
+    };
+    cmd.args([api, TOKEN]);
+    cmd
+}
+
+#[test]
+fn tmdb_client_libraries_get_the_same_answers_from_the_mirror_as_from_tmdb_sim() {
+    let clients = bin("tmdb-serve")
+        .parent()
+        .and_then(Path::parent)
+        .expect("the target folder")
+        .join("tmdb-clients");
+    let mut install = Command::new(repo_root().join("scripts/test-clients.sh"));
+    install.arg(&clients);
+    crate::util::run(install).expect_success();
+
+    let m = Mirrored::build("tmdb-routes-clients");
+    let conn = Connection::open(&m.db).unwrap();
+    let first = |sql: &str| column(&conn, sql).into_iter().next().expect(sql);
+    let movie = first(
+        "SELECT m.id FROM movie m WHERE m.collection_id IS NOT NULL AND EXISTS (SELECT 1 FROM movie_watch_provider w WHERE w.movie_id = m.id) ORDER BY m.popularity DESC",
+    );
+    let person = first("SELECT person_id FROM credit GROUP BY person_id ORDER BY count(*) DESC");
+    let collection = first(&format!(
+        "SELECT collection_id FROM movie WHERE id = {movie}"
+    ));
+    let company = first(&format!(
+        "SELECT company_id FROM movie_company WHERE movie_id = {movie}"
+    ));
+    let keyword =
+        first("SELECT keyword_id FROM movie_keyword GROUP BY keyword_id ORDER BY count(*) DESC");
+    let imdb = first(&format!("SELECT imdb_id FROM movie WHERE id = {movie}"));
+    let title_word = first(&format!("SELECT title FROM movie WHERE id = {movie}"));
+    let title_word = title_word.split_whitespace().next().unwrap().to_owned();
+    let name_word = first(&format!("SELECT name FROM people WHERE id = {person}"));
+    let name_word = name_word.split_whitespace().last().unwrap().to_owned();
+    let mut calls = vec![
+        serde_json::json!({"call": "movie.info", "id": movie, "params": {"append_to_response": "credits,keywords,release_dates,external_ids,videos,images"}}),
+        serde_json::json!({"call": "movie.info", "id": 999999999}),
+        serde_json::json!({"call": "person.info", "id": person, "params": {"append_to_response": "external_ids,images"}}),
+        serde_json::json!({"call": "person.movie_credits", "id": person}),
+        serde_json::json!({"call": "genre.movie_list"}),
+        serde_json::json!({"call": "collection.info", "id": collection}),
+        serde_json::json!({"call": "company.info", "id": company}),
+        serde_json::json!({"call": "keyword.info", "id": keyword}),
+        serde_json::json!({"call": "keyword.movies", "id": keyword}),
+        serde_json::json!({"call": "discover.movie", "params": {"with_genres": "18|28", "sort_by": "vote_average.desc", "vote_count.gte": 10}}),
+        serde_json::json!({"call": "discover.movie", "params": {"with_keywords": keyword, "include_adult": true}}),
+        serde_json::json!({"call": "discover.movie", "params": {"certification_country": "US", "certification.lte": "PG-13", "page": 2}}),
+        serde_json::json!({"call": "discover.movie", "params": {"with_watch_providers": "8|9|337", "watch_region": "US", "with_runtime.gte": 90}}),
+        serde_json::json!({"call": "discover.movie", "params": {"page": 501}}),
+        serde_json::json!({"call": "search.movie", "params": {"query": title_word}}),
+        serde_json::json!({"call": "search.person", "params": {"query": name_word}}),
+        serde_json::json!({"call": "search.keyword", "params": {"query": "a"}}),
+        serde_json::json!({"call": "search.company", "params": {"query": "e"}}),
+        serde_json::json!({"call": "search.collection", "params": {"query": "collection"}}),
+        serde_json::json!({"call": "find.info", "id": imdb, "params": {"external_source": "imdb_id"}}),
+        serde_json::json!({"call": "configuration.info"}),
+    ];
+    for sub in [
+        "credits",
+        "keywords",
+        "release_dates",
+        "external_ids",
+        "translations",
+        "videos",
+        "images",
+        "watch_providers",
+    ] {
+        calls.push(serde_json::json!({"call": format!("movie.{sub}"), "id": movie}));
+    }
+    calls.push(serde_json::json!({"call": "movie.alternative_titles", "id": movie, "params": {"country": "US"}}));
+    for sub in ["external_ids", "images", "translations"] {
+        calls.push(serde_json::json!({"call": format!("person.{sub}"), "id": person}));
+    }
+    let input: String = calls.iter().map(|c| format!("{c}\n")).collect();
+    for client in ["tmdbsimple", "moviedb-promise"] {
+        let answers = |base: &str| {
+            let cmd = client_command(client, &clients, &format!("{base}/3"));
+            let out = crate::util::run_with_input(
+                cmd,
+                input.as_bytes(),
+                std::time::Duration::from_secs(120),
+            );
+            out.expect_success();
+            out.json_lines()
+        };
+        let (mirror, sim) = (answers(&m.serve_url), answers(&m.sim.base));
+        assert_eq!(
+            mirror.len(),
+            calls.len(),
+            "{client} answered {} of {} calls",
+            mirror.len(),
+            calls.len()
+        );
+        assert_eq!(sim.len(), calls.len());
+        let mut results = 0;
+        for ((call, got), want) in calls.iter().zip(&mirror).zip(&sim) {
+            if let Some(difference) = json_difference(got, want, "") {
+                panic!(
+                    "{client} {call}: the mirror's answer differs from tmdb-sim's: {difference}"
+                );
+            }
+            results += usize::from(got.get("result").is_some());
+        }
+        // Two calls ask for what does not exist (a missing movie, page 501): the client
+        // reports TMDB's error status for both; every other call has a result.
+        assert_eq!(results, calls.len() - 2, "{client}: {mirror:?}");
+        assert_eq!(mirror[1]["status"], 404, "{client}");
+    }
+}
