@@ -36,7 +36,8 @@ use crate::server::{App, Pool};
     version,
     after_help = "Routes: GET /movies, /movies/search, /movies/{id}, /movies/{id}/credits, /people, \
 /people/search, /people/{id}, /people/{id}/movies, /genres, /genres/{id}/movies, /health, /stats, \
-/openapi.json, /metrics (Prometheus), / (browse page).
+/openapi.json, /metrics (Prometheus), / (browse page); TMDB's own routes under /3
+(docs/tmdb-routes.md).
 
 The first line on stdout is `listening on http://ADDR`; one line per request goes to stderr.
 
