@@ -3,6 +3,10 @@
 -- person up by any external ID it takes (imdb_id and wikidata_id are indexed since version 9).
 -- Partial indexes: most records have no such ID, and NULLs are never looked up.
 CREATE INDEX movie_runtime      ON movie (runtime);
+-- Discover's totals count every match: this index covers the columns its filters read on
+-- movie itself, so a count reads a narrow index rather than the whole rows (overviews...).
+CREATE INDEX movie_discover ON movie (adult, video, release_date, original_language, vote_count,
+    vote_average, runtime, popularity);
 CREATE INDEX movie_facebook_id  ON movie (facebook_id) WHERE facebook_id IS NOT NULL;
 CREATE INDEX movie_instagram_id ON movie (instagram_id) WHERE instagram_id IS NOT NULL;
 CREATE INDEX movie_twitter_id   ON movie (twitter_id) WHERE twitter_id IS NOT NULL;

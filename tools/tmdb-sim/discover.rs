@@ -1,5 +1,5 @@
 //! `GET /3/discover/movie`: the filters of docs/tmdb.md ("Endpoints we use") over every live movie,
-//! a stable sort (ties broken by ascending ID), 20 per page, pages 1 to 500, true totals. Adult and
+//! a stable sort (ties broken by ID in the sort's direction), 20 per page, pages 1 to 500, true totals. Adult and
 //! video movies are hidden unless asked for, and any date filter leaves out movies without a
 //! release date (as TMDB's does).
 
@@ -227,7 +227,8 @@ pub fn answer(
     Ok(serde_json::to_vec(&page).expect("discover pages serialize"))
 }
 
-/// Indexes of the rows the query keeps, in its order (ties by ascending ID: a stable order).
+/// Indexes of the rows the query keeps, in its order (ties by ID in the sort's direction, as
+/// the mirror's index gives them: a stable order).
 fn sorted_hits(
     cat: &Catalog,
     day: u32,
@@ -249,7 +250,7 @@ fn sorted_hits(
                 (if field == SortField::Title { t } else { o }, i)
             })
             .collect();
-        keyed.sort_by(|a, b| directed(a.0.cmp(&b.0)).then(rows[a.1].id.cmp(&rows[b.1].id)));
+        keyed.sort_by(|a, b| directed(a.0.cmp(&b.0).then(rows[a.1].id.cmp(&rows[b.1].id))));
         return keyed.into_iter().map(|(_, i)| i).collect();
     }
     hits.sort_by(|&a, &b| {
@@ -261,7 +262,7 @@ fn sorted_hits(
             SortField::ReleaseDate => a.release.cmp(&b.release),
             _ => a.popularity.total_cmp(&b.popularity),
         };
-        directed(o).then(a.id.cmp(&b.id))
+        directed(o.then(a.id.cmp(&b.id)))
     });
     hits
 }

@@ -114,7 +114,7 @@ pub fn keyword_movies(conn: &Connection, id: i64, get: Params<'_>) -> rusqlite::
         conn,
         &from_where,
         &[SqlValue::Integer(id)],
-        "m.popularity DESC",
+        "m.popularity DESC, m.id",
         page_number,
     )?;
     body["id"] = json!(id);

@@ -59,7 +59,7 @@ pub fn item(row: &Row<'_>, at: usize) -> rusqlite::Result<Map<String, Value>> {
 }
 
 /// One page of movies: `from_where` is the FROM and WHERE over `movie m`, `order` the ORDER
-/// BY (ties are broken by ascending id after it). TMDB's envelope, 20 a page, true totals.
+/// BY (ending with `m.id`, so that ties have one order and pages never overlap). TMDB's envelope, 20 a page, true totals.
 pub fn page(
     conn: &Connection,
     from_where: &str,
@@ -71,7 +71,7 @@ pub fn page(
         .prepare_cached(&format!("SELECT count(*) {from_where}"))?
         .query_row(params_from_iter(params), |r| r.get(0))?;
     let sql = format!(
-        "SELECT {ITEM} {from_where} ORDER BY {order}, m.id LIMIT {PAGE_SIZE} OFFSET {}",
+        "SELECT {ITEM} {from_where} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -302,6 +302,10 @@ pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> 
         SortField::VoteAverage => "m.vote_average",
         SortField::VoteCount => "m.vote_count",
     };
-    let order = format!("{column} {}", if q.sort.1 { "DESC" } else { "ASC" });
+    // Ties go by id in the sort's direction: the sort column's index (which ends with the
+    // rowid) then gives the order itself, and a page stops after its rows instead of sorting
+    // every match.
+    let direction = if q.sort.1 { "DESC" } else { "ASC" };
+    let order = format!("{column} {direction}, m.id {direction}");
     page(conn, &c.sql_from(), &c.params, &order, q.page).map(Ok)
 }

@@ -87,7 +87,13 @@ fn movies(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
         "FROM movie_fts CROSS JOIN movie m ON m.id = movie_fts.rowid WHERE {}",
         c.sql.join(" AND ")
     );
-    page(conn, &from_where, &c.params, "m.popularity DESC", q.page)
+    page(
+        conn,
+        &from_where,
+        &c.params,
+        "m.popularity DESC, m.id",
+        q.page,
+    )
 }
 
 /// A person as TMDB's lists show one, with up to three movies they are known for (their most
