@@ -1,6 +1,8 @@
 #!/bin/sh
 # bench-serve.sh: requests per second and p99 latency of tmdb-serve per route, with wrk
-# (10 s, 32 connections, loopback), on generated mirrors of 100,000 and 1,000,000 movies.
+# (10 s, 32 connections, loopback), on generated mirrors of 100,000 and 1,000,000 movies;
+# TMDB's own /3/movie/{id}?append_to_response=credits and /3/discover/movie with random
+# filters among them (scripts/bench-tmdb-routes.sh asks tmdb-sim the same, as a reference).
 #
 # usage: scripts/bench-serve.sh [SIZE...]        (default: 100000 1000000)
 #   DURATION=10s CONNECTIONS=32 THREADS=<tmdb-serve --threads, default its own>
@@ -365,6 +367,46 @@ routes() {
     echo "runtime range (varied)||$BENCH_DIR/varied_runtime.lua"
     echo "keyword movies (random)||$(random_ids_lua /keywords/ 2000 /movies)"
     echo "company (random)||$(random_ids_lua /companies/ 5000 "")"
+    echo "/3/movie+credits (random)||$(random_ids_lua /3/movie/ "$1" '?append_to_response=credits')"
+    echo "/3/discover (varied)||$(discover_lua "$1")"
+}
+
+# discover_lua N: a wrk script asking TMDB's /3/discover/movie with random filter combinations
+# (genres with AND and OR, release years and date ranges, language, runtime, votes, a cast
+# member among N/2 people, a sort, a page), every request a new one. Shared with
+# scripts/bench-tmdb-routes.sh, which asks tmdb-sim the same.
+discover_lua() {
+    file=$BENCH_DIR/discover_$1.lua
+    cat >"$file" <<LUA
+math.randomseed(13)
+local genres = {28,12,16,35,80,99,18,10751,14,36,27,10402,9648,10749,878,10770,53,10752,37}
+local langs = {"en","fr","es","ja","de","it","ko"}
+local sorts = {"popularity.desc","vote_average.desc","vote_count.desc","primary_release_date.desc",
+  "primary_release_date.asc","revenue.desc","title.asc"}
+local people = math.max(1, math.floor($1 / 2))
+local function pick(t) return t[math.random(#t)] end
+request = function()
+  local q = {"sort_by=" .. pick(sorts)}
+  if math.random() < 0.6 then
+    local sep = math.random() < 0.5 and "," or "%7C"
+    q[#q + 1] = "with_genres=" .. pick(genres) .. (math.random() < 0.5 and (sep .. pick(genres)) or "")
+  end
+  if math.random() < 0.4 then q[#q + 1] = "primary_release_year=" .. math.random(1950, 2025) end
+  if math.random() < 0.3 then
+    local y = math.random(1950, 2020)
+    q[#q + 1] = "primary_release_date.gte=" .. y .. "-01-01&primary_release_date.lte=" .. (y + math.random(0, 5)) .. "-12-31"
+  end
+  if math.random() < 0.3 then q[#q + 1] = "with_original_language=" .. pick(langs) end
+  if math.random() < 0.2 then q[#q + 1] = "with_runtime.gte=" .. math.random(60, 120) end
+  if math.random() < 0.3 then q[#q + 1] = "vote_count.gte=" .. math.random(0, 2000) end
+  if math.random() < 0.2 then q[#q + 1] = "vote_average.gte=" .. math.random(1, 8) end
+  if math.random() < 0.1 then q[#q + 1] = "with_cast=" .. math.random(1, people) end
+  if math.random() < 0.2 then q[#q + 1] = "page=" .. math.random(2, 5) end
+  return wrk.format(nil, "/3/discover/movie?" .. table.concat(q, "&"))
+end
+LUA
+    per_thread_seed "$file"
+    echo "$file"
 }
 
 run_serve() {

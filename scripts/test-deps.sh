@@ -3,7 +3,8 @@
 # Installs what the tests need (the packages in scripts/test-deps.list, or in $DEPS_LIST) and
 # is missing, with apt-get: says what it installs, skips what is present, runs `apt-get update`
 # once, and uses sudo only when not root. `make test` runs it first (DEPS=0 skips it) and
-# .ci/install calls it. --dry-run only reports what it would install.
+# .ci/install calls it. --dry-run only reports what it would install. Then the TMDB client
+# libraries of the tests (scripts/test-clients.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 list=${DEPS_LIST:-scripts/test-deps.list}
@@ -24,6 +25,14 @@ present() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
 }
 
+# The TMDB client libraries of the tests, after the packages of the real list (a list given in
+# $DEPS_LIST is someone else's).
+clients() {
+    if [ $dry_run = 0 ] && [ -z "${DEPS_LIST:-}" ]; then
+        scripts/test-clients.sh
+    fi
+}
+
 need=()
 have=()
 while read -r package check _; do
@@ -33,6 +42,7 @@ done < "$list"
 
 if [ ${#need[@]} -eq 0 ]; then
     echo "test-deps: all present (${have[*]})"
+    clients
     exit 0
 fi
 sudo=""
@@ -58,3 +68,4 @@ echo "test-deps: installing ${need[*]} with apt-get (present: ${have[*]:-none})"
 $sudo apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 echo "test-deps: installed ${need[*]}"
+clients

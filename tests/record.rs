@@ -228,6 +228,27 @@ fn real_tmdb_records_come_back_from_the_mirror_exactly() {
     let (mut child, url) = serve(&dir);
     let movies = assert_served_back(&url, "movie", &dir.join("movies.ndjson"), MOVIE_APPENDS);
     let people = assert_served_back(&url, "person", &dir.join("people.ndjson"), PERSON_APPENDS);
+    // Each sub-resource on its own route answers exactly what TMDB answered there.
+    for (append, file) in MOVIE_47964_APPENDS {
+        let query = if *append == "alternative_titles" {
+            "?country=US"
+        } else {
+            ""
+        };
+        let target = format!("{url}/3/movie/47964/{append}{query}");
+        let (status, body) = http_get(&target, &[]);
+        assert_eq!(status, 200, "{target}: {body}");
+        let got: Value = serde_json::from_str(&body).unwrap();
+        if let Some(difference) = json_difference(&got, &capture(file), "") {
+            panic!("{target} differs from TMDB's answer: {difference}");
+        }
+    }
+    let (_, body) = http_get(&format!("{url}/3/person/62/external_ids"), &[]);
+    let got: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        json_difference(&got, &capture("tmdblib-person-62-external-ids.json"), ""),
+        None
+    );
     // A record without an append answers without it; a missing record answers TMDB's 404.
     let (status, body) = http_get(&format!("{url}/3/movie/47964"), &[]);
     assert_eq!(status, 200);

@@ -14,6 +14,10 @@ mod sim;
 // The whole record: real TMDB captures fetched, loaded and served back exactly under /3.
 mod record;
 
+// TMDB's own /3 routes: the mirror answers each as tmdb-sim does (discover with random filter
+// combinations), a required token, and TMDB's captures.
+mod tmdb_routes;
+
 // ndjson-load: loading every kind into SQLite files; reloads, rejects, kill -9 and resume.
 mod load;
 

@@ -19,6 +19,8 @@ pub struct Request {
     pub method: String,
     /// The request target, e.g. `/movies?page=2`.
     pub url: String,
+    /// The `Authorization` header, which TMDB's own routes may require (`tmdb-serve --token`).
+    pub authorization: Option<String>,
 }
 
 /// A route's answer before hygiene: status, body and its content type, extra headers.

@@ -37,7 +37,7 @@ use crate::server::{App, Pool};
     after_help = "Routes: GET /movies, /movies/search, /movies/{id}, /movies/{id}/credits, /people, \
 /people/search, /people/{id}, /people/{id}/movies, /genres, /genres/{id}/movies, /keywords/{id}, \
 /keywords/{id}/movies, /companies/{id}, /collections/{id}, /health, /stats, /openapi.json, \
-/metrics (Prometheus), / (browse page), and TMDB's /3/movie/{id} and /3/person/{id}.
+/metrics (Prometheus), / (browse page); TMDB's own routes under /3 (docs/tmdb-routes.md).
 
 The first line on stdout is `listening on http://ADDR`; one line per request goes to stderr.
 
@@ -73,6 +73,11 @@ struct Cli {
     /// The Access-Control-Allow-Origin sent with every answer (no credentials are allowed).
     #[arg(long, default_value = "*")]
     cors_origin: String,
+
+    /// Require this credential on TMDB's routes under /3, as TMDB does (`Authorization:
+    /// Bearer T` or `api_key=T`; 401 with TMDB's body otherwise). Without it any is accepted.
+    #[arg(long)]
+    token: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -104,6 +109,9 @@ fn run(cli: Cli) -> Result<()> {
         || std::thread::available_parallelism().map_or(2, usize::from),
         usize::from,
     );
+    if let Some(token) = cli.token {
+        tmdb::require_token(token);
+    }
     let shared = Arc::new(cache::Shared::default());
     // One connection per worker, and one for the warm-up below.
     let pool = Pool::open(path, access, shared, threads + 1)?;

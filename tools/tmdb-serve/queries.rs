@@ -549,14 +549,9 @@ impl Db {
         self.rows(&sql, &[SqlValue::Text(ids)], list.item)
     }
 
-    /// TMDB's `/movie/{id}` body with the appends in `wanted` that the mirror holds.
-    pub fn tmdb_movie(&self, id: i64, wanted: &[&str]) -> Sql<Option<Value>> {
-        tmdb_core::record::rebuild::movie(&self.conn, id, wanted)
-    }
-
-    /// TMDB's `/person/{id}` body with the appends in `wanted` that the mirror holds.
-    pub fn tmdb_person(&self, id: i64, wanted: &[&str]) -> Sql<Option<Value>> {
-        tmdb_core::record::rebuild::person(&self.conn, id, wanted)
+    /// The connection, for TMDB's own routes (`tmdb/`), which hold their own SQL.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     /// `GET /people/{id}`.

@@ -178,8 +178,7 @@ impl Route {
             ["companies", id] => Route::Company(parse_id(id)?),
             ["keywords", id] => Route::Keyword(parse_id(id)?),
             ["keywords", id, "movies"] => Route::KeywordMovies(parse_id(id)?),
-            ["3", "movie", id] => Route::Tmdb(TmdbRoute::Movie(parse_id(id)?)),
-            ["3", "person", id] => Route::Tmdb(TmdbRoute::Person(parse_id(id)?)),
+            ["3", rest @ ..] => Route::Tmdb(TmdbRoute::parse(rest)),
             _ => return None,
         };
         Some(route)
@@ -200,6 +199,9 @@ fn parse_id(segment: &str) -> Option<i64> {
 /// Successful answers are kept by request target until the data changes (`cache.rs`): a
 /// mirror is read far more often than it is loaded, and the same pages are asked for again.
 pub fn handle(request: &Request, db: &mut Db) -> Response {
+    if let Some(refused) = tmdb::refuse(request) {
+        return refused;
+    }
     db.refresh();
     let cacheable = matches!(request.method.as_str(), "GET" | "HEAD");
     if cacheable && let Some(hit) = db.shared().response(&request.url) {
@@ -361,7 +363,7 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             query.check_allowed(&[])?;
             Ok(Response::json(&db.genres()?))
         }
-        Route::Tmdb(route) => tmdb::respond(route, &query, db),
+        Route::Tmdb(route) => Ok(tmdb::respond(route, path, &query, db.conn())?),
     }
 }
 

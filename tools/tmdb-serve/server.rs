@@ -145,6 +145,7 @@ impl App {
             self.pool.handle(&http::Request {
                 method: "GET".to_owned(),
                 url: (*target).to_owned(),
+                authorization: None,
             });
         }
     }
@@ -316,6 +317,11 @@ impl App {
         let request = http::Request {
             method: method.to_owned(),
             url: url.to_owned(),
+            authorization: request
+                .headers()
+                .get(hyper::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         };
         (self.pool.handle(&request), false)
     }

@@ -19,6 +19,8 @@ use crate::errors::{self, ApiError};
 use crate::export::{self, ExportKind};
 use crate::faults::{Fault, Faults};
 use crate::http::{Handler, Reply, Request, Response};
+use crate::index::Index;
+use crate::lists;
 use crate::mutate::{self, Counts, Summary};
 use crate::routes::Route;
 use crate::stats::{BodySizes, Stats};
@@ -52,6 +54,7 @@ pub struct App {
     stats: Mutex<Stats>,
     discover_rows: Mutex<Option<(u32, Arc<Vec<Row>>)>>,
     discover_hits: HitCache,
+    index: Mutex<Option<(u32, Arc<Index>)>>,
     exports: Mutex<ExportCache>,
 }
 
@@ -74,6 +77,7 @@ impl App {
             stats: Mutex::new(Stats::default()),
             discover_rows: Mutex::new(None),
             discover_hits: HitCache::default(),
+            index: Mutex::new(None),
             exports: Mutex::new(HashMap::new()),
         }
     }
@@ -124,7 +128,39 @@ impl App {
                     &self.rows(day),
                     req,
                     &self.discover_hits,
+                    &|| self.index(day),
                 )),
+                None,
+            ),
+            Route::Configuration => (
+                json(Ok(tmdb_core::tmdb::CONFIGURATION
+                    .trim_end()
+                    .as_bytes()
+                    .to_vec())),
+                None,
+            ),
+            Route::Search(kind) => (value(lists::search(&self.index(day), kind, req)), None),
+            Route::Find(external) => (value(lists::find(&self.index(day), external, req)), None),
+            Route::Collection(id) => (
+                value(by_id(id, |id| lists::collection(&self.index(day), id))),
+                None,
+            ),
+            Route::Company(id) => (
+                value(by_id(id, |id| lists::company(&self.index(day), id))),
+                None,
+            ),
+            Route::Keyword(id) => (
+                value(by_id(id, |id| lists::keyword(&self.index(day), id))),
+                None,
+            ),
+            Route::KeywordMovies(id) => (
+                value(by_id(id, |id| {
+                    lists::keyword_movies(&self.index(day), id, req)
+                })),
+                None,
+            ),
+            Route::PersonMovieCredits(id) => (
+                value(by_id(id, |id| lists::movie_credits(&self.index(day), id))),
                 None,
             ),
             Route::Changes(kind) => (json(changes::answer(cat, day, &effects, kind, req)), None),
@@ -191,6 +227,19 @@ impl App {
         self.cat.movie_alive(slot, day).then_some((slot, id))
     }
 
+    /// The catalog index of `day`, built once per day when a route first needs it.
+    fn index(&self, day: u32) -> Arc<Index> {
+        let mut cache = self.index.lock().unwrap();
+        match &*cache {
+            Some((d, index)) if *d == day => Arc::clone(index),
+            _ => {
+                let index = Arc::new(Index::build(&self.cat, day));
+                *cache = Some((day, Arc::clone(&index)));
+                index
+            }
+        }
+    }
+
     /// Discover's rows for `day`, computed once per day.
     fn rows(&self, day: u32) -> Arc<Vec<Row>> {
         let mut cache = self.discover_rows.lock().unwrap();
@@ -218,7 +267,11 @@ impl App {
     /// A `/3` request: token, rate limit, fault, then the answer.
     fn api(&self, route: Route, req: &Request) -> (Reply, Option<(Kind, u64)>) {
         if let Some(token) = &self.behaviour.token
-            && req.authorization.as_deref() != Some(format!("Bearer {token}").as_str())
+            && !tmdb_core::tmdb::authorized(
+                token,
+                req.authorization.as_deref(),
+                req.param("api_key"),
+            )
         {
             return (Reply::Send(errors::invalid_key().into_response()), None);
         }
@@ -394,6 +447,27 @@ impl Bucket {
             Some(((1.0 - self.tokens) / rate).ceil().max(1.0) as u64)
         }
     }
+}
+
+/// A list route's answer as a response body or TMDB's refusal.
+fn value(
+    answer: Result<serde_json::Value, tmdb_core::tmdb::Refusal>,
+) -> Result<Response, ApiError> {
+    answer
+        .map(|v| Response::json(200, serde_json::to_vec(&v).expect("JSON serializes")))
+        .map_err(errors::refused)
+}
+
+/// The numeric id of a path segment, else TMDB's 404.
+fn by_id<T>(
+    segment: &str,
+    answer: impl FnOnce(u64) -> Result<T, tmdb_core::tmdb::Refusal>,
+) -> Result<T, tmdb_core::tmdb::Refusal> {
+    answer(
+        segment
+            .parse()
+            .map_err(|_| tmdb_core::tmdb::Refusal::NotFound)?,
+    )
 }
 
 fn genres_body() -> Vec<u8> {

@@ -1,5 +1,5 @@
 //! `GET /3/discover/movie`: the filters of docs/tmdb.md ("Endpoints we use") over every live movie,
-//! a stable sort (ties broken by ascending ID), 20 per page, pages 1 to 500, true totals. Adult and
+//! a stable sort (ties broken by ID in the sort's direction), 20 per page, pages 1 to 500, true totals. Adult and
 //! video movies are hidden unless asked for, and any date filter leaves out movies without a
 //! release date (as TMDB's does).
 
@@ -13,7 +13,9 @@ use crate::catalog::Catalog;
 use crate::dates;
 use crate::errors::{self, ApiError};
 use crate::http::Request;
+use crate::index::{Index, Movie};
 use crate::movie::{self, GENRES};
+use tmdb_core::tmdb::query::{Discover, SortField, passes};
 
 /// The facts of one live movie that discover filters and sorts on.
 #[derive(Debug, Clone)]
@@ -56,124 +58,82 @@ pub fn rows(cat: &Catalog, day: u32) -> Vec<Row> {
         .collect()
 }
 
-/// A parsed discover query.
-#[derive(Debug, Clone)]
-struct Query {
-    page: u64,
-    include_adult: bool,
-    include_video: bool,
-    date_gte: Option<i64>,
-    date_lte: Option<i64>,
-    year: Option<i64>,
-    /// Every mask must be matched by at least one bit (comma = AND of pipe-separated ORs).
-    with_genres: Vec<u32>,
-    without_genres: u32,
-    language: Option<String>,
-    vote_count_gte: Option<u64>,
-    sort: (String, bool),
+/// Whether a query filters on what only the catalog index knows (keywords, companies,
+/// people, runtime, certifications, watch providers).
+fn needs_index(q: &Discover) -> bool {
+    !(q.with_keywords.is_empty()
+        && q.without_keywords.is_empty()
+        && q.with_companies.is_empty()
+        && q.without_companies.is_empty()
+        && q.with_cast.is_empty()
+        && q.with_crew.is_empty()
+        && q.with_people.is_empty()
+        && q.runtime_gte.is_none()
+        && q.runtime_lte.is_none()
+        && q.certification.is_none()
+        && q.providers.is_none())
 }
 
-fn parse(req: &Request) -> Result<Query, ApiError> {
-    let page = match req.param("page") {
-        None => 1,
-        Some(p) => p
-            .parse::<u64>()
-            .ok()
-            .filter(|p| (1..=500).contains(p))
-            .ok_or_else(errors::invalid_page)?,
-    };
-    let flag = |name: &str| req.param(name) == Some("true");
-    let date = |name: &str| -> Result<Option<i64>, ApiError> {
-        req.param(name)
-            .filter(|v| !v.is_empty())
-            .map(|v| dates::parse(v).map_err(|_| errors::invalid_date(name)))
-            .transpose()
-    };
-    let max_opt = |a: Option<i64>, b: Option<i64>| a.max(b);
-    let min_opt = |a: Option<i64>, b: Option<i64>| match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    let date_gte = max_opt(date("primary_release_date.gte")?, date("release_date.gte")?);
-    let date_lte = min_opt(date("primary_release_date.lte")?, date("release_date.lte")?);
-    let year = req
-        .param("primary_release_year")
-        .or(req.param("year"))
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.parse::<i64>()
-                .map_err(|_| errors::invalid_param("primary_release_year"))
-        })
-        .transpose()?;
-    let genre_mask = |list: &str| -> u32 {
-        list.split('|')
-            .filter_map(|g| g.trim().parse::<u32>().ok())
-            .filter_map(|id| GENRES.iter().position(|&(gid, _)| gid == id))
-            .fold(0, |m, i| m | 1 << i)
-    };
-    let with_genres = req
-        .param("with_genres")
-        .filter(|v| !v.is_empty())
-        .map(|v| v.split(',').map(genre_mask).collect())
-        .unwrap_or_default();
-    let without_genres = req
-        .param("without_genres")
-        .map(|v| genre_mask(&v.replace(',', "|")))
-        .unwrap_or(0);
-    let sort = req.param("sort_by").unwrap_or("popularity.desc");
-    let (field, order) = sort.rsplit_once('.').unwrap_or((sort, "desc"));
-    let known = [
-        "popularity",
-        "revenue",
-        "primary_release_date",
-        "release_date",
-        "title",
-        "original_title",
-        "vote_average",
-        "vote_count",
-    ];
-    let sort = if known.contains(&field) && (order == "asc" || order == "desc") {
-        (field.to_owned(), order == "desc")
-    } else {
-        ("popularity".to_owned(), true)
-    };
-    Ok(Query {
-        page,
-        include_adult: flag("include_adult"),
-        include_video: flag("include_video"),
-        date_gte,
-        date_lte,
-        year,
-        with_genres,
-        without_genres,
-        language: req
-            .param("with_original_language")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
-        vote_count_gte: req.param("vote_count.gte").and_then(|v| v.parse().ok()),
-        sort,
-    })
-}
-
-impl Query {
-    fn keeps(&self, r: &Row) -> bool {
-        if (r.adult && !self.include_adult) || (r.video && !self.include_video) {
+/// Whether a movie passes every filter of `q`; `rich` is its entry in the catalog index when
+/// the query needs one.
+fn keeps(q: &Discover, r: &Row, rich: Option<&Movie>) -> bool {
+    if (r.adult && !q.include_adult) || (r.video && !q.include_video) {
+        return false;
+    }
+    if q.needs_date() {
+        let Some(d) = r.release else { return false };
+        let day = dates::format(d);
+        if q.date_gte.as_ref().is_some_and(|g| day < *g)
+            || q.date_lte.as_ref().is_some_and(|l| day > *l)
+            || q.year.is_some_and(|y| dates::to_ymd(d).0 != y)
+        {
             return false;
         }
-        if self.date_gte.is_some() || self.date_lte.is_some() || self.year.is_some() {
-            let Some(d) = r.release else { return false };
-            if self.date_gte.is_some_and(|g| d < g) || self.date_lte.is_some_and(|l| d > l) {
-                return false;
-            }
-            if self.year.is_some_and(|y| dates::to_ymd(d).0 != y) {
-                return false;
-            }
-        }
-        self.with_genres.iter().all(|&m| r.genres & m != 0)
-            && r.genres & self.without_genres == 0
-            && self.language.as_deref().is_none_or(|l| l == r.language)
-            && self.vote_count_gte.is_none_or(|v| r.vote_count >= v)
     }
+    let genres: Vec<i64> = (0..GENRES.len())
+        .filter(|i| r.genres & (1 << i) != 0)
+        .map(|i| i64::from(GENRES[i].0))
+        .collect();
+    let none_of = |ids: &[i64], of: &[i64]| !ids.iter().any(|x| of.contains(x));
+    let within = |v: Option<i64>, gte: Option<i64>, lte: Option<i64>| match v {
+        None => gte.is_none() && lte.is_none(),
+        Some(v) => gte.is_none_or(|g| v >= g) && lte.is_none_or(|l| v <= l),
+    };
+    let basic = passes(&q.with_genres, &genres)
+        && none_of(&q.without_genres, &genres)
+        && q.language.as_deref().is_none_or(|l| l == r.language)
+        && q.vote_average_gte.is_none_or(|v| r.vote_average >= v)
+        && q.vote_average_lte.is_none_or(|v| r.vote_average <= v)
+        && within(
+            Some(r.vote_count as i64),
+            q.vote_count_gte,
+            q.vote_count_lte,
+        );
+    let Some(m) = rich else { return basic };
+    let people: Vec<i64> = m.cast.iter().chain(&m.crew).copied().collect();
+    basic
+        && passes(&q.with_keywords, &m.keywords)
+        && none_of(&q.without_keywords, &m.keywords)
+        && passes(&q.with_companies, &m.companies)
+        && none_of(&q.without_companies, &m.companies)
+        && passes(&q.with_cast, &m.cast)
+        && passes(&q.with_crew, &m.crew)
+        && passes(&q.with_people, &people)
+        && within(m.runtime, q.runtime_gte, q.runtime_lte)
+        && q.certification.as_ref().is_none_or(|c| {
+            m.certs
+                .iter()
+                .any(|(country, cert)| *country == c.country && c.allowed.contains(cert))
+        })
+        && q.providers.as_ref().is_none_or(|p| {
+            p.ids.iter().all(|group| {
+                m.offers.iter().any(|(region, kind, id)| {
+                    group.contains(id)
+                        && p.region.as_ref().is_none_or(|r| r == region)
+                        && p.kinds.contains(kind)
+                })
+            })
+        })
 }
 
 #[derive(Serialize)]
@@ -227,23 +187,29 @@ impl HitCache {
     }
 }
 
-/// Answers a discover request over the day's rows.
+/// Answers a discover request over the day's rows; `index` gives the catalog index, built
+/// only when a filter needs it.
 pub fn answer(
     cat: &Catalog,
     day: u32,
     rows: &[Row],
     req: &Request,
     cache: &HitCache,
+    index: &dyn Fn() -> Arc<Index>,
 ) -> Result<Vec<u8>, ApiError> {
-    let q = parse(req)?;
+    let get = |k: &str| req.param(k);
+    let q = Discover::parse(&get).map_err(errors::refused)?;
     let key = format!(
         "{day} {:?}",
-        Query {
+        Discover {
             page: 0,
             ..q.clone()
         }
     );
-    let hits = cache.get_or_sort(key, || sorted_hits(cat, day, rows, &q));
+    let hits = cache.get_or_sort(key, || {
+        let index = needs_index(&q).then(index);
+        sorted_hits(cat, day, rows, &q, index.as_deref())
+    });
     let total = hits.len() as u64;
     let start = ((q.page - 1) * 20) as usize;
     let results = hits
@@ -261,32 +227,42 @@ pub fn answer(
     Ok(serde_json::to_vec(&page).expect("discover pages serialize"))
 }
 
-/// Indexes of the rows the query keeps, in its order (ties by ascending ID: a stable order).
-fn sorted_hits(cat: &Catalog, day: u32, rows: &[Row], q: &Query) -> Vec<usize> {
-    let mut hits: Vec<usize> = (0..rows.len()).filter(|&i| q.keeps(&rows[i])).collect();
-    let (field, desc) = (q.sort.0.as_str(), q.sort.1);
+/// Indexes of the rows the query keeps, in its order (ties by ID in the sort's direction, as
+/// the mirror's index gives them: a stable order).
+fn sorted_hits(
+    cat: &Catalog,
+    day: u32,
+    rows: &[Row],
+    q: &Discover,
+    index: Option<&Index>,
+) -> Vec<usize> {
+    let rich = |r: &Row| index.and_then(|ix| ix.by_id.get(&r.id).map(|&i| &ix.movies[i]));
+    let mut hits: Vec<usize> = (0..rows.len())
+        .filter(|&i| keeps(q, &rows[i], rich(&rows[i])))
+        .collect();
+    let (field, desc) = q.sort;
     let directed = |o: std::cmp::Ordering| if desc { o.reverse() } else { o };
-    if field == "title" || field == "original_title" {
+    if matches!(field, SortField::Title | SortField::OriginalTitle) {
         let mut keyed: Vec<(String, usize)> = hits
             .into_par_iter()
             .map(|i| {
                 let (t, o) = movie::titles(cat, &movie::facts(cat, rows[i].slot, day));
-                (if field == "title" { t } else { o }, i)
+                (if field == SortField::Title { t } else { o }, i)
             })
             .collect();
-        keyed.sort_by(|a, b| directed(a.0.cmp(&b.0)).then(rows[a.1].id.cmp(&rows[b.1].id)));
+        keyed.sort_by(|a, b| directed(a.0.cmp(&b.0).then(rows[a.1].id.cmp(&rows[b.1].id))));
         return keyed.into_iter().map(|(_, i)| i).collect();
     }
     hits.sort_by(|&a, &b| {
         let (a, b) = (&rows[a], &rows[b]);
         let o = match field {
-            "revenue" => a.revenue.cmp(&b.revenue),
-            "vote_average" => a.vote_average.total_cmp(&b.vote_average),
-            "vote_count" => a.vote_count.cmp(&b.vote_count),
-            "primary_release_date" | "release_date" => a.release.cmp(&b.release),
+            SortField::Revenue => a.revenue.cmp(&b.revenue),
+            SortField::VoteAverage => a.vote_average.total_cmp(&b.vote_average),
+            SortField::VoteCount => a.vote_count.cmp(&b.vote_count),
+            SortField::ReleaseDate => a.release.cmp(&b.release),
             _ => a.popularity.total_cmp(&b.popularity),
         };
-        directed(o).then(a.id.cmp(&b.id))
+        directed(o.then(a.id.cmp(&b.id)))
     });
     hits
 }

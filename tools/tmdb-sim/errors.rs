@@ -97,3 +97,12 @@ pub fn method_not_allowed() -> ApiError {
         "The request method is not supported for this resource.",
     )
 }
+
+/// One of TMDB's refusals as tmdb-core words it (the `/3` routes both servers answer).
+pub fn refused(refusal: tmdb_core::tmdb::Refusal) -> ApiError {
+    let (status, body) = refusal.answer();
+    ApiError {
+        status,
+        body: body.into_bytes(),
+    }
+}

@@ -15,6 +15,8 @@ mod errors;
 mod export;
 mod faults;
 mod http;
+mod index;
+mod lists;
 mod movie;
 mod mutate;
 mod person;

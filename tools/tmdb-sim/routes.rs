@@ -18,6 +18,22 @@ pub enum Route<'a> {
     Person(&'a str),
     /// `/3/person/{id}/<sub-resource>`.
     PersonSub(&'a str, person::Sub),
+    /// `/3/person/{id}/movie_credits`.
+    PersonMovieCredits(&'a str),
+    /// `/3/configuration`.
+    Configuration,
+    /// `/3/search/{kind}`.
+    Search(&'a str),
+    /// `/3/find/{external_id}`.
+    Find(&'a str),
+    /// `/3/collection/{id}`.
+    Collection(&'a str),
+    /// `/3/company/{id}`.
+    Company(&'a str),
+    /// `/3/keyword/{id}`.
+    Keyword(&'a str),
+    /// `/3/keyword/{id}/movies`.
+    KeywordMovies(&'a str),
     /// `/p/exports/{file}`.
     Export(&'a str),
     Stats,
@@ -48,6 +64,19 @@ impl<'a> Route<'a> {
                 None => Route::Unknown,
             },
             ["", "3", "person", id] => Route::Person(id),
+            ["", "3", "person", id, "movie_credits"] => Route::PersonMovieCredits(id),
+            ["", "3", "configuration"] => Route::Configuration,
+            [
+                "",
+                "3",
+                "search",
+                kind @ ("movie" | "person" | "keyword" | "company" | "collection"),
+            ] => Route::Search(kind),
+            ["", "3", "find", external] if !external.is_empty() => Route::Find(external),
+            ["", "3", "collection", id] => Route::Collection(id),
+            ["", "3", "company", id] => Route::Company(id),
+            ["", "3", "keyword", id] => Route::Keyword(id),
+            ["", "3", "keyword", id, "movies"] => Route::KeywordMovies(id),
             ["", "3", "person", id, sub] => match person::Sub::from_name(sub) {
                 Some(sub) => Route::PersonSub(id, sub),
                 None => Route::Unknown,
@@ -72,6 +101,18 @@ impl<'a> Route<'a> {
             Route::MovieSub(_, sub) => sub.label(),
             Route::Person(_) => "/3/person/{id}",
             Route::PersonSub(_, sub) => sub.label(),
+            Route::PersonMovieCredits(_) => "/3/person/{id}/movie_credits",
+            Route::Configuration => "/3/configuration",
+            Route::Search("movie") => "/3/search/movie",
+            Route::Search("person") => "/3/search/person",
+            Route::Search("keyword") => "/3/search/keyword",
+            Route::Search("company") => "/3/search/company",
+            Route::Search(_) => "/3/search/collection",
+            Route::Find(_) => "/3/find/{external_id}",
+            Route::Collection(_) => "/3/collection/{id}",
+            Route::Company(_) => "/3/company/{id}",
+            Route::Keyword(_) => "/3/keyword/{id}",
+            Route::KeywordMovies(_) => "/3/keyword/{id}/movies",
             Route::Export(_) => "/p/exports",
             Route::Stats => "/__stats",
             Route::Mutate => "/__mutate",
@@ -111,6 +152,17 @@ mod tests {
             Route::Changes(Kind::Person)
         );
         assert_eq!(Route::parse("/3/person/62"), Route::Person("62"));
+        assert_eq!(
+            Route::parse("/3/person/62/movie_credits"),
+            Route::PersonMovieCredits("62")
+        );
+        assert_eq!(Route::parse("/3/search/company"), Route::Search("company"));
+        assert_eq!(Route::parse("/3/search/tv"), Route::Unknown);
+        assert_eq!(Route::parse("/3/find/tt1"), Route::Find("tt1"));
+        assert_eq!(
+            Route::parse("/3/keyword/5/movies"),
+            Route::KeywordMovies("5")
+        );
         assert_eq!(
             Route::parse("/p/exports/movie_ids_11_30_2026.json.gz"),
             Route::Export("movie_ids_11_30_2026.json.gz")

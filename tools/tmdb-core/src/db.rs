@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../sql/0011_load_checkpoint.sql"),
     },
     Migration {
+        version: 12,
+        name: "0012_tmdb_routes",
+        sql: include_str!("../../../sql/0012_tmdb_routes.sql"),
+    },
+    Migration {
         version: 13,
         name: "0013_native_api_indexes",
         sql: include_str!("../../../sql/0013_native_api_indexes.sql"),

@@ -24,3 +24,4 @@ pub mod ndjson;
 pub mod pg;
 pub mod progress;
 pub mod record;
+pub mod tmdb;

@@ -1,0 +1,170 @@
+//! `/3/genre/movie/list`, `/3/collection/{id}` (its parts from the mirrored movies),
+//! `/3/company/{id}`, `/3/keyword/{id}` and `/3/keyword/{id}/movies`, `/3/find/{external_id}`.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::{Map, Value, json};
+use tmdb_core::tmdb::Refusal;
+use tmdb_core::tmdb::query::{self, Params};
+
+use super::Answer;
+use super::lists::{ITEM, item, page, value};
+use super::search::person_by_id;
+
+/// TMDB lists the genres by name.
+pub fn genres(conn: &Connection) -> rusqlite::Result<Answer> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM genre ORDER BY name, id")?;
+    let genres = stmt
+        .query_map([], |r| {
+            Ok(json!({"id": r.get::<_, i64>(0)?, "name": r.get::<_, String>(1)?}))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Ok(json!({ "genres": genres })))
+}
+
+/// The row of entity `id` in `table` as an object of `fields` and its id; None when absent.
+fn entity(
+    conn: &Connection,
+    table: &str,
+    id: i64,
+    fields: &[&str],
+) -> rusqlite::Result<Option<Map<String, Value>>> {
+    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", fields.join(", "));
+    conn.prepare_cached(&sql)?
+        .query_row([id], |row| {
+            let mut map = Map::new();
+            map.insert("id".to_owned(), Value::from(id));
+            for (i, f) in fields.iter().enumerate() {
+                map.insert((*f).to_owned(), value(row, i, false)?);
+            }
+            Ok(map)
+        })
+        .optional()
+}
+
+/// A movie list item marked `"media_type":"movie"`, as collections and find list them.
+fn movie_items(
+    conn: &Connection,
+    where_order: &str,
+    param: SqlValue,
+) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {ITEM} FROM movie m {where_order}"))?;
+    stmt.query_map([param], |r| {
+        let mut m = item(r, 0)?;
+        m.insert("media_type".to_owned(), json!("movie"));
+        Ok(Value::Object(m))
+    })?
+    .collect()
+}
+
+/// The collection with its parts: the mirrored movies that belong to it, oldest first
+/// (undated last).
+pub fn collection(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
+    let Some(mut map) = entity(
+        conn,
+        "collection",
+        id,
+        &["name", "poster_path", "backdrop_path"],
+    )?
+    else {
+        return Ok(Err(Refusal::NotFound));
+    };
+    let parts = movie_items(
+        conn,
+        "WHERE m.collection_id = ?1 ORDER BY m.release_date = '', m.release_date, m.id",
+        SqlValue::Integer(id),
+    )?;
+    map.insert("parts".to_owned(), Value::Array(parts));
+    Ok(Ok(Value::Object(map)))
+}
+
+pub fn company(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
+    let found = entity(
+        conn,
+        "company",
+        id,
+        &["logo_path", "name", "origin_country"],
+    )?;
+    Ok(found.map(Value::Object).ok_or(Refusal::NotFound))
+}
+
+pub fn keyword(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
+    let found = entity(conn, "keyword", id, &["name"])?;
+    Ok(found.map(Value::Object).ok_or(Refusal::NotFound))
+}
+
+/// The movies tagged with a keyword, most popular first (`include_adult`, `page`).
+pub fn keyword_movies(conn: &Connection, id: i64, get: Params<'_>) -> rusqlite::Result<Answer> {
+    if entity(conn, "keyword", id, &["name"])?.is_none() {
+        return Ok(Err(Refusal::NotFound));
+    }
+    let page_number = match query::page(get) {
+        Ok(p) => p,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let adult = if get("include_adult") == Some("true") {
+        ""
+    } else {
+        " AND m.adult = 0"
+    };
+    let from_where = format!(
+        "FROM movie m WHERE m.id IN (SELECT movie_id FROM movie_keyword WHERE keyword_id = ?){adult}"
+    );
+    let mut body = page(
+        conn,
+        &from_where,
+        &[SqlValue::Integer(id)],
+        "m.popularity DESC, m.id",
+        page_number,
+    )?;
+    body["id"] = json!(id);
+    Ok(Ok(body))
+}
+
+/// The external sources `/3/find` takes, and the column that holds each for movies and people.
+const SOURCES: &[(&str, Option<&str>, Option<&str>)] = &[
+    ("imdb_id", Some("imdb_id"), Some("imdb_id")),
+    ("wikidata_id", Some("wikidata_id"), Some("wikidata_id")),
+    ("facebook_id", Some("facebook_id"), Some("facebook_id")),
+    ("instagram_id", Some("instagram_id"), Some("instagram_id")),
+    ("twitter_id", Some("twitter_id"), Some("twitter_id")),
+    ("tiktok_id", None, Some("tiktok_id")),
+    ("youtube_id", None, Some("youtube_id")),
+    ("tvdb_id", None, None),
+];
+
+/// Movies and people with that external ID (TMDB's TV lists are always empty here).
+pub fn find(conn: &Connection, external: &str, source: Option<&str>) -> rusqlite::Result<Answer> {
+    let Some(&(_, movie_column, person_column)) =
+        SOURCES.iter().find(|(name, _, _)| Some(*name) == source)
+    else {
+        return Ok(Err(Refusal::InvalidParam("external_source".to_owned())));
+    };
+    let movies = match movie_column {
+        Some(column) => movie_items(
+            conn,
+            &format!("WHERE m.{column} = ?1 ORDER BY m.id"),
+            SqlValue::Text(external.to_owned()),
+        )?,
+        None => Vec::new(),
+    };
+    let mut people = Vec::new();
+    if let Some(column) = person_column {
+        let ids: Vec<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT id FROM people WHERE {column} = ?1 ORDER BY id"
+            ))?
+            .query_map([external], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in ids {
+            people.push(person_by_id(conn, id)?);
+        }
+    }
+    Ok(Ok(json!({
+        "movie_results": movies,
+        "person_results": people,
+        "tv_results": [],
+        "tv_episode_results": [],
+        "tv_season_results": [],
+    })))
+}

@@ -1,0 +1,319 @@
+//! `/3/discover/movie`, and the movie list item every TMDB list shares (discover, search,
+//! keyword movies, collection parts, find, a person's movie credits): the details' list fields
+//! and `genre_ids`, no credits.
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, Row, params_from_iter};
+use serde_json::{Map, Value, json};
+use tmdb_core::tmdb::PAGE_SIZE;
+use tmdb_core::tmdb::query::{Discover, Params, SortField};
+
+use super::Answer;
+
+/// The columns of a list item of movie `m`; [`item`] reads them.
+pub const ITEM: &str = "m.id, m.adult, m.backdrop_path, m.original_language, m.original_title, \
+     m.overview, m.popularity, m.poster_path, m.release_date, m.softcore, m.title, m.video, \
+     m.vote_average, m.vote_count, (SELECT json_group_array(genre_id) FROM \
+     (SELECT genre_id FROM movie_genre WHERE movie_id = m.id ORDER BY ord))";
+
+/// A column's value as TMDB writes it (`bool` for the flags).
+pub fn value(row: &Row<'_>, i: usize, flag: bool) -> rusqlite::Result<Value> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) if flag => Value::Bool(n != 0),
+        ValueRef::Integer(n) => Value::from(n),
+        ValueRef::Real(x) => json!(x),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Value::String(String::from_utf8_lossy(t).into()),
+    })
+}
+
+/// The list item whose [`ITEM`] columns start at `at`.
+pub fn item(row: &Row<'_>, at: usize) -> rusqlite::Result<Map<String, Value>> {
+    const NAMES: [&str; 14] = [
+        "id",
+        "adult",
+        "backdrop_path",
+        "original_language",
+        "original_title",
+        "overview",
+        "popularity",
+        "poster_path",
+        "release_date",
+        "softcore",
+        "title",
+        "video",
+        "vote_average",
+        "vote_count",
+    ];
+    let mut map = Map::new();
+    for (i, name) in NAMES.iter().enumerate() {
+        let flag = matches!(*name, "adult" | "softcore" | "video");
+        map.insert((*name).to_owned(), value(row, at + i, flag)?);
+    }
+    let genres: String = row.get(at + NAMES.len())?;
+    map.insert(
+        "genre_ids".to_owned(),
+        serde_json::from_str(&genres).unwrap_or_else(|_| json!([])),
+    );
+    Ok(map)
+}
+
+/// One page of movies: `from_where` is the FROM and WHERE over `movie m`, `order` the ORDER
+/// BY (ending with `m.id`, so that ties have one order and pages never overlap). TMDB's envelope, 20 a page, true totals.
+pub fn page(
+    conn: &Connection,
+    from_where: &str,
+    params: &[SqlValue],
+    order: &str,
+    page: u64,
+) -> rusqlite::Result<Value> {
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) {from_where}"))?
+        .query_row(params_from_iter(params), |r| r.get(0))?;
+    let sql = format!(
+        "SELECT {ITEM} {from_where} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
+        (page - 1) * PAGE_SIZE
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let results = stmt
+        .query_map(params_from_iter(params), |row| {
+            item(row, 0).map(Value::Object)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = total as u64;
+    Ok(json!({
+        "page": page,
+        "results": results,
+        "total_pages": total.div_ceil(PAGE_SIZE).max(1),
+        "total_results": total,
+    }))
+}
+
+/// `?, ?, ?` for `n` values.
+pub fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Builds a WHERE clause from conditions and their values.
+#[derive(Default)]
+pub struct Clauses {
+    pub sql: Vec<String>,
+    pub params: Vec<SqlValue>,
+}
+
+impl Clauses {
+    pub fn push(&mut self, sql: String, params: impl IntoIterator<Item = SqlValue>) {
+        self.sql.push(sql);
+        self.params.extend(params);
+    }
+
+    /// `movie m` filtered by the conditions.
+    pub fn sql_from(&self) -> String {
+        if self.sql.is_empty() {
+            "FROM movie m".to_owned()
+        } else {
+            format!("FROM movie m WHERE {}", self.sql.join(" AND "))
+        }
+    }
+
+    /// For each group (AND), the movie is among those `link` lists for one of its ids (OR).
+    /// `link` is a SELECT of movie_id with a trailing `IN` left open for the ids.
+    fn groups(&mut self, groups: &[Vec<i64>], link: &str) {
+        for group in groups {
+            if group.is_empty() {
+                self.push("0".to_owned(), []);
+            } else {
+                self.push(
+                    format!("m.id IN ({link} ({}))", marks(group.len())),
+                    group.iter().map(|&id| SqlValue::Integer(id)),
+                );
+            }
+        }
+    }
+
+    /// The movie is among none of those `link` lists for `ids`.
+    fn none_of(&mut self, ids: &[i64], link: &str) {
+        if !ids.is_empty() {
+            self.push(
+                format!("m.id NOT IN ({link} ({}))", marks(ids.len())),
+                ids.iter().map(|&id| SqlValue::Integer(id)),
+            );
+        }
+    }
+}
+
+/// `/3/discover/movie`. Each filter is one indexed condition: a link table's index by the
+/// linked id (genre, keyword, company, person, certification, provider) or `movie`'s own.
+pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> {
+    let q = match Discover::parse(get) {
+        Ok(q) => q,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let mut c = Clauses::default();
+    if !q.include_adult {
+        c.push("m.adult = 0".to_owned(), []);
+    }
+    if !q.include_video {
+        c.push("m.video = 0".to_owned(), []);
+    }
+    if q.needs_date() {
+        c.push("m.release_date <> ''".to_owned(), []);
+    }
+    if let Some(d) = &q.date_gte {
+        c.push(
+            "m.release_date >= ?".to_owned(),
+            [SqlValue::Text(d.clone())],
+        );
+    }
+    if let Some(d) = &q.date_lte {
+        c.push(
+            "m.release_date <= ?".to_owned(),
+            [SqlValue::Text(d.clone())],
+        );
+    }
+    if let Some(y) = q.year {
+        c.push(
+            "m.release_date >= ? AND m.release_date <= ?".to_owned(),
+            [
+                SqlValue::Text(format!("{y:04}-01-01")),
+                SqlValue::Text(format!("{y:04}-12-31")),
+            ],
+        );
+    }
+    c.groups(
+        &q.with_genres,
+        "SELECT movie_id FROM movie_genre WHERE genre_id IN",
+    );
+    c.none_of(
+        &q.without_genres,
+        "SELECT movie_id FROM movie_genre WHERE genre_id IN",
+    );
+    c.groups(
+        &q.with_keywords,
+        "SELECT movie_id FROM movie_keyword WHERE keyword_id IN",
+    );
+    c.none_of(
+        &q.without_keywords,
+        "SELECT movie_id FROM movie_keyword WHERE keyword_id IN",
+    );
+    c.groups(
+        &q.with_companies,
+        "SELECT movie_id FROM movie_company WHERE company_id IN",
+    );
+    c.none_of(
+        &q.without_companies,
+        "SELECT movie_id FROM movie_company WHERE company_id IN",
+    );
+    c.groups(
+        &q.with_cast,
+        "SELECT movie_id FROM credit WHERE kind = 'cast' AND person_id IN",
+    );
+    c.groups(
+        &q.with_crew,
+        "SELECT movie_id FROM credit WHERE kind = 'crew' AND person_id IN",
+    );
+    c.groups(
+        &q.with_people,
+        "SELECT movie_id FROM credit WHERE person_id IN",
+    );
+    if let Some(lang) = &q.language {
+        c.push(
+            "m.original_language = ?".to_owned(),
+            [SqlValue::Text(lang.clone())],
+        );
+    }
+    let bounds: [(&str, &str, Option<SqlValue>); 6] = [
+        ("m.runtime", ">=", q.runtime_gte.map(SqlValue::Integer)),
+        ("m.runtime", "<=", q.runtime_lte.map(SqlValue::Integer)),
+        (
+            "m.vote_average",
+            ">=",
+            q.vote_average_gte.map(SqlValue::Real),
+        ),
+        (
+            "m.vote_average",
+            "<=",
+            q.vote_average_lte.map(SqlValue::Real),
+        ),
+        (
+            "m.vote_count",
+            ">=",
+            q.vote_count_gte.map(SqlValue::Integer),
+        ),
+        (
+            "m.vote_count",
+            "<=",
+            q.vote_count_lte.map(SqlValue::Integer),
+        ),
+    ];
+    for (column, op, bound) in bounds {
+        if let Some(bound) = bound {
+            c.push(format!("{column} {op} ?"), [bound]);
+        }
+    }
+    if let Some(cert) = &q.certification {
+        if cert.allowed.is_empty() {
+            c.push("0".to_owned(), []);
+        } else {
+            let mut params = vec![SqlValue::Text(cert.country.clone())];
+            params.extend(cert.allowed.iter().cloned().map(SqlValue::Text));
+            c.push(
+                format!(
+                    "m.id IN (SELECT movie_id FROM release_date WHERE iso_3166_1 = ? \
+                     AND certification IN ({}))",
+                    marks(cert.allowed.len())
+                ),
+                params,
+            );
+        }
+    }
+    if let Some(p) = &q.providers {
+        for group in &p.ids {
+            if group.is_empty() || p.kinds.is_empty() {
+                c.push("0".to_owned(), []);
+                continue;
+            }
+            let mut params: Vec<SqlValue> = group.iter().map(|&id| SqlValue::Integer(id)).collect();
+            let region = match &p.region {
+                Some(r) => {
+                    params.push(SqlValue::Text(r.clone()));
+                    " AND iso_3166_1 = ?"
+                }
+                None => "",
+            };
+            params.extend(p.kinds.iter().cloned().map(SqlValue::Text));
+            c.push(
+                format!(
+                    "m.id IN (SELECT movie_id FROM movie_watch_provider WHERE provider_id IN ({}){region} \
+                     AND kind IN ({}))",
+                    marks(group.len()),
+                    marks(p.kinds.len())
+                ),
+                params,
+            );
+        }
+    }
+    let column = match q.sort.0 {
+        SortField::Popularity => "m.popularity",
+        SortField::Revenue => "m.revenue",
+        SortField::ReleaseDate => "m.release_date",
+        SortField::Title => "m.title",
+        SortField::OriginalTitle => "m.original_title",
+        SortField::VoteAverage => "m.vote_average",
+        SortField::VoteCount => "m.vote_count",
+    };
+    // Ties go by id in the sort's direction: the sort column's index (which ends with the
+    // rowid) then gives the order itself, and a page stops after its rows instead of sorting
+    // every match.
+    // With a filter beyond adult and video, the matches are found by the filters' indexes and
+    // sorted: walking the sort index instead (which SQLite prefers for a LIMIT) would read the
+    // whole index for a selective filter. `+` keeps the column's index out of the plan.
+    let direction = if q.sort.1 { "DESC" } else { "ASC" };
+    let walk = if c.sql.len() > usize::from(!q.include_adult) + usize::from(!q.include_video) {
+        "+"
+    } else {
+        ""
+    };
+    let order = format!("{walk}{column} {direction}, m.id {direction}");
+    page(conn, &c.sql_from(), &c.params, &order, q.page).map(Ok)
+}
