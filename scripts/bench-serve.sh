@@ -33,6 +33,7 @@ SIZES=${*:-100000 1000000}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 BENCH_DIR=${BENCH_DIR:-target/bench}
+. scripts/bench-lua.sh
 SERVE_THREADS=${THREADS:-}
 
 # wrk and the sqlite3 shell are Debian packages; install them when missing and allowed.
@@ -235,19 +236,6 @@ bench() {
     printf '%-28s %12s %10s %8s %9s\n' "$name" "$RPS" "$p99" "${bad:-0}" "${timeouts:-0}"
 }
 
-# per_thread_seed FILE: makes the wrk script's `math.randomseed(N)` line seed each wrk thread
-# differently (N*100 + thread number + $SEED_OFFSET): with one seed, the two threads sent the
-# same requests, so every second request of a "varied" route was one the answer cache had
-# just stored. The warm-up runs with another SEED_OFFSET, so it does not replay the run.
-per_thread_seed() {
-    sed -i 's/^math\.randomseed(\([0-9]*\))$/local seed0, threads = \1, 0\
-function setup(thread)\
-  threads = threads + 1\
-  thread:set("seed", seed0 * 100 + threads + (tonumber(os.getenv("SEED_OFFSET")) or 0))\
-end\
-function init(args) math.randomseed(seed) end/' "$1"
-}
-
 # random_ids_lua PREFIX MAX SUFFIX: a wrk script asking for PREFIX<random id>SUFFIX.
 random_ids_lua() {
     file=$BENCH_DIR/$(echo "$1$3" | tr -c 'a-z' '_').lua
@@ -369,44 +357,6 @@ routes() {
     echo "company (random)||$(random_ids_lua /companies/ 5000 "")"
     echo "/3/movie+credits (random)||$(random_ids_lua /3/movie/ "$1" '?append_to_response=credits')"
     echo "/3/discover (varied)||$(discover_lua "$1")"
-}
-
-# discover_lua N: a wrk script asking TMDB's /3/discover/movie with random filter combinations
-# (genres with AND and OR, release years and date ranges, language, runtime, votes, a cast
-# member among N/2 people, a sort, a page), every request a new one. Shared with
-# scripts/bench-tmdb-routes.sh, which asks tmdb-sim the same.
-discover_lua() {
-    file=$BENCH_DIR/discover_$1.lua
-    cat >"$file" <<LUA
-math.randomseed(13)
-local genres = {28,12,16,35,80,99,18,10751,14,36,27,10402,9648,10749,878,10770,53,10752,37}
-local langs = {"en","fr","es","ja","de","it","ko"}
-local sorts = {"popularity.desc","vote_average.desc","vote_count.desc","primary_release_date.desc",
-  "primary_release_date.asc","revenue.desc","title.asc"}
-local people = math.max(1, math.floor($1 / 2))
-local function pick(t) return t[math.random(#t)] end
-request = function()
-  local q = {"sort_by=" .. pick(sorts)}
-  if math.random() < 0.6 then
-    local sep = math.random() < 0.5 and "," or "%7C"
-    q[#q + 1] = "with_genres=" .. pick(genres) .. (math.random() < 0.5 and (sep .. pick(genres)) or "")
-  end
-  if math.random() < 0.4 then q[#q + 1] = "primary_release_year=" .. math.random(1950, 2025) end
-  if math.random() < 0.3 then
-    local y = math.random(1950, 2020)
-    q[#q + 1] = "primary_release_date.gte=" .. y .. "-01-01&primary_release_date.lte=" .. (y + math.random(0, 5)) .. "-12-31"
-  end
-  if math.random() < 0.3 then q[#q + 1] = "with_original_language=" .. pick(langs) end
-  if math.random() < 0.2 then q[#q + 1] = "with_runtime.gte=" .. math.random(60, 120) end
-  if math.random() < 0.3 then q[#q + 1] = "vote_count.gte=" .. math.random(0, 2000) end
-  if math.random() < 0.2 then q[#q + 1] = "vote_average.gte=" .. math.random(1, 8) end
-  if math.random() < 0.1 then q[#q + 1] = "with_cast=" .. math.random(1, people) end
-  if math.random() < 0.2 then q[#q + 1] = "page=" .. math.random(2, 5) end
-  return wrk.format(nil, "/3/discover/movie?" .. table.concat(q, "&"))
-end
-LUA
-    per_thread_seed "$file"
-    echo "$file"
 }
 
 run_serve() {

@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension};
 use tmdb_core::ndjson::Reached;
 
+use crate::batch::Counts;
 use crate::kinds::Kind;
 
 /// Bytes compared at each end of what was loaded.
@@ -113,7 +114,7 @@ impl Checkpoint {
     }
 
     /// Records that the load reached `reached` (after its last batch).
-    pub fn save(&self, store: Store<'_>, kind: Kind, reached: Reached) -> Result<()> {
+    fn save(&self, store: Store<'_>, kind: Kind, reached: Reached) -> Result<()> {
         let (head, tail) = witnesses(&self.path, reached.bytes)?
             .context("the loaded file shrank during the load")?;
         let key = self.path.to_string_lossy().into_owned();
@@ -140,6 +141,22 @@ impl Checkpoint {
                 .map_err(anyhow::Error::from),
         }
         .context("cannot record how far the load got in load_checkpoint")
+    }
+}
+
+/// After a load of the file of `checkpoint` (if it was one) that read it to `reached`: moves its
+/// point there, unless a line was rejected (the point stays, so the next run reports that line
+/// again rather than leaving it behind unseen).
+pub fn advance(
+    checkpoint: Option<&Checkpoint>,
+    store: Store<'_>,
+    kind: Kind,
+    reached: &[Reached],
+    counts: &Counts,
+) -> Result<()> {
+    match (checkpoint, reached, counts.rejected) {
+        (Some(checkpoint), [reached], 0) => checkpoint.save(store, kind, *reached),
+        _ => Ok(()),
     }
 }
 

@@ -170,11 +170,13 @@ fn run(cli: Cli) -> Result<Status> {
             bar.finish_and_clear();
             let (mut counts, reached) = loaded?;
             load.end(kind, &mut counts)?;
-            if let (Some(checkpoint), [reached], 0) =
-                (&checkpoint, reached.as_slice(), counts.rejected)
-            {
-                checkpoint.save(Store::Postgres(&mut client), kind, *reached)?;
-            }
+            checkpoint::advance(
+                checkpoint.as_ref(),
+                Store::Postgres(&mut client),
+                kind,
+                &reached,
+                &counts,
+            )?;
             return Ok(summary(kind, &counts, started));
         }
     };
@@ -211,9 +213,13 @@ fn run(cli: Cli) -> Result<Status> {
     finished?;
     batch::optimize_search(&conn, kind, &counts)?;
     batch::log_run(&conn, kind, &started_at, &counts)?;
-    if let (Some(checkpoint), [reached], 0) = (&checkpoint, reached.as_slice(), counts.rejected) {
-        checkpoint.save(Store::Sqlite(&conn), kind, *reached)?;
-    }
+    checkpoint::advance(
+        checkpoint.as_ref(),
+        Store::Sqlite(&conn),
+        kind,
+        &reached,
+        &counts,
+    )?;
     Ok(summary(kind, &counts, started))
 }
 
