@@ -267,4 +267,4 @@ bench: | build
 # The files the pipeline writes, by name, and nothing else; DATA must be a mirror folder
 # (it holds .stamps/), never / or $HOME. See scripts/clean.sh.
 clean:
-	scripts/clean.sh '$(DATA)' "$$DB"
+	scripts/clean.sh '$(DATA)'

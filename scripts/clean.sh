@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/clean.sh DATA DB
+# Usage: DB=... scripts/clean.sh DATA
 # `make clean`: removes the files the pipeline writes in DATA, by name, and nothing else: the
 # stage files and their .part/failed/gone/rejects/retry lists, the stamps, the database (DB
 # only when it is DATA's own tmdb.db), `make export`'s files, `make update`'s work
@@ -9,8 +9,9 @@
 # demo's included) or `demo/.stamps/` (the folder `make demo` ran in), or the repository's
 # own data/ folder. `/` and $HOME are refused whatever they hold.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 DATA DB" >&2; exit 2; }
-data=$1 db=$2
+# DB comes in the environment, not as an argument, where `ps` would show a URL's password.
+[ $# -eq 1 ] || { echo "usage: DB=... $0 DATA" >&2; exit 2; }
+data=$1 db=${DB:-}
 
 refuse() {
     echo "make clean: $*; nothing removed" >&2
@@ -115,7 +116,7 @@ fi
 if [ -d "$data/demo/.stamps" ]; then
     before=$removed
     removed=0
-    "$0" "$data/demo" "$data/demo/tmdb.db" >/dev/null
+    DB=$data/demo/tmdb.db "$0" "$data/demo" >/dev/null
     removed=$before
     rm_names "$data/demo" sim.stdout
     rmdir_if_empty "$data/demo"
