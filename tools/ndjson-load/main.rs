@@ -18,6 +18,12 @@ mod pg;
 mod rejects;
 mod store;
 
+/// Parsing a movie line builds and drops thousands of small JSON values on every parser thread:
+/// mimalloc serves them from per-thread pages where glibc's malloc took a sixth of a load's CPU
+/// (docs/record.md "Loading").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;

@@ -5,7 +5,7 @@
 //! an integer, found a string`). What the description does not know is kept in `extra`, what
 //! the object lacked in `absent`, so `rebuild` can give back exactly what came in.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 

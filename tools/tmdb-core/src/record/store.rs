@@ -1,7 +1,7 @@
 //! Writing the rows of a record: SQL built once per table from its description, run as cached
 //! prepared statements. Nothing here begins or commits; the caller holds the transaction.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use rusqlite::{Connection, params_from_iter};
