@@ -360,7 +360,7 @@ fn migration_error(migration: &Migration, err: rusqlite::Error) -> anyhow::Error
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn tables(conn: &Connection) -> Vec<String> {
@@ -375,22 +375,30 @@ mod tests {
 
     #[test]
     fn migration_list_matches_the_sql_folder() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
+        assert_listed_in_order("sql", MIGRATIONS);
+    }
+
+    /// Every `.sql` file of `folder` (from the repository root) is in `migrations`, in order,
+    /// numbered 1, 2, 3... as its name says.
+    pub(crate) fn assert_listed_in_order(folder: &str, migrations: &[Migration]) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(folder);
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .filter(|name| name.ends_with(".sql"))
             .collect();
         files.sort();
-        let listed: Vec<String> = MIGRATIONS
+        let listed: Vec<String> = migrations
             .iter()
             .map(|m| format!("{}.sql", m.name))
             .collect();
         assert_eq!(
             files, listed,
-            "every sql/ file must be listed in MIGRATIONS, in order"
+            "every {folder}/ file must be listed in MIGRATIONS, in order"
         );
-        for (index, m) in MIGRATIONS.iter().enumerate() {
+        for (index, m) in migrations.iter().enumerate() {
             assert_eq!(m.version as usize, index + 1, "{}", m.name);
             assert!(
                 m.name.starts_with(&format!("{:04}_", m.version)),

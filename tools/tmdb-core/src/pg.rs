@@ -261,25 +261,10 @@ pub fn migrate(client: &mut Client) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     #[test]
     fn migration_list_matches_the_sql_postgres_folder() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/postgres");
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|name| name.ends_with(".sql"))
-            .collect();
-        files.sort();
-        let listed: Vec<String> = MIGRATIONS
-            .iter()
-            .map(|m| format!("{}.sql", m.name))
-            .collect();
-        assert_eq!(files, listed);
-        for (index, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version as usize, index + 1, "{}", m.name);
-        }
+        crate::db::tests::assert_listed_in_order("sql/postgres", MIGRATIONS);
     }
 
     #[test]

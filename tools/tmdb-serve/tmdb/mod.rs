@@ -15,6 +15,7 @@ mod search;
 use std::sync::OnceLock;
 
 use rusqlite::Connection;
+use tmdb_core::record::spec;
 use tmdb_core::tmdb::Refusal;
 
 use crate::http::{JSON, Request, Response};
@@ -55,21 +56,10 @@ pub enum TmdbRoute {
     Unknown,
 }
 
-/// The movie sub-resources that have a route of their own.
-const MOVIE_SUBS: &[&str] = &[
-    "credits",
-    "keywords",
-    "release_dates",
-    "external_ids",
-    "alternative_titles",
-    "translations",
-    "videos",
-    "images",
-    "watch/providers",
-];
-
-/// The person sub-resources kept with the record.
-const PERSON_SUBS: &[&str] = &["external_ids", "images", "translations"];
+/// The sub-resources that have a route of their own: every append the mirror keeps with the
+/// record (tmdb-core's record description lists them).
+const MOVIE_SUBS: &[&str] = spec::MOVIE_APPENDS;
+const PERSON_SUBS: &[&str] = spec::PERSON_APPENDS;
 
 impl TmdbRoute {
     /// The route of the segments after `/3`.
