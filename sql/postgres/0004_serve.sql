@@ -24,3 +24,15 @@ WHERE m.release_date IS NOT NULL;
 CREATE FUNCTION tmdb_search_query(query text) RETURNS tsquery
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN to_tsquery('simple'::regconfig, unaccent('unaccent'::regdictionary, query));
+
+-- What is searched is split into words at ASCII punctuation, as SQLite's FTS5 tokenizer splits
+-- it and as tmdb-serve splits a query: PostgreSQL's own parser keeps "a.b" or "<b>" whole, or
+-- drops it as markup, so "<b>" in a title was not found by "b". The indexes are rebuilt for
+-- the new definition.
+CREATE OR REPLACE FUNCTION tmdb_search_text(VARIADIC parts text[]) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN to_tsvector('simple'::regconfig,
+        translate(unaccent('unaccent'::regdictionary, coalesce(array_to_string(parts, ' '), '')),
+            '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '));
+REINDEX INDEX movie_search;
+REINDEX INDEX people_search;

@@ -74,6 +74,15 @@ impl Pool {
     /// use, which the pool's size, one per worker and one for the warm-up, rules out; and in
     /// place of a PostgreSQL connection the server closed, as a restart of it does).
     pub fn handle(&self, request: &http::Request) -> Response {
+        match self.source {
+            Source::Sqlite(..) => self.answer(request),
+            // The PostgreSQL client blocks on a runtime of its own, which tokio refuses
+            // inside a worker unless the worker first hands its other tasks to another thread.
+            Source::Postgres(_) => tokio::task::block_in_place(|| self.answer(request)),
+        }
+    }
+
+    fn answer(&self, request: &http::Request) -> Response {
         let idle = lock(&self.idle).pop();
         let mut db = match idle.filter(|db| !db.is_broken()) {
             Some(db) => db,

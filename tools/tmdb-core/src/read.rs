@@ -347,9 +347,7 @@ impl Dialect {
                     Searched::People => format!("{alias}.{second} #>> '{{}}'"),
                 };
                 let vector = |column: &str, weight: char| {
-                    format!(
-                        "setweight(to_tsvector('simple', unaccent('unaccent', coalesce({column}, ''))), '{weight}')"
-                    )
+                    format!("setweight(tmdb_search_text({column}), '{weight}')")
                 };
                 Search {
                     from: format!("FROM {name} {alias}"),
