@@ -231,7 +231,7 @@ serve: | build
 	        "or \`make demo\` (offline) and then \`make serve DATA=$(DATA)/demo\`" >&2; \
 	    exit 2; \
 	fi; \
-	exec $(BIN)/tmdb-serve --db "$$db" --addr $(ADDR)
+	export DB="$$db"; exec $(BIN)/tmdb-serve --addr $(ADDR)
 
 # The whole pipeline offline, against the bundled simulator, in $(DATA)/demo; then serve it.
 demo: | build

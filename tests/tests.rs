@@ -56,5 +56,9 @@ mod newcomer;
 // SQLite mirror row by row, kill -9 and rerun, two loads at once, bad URLs and passwords.
 mod postgres;
 
+// tmdb-serve on PostgreSQL: every route answers as on the SQLite mirror of the same data, two
+// servers see a load, bad URLs and passwords stop it with one line.
+mod postgres_serve;
+
 // The README's `sh runnable` examples, each run against the demo mirror.
 mod readme;

@@ -301,7 +301,8 @@ pub fn compared_tables(client: &mut Client) -> BTreeMap<String, Vec<(String, Str
                     CASE WHEN data_type = 'jsonb' THEN 'jsonb' ELSE data_type::text END
              FROM information_schema.columns
              WHERE table_schema = 'public'
-               AND table_name NOT IN ('schema_migrations', 'load_log', 'load_checkpoint')
+               AND table_name NOT IN ('schema_migrations', 'load_log', 'load_checkpoint',
+                                      'tmdb_change_counter')
                AND column_name <> 'gone_at'
              ORDER BY table_name, ordinal_position",
             &[],

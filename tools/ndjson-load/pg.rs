@@ -6,7 +6,8 @@
 //! neither fails on a deadlock, and no reader sees a movie half replaced. Then, as the SQLite
 //! loader does record by record: a movie or person whose stored `source_hash` equals the line's
 //! is unchanged and not written; a changed one has its child rows deleted and written again;
-//! ID lists and gone lists are one statement each.
+//! ID lists and gone lists are one statement each. Each batch also raises the mirror's change
+//! counter (`tmdb_core::pg::COUNT_CHANGE`), by which tmdb-serve sees that the data changed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -16,7 +17,7 @@ use anyhow::{Context, Result};
 use postgres::types::ToSql;
 use postgres::{Client, Transaction};
 use tmdb_core::model::ItemKind;
-use tmdb_core::pg::{PgUrl, WRITE_LOCK};
+use tmdb_core::pg::{COUNT_CHANGE, PgUrl, WRITE_LOCK};
 use tmdb_core::record::flatten::Rows;
 use tmdb_core::record::spec;
 use tmdb_core::record::store_pg::{self, PgWriter};
@@ -125,6 +126,7 @@ fn write_batches(
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
             let outcomes = write_batch(&mut tx, &writer, &batch.records)?;
+            tx.batch_execute(COUNT_CHANGE)?;
             tx.commit()?;
             Ok(outcomes)
         })();
@@ -153,10 +155,14 @@ fn log_run(
     let n = |v: u64| v as i64;
     client
         .execute(
-            "INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
-                unchanged, deleted, rejected)
-             VALUES ($1, $2, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                $3, $4, $5, $6, $7, $8)",
+            // The change counter too: /stats shows the last load.
+            &format!(
+                "WITH counted AS ({COUNT_CHANGE})
+                 INSERT INTO load_log (kind, started_at, finished_at, read, inserted, updated,
+                    unchanged, deleted, rejected)
+                 VALUES ($1, $2, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                    $3, $4, $5, $6, $7, $8)"
+            ),
             &[
                 &kind.name() as &(dyn ToSql + Sync),
                 &started_at,

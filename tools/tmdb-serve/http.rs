@@ -75,8 +75,8 @@ pub struct ApiError {
 
 /// A database error is a 500, never caused by what a client sent: the client is told no more;
 /// the details go to the log where the answer is made (`routes::handle`).
-impl From<rusqlite::Error> for ApiError {
-    fn from(err: rusqlite::Error) -> ApiError {
+impl From<tmdb_core::read::Error> for ApiError {
+    fn from(err: tmdb_core::read::Error) -> ApiError {
         ApiError {
             cause: Some(err.to_string()),
             ..ApiError::internal("internal error reading the database")

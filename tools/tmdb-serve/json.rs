@@ -5,9 +5,8 @@
 //! string becomes `null` (docs/data-contract.md, "Values: as TMDB sent them"), and nothing a row
 //! holds can fail a request.
 
-use rusqlite::Row;
-use rusqlite::types::ValueRef;
 use serde_json::{Map, Value, json};
+use tmdb_core::read::{self, Row, Val};
 
 /// How a column's value becomes JSON.
 #[derive(Debug, Clone, Copy)]
@@ -228,19 +227,19 @@ shape! {
 }
 
 /// Reads a row selected as the `_COLUMNS` of `shapes`, one after the other, into one object.
-pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> rusqlite::Result<Value> {
+pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> read::Result<Value> {
     let mut out = Map::new();
     for (index, field) in shapes.iter().flat_map(|shape| shape.iter()).enumerate() {
         let json = match field.kind {
             As::Value => value(row, index),
             As::Bool => boolean(row, index),
             As::List => string_list(row, index),
-            As::Json => match row.get_ref(index)? {
-                ValueRef::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
+            As::Json => match row.get(index)? {
+                Val::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
                 _ => json!([]),
             },
-            As::Object => match row.get_ref(index)? {
-                ValueRef::Text(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
+            As::Object => match row.get(index)? {
+                Val::Text(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
                 _ => Value::Null,
             },
         };
@@ -250,36 +249,36 @@ pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> rusqlite::Result<Value> {
 }
 
 /// A Movie list item from [`MOVIE_COLUMNS`].
-pub fn movie_item(row: &Row<'_>) -> rusqlite::Result<Value> {
+pub fn movie_item(row: &Row<'_>) -> read::Result<Value> {
     read(row, &[MOVIE])
 }
 
 /// A PersonItem from [`PERSON_COLUMNS`].
-pub fn person_item(row: &Row<'_>) -> rusqlite::Result<Value> {
+pub fn person_item(row: &Row<'_>) -> read::Result<Value> {
     read(row, &[PERSON])
 }
 
 /// Any column as JSON: NULL, "" and blobs are `null`; NaN or infinite reals are `null`.
 pub fn value(row: &Row<'_>, index: usize) -> Value {
-    match row.get_ref(index) {
-        Ok(ValueRef::Integer(n)) => n.into(),
-        Ok(ValueRef::Real(x)) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
-        Ok(ValueRef::Text(t)) if !t.is_empty() => String::from_utf8_lossy(t).into_owned().into(),
+    match row.get(index) {
+        Ok(Val::Int(n)) => n.into(),
+        Ok(Val::Real(x)) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+        Ok(Val::Text(t)) if !t.is_empty() => String::from_utf8_lossy(t).into_owned().into(),
         _ => Value::Null,
     }
 }
 
 /// An integer flag column as a JSON boolean.
 fn boolean(row: &Row<'_>, index: usize) -> Value {
-    match row.get_ref(index) {
-        Ok(ValueRef::Integer(n)) => (n != 0).into(),
+    match row.get(index) {
+        Ok(Val::Int(n)) => (n != 0).into(),
         _ => false.into(),
     }
 }
 
 /// A list stored as JSON array text (TMDB's form) or as comma-separated text, as a JSON array.
 fn string_list(row: &Row<'_>, index: usize) -> Value {
-    let Ok(ValueRef::Text(text)) = row.get_ref(index) else {
+    let Ok(Val::Text(text)) = row.get(index) else {
         return json!([]);
     };
     let text = String::from_utf8_lossy(text);

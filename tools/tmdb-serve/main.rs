@@ -1,10 +1,11 @@
-//! tmdb-serve: a read-only REST API and browse page over the SQLite mirror. The routes and
-//! their JSON shapes are in `routes.rs`, the network side and its bounds in `server.rs`.
+//! tmdb-serve: a read-only REST API and browse page over the mirror (a SQLite file or a
+//! PostgreSQL database). The routes and their JSON shapes are in `routes.rs`, the network side
+//! and its bounds in `server.rs`, the SQL in `queries.rs` and `tmdb/`.
 //!
 //! Shape: a tokio runtime of `--threads` workers running hyper; a request is answered on the
-//! worker that read it, with a read-only SQLite connection from a pool, so a slow query holds
-//! up one worker and never the others. The server runs until it is stopped by a signal; with
-//! read-only connections there is nothing to flush or close.
+//! worker that read it, with a read-only database connection from a pool, so a slow query
+//! holds up one worker and never the others. The server runs until it is stopped by a signal;
+//! with read-only connections there is nothing to flush or close.
 
 mod cache;
 mod http;
@@ -25,8 +26,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tmdb_core::db::ReadAccess;
+use tmdb_core::env::Location;
 
 use crate::http::Hygiene;
+use crate::queries::Source;
 use crate::server::{App, Pool};
 
 /// Serve the tmdb-mirror database as a read-only JSON API, with a browse page at /.
@@ -45,14 +48,17 @@ Limits: request heads of 16 kB, sent within 10 s (also the idle keep-alive time)
 bodies (413); --max-connections open at once, the idlest closed to make room for a new one.
 A database whose folder is not writable is opened immutable (changes are not seen).
 
-Exit status: 2 when the database is missing or outdated or the address cannot be bound.
+Exit status: 2 when the database is missing, outdated or unreachable (a PostgreSQL URL with a
+wrong password, an unknown database, no server), or the address cannot be bound.
 
 Example:
   tmdb-serve --db data/tmdb.db --addr localhost:8000 &
+  tmdb-serve --db postgres://mirror@localhost/tmdb &
   curl 'http://localhost:8000/movies?genre=drama&year=1999&sort=vote_average.desc'"
 )]
 struct Cli {
-    /// The SQLite mirror [default: $DB, else data/tmdb.db; sqlite:///path URLs accepted].
+    /// The mirror: a SQLite file or a postgres://user[:password]@host[:port]/dbname URL
+    /// [default: $DB, else $DB_URL, else data/tmdb.db; sqlite:///path URLs accepted].
     #[arg(long)]
     db: Option<String>,
 
@@ -90,19 +96,26 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let env = tmdb_core::env::Env::load()?;
-    let path = env.db_path(cli.db.as_deref())?;
+    let location = env.db_location(cli.db.as_deref())?;
     if !cli.cors_origin.is_ascii() || cli.cors_origin.chars().any(|c| c.is_ascii_control()) {
         bail!("--cors-origin must be printable ASCII such as * or https://example.org");
     }
-    // The database first, so that a missing or outdated one fails before anything listens.
-    let (_, access) = tmdb_core::db::open_read_only_anywhere(&path)?;
-    if access == ReadAccess::Immutable {
-        eprintln!(
-            "tmdb-serve: {} is in a folder this user cannot write: reading it immutable, so \
-             changes made while serving are not seen until a restart",
-            path.display()
-        );
-    }
+    // The database first, so that a missing or outdated one fails before anything listens
+    // (a PostgreSQL one when the pool below connects).
+    let source = match location {
+        Location::Sqlite(path) => {
+            let (_, access) = tmdb_core::db::open_read_only_anywhere(&path)?;
+            if access == ReadAccess::Immutable {
+                eprintln!(
+                    "tmdb-serve: {} is in a folder this user cannot write: reading it immutable, so \
+                     changes made while serving are not seen until a restart",
+                    path.display()
+                );
+            }
+            Source::Sqlite(path, access)
+        }
+        Location::Postgres(url) => Source::Postgres(url),
+    };
     // More workers than CPUs only adds preemption: measured on 2 cores, 4 workers had a p99
     // of 4 ms where 2 had 0.25 ms, at the same throughput.
     let threads = cli.threads.map_or_else(
@@ -114,7 +127,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     let shared = Arc::new(cache::Shared::default());
     // One connection per worker, and one for the warm-up below.
-    let pool = Pool::open(path, access, shared, threads + 1)?;
+    let pool = Pool::open(source, shared, threads + 1)?;
     let listener = std::net::TcpListener::bind(cli.addr)
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     announce(listener.local_addr()?)?;

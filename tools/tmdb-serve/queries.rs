@@ -2,16 +2,20 @@
 //!
 //! Each worker thread owns one [`Db`]: a read-only connection with its prepared-statement
 //! cache, and a handle on the caches all workers share (`cache.rs`), which are dropped
-//! whenever SQLite's `data_version` says another connection (ndjson-load) committed.
+//! whenever the database's change counter says a load committed (SQLite's `data_version`,
+//! PostgreSQL's `tmdb_change_counter`).
+//!
+//! The SQL is written once, in SQLite's dialect, and read through `tmdb_core::read`: a
+//! PostgreSQL mirror runs it translated, and asks its [`Dialect`] for what differs (search).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value, json};
 use tmdb_core::db::ReadAccess;
+use tmdb_core::pg::PgUrl;
+use tmdb_core::read::{self, Dialect, Param as SqlValue, Read, Row, Searched};
 
 use crate::cache::{Kept, LIST_HEAD, Shared};
 use crate::json::{
@@ -37,14 +41,52 @@ struct List<'a> {
     table: &'a str,
     alias: &'a str,
     columns: &'a str,
-    item: fn(&Row<'_>) -> rusqlite::Result<Value>,
+    item: fn(&Row<'_>) -> read::Result<Value>,
+}
+
+/// Where the mirror is, as the server opens it.
+#[derive(Clone)]
+pub enum Source {
+    /// A SQLite file, and how it can be opened.
+    Sqlite(PathBuf, ReadAccess),
+    /// A PostgreSQL database.
+    Postgres(Box<PgUrl>),
+}
+
+/// A read-only connection of either backend (a PostgreSQL one boxed: it holds its client's
+/// settings and statement cache, many times a SQLite handle's size).
+pub enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<read::Postgres>),
+}
+
+impl Read for Conn {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(conn) => conn.dialect(),
+            Conn::Postgres(conn) => conn.dialect(),
+        }
+    }
+
+    fn each(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        each: &mut dyn FnMut(&Row<'_>) -> read::Result<()>,
+    ) -> read::Result<()> {
+        match self {
+            Conn::Sqlite(conn) => conn.each(sql, params, each),
+            Conn::Postgres(conn) => conn.each(sql, params, each),
+        }
+    }
 }
 
 /// One worker's database handle.
 pub struct Db {
-    conn: Connection,
+    conn: Conn,
     shared: Arc<Shared>,
-    ranker: Arc<Ranker>,
+    /// SQLite's ranking function (PostgreSQL ranks with its own).
+    ranker: Option<Arc<Ranker>>,
     data_version: i64,
 }
 
@@ -113,21 +155,21 @@ impl MovieFilter {
             links.push(Link {
                 table: "movie_keyword",
                 columns: &["keyword_id"],
-                values: vec![SqlValue::Integer(id)],
+                values: vec![SqlValue::Int(id)],
             });
         }
         if let Some(id) = self.company_id {
             links.push(Link {
                 table: "movie_company",
                 columns: &["company_id"],
-                values: vec![SqlValue::Integer(id)],
+                values: vec![SqlValue::Int(id)],
             });
         }
         if let Some((id, region)) = &self.provider {
             links.push(Link {
                 table: "movie_watch_provider",
                 columns: &["provider_id", "iso_3166_1"],
-                values: vec![SqlValue::Integer(*id), SqlValue::Text(region.clone())],
+                values: vec![SqlValue::Int(*id), SqlValue::Text(region.clone())],
             });
         }
         if let Some((region, certification)) = &self.certification {
@@ -157,12 +199,59 @@ pub struct Listing {
 
 /// What the database layer answers: a value or the database's own error, which the routes
 /// turn into an HTTP answer (`routes::handle`).
-type Sql<T> = rusqlite::Result<T>;
+type Sql<T> = read::Result<T>;
 
 impl Db {
-    /// Opens the mirror read-only (a missing or outdated database is an error) and tunes the
-    /// connection for a read-mostly server.
-    pub fn open(path: &Path, access: ReadAccess, shared: Arc<Shared>) -> Result<Db> {
+    /// Opens the mirror read-only (a missing or outdated database is an error).
+    pub fn open(source: &Source, shared: Arc<Shared>) -> Result<Db> {
+        let (conn, ranker) = match source {
+            Source::Sqlite(path, access) => {
+                let conn = Db::open_sqlite(path, *access)?;
+                let ranker = rank::register(&conn, Arc::clone(&shared))?;
+                (Conn::Sqlite(conn), Some(ranker))
+            }
+            Source::Postgres(url) => (Conn::Postgres(Box::new(read::Postgres::open(url)?)), None),
+        };
+        let data_version = read::first(&conn, conn.dialect().change_counter(), &[], |r| {
+            Ok(r.int(0)?.unwrap_or(-1))
+        })?
+        .unwrap_or(-1);
+        Ok(Db {
+            conn,
+            shared,
+            ranker,
+            data_version,
+        })
+    }
+
+    /// Whether the connection was lost (a PostgreSQL server restarted): the pool replaces it.
+    pub fn is_broken(&self) -> bool {
+        match &self.conn {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(conn) => conn.is_closed(),
+        }
+    }
+
+    /// Starts the request's reads: on PostgreSQL one read-only transaction, so that the
+    /// statements of one answer see one state of the mirror (a load may commit meanwhile).
+    /// SQLite's answers read as they always have, statement by statement.
+    pub fn begin(&self) -> Sql<()> {
+        match &self.conn {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Postgres(conn) => conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+        }
+    }
+
+    /// Ends what [`Db::begin`] started.
+    pub fn end(&self) -> Sql<()> {
+        match &self.conn {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Postgres(conn) => conn.execute("COMMIT"),
+        }
+    }
+
+    /// The SQLite connection, tuned for a read-mostly server.
+    fn open_sqlite(path: &std::path::Path, access: ReadAccess) -> Result<rusqlite::Connection> {
         let conn = match access {
             ReadAccess::Shared => tmdb_core::db::open_read_only(path)?,
             ReadAccess::Immutable => tmdb_core::db::open_read_only_immutable(path)?,
@@ -179,14 +268,7 @@ impl Db {
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
         )?;
-        let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        let ranker = rank::register(&conn, Arc::clone(&shared))?;
-        Ok(Db {
-            conn,
-            shared,
-            ranker,
-            data_version,
-        })
+        Ok(conn)
     }
 
     /// The caches shared by all workers.
@@ -197,15 +279,19 @@ impl Db {
     /// Empties the shared caches if the database changed since this worker last looked, and
     /// starts the request's ranking epoch (see [`Ranker::begin`]) from what it now reads.
     pub fn refresh(&mut self) {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .unwrap_or(-1);
+        let version = read::first(&self.conn, self.conn.dialect().change_counter(), &[], |r| {
+            Ok(r.int(0)?.unwrap_or(-1))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(-1);
         if version != self.data_version {
             self.data_version = version;
             self.shared.invalidate();
         }
-        self.ranker.begin();
+        if let Some(ranker) = &self.ranker {
+            ranker.begin();
+        }
     }
 
     fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {
@@ -214,10 +300,7 @@ impl Db {
             return Ok(n);
         }
         let epoch = self.shared.epoch();
-        let n = self
-            .conn
-            .prepare_cached(sql)
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(params), |r| r.get(0)))?;
+        let n = read::first(&self.conn, sql, params, |r| Ok(r.int(0)?.unwrap_or(0)))?.unwrap_or(0);
         self.shared.put_count(epoch, &key, n);
         Ok(n)
     }
@@ -226,29 +309,31 @@ impl Db {
         &self,
         sql: &str,
         params: &[SqlValue],
-        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        map: impl FnMut(&Row<'_>) -> read::Result<T>,
     ) -> Sql<Vec<T>> {
-        self.conn.prepare_cached(sql).and_then(|mut stmt| {
-            stmt.query_map(params_from_iter(params), map)?
-                .collect::<rusqlite::Result<Vec<T>>>()
-        })
+        read::rows(&self.conn, sql, params, map)
     }
 
     fn first<T>(
         &self,
         sql: &str,
         params: &[SqlValue],
-        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        map: impl FnMut(&Row<'_>) -> read::Result<T>,
     ) -> Sql<Option<T>> {
         Ok(self.rows(sql, params, map)?.into_iter().next())
+    }
+
+    /// How this database spells what differs (search above all).
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
     }
 
     /// The genre id of a name, compared case-insensitively.
     pub fn genre_by_name(&self, name: &str) -> Sql<Option<i64>> {
         self.first(
-            "SELECT id FROM genre WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+            "SELECT id FROM genre WHERE lower(name) = lower(?1) ORDER BY id LIMIT 1",
             &[SqlValue::Text(name.to_owned())],
-            |r| r.get(0),
+            |r| r.int(0).map(Option::unwrap_or_default),
         )
     }
 
@@ -283,21 +368,19 @@ impl Db {
         sort: Sort<SearchSort>,
         page: Page,
     ) -> Sql<Listing> {
-        // The MATCH is ?1 (cached_bm25 names it again); the filters' bare `?`s number on.
-        let mut clauses = vec!["movie_fts MATCH ?1".to_owned()];
+        // The MATCH is ?1 (the rank names it again); the filters' bare `?`s number on.
+        let search = self.dialect().search(Searched::Movies, "m");
+        let mut clauses = vec![search.matches];
         let mut params = vec![SqlValue::Text(fts.to_owned())];
         if let Some(genre) = filter.genre_id {
             clauses.push(GENRE_PROBE.to_owned());
-            params.push(SqlValue::Integer(genre));
+            params.push(SqlValue::Int(genre));
         }
         filter_clauses(filter, &filter.links(), &mut clauses, &mut params);
-        // CROSS JOIN keeps the matches the outer loop: with a year SQLite could otherwise
-        // start from the year's movies and run the whole MATCH once for each of them.
-        let from = format!(
-            "FROM movie_fts CROSS JOIN movie m ON m.id = movie_fts.rowid WHERE {}",
-            clauses.join(" AND ")
-        );
-        let rank = "cached_bm25(movie_fts, 'movie_fts', ?1, 4.0, 1.0)";
+        // SQLite's CROSS JOIN keeps the matches the outer loop: with a year SQLite could
+        // otherwise start from the year's movies and run the whole MATCH once for each of them.
+        let from = format!("{} WHERE {}", search.from, clauses.join(" AND "));
+        let rank = search.rank;
         let order = match sort.field {
             SearchSort::Relevance if sort.descending => {
                 format!("{rank}, m.popularity DESC, m.id")
@@ -325,7 +408,7 @@ impl Db {
     pub fn movie(&self, id: i64, region: &str) -> Sql<Option<Value>> {
         let sql =
             format!("SELECT {MOVIE_COLUMNS}, {MOVIE_DETAIL_COLUMNS} FROM movie m WHERE m.id = ?1");
-        let params = [SqlValue::Integer(id), SqlValue::Text(region.to_owned())];
+        let params = [SqlValue::Int(id), SqlValue::Text(region.to_owned())];
         self.first(&sql, &params, |row| read(row, &[MOVIE, MOVIE_DETAIL]))
     }
 
@@ -333,9 +416,8 @@ impl Db {
     /// to it, adult ones too: it is the collection's record), oldest first, undated last.
     pub fn collection(&self, id: i64) -> Sql<Option<Value>> {
         let sql = format!("SELECT {COLLECTION_COLUMNS} FROM collection c WHERE c.id = ?1");
-        let Some(mut collection) = self.first(&sql, &[SqlValue::Integer(id)], |row| {
-            read(row, &[COLLECTION])
-        })?
+        let Some(mut collection) =
+            self.first(&sql, &[SqlValue::Int(id)], |row| read(row, &[COLLECTION]))?
         else {
             return Ok(None);
         };
@@ -344,7 +426,7 @@ impl Db {
                 "SELECT {MOVIE_COLUMNS} FROM movie m WHERE m.collection_id = ?1 \
                  ORDER BY coalesce(m.release_date, '') = '', m.release_date, m.id"
             ),
-            &[SqlValue::Integer(id)],
+            &[SqlValue::Int(id)],
             movie_item,
         )?;
         collection["parts"] = parts.into();
@@ -354,13 +436,13 @@ impl Db {
     /// `GET /companies/{id}`.
     pub fn company(&self, id: i64) -> Sql<Option<Value>> {
         let sql = format!("SELECT {COMPANY_COLUMNS} FROM company c WHERE c.id = ?1");
-        self.first(&sql, &[SqlValue::Integer(id)], |row| read(row, &[COMPANY]))
+        self.first(&sql, &[SqlValue::Int(id)], |row| read(row, &[COMPANY]))
     }
 
     /// `GET /keywords/{id}`.
     pub fn keyword(&self, id: i64) -> Sql<Option<Value>> {
         let sql = format!("SELECT {KEYWORD_COLUMNS} FROM keyword k WHERE k.id = ?1");
-        self.first(&sql, &[SqlValue::Integer(id)], |row| read(row, &[KEYWORD]))
+        self.first(&sql, &[SqlValue::Int(id)], |row| read(row, &[KEYWORD]))
     }
 
     /// `GET /movies/{id}/credits`; `None` when there is no such movie.
@@ -374,7 +456,7 @@ impl Db {
                  WHERE movie_id = ?1 AND kind = 'cast' \
                  ORDER BY cast_order IS NULL, cast_order, credit_id"
             ),
-            &[SqlValue::Integer(id)],
+            &[SqlValue::Int(id)],
             |row| read(row, &[CREDIT, CAST_ROLE]),
         )?;
         let crew = self.rows(
@@ -383,7 +465,7 @@ impl Db {
                  WHERE movie_id = ?1 AND kind = 'crew' \
                  ORDER BY department, job, name, credit_id"
             ),
-            &[SqlValue::Integer(id)],
+            &[SqlValue::Int(id)],
             |row| read(row, &[CREDIT, CREW_ROLE]),
         )?;
         Ok(Some(json!({"id": id, "cast": cast, "crew": crew})))
@@ -396,7 +478,7 @@ impl Db {
         sort: Sort<PeopleSort>,
         page: Page,
     ) -> Sql<Listing> {
-        let adult = SqlValue::Integer(include_adult.into());
+        let adult = SqlValue::Bool(include_adult);
         let total = self.count(
             "SELECT count(*) FROM people p WHERE (?1 OR p.adult = 0)",
             std::slice::from_ref(&adult),
@@ -413,8 +495,8 @@ impl Db {
         );
         let params = [
             adult,
-            SqlValue::Integer(page.limit),
-            SqlValue::Integer(page.offset()),
+            SqlValue::Int(page.limit),
+            SqlValue::Int(page.offset()),
         ];
         let results = self.rows(&sql, &params, person_item)?;
         Ok(Listing { total, results })
@@ -422,11 +504,16 @@ impl Db {
 
     /// `GET /people/search`: ranked as `/movies/search`.
     pub fn search_people(&mut self, fts: &str, include_adult: bool, page: Page) -> Sql<Listing> {
+        let search = self.dialect().search(Searched::People, "p");
+        let from = format!(
+            "{} WHERE {} AND (?2 OR p.adult = 0)",
+            search.from, search.matches
+        );
+        let order = format!("{}, p.popularity DESC, p.id", search.rank);
         let list = List {
             keep: false,
-            from: "FROM people_fts JOIN people p ON p.id = people_fts.rowid \
-                   WHERE people_fts MATCH ?1 AND (?2 OR p.adult = 0)",
-            order: "cached_bm25(people_fts, 'people_fts', ?1, 4.0, 1.0), p.popularity DESC, p.id",
+            from: &from,
+            order: &order,
             table: "people p",
             alias: "p",
             columns: PERSON_COLUMNS,
@@ -434,7 +521,7 @@ impl Db {
         };
         let params = vec![
             SqlValue::Text(fts.to_owned()),
-            SqlValue::Integer(include_adult.into()),
+            SqlValue::Bool(include_adult),
         ];
         self.list(&list, params, page)
     }
@@ -468,7 +555,7 @@ impl Db {
                 list.alias, list.from, list.order
             )
         };
-        let id = |row: &Row<'_>| row.get::<_, i64>(0);
+        let id = |row: &Row<'_>| row.int(0).map(Option::unwrap_or_default);
         let total = if list.keep {
             let head_sql = ids_sql(LIST_HEAD + 1);
             let key = count_key(&head_sql, &params);
@@ -524,11 +611,8 @@ impl Db {
             n + 1,
             n + 2
         );
-        params.extend([
-            SqlValue::Integer(page.limit),
-            SqlValue::Integer(page.offset()),
-        ]);
-        let ids = self.rows(&sql, &params, |row| row.get::<_, i64>(0))?;
+        params.extend([SqlValue::Int(page.limit), SqlValue::Int(page.offset())]);
+        let ids = self.rows(&sql, &params, id)?;
         let results = self.items_by_id(list, &ids)?;
         Ok(Listing { total, results })
     }
@@ -550,7 +634,7 @@ impl Db {
     }
 
     /// The connection, for TMDB's own routes (`tmdb/`), which hold their own SQL.
-    pub fn conn(&self) -> &Connection {
+    pub fn conn(&self) -> &Conn {
         &self.conn
     }
 
@@ -559,7 +643,7 @@ impl Db {
         let sql = format!(
             "SELECT {PERSON_COLUMNS}, {PERSON_DETAIL_COLUMNS} FROM people p WHERE p.id = ?1"
         );
-        self.first(&sql, &[SqlValue::Integer(id)], |row| {
+        self.first(&sql, &[SqlValue::Int(id)], |row| {
             read(row, &[PERSON, PERSON_DETAIL])
         })
     }
@@ -575,12 +659,12 @@ impl Db {
         };
         let cast = self.rows(
             &sql("cast", FILM_CAST_COLUMNS),
-            &[SqlValue::Integer(id)],
+            &[SqlValue::Int(id)],
             |row| read(row, &[MOVIE, FILM_CAST]),
         )?;
         let crew = self.rows(
             &sql("crew", FILM_CREW_COLUMNS),
-            &[SqlValue::Integer(id)],
+            &[SqlValue::Int(id)],
             |row| read(row, &[MOVIE, FILM_CREW]),
         )?;
         if cast.is_empty()
@@ -639,12 +723,9 @@ impl Db {
             "SELECT * FROM load_log ORDER BY id DESC LIMIT 1",
             &[],
             |row| {
-                let names: Vec<String> = row.as_ref().column_names().map(str::to_owned).collect();
-                Ok(names
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, name)| name != "id")
-                    .map(|(i, name)| (name, value(row, i)))
+                Ok((0..row.len())
+                    .filter(|&i| row.name(i) != "id")
+                    .map(|i| (row.name(i).to_owned(), value(row, i)))
                     .collect::<Map<String, Value>>())
             },
         )?;
@@ -657,16 +738,15 @@ impl Db {
 
     /// `GET /health`: the schema version, read from the database (so a broken file shows).
     pub fn health(&self) -> Sql<Value> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version = self
+            .first(self.dialect().schema_version(), &[], |r| r.int(0))?
+            .flatten()
+            .unwrap_or(0);
         Ok(json!({"status": "ok", "schema_version": version}))
     }
 
     fn exists(&self, sql: &str, id: i64) -> Sql<bool> {
-        Ok(self
-            .first(sql, &[SqlValue::Integer(id)], |_| Ok(()))?
-            .is_some())
+        Ok(self.first(sql, &[SqlValue::Int(id)], |_| Ok(()))?.is_some())
     }
 }
 
@@ -725,7 +805,7 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
     let from = match (f.genre_id, f.year) {
         (Some(genre), Some(_)) if !f.has_runtime() => {
             clauses.push("m.genre_id = ?".to_owned());
-            params.push(SqlValue::Integer(genre));
+            params.push(SqlValue::Int(genre));
             "genre_movie_by_date m"
         }
         (genre, Some(_)) => {
@@ -740,7 +820,7 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
             "movie m NOT INDEXED"
         }
         (Some(genre), None) => {
-            params.push(SqlValue::Integer(genre));
+            params.push(SqlValue::Int(genre));
             "movie m CROSS JOIN movie_genre mg ON mg.movie_id = m.id AND mg.genre_id = ?"
         }
         (None, None) if f.has_runtime() => "movie m INDEXED BY movie_runtime_cover",
@@ -748,7 +828,7 @@ fn movie_from(f: &MovieFilter) -> (String, Vec<SqlValue>) {
     };
     if let Some(genre) = genre_probe {
         clauses.push(GENRE_PROBE.to_owned());
-        params.push(SqlValue::Integer(genre));
+        params.push(SqlValue::Int(genre));
     }
     filter_clauses(f, &links, &mut clauses, &mut params);
     if clauses.is_empty() {
@@ -791,15 +871,15 @@ fn filter_clauses(
     }
     if let Some(votes) = f.min_votes {
         clauses.push("m.vote_count >= ?".to_owned());
-        params.push(SqlValue::Integer(votes));
+        params.push(SqlValue::Int(votes));
     }
     if let Some(min) = f.runtime_min {
         clauses.push("m.runtime >= ?".to_owned());
-        params.push(SqlValue::Integer(min));
+        params.push(SqlValue::Int(min));
     }
     if let Some(max) = f.runtime_max {
         clauses.push("m.runtime <= ?".to_owned());
-        params.push(SqlValue::Integer(max));
+        params.push(SqlValue::Int(max));
     }
     for link in links {
         clauses.push(link.probe());
@@ -824,29 +904,16 @@ fn movie_order(sort: Sort<MovieSort>) -> String {
     }
 }
 
-/// Turns what a user typed into an FTS5 query that always parses: each word quoted (FTS
-/// operators and punctuation lose their meaning), the last one a prefix (search as you type).
-/// `None` when nothing searchable is left.
-pub fn fts_query(input: &str) -> Option<String> {
+/// Turns what a user typed into a full-text query of `dialect` that always parses: each word
+/// quoted (operators and punctuation lose their meaning), the last one a prefix (search as you
+/// type). `None` when nothing searchable is left.
+pub fn fts_query(dialect: Dialect, input: &str) -> Option<String> {
     let words: Vec<&str> = input
         .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || c.is_control())
         .filter(|w| !w.is_empty())
         .take(16)
         .collect();
-    let last = words.len().checked_sub(1)?;
-    let mut out = String::new();
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push('"');
-        out.push_str(word);
-        out.push('"');
-        if i == last {
-            out.push('*');
-        }
-    }
-    Some(out)
+    dialect.search_query(&words)
 }
 
 #[cfg(test)]
@@ -855,18 +922,24 @@ mod tests {
 
     #[test]
     fn fts_queries_quote_every_word_and_prefix_the_last() {
-        assert_eq!(fts_query("fight cl").as_deref(), Some("\"fight\" \"cl\"*"));
         assert_eq!(
-            fts_query("  AND OR NOT").as_deref(),
+            fts_query(Dialect::Sqlite, "fight cl").as_deref(),
+            Some("\"fight\" \"cl\"*")
+        );
+        assert_eq!(
+            fts_query(Dialect::Sqlite, "  AND OR NOT").as_deref(),
             Some("\"AND\" \"OR\" \"NOT\"*")
         );
         assert_eq!(
-            fts_query("\"unbalanced (x* ^y").as_deref(),
+            fts_query(Dialect::Sqlite, "\"unbalanced (x* ^y").as_deref(),
             Some("\"unbalanced\" \"x\" \"y\"*")
         );
-        assert_eq!(fts_query("Amélie").as_deref(), Some("\"Amélie\"*"));
-        assert_eq!(fts_query("!!! ***"), None);
-        assert_eq!(fts_query(""), None);
+        assert_eq!(
+            fts_query(Dialect::Sqlite, "Amélie").as_deref(),
+            Some("\"Amélie\"*")
+        );
+        assert_eq!(fts_query(Dialect::Sqlite, "!!! ***"), None);
+        assert_eq!(fts_query(Dialect::Sqlite, ""), None);
     }
 
     #[test]
@@ -898,7 +971,7 @@ mod tests {
             "FROM movie m CROSS JOIN movie_genre mg ON mg.movie_id = m.id AND mg.genre_id = ? \
              WHERE m.adult = 0 AND m.vote_count >= ?"
         );
-        assert_eq!(params, [SqlValue::Integer(18), SqlValue::Integer(5)]);
+        assert_eq!(params, [SqlValue::Int(18), SqlValue::Int(5)]);
         // A genre and a year: one range of genre_movie_by_date, no movie row read.
         let (from, params) = movie_from(&MovieFilter {
             year: Some(1999),
@@ -914,7 +987,7 @@ mod tests {
         assert_eq!(
             params,
             [
-                SqlValue::Integer(18),
+                SqlValue::Int(18),
                 SqlValue::Text("1999-01-01".into()),
                 SqlValue::Text("2000-01-01".into()),
                 SqlValue::Text("Released".into()),
@@ -926,6 +999,7 @@ mod tests {
 #[cfg(test)]
 mod plans {
     use super::*;
+    use rusqlite::{Connection, params_from_iter};
 
     /// EXPLAIN QUERY PLAN of a statement, one line per step.
     fn plan(conn: &Connection, sql: &str, params: &[SqlValue]) -> Vec<String> {

@@ -208,7 +208,13 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
         return hit;
     }
     let epoch = db.shared().epoch();
-    match respond(request, db) {
+    let answer = db
+        .begin()
+        .map_err(ApiError::from)
+        .and_then(|()| respond(request, db));
+    // A read-only transaction has nothing to keep: ending it cannot lose an answer.
+    let _ = db.end();
+    match answer {
         Ok(response) => {
             if cacheable {
                 db.shared().put_response(epoch, &request.url, &response);
@@ -310,7 +316,7 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
                 },
             )?;
             let page = query.page()?;
-            let listing = match queries::fts_query(text) {
+            let listing = match queries::fts_query(db.dialect(), text) {
                 None => Listing::default(),
                 Some(fts) => db.search_movies(&fts, &filter, sort, page)?,
             };
@@ -321,7 +327,7 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             let text = search_text(&query)?;
             let include_adult = query.flag("adult")?;
             let page = query.page()?;
-            let listing = match queries::fts_query(text) {
+            let listing = match queries::fts_query(db.dialect(), text) {
                 None => Listing::default(),
                 Some(fts) => db.search_people(&fts, include_adult, page)?,
             };

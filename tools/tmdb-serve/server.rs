@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -33,14 +32,13 @@ use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tmdb_core::db::ReadAccess;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use crate::cache::Shared;
 use crate::http::{self, ApiError, Hygiene, Negotiation, Response};
 use crate::metrics::{Metrics, Snapshot};
-use crate::queries::Db;
+use crate::queries::{Db, Source};
 use crate::routes::{self, Route};
 
 /// The largest request head read (request line and headers together).
@@ -53,8 +51,7 @@ const PAUSE_MAX: Duration = Duration::from_secs(1);
 
 /// The read-only connections the requests use, each by one request at a time.
 pub struct Pool {
-    path: PathBuf,
-    access: ReadAccess,
+    source: Source,
     shared: Arc<Shared>,
     idle: Mutex<Vec<Db>>,
 }
@@ -62,30 +59,34 @@ pub struct Pool {
 impl Pool {
     /// Opens `size` connections now, so that a database that cannot be read fails at start,
     /// and none needs opening later when descriptors may have run out.
-    pub fn open(
-        path: PathBuf,
-        access: ReadAccess,
-        shared: Arc<Shared>,
-        size: usize,
-    ) -> Result<Pool> {
+    pub fn open(source: Source, shared: Arc<Shared>, size: usize) -> Result<Pool> {
         let dbs = (0..size)
-            .map(|_| Db::open(&path, access, Arc::clone(&shared)))
+            .map(|_| Db::open(&source, Arc::clone(&shared)))
             .collect::<Result<Vec<Db>>>()?;
         Ok(Pool {
-            path,
-            access,
+            source,
             shared,
             idle: Mutex::new(dbs),
         })
     }
 
     /// Answers one request with a connection of the pool (one more is opened if all are in
-    /// use, which the pool's size, one per worker and one for the warm-up, rules out).
+    /// use, which the pool's size, one per worker and one for the warm-up, rules out; and in
+    /// place of a PostgreSQL connection the server closed, as a restart of it does).
     pub fn handle(&self, request: &http::Request) -> Response {
+        match self.source {
+            Source::Sqlite(..) => self.answer(request),
+            // The PostgreSQL client blocks on a runtime of its own, which tokio refuses
+            // inside a worker unless the worker first hands its other tasks to another thread.
+            Source::Postgres(_) => tokio::task::block_in_place(|| self.answer(request)),
+        }
+    }
+
+    fn answer(&self, request: &http::Request) -> Response {
         let idle = lock(&self.idle).pop();
-        let mut db = match idle {
+        let mut db = match idle.filter(|db| !db.is_broken()) {
             Some(db) => db,
-            None => match Db::open(&self.path, self.access, Arc::clone(&self.shared)) {
+            None => match Db::open(&self.source, Arc::clone(&self.shared)) {
                 Ok(db) => db,
                 Err(err) => {
                     http::warn(format_args!(

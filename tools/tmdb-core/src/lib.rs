@@ -23,5 +23,6 @@ pub mod model;
 pub mod ndjson;
 pub mod pg;
 pub mod progress;
+pub mod read;
 pub mod record;
 pub mod tmdb;

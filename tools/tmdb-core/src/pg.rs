@@ -31,7 +31,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_load_checkpoint",
         sql: include_str!("../../../sql/postgres/0003_load_checkpoint.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_serve",
+        sql: include_str!("../../../sql/postgres/0004_serve.sql"),
+    },
 ];
+
+/// Raises the mirror's change counter (sql/postgres/0004_serve.sql): every writer runs it in
+/// each transaction that changes the data, so that servers drop the answers they kept.
+pub const COUNT_CHANGE: &str = "UPDATE tmdb_change_counter SET changes = changes + 1";
 
 /// The schema version this binary writes and expects.
 pub fn latest_version() -> u32 {

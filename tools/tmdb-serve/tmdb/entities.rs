@@ -1,9 +1,8 @@
 //! `/3/genre/movie/list`, `/3/collection/{id}` (its parts from the mirrored movies),
 //! `/3/company/{id}`, `/3/keyword/{id}` and `/3/keyword/{id}/movies`, `/3/find/{external_id}`.
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value, json};
+use tmdb_core::read::{self, Param as SqlValue, Read};
 use tmdb_core::tmdb::Refusal;
 use tmdb_core::tmdb::query::{self, Params};
 
@@ -12,54 +11,47 @@ use super::lists::{ITEM, item, page, value};
 use super::search::person_by_id;
 
 /// TMDB lists the genres by name.
-pub fn genres(conn: &Connection) -> rusqlite::Result<Answer> {
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM genre ORDER BY name, id")?;
-    let genres = stmt
-        .query_map([], |r| {
-            Ok(json!({"id": r.get::<_, i64>(0)?, "name": r.get::<_, String>(1)?}))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+pub fn genres(conn: &dyn Read) -> read::Result<Answer> {
+    let genres = read::rows(
+        conn,
+        "SELECT id, name FROM genre ORDER BY name, id",
+        &[],
+        |r| Ok(json!({"id": value(r, 0, false)?, "name": value(r, 1, false)?})),
+    )?;
     Ok(Ok(json!({ "genres": genres })))
 }
 
 /// The row of entity `id` in `table` as an object of `fields` and its id; None when absent.
 fn entity(
-    conn: &Connection,
+    conn: &dyn Read,
     table: &str,
     id: i64,
     fields: &[&str],
-) -> rusqlite::Result<Option<Map<String, Value>>> {
+) -> read::Result<Option<Map<String, Value>>> {
     let sql = format!("SELECT {} FROM {table} WHERE id = ?1", fields.join(", "));
-    conn.prepare_cached(&sql)?
-        .query_row([id], |row| {
-            let mut map = Map::new();
-            map.insert("id".to_owned(), Value::from(id));
-            for (i, f) in fields.iter().enumerate() {
-                map.insert((*f).to_owned(), value(row, i, false)?);
-            }
-            Ok(map)
-        })
-        .optional()
+    read::first(conn, &sql, &[SqlValue::Int(id)], |row| {
+        let mut map = Map::new();
+        map.insert("id".to_owned(), Value::from(id));
+        for (i, f) in fields.iter().enumerate() {
+            map.insert((*f).to_owned(), value(row, i, false)?);
+        }
+        Ok(map)
+    })
 }
 
 /// A movie list item marked `"media_type":"movie"`, as collections and find list them.
-fn movie_items(
-    conn: &Connection,
-    where_order: &str,
-    param: SqlValue,
-) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {ITEM} FROM movie m {where_order}"))?;
-    stmt.query_map([param], |r| {
+fn movie_items(conn: &dyn Read, where_order: &str, param: SqlValue) -> read::Result<Vec<Value>> {
+    let sql = format!("SELECT {ITEM} FROM movie m {where_order}");
+    read::rows(conn, &sql, &[param], |r| {
         let mut m = item(r, 0)?;
         m.insert("media_type".to_owned(), json!("movie"));
         Ok(Value::Object(m))
-    })?
-    .collect()
+    })
 }
 
 /// The collection with its parts: the mirrored movies that belong to it, oldest first
 /// (undated last).
-pub fn collection(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
+pub fn collection(conn: &dyn Read, id: i64) -> read::Result<Answer> {
     let Some(mut map) = entity(
         conn,
         "collection",
@@ -72,13 +64,13 @@ pub fn collection(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
     let parts = movie_items(
         conn,
         "WHERE m.collection_id = ?1 ORDER BY m.release_date = '', m.release_date, m.id",
-        SqlValue::Integer(id),
+        SqlValue::Int(id),
     )?;
     map.insert("parts".to_owned(), Value::Array(parts));
     Ok(Ok(Value::Object(map)))
 }
 
-pub fn company(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
+pub fn company(conn: &dyn Read, id: i64) -> read::Result<Answer> {
     let found = entity(
         conn,
         "company",
@@ -88,13 +80,13 @@ pub fn company(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
     Ok(found.map(Value::Object).ok_or(Refusal::NotFound))
 }
 
-pub fn keyword(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
+pub fn keyword(conn: &dyn Read, id: i64) -> read::Result<Answer> {
     let found = entity(conn, "keyword", id, &["name"])?;
     Ok(found.map(Value::Object).ok_or(Refusal::NotFound))
 }
 
 /// The movies tagged with a keyword, most popular first (`include_adult`, `page`).
-pub fn keyword_movies(conn: &Connection, id: i64, get: Params<'_>) -> rusqlite::Result<Answer> {
+pub fn keyword_movies(conn: &dyn Read, id: i64, get: Params<'_>) -> read::Result<Answer> {
     if entity(conn, "keyword", id, &["name"])?.is_none() {
         return Ok(Err(Refusal::NotFound));
     }
@@ -113,7 +105,7 @@ pub fn keyword_movies(conn: &Connection, id: i64, get: Params<'_>) -> rusqlite::
     let mut body = page(
         conn,
         &from_where,
-        &[SqlValue::Integer(id)],
+        &[SqlValue::Int(id)],
         "m.popularity DESC, m.id",
         page_number,
     )?;
@@ -134,7 +126,7 @@ const SOURCES: &[(&str, Option<&str>, Option<&str>)] = &[
 ];
 
 /// Movies and people with that external ID (TMDB's TV lists are always empty here).
-pub fn find(conn: &Connection, external: &str, source: Option<&str>) -> rusqlite::Result<Answer> {
+pub fn find(conn: &dyn Read, external: &str, source: Option<&str>) -> read::Result<Answer> {
     let Some(&(_, movie_column, person_column)) =
         SOURCES.iter().find(|(name, _, _)| Some(*name) == source)
     else {
@@ -150,12 +142,12 @@ pub fn find(conn: &Connection, external: &str, source: Option<&str>) -> rusqlite
     };
     let mut people = Vec::new();
     if let Some(column) = person_column {
-        let ids: Vec<i64> = conn
-            .prepare_cached(&format!(
-                "SELECT id FROM people WHERE {column} = ?1 ORDER BY id"
-            ))?
-            .query_map([external], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let ids = read::rows(
+            conn,
+            &format!("SELECT id FROM people WHERE {column} = ?1 ORDER BY id"),
+            &[SqlValue::from(external)],
+            |r| r.int(0).map(Option::unwrap_or_default),
+        )?;
         for id in ids {
             people.push(person_by_id(conn, id)?);
         }

@@ -2,9 +2,8 @@
 //! keyword movies, collection parts, find, a person's movie credits): the details' list fields
 //! and `genre_ids`, no credits.
 
-use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{Connection, Row, params_from_iter};
 use serde_json::{Map, Value, json};
+use tmdb_core::read::{self, Param as SqlValue, Read, Row, Val};
 use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, Params, SortField};
 
@@ -17,18 +16,18 @@ pub const ITEM: &str = "m.id, m.adult, m.backdrop_path, m.original_language, m.o
      (SELECT genre_id FROM movie_genre WHERE movie_id = m.id ORDER BY ord))";
 
 /// A column's value as TMDB writes it (`bool` for the flags).
-pub fn value(row: &Row<'_>, i: usize, flag: bool) -> rusqlite::Result<Value> {
-    Ok(match row.get_ref(i)? {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(n) if flag => Value::Bool(n != 0),
-        ValueRef::Integer(n) => Value::from(n),
-        ValueRef::Real(x) => json!(x),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Value::String(String::from_utf8_lossy(t).into()),
+pub fn value(row: &Row<'_>, i: usize, flag: bool) -> read::Result<Value> {
+    Ok(match row.get(i)? {
+        Val::Null => Value::Null,
+        Val::Int(n) if flag => Value::Bool(n != 0),
+        Val::Int(n) => Value::from(n),
+        Val::Real(x) => json!(x),
+        Val::Text(t) => Value::String(String::from_utf8_lossy(t).into()),
     })
 }
 
 /// The list item whose [`ITEM`] columns start at `at`.
-pub fn item(row: &Row<'_>, at: usize) -> rusqlite::Result<Map<String, Value>> {
+pub fn item(row: &Row<'_>, at: usize) -> read::Result<Map<String, Value>> {
     const NAMES: [&str; 14] = [
         "id",
         "adult",
@@ -50,36 +49,36 @@ pub fn item(row: &Row<'_>, at: usize) -> rusqlite::Result<Map<String, Value>> {
         let flag = matches!(*name, "adult" | "softcore" | "video");
         map.insert((*name).to_owned(), value(row, at + i, flag)?);
     }
-    let genres: String = row.get(at + NAMES.len())?;
-    map.insert(
-        "genre_ids".to_owned(),
-        serde_json::from_str(&genres).unwrap_or_else(|_| json!([])),
-    );
+    let genres = match row.get(at + NAMES.len())? {
+        Val::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
+        _ => json!([]),
+    };
+    map.insert("genre_ids".to_owned(), genres);
     Ok(map)
 }
 
 /// One page of movies: `from_where` is the FROM and WHERE over `movie m`, `order` the ORDER
 /// BY (ending with `m.id`, so that ties have one order and pages never overlap). TMDB's envelope, 20 a page, true totals.
 pub fn page(
-    conn: &Connection,
+    conn: &dyn Read,
     from_where: &str,
     params: &[SqlValue],
     order: &str,
     page: u64,
-) -> rusqlite::Result<Value> {
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) {from_where}"))?
-        .query_row(params_from_iter(params), |r| r.get(0))?;
+) -> read::Result<Value> {
+    let total = read::first(
+        conn,
+        &format!("SELECT count(*) {from_where}"),
+        params,
+        |r| r.int(0),
+    )?
+    .flatten()
+    .unwrap_or(0);
     let sql = format!(
         "SELECT {ITEM} {from_where} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let results = stmt
-        .query_map(params_from_iter(params), |row| {
-            item(row, 0).map(Value::Object)
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let results = read::rows(conn, &sql, params, |row| item(row, 0).map(Value::Object))?;
     let total = total as u64;
     Ok(json!({
         "page": page,
@@ -125,7 +124,7 @@ impl Clauses {
             } else {
                 self.push(
                     format!("m.id IN ({link} ({}))", marks(group.len())),
-                    group.iter().map(|&id| SqlValue::Integer(id)),
+                    group.iter().map(|&id| SqlValue::Int(id)),
                 );
             }
         }
@@ -136,7 +135,7 @@ impl Clauses {
         if !ids.is_empty() {
             self.push(
                 format!("m.id NOT IN ({link} ({}))", marks(ids.len())),
-                ids.iter().map(|&id| SqlValue::Integer(id)),
+                ids.iter().map(|&id| SqlValue::Int(id)),
             );
         }
     }
@@ -144,7 +143,7 @@ impl Clauses {
 
 /// `/3/discover/movie`. Each filter is one indexed condition: a link table's index by the
 /// linked id (genre, keyword, company, person, certification, provider) or `movie`'s own.
-pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> {
+pub fn discover(conn: &dyn Read, get: Params<'_>) -> read::Result<Answer> {
     let q = match Discover::parse(get) {
         Ok(q) => q,
         Err(refused) => return Ok(Err(refused)),
@@ -223,8 +222,8 @@ pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> 
         );
     }
     let bounds: [(&str, &str, Option<SqlValue>); 6] = [
-        ("m.runtime", ">=", q.runtime_gte.map(SqlValue::Integer)),
-        ("m.runtime", "<=", q.runtime_lte.map(SqlValue::Integer)),
+        ("m.runtime", ">=", q.runtime_gte.map(SqlValue::Int)),
+        ("m.runtime", "<=", q.runtime_lte.map(SqlValue::Int)),
         (
             "m.vote_average",
             ">=",
@@ -235,16 +234,8 @@ pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> 
             "<=",
             q.vote_average_lte.map(SqlValue::Real),
         ),
-        (
-            "m.vote_count",
-            ">=",
-            q.vote_count_gte.map(SqlValue::Integer),
-        ),
-        (
-            "m.vote_count",
-            "<=",
-            q.vote_count_lte.map(SqlValue::Integer),
-        ),
+        ("m.vote_count", ">=", q.vote_count_gte.map(SqlValue::Int)),
+        ("m.vote_count", "<=", q.vote_count_lte.map(SqlValue::Int)),
     ];
     for (column, op, bound) in bounds {
         if let Some(bound) = bound {
@@ -273,7 +264,7 @@ pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> 
                 c.push("0".to_owned(), []);
                 continue;
             }
-            let mut params: Vec<SqlValue> = group.iter().map(|&id| SqlValue::Integer(id)).collect();
+            let mut params: Vec<SqlValue> = group.iter().map(|&id| SqlValue::Int(id)).collect();
             let region = match &p.region {
                 Some(r) => {
                     params.push(SqlValue::Text(r.clone()));

@@ -14,7 +14,7 @@ mod search;
 
 use std::sync::OnceLock;
 
-use rusqlite::Connection;
+use tmdb_core::read::{self, Read};
 use tmdb_core::record::spec;
 use tmdb_core::tmdb::Refusal;
 
@@ -144,8 +144,8 @@ pub fn respond(
     route: TmdbRoute,
     path: &str,
     query: &Query,
-    conn: &Connection,
-) -> rusqlite::Result<Response> {
+    conn: &dyn Read,
+) -> read::Result<Response> {
     let get = |key: &str| query.get(key);
     let answer: Answer = match route {
         TmdbRoute::Movie(id) => record::movie(conn, id, query.get("append_to_response"))?,

@@ -2,8 +2,8 @@
 //! route, and `/3/person/{id}/movie_credits` built from the mirrored credits. A record's body
 //! is rebuilt from the tables by `tmdb_core::record::rebuild` (docs/record.md).
 
-use rusqlite::Connection;
 use serde_json::{Map, Value, json};
+use tmdb_core::read::{self, Param, Read};
 use tmdb_core::record::rebuild;
 use tmdb_core::tmdb::Refusal;
 
@@ -22,7 +22,7 @@ fn appends(list: Option<&str>) -> Result<Vec<&str>, Refusal> {
     Ok(names)
 }
 
-pub fn movie(conn: &Connection, id: i64, list: Option<&str>) -> rusqlite::Result<Answer> {
+pub fn movie(conn: &dyn Read, id: i64, list: Option<&str>) -> read::Result<Answer> {
     let wanted = match appends(list) {
         Ok(w) => w,
         Err(refused) => return Ok(Err(refused)),
@@ -30,7 +30,7 @@ pub fn movie(conn: &Connection, id: i64, list: Option<&str>) -> rusqlite::Result
     Ok(rebuild::movie(conn, id, &wanted)?.ok_or(Refusal::NotFound))
 }
 
-pub fn person(conn: &Connection, id: i64, list: Option<&str>) -> rusqlite::Result<Answer> {
+pub fn person(conn: &dyn Read, id: i64, list: Option<&str>) -> read::Result<Answer> {
     let wanted = match appends(list) {
         Ok(w) => w,
         Err(refused) => return Ok(Err(refused)),
@@ -55,11 +55,11 @@ fn alone(record: Option<Value>, sub: &str, id: i64) -> Answer {
 
 /// `/3/movie/{id}/{sub}`; `alternative_titles` takes `country` (the titles of one country).
 pub fn movie_sub(
-    conn: &Connection,
+    conn: &dyn Read,
     id: i64,
     sub: &str,
     country: Option<&str>,
-) -> rusqlite::Result<Answer> {
+) -> read::Result<Answer> {
     let mut answer = alone(rebuild::movie(conn, id, &[sub])?, sub, id);
     if let (Ok(Value::Object(part)), "alternative_titles", Some(country)) =
         (&mut answer, sub, country.filter(|c| !c.is_empty()))
@@ -71,17 +71,21 @@ pub fn movie_sub(
 }
 
 /// `/3/person/{id}/{sub}`.
-pub fn person_sub(conn: &Connection, id: i64, sub: &str) -> rusqlite::Result<Answer> {
+pub fn person_sub(conn: &dyn Read, id: i64, sub: &str) -> read::Result<Answer> {
     Ok(alone(rebuild::person(conn, id, &[sub])?, sub, id))
 }
 
 /// `/3/person/{id}/movie_credits`: every credit of the person in the mirrored movies, as a
 /// movie list item with the credit's fields, by movie id then billing order.
-pub fn movie_credits(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
-    let known: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1)")?
-        .query_row([id], |r| r.get(0))?;
-    if !known {
+pub fn movie_credits(conn: &dyn Read, id: i64) -> read::Result<Answer> {
+    let known = read::first(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1)",
+        &[Param::Int(id)],
+        |r| r.int(0),
+    )?
+    .flatten();
+    if known.unwrap_or(0) == 0 {
         return Ok(Err(Refusal::NotFound));
     }
     let sql = format!(
@@ -89,9 +93,8 @@ pub fn movie_credits(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
          FROM credit c CROSS JOIN movie m ON m.id = c.movie_id
          WHERE c.person_id = ?1 ORDER BY c.movie_id, c.kind, c.ord"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([id], |row| {
-        let kind: String = row.get(0)?;
+    let rows = read::rows(conn, &sql, &[Param::Int(id)], |row| {
+        let kind = row.text(0)?.unwrap_or_default();
         let mut map: Map<String, Value> = item(row, 6)?;
         map.insert("credit_id".to_owned(), value(row, 1, false)?);
         if kind == "cast" {
@@ -104,8 +107,7 @@ pub fn movie_credits(conn: &Connection, id: i64) -> rusqlite::Result<Answer> {
         Ok((kind, Value::Object(map)))
     })?;
     let (mut cast, mut crew) = (Vec::new(), Vec::new());
-    for row in rows {
-        let (kind, credit) = row?;
+    for (kind, credit) in rows {
         if kind == "cast" {
             cast.push(credit);
         } else {

@@ -2,9 +2,8 @@
 //! matched by the full-text index (every word, the last one as a prefix) and ordered by
 //! popularity; keywords, companies and collections by the same rule on their names, by id.
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, Row};
 use serde_json::{Map, Value, json};
+use tmdb_core::read::{self, Param as SqlValue, Read, Row, Searched};
 use tmdb_core::tmdb::query::{Params, Search};
 use tmdb_core::tmdb::{PAGE_SIZE, words};
 
@@ -39,7 +38,7 @@ fn empty(page: u64) -> Value {
     json!({"page": page, "results": [], "total_pages": 1, "total_results": 0})
 }
 
-pub fn search(conn: &Connection, kind: Kind, get: Params<'_>) -> rusqlite::Result<Answer> {
+pub fn search(conn: &dyn Read, kind: Kind, get: Params<'_>) -> read::Result<Answer> {
     let q = match Search::parse(get) {
         Ok(q) => q,
         Err(refused) => return Ok(Err(refused)),
@@ -64,12 +63,13 @@ pub fn search(conn: &Connection, kind: Kind, get: Params<'_>) -> rusqlite::Resul
     .map(Ok)
 }
 
-fn movies(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
-    let Some(fts) = crate::queries::fts_query(&q.text) else {
+fn movies(conn: &dyn Read, q: &Search) -> read::Result<Value> {
+    let Some(fts) = crate::queries::fts_query(conn.dialect(), &q.text) else {
         return Ok(empty(q.page));
     };
+    let search = conn.dialect().search(Searched::Movies, "m");
     let mut c = Clauses::default();
-    c.push("movie_fts MATCH ?".to_owned(), [SqlValue::Text(fts)]);
+    c.push(search.matches, [SqlValue::Text(fts)]);
     if !q.include_adult {
         c.push("m.adult = 0".to_owned(), []);
     }
@@ -82,11 +82,8 @@ fn movies(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
             ],
         );
     }
-    // CROSS JOIN: the matches drive, each joined to its movie by id.
-    let from_where = format!(
-        "FROM movie_fts CROSS JOIN movie m ON m.id = movie_fts.rowid WHERE {}",
-        c.sql.join(" AND ")
-    );
+    // SQLite's CROSS JOIN: the matches drive, each joined to its movie by id.
+    let from_where = format!("{} WHERE {}", search.from, c.sql.join(" AND "));
     page(
         conn,
         &from_where,
@@ -98,7 +95,7 @@ fn movies(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
 
 /// A person as TMDB's lists show one, with up to three movies they are known for (their most
 /// popular credited movies in the mirror).
-pub fn person_item(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<Value> {
+pub fn person_item(conn: &dyn Read, row: &Row<'_>) -> read::Result<Value> {
     let mut map = Map::new();
     for (i, name) in [
         "id",
@@ -115,19 +112,16 @@ pub fn person_item(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<Value> 
         map.insert((*name).to_owned(), value(row, i, *name == "adult")?);
     }
     map.insert("original_name".to_owned(), map["name"].clone());
-    let id: i64 = row.get(0)?;
+    let id = row.int(0)?.unwrap_or_default();
     let sql = format!(
         "SELECT {ITEM} FROM movie m WHERE m.id IN (SELECT movie_id FROM credit WHERE person_id = ?1)
          ORDER BY m.popularity DESC, m.id LIMIT 3"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let known = stmt
-        .query_map([id], |r| {
-            let mut m = item(r, 0)?;
-            m.insert("media_type".to_owned(), json!("movie"));
-            Ok(Value::Object(m))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let known = read::rows(conn, &sql, &[SqlValue::Int(id)], |r| {
+        let mut m = item(r, 0)?;
+        m.insert("media_type".to_owned(), json!("movie"));
+        Ok(Value::Object(m))
+    })?;
     map.insert("known_for".to_owned(), Value::Array(known));
     Ok(Value::Object(map))
 }
@@ -136,8 +130,8 @@ pub fn person_item(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<Value> 
 pub const PERSON: &str =
     "p.id, p.adult, p.gender, p.known_for_department, p.name, p.popularity, p.profile_path";
 
-fn people(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
-    let Some(fts) = crate::queries::fts_query(&q.text) else {
+fn people(conn: &dyn Read, q: &Search) -> read::Result<Value> {
+    let Some(fts) = crate::queries::fts_query(conn.dialect(), &q.text) else {
         return Ok(empty(q.page));
     };
     let adult = if q.include_adult {
@@ -145,25 +139,25 @@ fn people(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
     } else {
         " AND p.adult = 0"
     };
-    let from_where = format!(
-        "FROM people_fts CROSS JOIN people p ON p.id = people_fts.rowid \
-         WHERE people_fts MATCH ?1{adult}"
-    );
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) {from_where}"))?
-        .query_row([&fts], |r| r.get(0))?;
+    let search = conn.dialect().search(Searched::People, "p");
+    let from_where = format!("{} WHERE {}{adult}", search.from, search.matches);
+    let fts = [SqlValue::Text(fts)];
+    let total = read::first(conn, &format!("SELECT count(*) {from_where}"), &fts, |r| {
+        r.int(0)
+    })?
+    .flatten()
+    .unwrap_or(0);
     let sql = format!(
         "SELECT p.id {from_where} ORDER BY p.popularity DESC, p.id LIMIT {PAGE_SIZE} OFFSET {}",
         (q.page - 1) * PAGE_SIZE
     );
-    let ids: Vec<i64> = conn
-        .prepare_cached(&sql)?
-        .query_map([&fts], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let ids = read::rows(conn, &sql, &fts, |r| {
+        r.int(0).map(Option::unwrap_or_default)
+    })?;
     let results = ids
         .into_iter()
         .map(|id| person_by_id(conn, id))
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<read::Result<Vec<_>>>()?;
     let total = total as u64;
     Ok(json!({
         "page": q.page,
@@ -174,18 +168,14 @@ fn people(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
 }
 
 /// The list item of person `id`, who is in the mirror.
-pub fn person_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Value> {
-    conn.prepare_cached(&format!("SELECT {PERSON} FROM people p WHERE p.id = ?1"))?
-        .query_row([id], |r| person_item(conn, r))
+pub fn person_by_id(conn: &dyn Read, id: i64) -> read::Result<Value> {
+    let sql = format!("SELECT {PERSON} FROM people p WHERE p.id = ?1");
+    read::first(conn, &sql, &[SqlValue::Int(id)], |r| person_item(conn, r))?
+        .ok_or_else(|| read::Error::Value(format!("person {id} vanished")))
 }
 
 /// Keywords, companies or collections whose name holds the words, by id.
-fn entities(
-    conn: &Connection,
-    q: &Search,
-    table: &str,
-    fields: &[&str],
-) -> rusqlite::Result<Value> {
+fn entities(conn: &dyn Read, q: &Search, table: &str, fields: &[&str]) -> read::Result<Value> {
     let words = words::query(&q.text);
     if words.is_empty() {
         return Ok(empty(q.page));
@@ -194,14 +184,12 @@ fn entities(
         "SELECT id, name, {} FROM {table} ORDER BY id",
         fields.join(", ")
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query([])?;
     let (mut total, start) = (0u64, (q.page - 1) * PAGE_SIZE);
     let mut results = Vec::new();
-    while let Some(row) = rows.next()? {
-        let name: Option<String> = row.get(1)?;
+    conn.each(&sql, &[], &mut |row| {
+        let name = row.text(1)?;
         if !words::matches(&words, &words::tokens(name.as_deref().unwrap_or(""))) {
-            continue;
+            return Ok(());
         }
         if total >= start && total < start + PAGE_SIZE {
             let mut map = Map::new();
@@ -212,7 +200,8 @@ fn entities(
             results.push(Value::Object(map));
         }
         total += 1;
-    }
+        Ok(())
+    })?;
     Ok(json!({
         "page": q.page,
         "results": results,

@@ -2,11 +2,10 @@
 //! a line, the body equals that line (key order aside, numbers by value), for the appends the
 //! line had and the caller asks for.
 
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Number, Value};
 
 use super::spec::{self, Table, Ty};
+use crate::read::{self, Param, Read, Result, Row, Val};
 
 /// Every `append_to_response` name TMDB knows for movies. An unknown key of a record kept in
 /// `extra` under one of these names is an append: it is answered only when asked for, like the
@@ -43,25 +42,22 @@ const TMDB_PERSON_APPENDS: &[&str] = &[
 ];
 
 /// The JSON value of column `i` of `row`, read as type `ty`.
-fn json(row: &Row<'_>, i: usize, ty: Ty) -> rusqlite::Result<Value> {
-    Ok(match (row.get_ref(i)?, ty) {
-        (ValueRef::Null, _) => Value::Null,
-        (ValueRef::Integer(n), Ty::Bool) => Value::Bool(n != 0),
-        (ValueRef::Integer(n), Ty::Real) => {
-            Number::from_f64(n as f64).map_or(Value::Null, Value::Number)
-        }
-        (ValueRef::Integer(n), _) => Value::from(n),
-        (ValueRef::Real(x), _) => Number::from_f64(x).map_or(Value::Null, Value::Number),
-        (ValueRef::Text(t), Ty::Strings) => serde_json::from_slice(t).unwrap_or(Value::Null),
-        (ValueRef::Text(t), _) => Value::String(String::from_utf8_lossy(t).into_owned()),
-        (ValueRef::Blob(b), _) => Value::String(String::from_utf8_lossy(b).into_owned()),
+fn json(row: &Row<'_>, i: usize, ty: Ty) -> Result<Value> {
+    Ok(match (row.get(i)?, ty) {
+        (Val::Null, _) => Value::Null,
+        (Val::Int(n), Ty::Bool) => Value::Bool(n != 0),
+        (Val::Int(n), Ty::Real) => Number::from_f64(n as f64).map_or(Value::Null, Value::Number),
+        (Val::Int(n), _) => Value::from(n),
+        (Val::Real(x), _) => Number::from_f64(x).map_or(Value::Null, Value::Number),
+        (Val::Text(t), Ty::Strings) => serde_json::from_slice(t).unwrap_or(Value::Null),
+        (Val::Text(t), _) => Value::String(String::from_utf8_lossy(t).into_owned()),
     })
 }
 
 /// The `extra` object at column `i` (empty when NULL).
-fn extra(row: &Row<'_>, i: usize) -> rusqlite::Result<Map<String, Value>> {
-    Ok(match row.get_ref(i)? {
-        ValueRef::Text(t) => match serde_json::from_slice(t) {
+fn extra(row: &Row<'_>, i: usize) -> Result<Map<String, Value>> {
+    Ok(match row.get(i)? {
+        Val::Text(t) => match serde_json::from_slice(t) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         },
@@ -103,11 +99,10 @@ fn object(
     at: usize,
     with_sub: &dyn Fn(&str) -> bool,
     with_extra: bool,
-) -> rusqlite::Result<(Map<String, Value>, u64)> {
+) -> Result<(Map<String, Value>, u64)> {
     let n = table.fields.len();
     let absent = if table.absent {
-        row.get::<_, Option<i64>>(at + n + usize::from(table.extra))?
-            .unwrap_or(0) as u64
+        row.int(at + n + usize::from(table.extra))?.unwrap_or(0) as u64
     } else {
         0
     };
@@ -139,12 +134,12 @@ type ChildRow = (Vec<Value>, Map<String, Value>);
 /// The rows of a child `table` of record `id`, as objects in order. `lead` names the lead
 /// columns to read before the fields (their values come first in the returned vector).
 fn children(
-    conn: &Connection,
+    db: &dyn Read,
     table: &Table,
     id: i64,
     lead: &[&str],
     order: &str,
-) -> rusqlite::Result<Vec<ChildRow>> {
+) -> Result<Vec<ChildRow>> {
     let mut columns = lead.join(", ");
     if !lead.is_empty() {
         columns.push_str(", ");
@@ -154,25 +149,18 @@ fn children(
         "SELECT {columns} FROM {} WHERE {} = ?1 ORDER BY {order}",
         table.name, table.lead[0]
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([id], |row| {
+    read::rows(db, &sql, &[Param::Int(id)], |row| {
         let leads = (0..lead.len())
             .map(|i| json(row, i, Ty::Text))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let (map, _) = object(table, row, lead.len(), &|_| true, true)?;
         Ok((leads, map))
-    })?;
-    rows.collect()
+    })
 }
 
 /// The objects of a list of entities (`genres`, `production_companies`, `keywords`) linked
 /// to movie `id` through `link`, in order: the entity's id, fields and extra.
-fn entities(
-    conn: &Connection,
-    link: &Table,
-    entity: &Table,
-    id: i64,
-) -> rusqlite::Result<Vec<Value>> {
+fn entities(db: &dyn Read, link: &Table, entity: &Table, id: i64) -> Result<Vec<Value>> {
     let entity_column = link.lead[2];
     let fields = entity
         .fields
@@ -185,13 +173,11 @@ fn entities(
          WHERE l.movie_id = ?1 ORDER BY l.ord",
         link.name, entity.name
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([id], |row| {
+    read::rows(db, &sql, &[Param::Int(id)], |row| {
         let (mut map, _) = object(entity, row, 1, &|_| true, true)?;
-        map.insert("id".to_owned(), Value::from(row.get::<_, i64>(0)?));
+        map.insert("id".to_owned(), json(row, 0, Ty::Int)?);
         Ok(Value::Object(map))
-    })?;
-    rows.collect()
+    })
 }
 
 /// Splits an `append_to_response` value into names.
@@ -204,25 +190,22 @@ pub fn appends(list: &str) -> Vec<&str> {
 
 /// The movie `id` as TMDB's `/movie/{id}?append_to_response=...` body, with the appends in
 /// `wanted` that the mirror holds for it; None when the mirror has no such movie.
-pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Option<Value>> {
+pub fn movie(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> {
     let table = &spec::MOVIE;
     let sql = format!(
         "SELECT collection_id, {} FROM movie WHERE id = ?1",
         select_list(table)
     );
-    let found = conn
-        .prepare_cached(&sql)?
-        .query_row([id], |row| {
-            let collection: Option<i64> = row.get(0)?;
-            let absent_at = 1 + table.fields.len() + 1;
-            let absent = row.get::<_, Option<i64>>(absent_at)?.unwrap_or(0) as u64;
-            let has = |key: &str| absent & (1 << table.nested_bit(key)) == 0;
-            let with_sub = |outer: &str| has(outer) && wanted.contains(&outer);
-            let (map, _) = object(table, row, 1, &with_sub, false)?;
-            let extra = extra(row, 1 + table.fields.len())?;
-            Ok((collection, map, extra, absent))
-        })
-        .optional()?;
+    let found = read::first(db, &sql, &[Param::Int(id)], |row| {
+        let collection = row.int(0)?;
+        let absent_at = 1 + table.fields.len() + 1;
+        let absent = row.int(absent_at)?.unwrap_or(0) as u64;
+        let has = |key: &str| absent & (1 << table.nested_bit(key)) == 0;
+        let with_sub = |outer: &str| has(outer) && wanted.contains(&outer);
+        let (map, _) = object(table, row, 1, &with_sub, false)?;
+        let extra = extra(row, 1 + table.fields.len())?;
+        Ok((collection, map, extra, absent))
+    })?;
     let Some((collection, mut map, extra, absent)) = found else {
         return Ok(None);
     };
@@ -233,16 +216,16 @@ pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Op
     if has("belongs_to_collection") {
         let value = match collection {
             None => Value::Null,
-            Some(cid) => collection_object(conn, cid)?,
+            Some(cid) => collection_object(db, cid)?,
         };
         map.insert("belongs_to_collection".to_owned(), value);
     }
     if has("genres") {
-        let genres = entities(conn, &spec::MOVIE_GENRE, &spec::GENRE, id)?;
+        let genres = entities(db, &spec::MOVIE_GENRE, &spec::GENRE, id)?;
         map.insert("genres".to_owned(), Value::Array(genres));
     }
     if has("production_companies") {
-        let companies = entities(conn, &spec::MOVIE_COMPANY, &spec::COMPANY, id)?;
+        let companies = entities(db, &spec::MOVIE_COMPANY, &spec::COMPANY, id)?;
         map.insert("production_companies".to_owned(), Value::Array(companies));
     }
     for (key, table) in [
@@ -250,7 +233,7 @@ pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Op
         ("spoken_languages", &spec::MOVIE_LANGUAGE),
     ] {
         if has(key) {
-            let list = objects(children(conn, table, id, &[], "ord")?);
+            let list = objects(children(db, table, id, &[], "ord")?);
             map.insert(key.to_owned(), Value::Array(list));
         }
     }
@@ -258,7 +241,7 @@ pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Op
         external_ids(&mut map, has("external_ids.imdb_id"));
     }
     if asked("credits") {
-        let rows = children(conn, &spec::CREDIT, id, &["kind"], "kind, ord")?;
+        let rows = children(db, &spec::CREDIT, id, &["kind"], "kind, ord")?;
         let (mut cast, mut crew) = (Vec::new(), Vec::new());
         for (lead, credit) in rows {
             match lead[0].as_str() {
@@ -272,11 +255,11 @@ pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Op
         );
     }
     if asked("keywords") {
-        let keywords = entities(conn, &spec::MOVIE_KEYWORD, &spec::KEYWORD, id)?;
+        let keywords = entities(db, &spec::MOVIE_KEYWORD, &spec::KEYWORD, id)?;
         map.insert("keywords".to_owned(), wrap(&[("keywords", keywords)]));
     }
     if asked("release_dates") {
-        let rows = children(conn, &spec::RELEASE_DATE, id, &["iso_3166_1"], "ord")?;
+        let rows = children(db, &spec::RELEASE_DATE, id, &["iso_3166_1"], "ord")?;
         let mut results: Vec<Value> = Vec::new();
         let mut current: Option<(Value, Vec<Value>)> = None;
         for (lead, date) in rows {
@@ -302,12 +285,12 @@ pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Op
         ("videos", "results", &spec::VIDEO),
     ] {
         if asked(append) {
-            let items = objects(children(conn, table, id, &[], "ord")?);
+            let items = objects(children(db, table, id, &[], "ord")?);
             map.insert(append.to_owned(), wrap(&[(list, items)]));
         }
     }
     if asked("images") {
-        let rows = children(conn, &spec::IMAGE, id, &["kind"], "kind, ord")?;
+        let rows = children(db, &spec::IMAGE, id, &["kind"], "kind, ord")?;
         let mut lists: Vec<(&str, Vec<Value>)> = spec::MOVIE_IMAGE_KINDS
             .iter()
             .map(|k| (*k, Vec::new()))
@@ -321,7 +304,7 @@ pub fn movie(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Op
         map.insert("images".to_owned(), wrap(&lists));
     }
     if asked("watch/providers") {
-        map.insert("watch/providers".to_owned(), watch_providers(conn, id)?);
+        map.insert("watch/providers".to_owned(), watch_providers(db, id)?);
     }
 
     merge(
@@ -390,31 +373,29 @@ fn release_group(country: Value, dates: Vec<Value>) -> Value {
     Value::Object(map)
 }
 
-fn collection_object(conn: &Connection, cid: i64) -> rusqlite::Result<Value> {
+fn collection_object(db: &dyn Read, cid: i64) -> Result<Value> {
     let table = &spec::COLLECTION;
     let sql = format!(
         "SELECT {} FROM collection WHERE id = ?1",
         select_list(table)
     );
-    let found = conn
-        .prepare_cached(&sql)?
-        .query_row([cid], |row| Ok(object(table, row, 0, &|_| true, true)?.0))
-        .optional()?;
+    let found = read::first(db, &sql, &[Param::Int(cid)], |row| {
+        Ok(object(table, row, 0, &|_| true, true)?.0)
+    })?;
     let mut map = found.unwrap_or_default();
     map.insert("id".to_owned(), Value::from(cid));
     Ok(Value::Object(map))
 }
 
-fn watch_providers(conn: &Connection, id: i64) -> rusqlite::Result<Value> {
+fn watch_providers(db: &dyn Read, id: i64) -> Result<Value> {
     let mut results = Map::new();
-    let mut links = conn.prepare_cached(
+    let rows = read::rows(
+        db,
         "SELECT iso_3166_1, link FROM watch_link WHERE movie_id = ?1 ORDER BY iso_3166_1",
+        &[Param::Int(id)],
+        |row| Ok((row.text(0)?.unwrap_or_default(), json(row, 1, Ty::Text)?)),
     )?;
-    let rows = links.query_map([id], |row| {
-        Ok((row.get::<_, String>(0)?, json(row, 1, Ty::Text)?))
-    })?;
-    for row in rows {
-        let (country, link) = row?;
+    for (country, link) in rows {
         let mut listing = Map::new();
         listing.insert("link".to_owned(), link);
         results.insert(country, Value::Object(listing));
@@ -431,17 +412,15 @@ fn watch_providers(conn: &Connection, id: i64) -> rusqlite::Result<Value> {
          FROM movie_watch_provider w LEFT JOIN watch_provider p ON p.id = w.provider_id
          WHERE w.movie_id = ?1 ORDER BY w.iso_3166_1, w.kind, w.ord"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([id], |row| {
-        let country: String = row.get(0)?;
-        let kind: String = row.get(1)?;
+    let rows = read::rows(db, &sql, &[Param::Int(id)], |row| {
+        let country = row.text(0)?.unwrap_or_default();
+        let kind = row.text(1)?.unwrap_or_default();
         let (mut offer, _) = object(provider, row, 4, &|_| true, true)?;
-        offer.insert("provider_id".to_owned(), Value::from(row.get::<_, i64>(2)?));
+        offer.insert("provider_id".to_owned(), json(row, 2, Ty::Int)?);
         offer.insert("display_priority".to_owned(), json(row, 3, Ty::Int)?);
         Ok((country, kind, offer))
     })?;
-    for row in rows {
-        let (country, kind, offer) = row?;
+    for (country, kind, offer) in rows {
         let listing = results
             .entry(country)
             .or_insert_with(|| Value::Object(Map::new()))
@@ -461,21 +440,16 @@ fn watch_providers(conn: &Connection, id: i64) -> rusqlite::Result<Value> {
 
 /// The person `id` as TMDB's `/person/{id}?append_to_response=...` body, with the appends in
 /// `wanted` that the mirror holds for them; None when the mirror has no such person.
-pub fn person(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<Option<Value>> {
+pub fn person(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> {
     let table = &spec::PERSON;
     let sql = format!("SELECT {} FROM people WHERE id = ?1", select_list(table));
-    let found = conn
-        .prepare_cached(&sql)?
-        .query_row([id], |row| {
-            let absent = row
-                .get::<_, Option<i64>>(table.fields.len() + 1)?
-                .unwrap_or(0) as u64;
-            let has = |key: &str| absent & (1 << table.nested_bit(key)) == 0;
-            let with_sub = |outer: &str| has(outer) && wanted.contains(&outer);
-            let (map, _) = object(table, row, 0, &with_sub, false)?;
-            Ok((map, extra(row, table.fields.len())?, absent))
-        })
-        .optional()?;
+    let found = read::first(db, &sql, &[Param::Int(id)], |row| {
+        let absent = row.int(table.fields.len() + 1)?.unwrap_or(0) as u64;
+        let has = |key: &str| absent & (1 << table.nested_bit(key)) == 0;
+        let with_sub = |outer: &str| has(outer) && wanted.contains(&outer);
+        let (map, _) = object(table, row, 0, &with_sub, false)?;
+        Ok((map, extra(row, table.fields.len())?, absent))
+    })?;
     let Some((mut map, extra, absent)) = found else {
         return Ok(None);
     };
@@ -486,11 +460,11 @@ pub fn person(conn: &Connection, id: i64, wanted: &[&str]) -> rusqlite::Result<O
         external_ids(&mut map, has("external_ids.imdb_id"));
     }
     if asked("translations") {
-        let items = objects(children(conn, &spec::PERSON_TRANSLATION, id, &[], "ord")?);
+        let items = objects(children(db, &spec::PERSON_TRANSLATION, id, &[], "ord")?);
         map.insert("translations".to_owned(), wrap(&[("translations", items)]));
     }
     if asked("images") {
-        let items = objects(children(conn, &spec::PERSON_IMAGE, id, &[], "ord")?);
+        let items = objects(children(db, &spec::PERSON_IMAGE, id, &[], "ord")?);
         map.insert("images".to_owned(), wrap(&[("profiles", items)]));
     }
     merge(

@@ -1,0 +1,926 @@
+//! The read side of storage: the one interface through which tmdb-serve (and the record
+//! rebuild it shares with the tests) reads a mirror, whatever database holds it.
+//!
+//! [`Read`] runs a statement with [`Param`]s and hands each result row to a callback as a
+//! [`Row`] of borrowed [`Val`]s (no copy of a text column: the by-id answers are the hot path).
+//! The SQL common to all databases is written once, in SQLite's dialect, which is what the
+//! SQLite mirror runs as it is; another backend translates it once per statement text
+//! ([`Dialect::translate`]) and keeps the prepared statement. What cannot be translated,
+//! because the databases do it differently rather than spell it differently (full-text search
+//! and its ranking, the change counter, the schema version), is a [`Dialect`] method of its
+//! own. docs/architecture.md ("Storage") tells the whole design.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::fmt;
+
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use rusqlite::types::ValueRef;
+
+use crate::pg::PgUrl;
+
+/// A parameter of a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A double.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// A flag: 1/0 for SQLite, a boolean where the column is one.
+    Bool(bool),
+}
+
+impl From<i64> for Param {
+    fn from(n: i64) -> Param {
+        Param::Int(n)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(s: &str) -> Param {
+        Param::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Param {
+    fn from(s: String) -> Param {
+        Param::Text(s)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(b: bool) -> Param {
+        Param::Bool(b)
+    }
+}
+
+/// One value of a result row, borrowed from the row. Flags come as `Int(0)`/`Int(1)` from
+/// every backend (SQLite stores them so), JSON as its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    /// NULL.
+    Null,
+    /// An integer or a flag.
+    Int(i64),
+    /// A double.
+    Real(f64),
+    /// Text (UTF-8 unless a writer put something else there) or JSON text.
+    Text(&'a [u8]),
+}
+
+/// An error of the database, with its own words (the URL of a PostgreSQL mirror is never
+/// part of it, so neither is a password).
+#[derive(Debug)]
+pub enum Error {
+    /// SQLite's.
+    Sqlite(rusqlite::Error),
+    /// PostgreSQL's, already put in one line.
+    Postgres(String),
+    /// A value the reader could not take (a column of a type the mirror never writes).
+    Value(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Sqlite(err) => write!(f, "{err}"),
+            Error::Postgres(text) | Error::Value(text) => f.write_str(text),
+        }
+    }
+}
+
+impl StdError for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Error {
+        Error::Sqlite(err)
+    }
+}
+
+/// What reading answers.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A result row.
+pub enum Row<'a> {
+    /// A row of a SQLite statement.
+    Sqlite(&'a rusqlite::Row<'a>),
+    /// A row of a PostgreSQL statement.
+    Postgres(&'a postgres::Row),
+}
+
+impl Row<'_> {
+    /// The value of column `i`.
+    pub fn get(&self, i: usize) -> Result<Val<'_>> {
+        match self {
+            Row::Sqlite(row) => Ok(match row.get_ref(i)? {
+                ValueRef::Null => Val::Null,
+                ValueRef::Integer(n) => Val::Int(n),
+                ValueRef::Real(x) => Val::Real(x),
+                ValueRef::Text(t) | ValueRef::Blob(t) => Val::Text(t),
+            }),
+            Row::Postgres(row) => row
+                .try_get::<_, Val<'_>>(i)
+                .map_err(|err| Error::Value(format!("column {i}: {err}"))),
+        }
+    }
+
+    /// Column `i` as an integer (a flag as 0/1); None for NULL or another type.
+    pub fn int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(match self.get(i)? {
+            Val::Int(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// Column `i` as text; None for NULL or another type.
+    pub fn text(&self, i: usize) -> Result<Option<String>> {
+        Ok(match self.get(i)? {
+            Val::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+            _ => None,
+        })
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        match self {
+            Row::Sqlite(row) => row.as_ref().column_count(),
+            Row::Postgres(row) => row.len(),
+        }
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name of column `i`.
+    pub fn name(&self, i: usize) -> &str {
+        match self {
+            Row::Sqlite(row) => row.as_ref().column_name(i).unwrap_or_default(),
+            Row::Postgres(row) => row.columns()[i].name(),
+        }
+    }
+}
+
+/// A connection that reads a mirror.
+pub trait Read {
+    /// How this database spells what SQLite's SQL does not say for it.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs `sql` (SQLite's dialect, `?N` and `?` parameters) with `params`, calling `each` with
+    /// every row in order; the first error stops it.
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()>;
+}
+
+/// Every row of `sql`, each made a `T` by `map`.
+pub fn rows<T>(
+    db: &(impl Read + ?Sized),
+    sql: &str,
+    params: &[Param],
+    mut map: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    db.each(sql, params, &mut |row| {
+        out.push(map(row)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The first row of `sql` made a `T` by `map`, None when there is none.
+pub fn first<T>(
+    db: &(impl Read + ?Sized),
+    sql: &str,
+    params: &[Param],
+    map: impl FnOnce(&Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut map = Some(map);
+    let mut out = None;
+    db.each(sql, params, &mut |row| {
+        if let Some(map) = map.take() {
+            out = Some(map(row)?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+impl Read for rusqlite::Connection {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        while let Some(row) = rows.next()? {
+            each(&Row::Sqlite(row))?;
+        }
+        Ok(())
+    }
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value};
+        Ok(match self {
+            Param::Null => ToSqlOutput::Owned(Value::Null),
+            Param::Int(n) => ToSqlOutput::Owned(Value::Integer(*n)),
+            Param::Real(x) => ToSqlOutput::Owned(Value::Real(*x)),
+            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+        })
+    }
+}
+
+/// The SQL dialect of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: the dialect the statements are written in; FTS5 search.
+    Sqlite,
+    /// PostgreSQL: statements translated; tsvector search (sql/postgres/0002_search.sql).
+    Postgres,
+}
+
+/// How a list searches one table's full-text index: the FROM and the WHERE condition that
+/// match (the query is `?1`, `alias` the table's rows), and an expression to sort by, best
+/// first when ascending.
+pub struct Search {
+    /// `FROM ...` joining whatever the match needs to the table, aliased as asked.
+    pub from: String,
+    /// The match condition.
+    pub matches: String,
+    /// The ranking, ascending = best first.
+    pub rank: String,
+}
+
+/// The table searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Searched {
+    /// Movies by title and original title.
+    Movies,
+    /// People by name and other names.
+    People,
+}
+
+impl Dialect {
+    /// `sql` in this dialect (SQLite's is the written form, returned as it is).
+    pub fn translate<'a>(&self, sql: &'a str) -> Cow<'a, str> {
+        match self {
+            Dialect::Sqlite => Cow::Borrowed(sql),
+            Dialect::Postgres => Cow::Owned(to_postgres(sql)),
+        }
+    }
+
+    /// The search query for what a user typed, already split into `words` (the last one a
+    /// prefix), as this dialect's match operator takes it as `?1`. `None` when nothing is
+    /// left to search for.
+    pub fn search_query(&self, words: &[&str]) -> Option<String> {
+        let last = words.len().checked_sub(1)?;
+        let mut out = String::new();
+        for (i, word) in words.iter().enumerate() {
+            match self {
+                // Each word quoted, so FTS5 operators and punctuation lose their meaning.
+                Dialect::Sqlite => {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push('"');
+                    out.push_str(&word.replace('"', ""));
+                    out.push('"');
+                    if i == last {
+                        out.push('*');
+                    }
+                }
+                // Each word a quoted lexeme, all of them required, the last a prefix.
+                Dialect::Postgres => {
+                    if i > 0 {
+                        out.push_str(" & ");
+                    }
+                    out.push('\'');
+                    out.push_str(&word.replace(['\'', '\\'], ""));
+                    out.push('\'');
+                    if i == last {
+                        out.push_str(":*");
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// How to search `table` with the query `?1` ([`Dialect::search_query`]); its rows are
+    /// aliased `alias`. SQLite ranks with bm25 over its FTS5 index (the title weighs four
+    /// times the original title, `cached_bm25` of tmdb-serve); PostgreSQL with ts_rank over
+    /// the same columns, weighted alike, normalised by length as bm25 favours short matches.
+    pub fn search(&self, table: Searched, alias: &str) -> Search {
+        let (name, fts, first, second) = match table {
+            Searched::Movies => ("movie", "movie_fts", "title", "original_title"),
+            Searched::People => ("people", "people_fts", "name", "also_known_as"),
+        };
+        match self {
+            Dialect::Sqlite => Search {
+                from: format!("FROM {fts} CROSS JOIN {name} {alias} ON {alias}.id = {fts}.rowid"),
+                matches: format!("{fts} MATCH ?1"),
+                rank: format!("cached_bm25({fts}, '{fts}', ?1, 4.0, 1.0)"),
+            },
+            Dialect::Postgres => {
+                // The indexed expression of sql/postgres/0002_search.sql, exactly.
+                let second_text = match table {
+                    Searched::Movies => format!("{alias}.{second}"),
+                    Searched::People => format!("{alias}.{second} #>> '{{}}'"),
+                };
+                let vector = |column: &str, weight: char| {
+                    format!("setweight(tmdb_search_text({column}), '{weight}')")
+                };
+                Search {
+                    from: format!("FROM {name} {alias}"),
+                    matches: format!(
+                        "tmdb_search_text({alias}.{first}, {second_text}) @@ tmdb_search_query(?1)"
+                    ),
+                    rank: format!(
+                        "-ts_rank('{{0.25, 0, 0, 1}}', {} || {}, tmdb_search_query(?1), 2)",
+                        vector(&format!("{alias}.{first}"), 'A'),
+                        vector(&second_text, 'D'),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// A statement whose one value changes whenever a load commits (SQLite's own
+    /// `data_version`; PostgreSQL's counter of sql/postgres/0004_change_counter.sql).
+    pub fn change_counter(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "PRAGMA data_version",
+            Dialect::Postgres => "SELECT changes FROM tmdb_change_counter",
+        }
+    }
+
+    /// A statement whose one value is the schema version.
+    pub fn schema_version(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "PRAGMA user_version",
+            Dialect::Postgres => "SELECT coalesce(max(version), 0)::int8 FROM schema_migrations",
+        }
+    }
+}
+
+/// The flag columns (booleans in PostgreSQL, 0/1 in SQLite) that SQL compares with 0 or 1.
+const FLAGS: &[&str] = &["adult", "video", "softcore", "official"];
+
+/// SQLite's SQL as PostgreSQL takes it. The statements are the mirror's own (no user text is
+/// ever part of them: values are parameters), so the rules cover what they use:
+///
+/// - `?N` is `$N`; a bare `?` numbers after the highest number before it, as SQLite's do;
+/// - `INDEXED BY name` and `NOT INDEXED` (SQLite's plan hints) go; `CROSS JOIN ... ON` (which
+///   fixes SQLite's join order) is a `JOIN`; `+column` in an ORDER BY (which keeps SQLite off
+///   the column's index) is the column;
+/// - a flag compared with 0 or 1 is compared with false or true; a bare `0` or `1` condition
+///   is false or true; `IS NOT 3` is `IS DISTINCT FROM 3`;
+/// - NULLs sort as SQLite sorts them, lowest: `DESC` is `DESC NULLS LAST` and `ASC` is
+///   `ASC NULLS FIRST` unless the statement says where;
+/// - the JSON functions are PostgreSQL's: `json_object` is `json_build_object`,
+///   `json_group_array` and `json_group_object` are `json_agg` and `json_object_agg` (an empty
+///   set giving `[]` and `{}`, as SQLite's do), `json(x)` is `to_json(x)`, `json('false')` the
+///   JSON literal, `json_array()` is `[]`, `json_valid(x)` is `x IS NOT NULL` (a jsonb column
+///   holds only valid JSON) and `json_each(?N) AS t` of an array of ids is its rows
+///   (`t.value`, `t.key`);
+/// - a subquery in FROM gets the alias PostgreSQL 15 requires.
+pub fn to_postgres(sql: &str) -> String {
+    let mut highest = 0;
+    let mut aliases = 0;
+    translate(&tokenize(sql), &mut highest, &mut aliases)
+}
+
+/// [`to_postgres`] of `tokens`, whose bare `?`s number on from `highest`.
+fn translate(tokens: &[Tok], highest: &mut u32, aliases: &mut u32) -> String {
+    let mut out: Vec<Tok> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    let is = |at: usize, w: &str| tokens.get(at).is_some_and(|t| t.is_word(w));
+    while i < tokens.len() {
+        let tok = &tokens[i];
+        let raw = |text: String| Tok {
+            space: tok.space,
+            t: Token::Raw(text),
+        };
+        match &tok.t {
+            Token::Param(n) => {
+                let n = n.unwrap_or(*highest + 1);
+                *highest = (*highest).max(n);
+                out.push(raw(format!("${n}")));
+            }
+            Token::Word(_) if tok.is_word("INDEXED") && is(i + 1, "BY") => {
+                i += 3;
+                continue;
+            }
+            Token::Word(_) if tok.is_word("NOT") && is(i + 1, "INDEXED") && !is(i + 2, "BY") => {
+                i += 2;
+                continue;
+            }
+            Token::Word(_) if tok.is_word("CROSS") && is(i + 1, "JOIN") => {}
+            Token::Word(_)
+                if tok.is_word("IS")
+                    && is(i + 1, "NOT")
+                    && matches!(tokens.get(i + 2).map(|t| &t.t), Some(Token::Number(_))) =>
+            {
+                out.push(raw("IS DISTINCT FROM".to_owned()));
+                i += 2;
+                continue;
+            }
+            Token::Word(w)
+                if (tok.is_word("DESC") || tok.is_word("ASC")) && !is(i + 1, "NULLS") =>
+            {
+                let nulls = if tok.is_word("DESC") { "LAST" } else { "FIRST" };
+                out.push(raw(format!("{w} NULLS {nulls}")));
+            }
+            Token::Word(w)
+                if FLAGS.contains(&w.rsplit('.').next().unwrap_or_default())
+                    && flag_comparison(&tokens[i + 1..]) =>
+            {
+                out.push(tok.clone());
+                out.push(tokens[i + 1].clone());
+                let value = tokens[i + 2].is_number("1");
+                out.push(Tok {
+                    space: tokens[i + 2].space,
+                    t: Token::Raw(value.to_string()),
+                });
+                i += 3;
+                continue;
+            }
+            Token::Number(n)
+                if (n == "0" || n == "1")
+                    && condition_start(&out)
+                    && condition_end(tokens.get(i + 1)) =>
+            {
+                out.push(raw((n == "1").to_string()));
+            }
+            // Its space stays, for the column that follows it.
+            Token::Symbol('+') if out.last().is_some_and(|t| t.is_word("BY")) => {
+                out.push(raw(String::new()));
+            }
+            Token::Word(w) if tokens.get(i + 1).is_some_and(|t| t.t == Token::Symbol('(')) => {
+                let (args, end) = call_args(tokens, i + 1);
+                let mut inner = || translate(args, highest, aliases);
+                let replaced = match w.to_ascii_lowercase().as_str() {
+                    "json_object" => Some(format!("json_build_object({})", inner())),
+                    "json_group_array" => {
+                        Some(format!("coalesce(json_agg({}), '[]'::json)", inner()))
+                    }
+                    "json_group_object" => Some(format!(
+                        "coalesce(json_object_agg({}), '{{}}'::json)",
+                        inner()
+                    )),
+                    "json_array" if args.is_empty() => Some("'[]'::json".to_owned()),
+                    "json_valid" => Some(format!("({} IS NOT NULL)", inner())),
+                    "json" => match args {
+                        [
+                            Tok {
+                                t: Token::Text(text),
+                                ..
+                            },
+                        ] => Some(format!("'{}'::json", text.replace('\'', "''"))),
+                        _ => Some(format!("to_json({})", inner())),
+                    },
+                    // `json_each(?N) AS alias`: the alias is kept by what follows.
+                    "json_each" => Some(format!(
+                        "(SELECT e.value::int8 AS value, e.key FROM \
+                         jsonb_array_elements_text(CAST({} AS jsonb)) WITH ORDINALITY AS e(value, key))",
+                        inner()
+                    )),
+                    _ => None,
+                };
+                match replaced {
+                    Some(text) => {
+                        out.push(raw(text));
+                        i = end + 1;
+                        continue;
+                    }
+                    None => out.push(tok.clone()),
+                }
+            }
+            Token::Symbol('(')
+                if out.last().is_some_and(|t| t.is_word("FROM")) && is(i + 1, "SELECT") =>
+            {
+                let (args, end) = call_args(tokens, i);
+                let inner = translate(args, highest, aliases);
+                let aliased = tokens
+                    .get(end + 1)
+                    .is_some_and(|t| matches!(&t.t, Token::Word(w) if !is_clause_word(w)));
+                let alias = if aliased {
+                    String::new()
+                } else {
+                    *aliases += 1;
+                    format!(" AS sub{aliases}")
+                };
+                out.push(raw(format!("({inner}){alias}")));
+                i = end + 1;
+                continue;
+            }
+            _ => out.push(tok.clone()),
+        }
+        i += 1;
+    }
+    render(&out)
+}
+
+/// Words that end a FROM item rather than name its alias.
+fn is_clause_word(w: &str) -> bool {
+    [
+        "WHERE", "GROUP", "ORDER", "LIMIT", "UNION", "JOIN", "CROSS", "LEFT", "INNER", "ON",
+        "HAVING", "OFFSET",
+    ]
+    .iter()
+    .any(|k| w.eq_ignore_ascii_case(k))
+}
+
+/// Whether the tokens start with `= 0`, `<> 0`, `= 1` or `<> 1`.
+fn flag_comparison(tokens: &[Tok]) -> bool {
+    matches!(
+        (tokens.first().map(|t| &t.t), tokens.get(1)),
+        (Some(Token::Op(op)), Some(n))
+            if (op == "=" || op == "<>" || op == "!=") && (n.is_number("0") || n.is_number("1"))
+    )
+}
+
+/// Whether a condition starts here: after WHERE, AND, OR or ON, or a `(` after one of them.
+fn condition_start(out: &[Tok]) -> bool {
+    let keyword = |t: &Tok| ["WHERE", "AND", "OR", "ON"].iter().any(|k| t.is_word(k));
+    match out {
+        [.., last] if keyword(last) => true,
+        [.., before, last] => last.t == Token::Symbol('(') && keyword(before),
+        _ => false,
+    }
+}
+
+/// Whether a condition ends before `next`.
+fn condition_end(next: Option<&Tok>) -> bool {
+    match next {
+        None => true,
+        Some(t) => {
+            t.t == Token::Symbol(')')
+                || ["AND", "OR", "ORDER", "GROUP", "LIMIT"]
+                    .iter()
+                    .any(|k| t.is_word(k))
+        }
+    }
+}
+
+/// The tokens between the `(` at `open` and its `)`, and where that `)` is.
+fn call_args(tokens: &[Tok], open: usize) -> (&[Tok], usize) {
+    let mut depth = 0;
+    for (j, t) in tokens.iter().enumerate().skip(open) {
+        match t.t {
+            Token::Symbol('(') => depth += 1,
+            Token::Symbol(')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return (&tokens[open + 1..j], j);
+                }
+            }
+            _ => {}
+        }
+    }
+    (&tokens[open + 1..], tokens.len())
+}
+
+/// A piece of SQL, and whether spaces came before it.
+#[derive(Debug, Clone, PartialEq)]
+struct Tok {
+    space: bool,
+    t: Token,
+}
+
+impl Tok {
+    fn is_word(&self, w: &str) -> bool {
+        matches!(&self.t, Token::Word(x) if x.eq_ignore_ascii_case(w))
+    }
+
+    fn is_number(&self, n: &str) -> bool {
+        matches!(&self.t, Token::Number(x) if x == n)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    /// A name or keyword (with any `alias.` before it).
+    Word(String),
+    /// A number.
+    Number(String),
+    /// A quoted string's content (quotes undoubled).
+    Text(String),
+    /// `?N` (Some) or `?` (None).
+    Param(Option<u32>),
+    /// An operator of symbols (`=`, `<>`, `>=`, `||`...).
+    Op(String),
+    /// `(`, `)`, `,`, `+`, `*`...
+    Symbol(char),
+    /// Already PostgreSQL's.
+    Raw(String),
+}
+
+fn tokenize(sql: &str) -> Vec<Tok> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let mut space = false;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        let t = if c.is_whitespace() {
+            i += 1;
+            space = true;
+            continue;
+        } else if c == '\'' {
+            let mut text = String::new();
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        text.push('\'');
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                text.push(chars[i]);
+                i += 1;
+            }
+            i += 1;
+            Token::Text(text)
+        } else if c == '?' {
+            i += 1;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits: String = chars[start + 1..i].iter().collect();
+            Token::Param(digits.parse().ok())
+        } else if c.is_ascii_digit() {
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            Token::Number(chars[start..i].iter().collect())
+        } else if c.is_alphanumeric() || c == '_' || c == '"' {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '.' | '"'))
+            {
+                i += 1;
+            }
+            Token::Word(chars[start..i].iter().collect())
+        } else if matches!(c, '=' | '<' | '>' | '!' | '|') {
+            while i < chars.len() && matches!(chars[i], '=' | '<' | '>' | '!' | '|') {
+                i += 1;
+            }
+            Token::Op(chars[start..i].iter().collect())
+        } else {
+            i += 1;
+            Token::Symbol(c)
+        };
+        tokens.push(Tok { space, t });
+        space = false;
+    }
+    tokens
+}
+
+fn render(tokens: &[Tok]) -> String {
+    let mut out = String::new();
+    for tok in tokens {
+        if tok.space && !out.is_empty() {
+            out.push(' ');
+        }
+        match &tok.t {
+            Token::Word(s) | Token::Number(s) | Token::Op(s) | Token::Raw(s) => out.push_str(s),
+            Token::Text(s) => {
+                out.push('\'');
+                out.push_str(&s.replace('\'', "''"));
+                out.push('\'');
+            }
+            Token::Param(Some(n)) => {
+                out.push('?');
+                out.push_str(&n.to_string());
+            }
+            Token::Param(None) => out.push('?'),
+            Token::Symbol(c) => out.push(*c),
+        }
+    }
+    out
+}
+
+/// A PostgreSQL mirror, read through one connection whose transactions are read-only
+/// (`pg::open_read_only`). Statements are translated and prepared once, then kept.
+pub struct Postgres {
+    client: RefCell<postgres::Client>,
+    url: PgUrl,
+    statements: RefCell<HashMap<(String, Vec<Type>), postgres::Statement>>,
+}
+
+impl Postgres {
+    /// Connects to the mirror at `url` for reading; the error says why not in one line.
+    pub fn open(url: &PgUrl) -> anyhow::Result<Postgres> {
+        Ok(Postgres {
+            client: RefCell::new(crate::pg::open_read_only(url)?),
+            url: url.clone(),
+            statements: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Whether the connection was lost (the server restarted): a new one is needed.
+    pub fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
+    }
+
+    /// Runs `sql` (PostgreSQL's own, no parameters, no result) as it is: a transaction's
+    /// BEGIN and COMMIT.
+    pub fn execute(&self, sql: &str) -> Result<()> {
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|err| self.error(&err))
+    }
+
+    fn error(&self, err: &postgres::Error) -> Error {
+        Error::Postgres(self.url.explain(err))
+    }
+}
+
+/// The type a parameter is sent as.
+fn param_type(param: &Param) -> Type {
+    match param {
+        Param::Int(_) => Type::INT8,
+        Param::Real(_) => Type::FLOAT8,
+        Param::Bool(_) => Type::BOOL,
+        Param::Text(_) | Param::Null => Type::TEXT,
+    }
+}
+
+impl Read for Postgres {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let types: Vec<Type> = params.iter().map(param_type).collect();
+        let key = (sql.to_owned(), types);
+        let cached = self.statements.borrow().get(&key).cloned();
+        let mut client = self.client.borrow_mut();
+        let statement = match cached {
+            Some(statement) => statement,
+            None => {
+                let translated = to_postgres(sql);
+                let statement = client.prepare_typed(&translated, &key.1).map_err(|err| {
+                    Error::Postgres(format!("{}: {translated}", self.url.explain(&err)))
+                })?;
+                self.statements.borrow_mut().insert(key, statement.clone());
+                statement
+            }
+        };
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = client
+            .query(&statement, &refs)
+            .map_err(|err| self.error(&err))?;
+        drop(client);
+        for row in &rows {
+            each(&Row::Postgres(row))?;
+        }
+        Ok(())
+    }
+}
+
+impl ToSql for Param {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Param::Null => Ok(IsNull::Yes),
+            Param::Int(n) => n.to_sql(ty, out),
+            Param::Real(x) => x.to_sql(ty, out),
+            Param::Text(s) => s.as_str().to_sql(ty, out),
+            Param::Bool(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [Type::INT8, Type::FLOAT8, Type::TEXT, Type::BOOL].contains(ty)
+    }
+
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Val<'a> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Val<'a>, Box<dyn StdError + Sync + Send>> {
+        Ok(match *ty {
+            Type::BOOL => Val::Int(i64::from(bool::from_sql(ty, raw)?)),
+            Type::INT2 => Val::Int(i16::from_sql(ty, raw)?.into()),
+            Type::INT4 => Val::Int(i32::from_sql(ty, raw)?.into()),
+            Type::INT8 => Val::Int(i64::from_sql(ty, raw)?),
+            Type::FLOAT4 => Val::Real(f32::from_sql(ty, raw)?.into()),
+            Type::FLOAT8 => Val::Real(f64::from_sql(ty, raw)?),
+            // jsonb's binary form is a version byte, then the JSON text.
+            Type::JSONB => match raw.split_first() {
+                Some((1, text)) => Val::Text(text),
+                _ => return Err(format!("jsonb of an unknown version ({ty})").into()),
+            },
+            _ => Val::Text(raw),
+        })
+    }
+
+    fn from_sql_null(_: &Type) -> std::result::Result<Val<'a>, Box<dyn StdError + Sync + Send>> {
+        Ok(Val::Null)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(
+            *ty,
+            Type::BOOL
+                | Type::INT2
+                | Type::INT4
+                | Type::INT8
+                | Type::FLOAT4
+                | Type::FLOAT8
+                | Type::JSONB
+                | Type::JSON
+                | Type::TEXT
+                | Type::VARCHAR
+                | Type::BPCHAR
+                | Type::NAME
+                | Type::UNKNOWN
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_statements_become_postgres_ones() {
+        assert_eq!(
+            to_postgres(
+                "SELECT id FROM movie m INDEXED BY movie_date_cover WHERE m.adult = 0 AND m.release_date >= ? AND m.title = ?3 AND x = ?"
+            ),
+            "SELECT id FROM movie m WHERE m.adult = false AND m.release_date >= $1 AND m.title = $3 AND x = $4"
+        );
+        assert_eq!(
+            to_postgres(
+                "FROM movie m NOT INDEXED WHERE 1 ORDER BY +m.title DESC, m.id ASC NULLS LAST"
+            ),
+            "FROM movie m WHERE true ORDER BY m.title DESC NULLS LAST, m.id ASC NULLS LAST"
+        );
+        assert_eq!(
+            to_postgres(
+                "SELECT json_group_array(json_object('id', g.id, 'ok', json('false')) ORDER BY g.ord) FROM (SELECT 1 AS id) WHERE (?1 OR p.adult = 0) AND type IS NOT 3 AND 0"
+            ),
+            "SELECT coalesce(json_agg(json_build_object('id', g.id, 'ok', 'false'::json) ORDER BY g.ord), '[]'::json) FROM (SELECT 1 AS id) AS sub1 WHERE ($1 OR p.adult = false) AND type IS DISTINCT FROM 3 AND false"
+        );
+        assert_eq!(
+            to_postgres(
+                "SELECT m.id FROM json_each(?1) AS page CROSS JOIN movie m ON m.id = page.value WHERE m.title = 'it''s ?'"
+            ),
+            "SELECT m.id FROM (SELECT e.value::int8 AS value, e.key FROM jsonb_array_elements_text(CAST($1 AS jsonb)) WITH ORDINALITY AS e(value, key)) AS page JOIN movie m ON m.id = page.value WHERE m.title = 'it''s ?'"
+        );
+        assert_eq!(
+            to_postgres("CASE WHEN json_valid(d) THEN json(d) ELSE json_array() END"),
+            "CASE WHEN (d IS NOT NULL) THEN to_json(d) ELSE '[]'::json END"
+        );
+    }
+
+    #[test]
+    fn search_queries_quote_each_word() {
+        assert_eq!(
+            Dialect::Sqlite.search_query(&["fight", "cl"]).as_deref(),
+            Some("\"fight\" \"cl\"*")
+        );
+        assert_eq!(
+            Dialect::Postgres.search_query(&["fight", "cl"]).as_deref(),
+            Some("'fight' & 'cl':*")
+        );
+        assert_eq!(Dialect::Postgres.search_query(&[]), None);
+    }
+}
