@@ -115,6 +115,7 @@ pub fn keyword_movies(conn: &Connection, id: i64, get: Params<'_>) -> rusqlite::
         &from_where,
         &[SqlValue::Integer(id)],
         "m.popularity DESC, m.id",
+        None,
         page_number,
     )?;
     body["id"] = json!(id);

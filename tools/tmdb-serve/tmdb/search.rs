@@ -92,6 +92,7 @@ fn movies(conn: &Connection, q: &Search) -> rusqlite::Result<Value> {
         &from_where,
         &c.params,
         "m.popularity DESC, m.id",
+        None,
         q.page,
     )
 }
