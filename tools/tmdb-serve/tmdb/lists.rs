@@ -9,6 +9,7 @@ use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, Params, SortField};
 
 use super::Answer;
+use crate::queries::{walk_budget, walk_ids};
 
 /// The columns of a list item of movie `m`; [`item`] reads them.
 pub const ITEM: &str = "m.id, m.adult, m.backdrop_path, m.original_language, m.original_title, \
@@ -78,18 +79,21 @@ pub fn page(
         .prepare_cached(&format!("SELECT count(*) {from_where}"))?
         .query_row(params_from_iter(params), |r| r.get(0))?;
     let offset = (page - 1) * PAGE_SIZE;
-    let (from_where, order) = match walk {
-        Some(walk) if walk.pays(conn, total, offset)? => {
-            (walk.from_where.as_str(), walk.order.as_str())
-        }
-        _ => (from_where, order),
+    let walked = match walk {
+        Some(walk) => walk.ids(conn, params, total, offset)?,
+        None => None,
     };
-    let sql =
-        format!("SELECT m.id {from_where} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}");
-    let ids: Vec<i64> = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(params), |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let ids = match walked {
+        Some(ids) => ids,
+        None => {
+            let sql = format!(
+                "SELECT m.id {from_where} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
+            );
+            conn.prepare_cached(&sql)?
+                .query_map(params_from_iter(params), |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        }
+    };
     let results = items_by_id(conn, &ids)?;
     let total = total as u64;
     Ok(json!({
@@ -116,35 +120,43 @@ fn items_by_id(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Value>> {
         .collect()
 }
 
-/// A page's other plan: the same rows read in the order of the sort column's index, each
-/// tested against the filters, until the page is full.
+/// A page's other plan: the movies read in the order of the sort column's index, each tested
+/// against the filters, until the page is full (`queries::walk_budget` says when).
 ///
 /// SQLite sorts every match for a LIMIT unless told otherwise, and it cannot tell a few
 /// matches from most of the mirror without statistics on the filters' values: an unfiltered
 /// discover sorted 990,000 movies by title for 20 (2 s on 1,000,000 movies). The count, which
-/// the envelope needs anyway, tells: walking costs about `(offset + 20) * movies / total` index
-/// entries, each with its movie row, where sorting costs `total` cheaper ones.
+/// the envelope needs anyway, tells.
 pub struct Walk {
-    /// `from_where` with the sort column's index named (`movie m INDEXED BY ...`).
-    pub from_where: String,
+    /// `(<the filters as one expression>) FROM movie m INDEXED BY <the sort's index>`.
+    pub from: String,
     /// The ORDER BY, which that index gives.
     pub order: String,
 }
 
 impl Walk {
-    /// Whether walking the index costs less than sorting `total` matches (a row read while
-    /// walking costs about eight index entries read while sorting; `max(id)` stands in for the
-    /// number of movies, which TMDB numbers densely enough).
-    fn pays(&self, conn: &Connection, total: i64, offset: u64) -> rusqlite::Result<bool> {
-        if total == 0 {
-            return Ok(false);
+    /// The page's ids by walking, or `None` when sorting is cheaper or the walk ran out.
+    fn ids(
+        &self,
+        conn: &Connection,
+        params: &[SqlValue],
+        total: i64,
+        offset: u64,
+    ) -> rusqlite::Result<Option<Vec<i64>>> {
+        let rest = u64::try_from(total).unwrap_or(0).saturating_sub(offset);
+        let (Ok(skip), Ok(wanted)) = (usize::try_from(offset), usize::try_from(offset + PAGE_SIZE))
+        else {
+            return Ok(None);
+        };
+        if rest == 0 {
+            return Ok(None);
         }
-        let movies: i64 = conn
-            .prepare_cached("SELECT coalesce(max(id), 0) FROM movie")?
-            .query_row([], |r| r.get(0))?;
-        let wanted = (offset + PAGE_SIZE) as f64;
-        let walked = wanted * movies as f64 / total as f64;
-        Ok(walked * 8.0 < total as f64)
+        let Some(budget) = walk_budget(conn, wanted, total)? else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT m.id, {} ORDER BY {}", self.from, self.order);
+        let page = usize::try_from(PAGE_SIZE.min(rest)).unwrap_or(0);
+        walk_ids(conn, &sql, params, skip, page, budget)
     }
 }
 
@@ -401,10 +413,13 @@ pub fn discover(conn: &Connection, get: Params<'_>) -> rusqlite::Result<Answer> 
     // rowid) then gives the order itself, so that walking it can stop after the page.
     let direction = if q.sort.1 { "DESC" } else { "ASC" };
     let order = format!("{column} {direction}, m.id {direction}");
+    let filter = if c.sql.is_empty() {
+        "1".to_owned()
+    } else {
+        c.sql.join(" AND ")
+    };
     let walk = index.map(|index| Walk {
-        from_where: c
-            .sql_from()
-            .replacen("movie m", &format!("movie m INDEXED BY {index}"), 1),
+        from: format!("({filter}) FROM movie m INDEXED BY {index}"),
         order: order.clone(),
     });
     // `+` keeps the column's index out of the sorting plan.
