@@ -41,10 +41,15 @@ pub struct Shared {
     counts: Mutex<HashMap<String, i64>>,
     phrase_counts: Mutex<HashMap<String, i64>>,
     lists: Mutex<HashMap<String, Kept>>,
+    /// Counts by value of one column (a runtime range's total is a sum of them).
+    histograms: Mutex<HashMap<String, Histogram>>,
     /// Answers found and not found in the cache (for `/metrics`).
     hits: AtomicU64,
     misses: AtomicU64,
 }
+
+/// How many rows hold each value of a column: (value, rows), by value.
+pub type Histogram = Arc<[(i64, i64)]>;
 
 /// A list query's total and its first [`LIST_HEAD`] (or fewer) ids in order.
 #[derive(Debug, Clone)]
@@ -77,6 +82,7 @@ impl Shared {
         lock(&self.counts).clear();
         lock(&self.phrase_counts).clear();
         lock(&self.lists).clear();
+        lock(&self.histograms).clear();
     }
 
     pub fn response(&self, target: &str) -> Option<Response> {
@@ -142,6 +148,15 @@ impl Shared {
 
     pub fn put_list(&self, epoch: u64, key: &str, list: Kept) {
         self.put_bounded(&self.lists, LISTS_MAX, epoch, key, list);
+    }
+
+    /// The counts by value of a column, for a query (`queries::RuntimeTotal`).
+    pub fn histogram(&self, key: &str) -> Option<Histogram> {
+        lock(&self.histograms).get(key).cloned()
+    }
+
+    pub fn put_histogram(&self, epoch: u64, key: &str, histogram: Histogram) {
+        self.put_bounded(&self.histograms, COUNTS_MAX, epoch, key, histogram);
     }
 
     /// Stores a value computed at `epoch` unless the data changed since; a full map starts

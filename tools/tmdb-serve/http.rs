@@ -251,7 +251,7 @@ pub fn finish(
     if ok {
         // A weak validator over the body: it changes exactly when what the client would see
         // changes, including mid-load, which a stamp of the last finished load would miss.
-        let etag = format!("W/\"{:016x}\"", fnv1a(&response.body));
+        let etag = format!("W/\"{:016x}\"", body_hash(&response.body));
         let matches = n.if_none_match.as_deref().is_some_and(|v| {
             v.split(',')
                 .map(|t| t.trim().trim_start_matches("W/"))
@@ -341,11 +341,28 @@ fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     encoder.finish().ok()
 }
 
-/// FNV-1a, 64 bits: fast, stable across builds, and ample for telling bodies apart.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// The ETag's hash of a body: stable across builds and runs (clients keep ETags), ample for
+/// telling bodies apart, and eight bytes a step: multiply by an odd constant (the golden
+/// ratio's bits) and fold the high half down, which a multiplication alone never carries to the
+/// low bits; the length last, so that trailing zero bytes count. FNV-1a byte by byte was 5% of
+/// a list answer's CPU, and it runs again for every answer served from the cache.
+fn body_hash(bytes: &[u8]) -> u64 {
+    fn step(hash: u64, word: u64) -> u64 {
+        let h = (hash ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 32)
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    let mut hash = 0xcbf2_9ce4_8422_2325;
+    let mut word = [0_u8; 8];
+    for chunk in &mut chunks {
+        word.copy_from_slice(chunk);
+        hash = step(hash, u64::from_le_bytes(word));
+    }
+    let rest = chunks.remainder();
+    word = [0; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    hash = step(hash, u64::from_le_bytes(word));
+    step(hash, bytes.len() as u64)
 }
 
 /// Writes one line on stderr. Never panics (as `eprintln!` does when stderr is gone), so that
@@ -379,8 +396,19 @@ mod tests {
     }
 
     #[test]
-    fn fnv_is_stable() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
+    fn body_hashes_are_stable_and_tell_bodies_apart() {
+        // The same from one build and one run to the next (clients keep ETags).
+        assert_eq!(body_hash(b""), 0x8603_89c5_7a9c_1205);
+        let body = br#"{"page":1,"results":[{"id":550,"title":"Fight Club"}]}"#.to_vec();
+        let mut seen = std::collections::HashSet::from([body_hash(&body)]);
+        // Any one byte changed, in any position of a word or of the last partial one.
+        for at in 0..body.len() {
+            let mut changed = body.clone();
+            changed[at] ^= 0x80;
+            assert!(seen.insert(body_hash(&changed)), "byte {at}");
+        }
+        let mut longer = body.clone();
+        longer.push(0);
+        assert!(seen.insert(body_hash(&longer)), "a trailing zero byte");
     }
 }

@@ -107,6 +107,7 @@ pub fn keyword_movies(conn: &dyn Read, id: i64, get: Params<'_>) -> read::Result
         &from_where,
         &[SqlValue::Int(id)],
         "m.popularity DESC, m.id",
+        None,
         page_number,
     )?;
     body["id"] = json!(id);

@@ -89,6 +89,7 @@ fn movies(conn: &dyn Read, q: &Search) -> read::Result<Value> {
         &from_where,
         &c.params,
         "m.popularity DESC, m.id",
+        None,
         q.page,
     )
 }
