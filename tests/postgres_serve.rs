@@ -593,7 +593,7 @@ fn compare_status_routes(pair: &Pair<'_>, target: &str) {
 /// The route patterns of docs/tmdb-routes.md's table: `/3/...` items, and the `/sub` items
 /// that follow one (siblings of its last segment), without their query strings.
 fn tmdb_routes_listed() -> BTreeSet<String> {
-    let doc = std::fs::read_to_string(repo_root().join("docs/tmdb-routes.md")).unwrap();
+    let doc = std::fs::read_to_string(repo_root().join("docs").join("tmdb-routes.md")).unwrap();
     let mut routes = BTreeSet::new();
     for line in doc.lines().filter(|l| l.starts_with("| `/3/")) {
         let cell = line.split(" | ").next().unwrap_or_default();
