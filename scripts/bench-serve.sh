@@ -17,6 +17,10 @@
 #     build this one replaced (a47e6ea, the last commit of main before the switch, schema 9):
 #       git worktree add /tmp/tiny a47e6ea && (cd /tmp/tiny && cargo build --release --bin tmdb-serve)
 #       COMPARE=/tmp/tiny/target/release/tmdb-serve scripts/bench-serve.sh 100000
+#   COMPARE_DB=DB  the compared server (COMPARE, else this build) reads DB instead of the file:
+#     another mirror of the same data, such as a PostgreSQL copy (scripts/bench-postgres.sh)
+#   ROUTES=REGEX  only the routes whose name matches (awk), e.g. 'by id|search \(varied'
+#   BUILD_ONLY=1  build the databases that are missing or outdated, and stop
 #
 # The databases are synthetic but shaped like TMDB's catalog: skewed popularity, 1-3 genres
 # per movie, undated and adult movies, credits and people, and the parts of the whole record
@@ -378,12 +382,13 @@ run_serve() {
     start_serve "$file"
     new_pid=$SERVE_PID new_base=$BASE
     old_pid="" old_base=""
-    if [ -n "${COMPARE:-}" ]; then
-        start_serve "$file" "$COMPARE"
+    if [ -n "${COMPARE:-}${COMPARE_DB:-}" ]; then
+        start_serve "${COMPARE_DB:-$file}" "${COMPARE:-}"
         old_pid=$SERVE_PID old_base=$BASE
     fi
     trap 'kill $new_pid $old_pid 2>/dev/null' EXIT
-    routes "$n" >"$BENCH_DIR/routes.txt"
+    # From the environment: awk -v would read the pattern's backslashes as escapes.
+    routes "$n" | ROUTES=${ROUTES:-.} awk -F'|' '$1 ~ ENVIRON["ROUTES"]' >"$BENCH_DIR/routes.txt"
     # A first pass of every route fills the page cache and the server's caches (counts, the
     # first ids of lists, search phrase counts), as a server that has been running has them:
     # what is measured is the steady state, not the first request of each list or word.
@@ -398,7 +403,8 @@ run_serve() {
     fi
     printf '\n## tmdb-serve, %s movies (%s, %s connections, threads %s, warm-up %s a route; load average %s)\n' \
         "$n" "$DURATION" "$CONNECTIONS" "${SERVE_THREADS:-default}" "${WARMUP:-2s}" "$(cut -d' ' -f1-3 /proc/loadavg)"
-    [ -n "$old_base" ] && printf 'each route: this build, then %s, then the ratios (this / that)\n' "$COMPARE"
+    [ -n "$old_base" ] && printf 'each route: this build on %s, then %s on %s, then the ratios (this / that)\n' \
+        "$file" "${COMPARE:-this build}" "${COMPARE_DB:-the same file}"
     printf '%-28s %12s %10s %8s %9s %10s\n' route "req/s" p99 non-2xx timeouts "CPU us/req"
     while IFS='|' read -r name path lua; do
         bench "$name" "$new_base$path" "$lua" "$new_pid"
@@ -461,6 +467,7 @@ for n in $SIZES; do
     if [ ! -f "$file" ] || [ "$(sqlite3 "$file" 'PRAGMA user_version')" != "$SCHEMA" ]; then
         build_db "$n" "$file"
     fi
+    [ "${BUILD_ONLY:-0}" = 1 ] && continue
     run_serve "$n" "$file"
     if [ "${DATASETTE:-1}" = 1 ]; then
         run_datasette "$n" "$file"

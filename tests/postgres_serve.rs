@@ -2,7 +2,8 @@
 //! start (`util::pg::Cluster`): the same data in SQLite and PostgreSQL answers every route,
 //! native and TMDB's `/3`, with the same bodies (searches ranked by relevance: the same
 //! matches, and the same first result for an exact title); two servers on one database both
-//! see a load made after they started; a bad URL, a wrong password, an unreachable server and
+//! see a load made after they started; 40 clients at once use no more database connections than
+//! the server's pool holds; a bad URL, a wrong password, an unreachable server and
 //! a missing database stop it with exit 2, one line, and the password never printed.
 
 use std::collections::BTreeSet;
@@ -592,7 +593,7 @@ fn compare_status_routes(pair: &Pair<'_>, target: &str) {
 /// The route patterns of docs/tmdb-routes.md's table: `/3/...` items, and the `/sub` items
 /// that follow one (siblings of its last segment), without their query strings.
 fn tmdb_routes_listed() -> BTreeSet<String> {
-    let doc = std::fs::read_to_string(repo_root().join("docs/tmdb-routes.md")).unwrap();
+    let doc = std::fs::read_to_string(repo_root().join("docs").join("tmdb-routes.md")).unwrap();
     let mut routes = BTreeSet::new();
     for line in doc.lines().filter(|l| l.starts_with("| `/3/")) {
         let cell = line.split(" | ").next().unwrap_or_default();
@@ -652,6 +653,50 @@ fn two_servers_on_one_database_both_see_a_load_made_after_they_started() {
         assert_eq!(serve.get(&format!("/3/movie/{later}")).0, 200);
         assert_eq!(serve.get("/stats").1["movies"], lines.len());
     }
+}
+
+/// A request on PostgreSQL blocks its worker thread and tokio starts another meanwhile, so
+/// every client connection used to get a database connection of its own (33 for 32 clients):
+/// the server must keep to its pool, four connections a worker and one more (README, "When one
+/// machine is not enough"), however many clients ask at once, and answer them all.
+#[test]
+fn many_clients_at_once_share_the_servers_few_database_connections() {
+    let cluster = Cluster::get();
+    let url = cluster.database("serve_pool");
+    let work = Workdir::new("pg-serve-pool");
+    let sim = start_sim(&sim_args("40", "0"));
+    sim.dump(0, &work.join("dump"));
+    load(&url, "movies", &work.join("dump").join("movies.ndjson"));
+    // Two workers (Serve::start): at most 2 * 4 + 1 connections.
+    let serve = Serve::start(&url);
+    let clients: Vec<_> = (0..40)
+        .map(|client| {
+            let base = serve.url.clone();
+            std::thread::spawn(move || {
+                // Every target a new one, so that no answer comes from the server's cache.
+                for page in 1..=5 {
+                    let target = format!("{base}/movies?limit={}&page={page}", client + 1);
+                    let (status, body) = http_get(&target, &[]);
+                    assert_eq!(status, 200, "{target}: {body}");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    let mut admin = cluster.admin("postgres");
+    let open: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'serve_pool'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        (1..=9).contains(&open),
+        "{open} connections to the database for 40 clients"
+    );
 }
 
 #[test]

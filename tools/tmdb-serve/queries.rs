@@ -237,14 +237,30 @@ impl Db {
         }
     }
 
-    /// Starts the request's reads: on PostgreSQL one read-only transaction, so that the
-    /// statements of one answer see one state of the mirror (a load may commit meanwhile).
-    /// SQLite's answers read as they always have, statement by statement.
-    pub fn begin(&self) -> Sql<()> {
+    /// Starts the request's reads. On PostgreSQL one read-only transaction, so that the
+    /// statements of one answer see one state of the mirror (a load may commit meanwhile);
+    /// its first statement reads the change counter, in the same round trip as the BEGIN and
+    /// in the same state as the answer. SQLite's answers read as they always have, statement
+    /// by statement, after its `data_version`. Either way the shared caches are emptied if the
+    /// data changed (see [`Db::unchanged`]), and the request's ranking epoch starts (see
+    /// [`Ranker::begin`]).
+    pub fn begin(&mut self) -> Sql<()> {
         match &self.conn {
-            Conn::Sqlite(_) => Ok(()),
-            Conn::Postgres(conn) => conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            Conn::Sqlite(_) => {
+                self.unchanged();
+            }
+            Conn::Postgres(conn) => {
+                let counter = conn.batch_value(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {}",
+                    Dialect::Postgres.change_counter()
+                ))?;
+                self.seen(counter.and_then(|n| n.parse().ok()).unwrap_or(-1));
+            }
         }
+        if let Some(ranker) = &self.ranker {
+            ranker.begin();
+        }
+        Ok(())
     }
 
     /// Ends what [`Db::begin`] started.
@@ -281,22 +297,27 @@ impl Db {
         &self.shared
     }
 
-    /// Empties the shared caches if the database changed since this worker last looked, and
-    /// starts the request's ranking epoch (see [`Ranker::begin`]) from what it now reads.
-    pub fn refresh(&mut self) {
+    /// Whether the database is as it was when this worker last looked (one read of the change
+    /// counter); when not, the shared caches are emptied.
+    pub fn unchanged(&mut self) -> bool {
         let version = read::first(&self.conn, self.conn.dialect().change_counter(), &[], |r| {
             Ok(r.int(0)?.unwrap_or(-1))
         })
         .ok()
         .flatten()
         .unwrap_or(-1);
-        if version != self.data_version {
-            self.data_version = version;
-            self.shared.invalidate();
+        self.seen(version)
+    }
+
+    /// Takes `version`, the change counter just read: whether it is the one seen last (when
+    /// not, the shared caches are emptied).
+    fn seen(&mut self, version: i64) -> bool {
+        if version == self.data_version {
+            return true;
         }
-        if let Some(ranker) = &self.ranker {
-            ranker.begin();
-        }
+        self.data_version = version;
+        self.shared.invalidate();
+        false
     }
 
     fn count(&mut self, sql: &str, params: &[SqlValue]) -> Sql<i64> {

@@ -43,8 +43,8 @@ pub struct Ranker {
 }
 
 impl Ranker {
-    /// Call before running a query that ranks (`Db::refresh` does, at the start of every
-    /// request): counts made by it are stored under the epoch of now, which no data the query
+    /// Call before running a query that ranks (`Db::begin` does, before every answer it
+    /// computes): counts made by it are stored under the epoch of now, which no data the query
     /// can read is older than. Without it they are stored under an older epoch, which after
     /// any change means not at all: slower, never wrong.
     pub fn begin(&self) {

@@ -202,16 +202,19 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
     if let Some(refused) = tmdb::refuse(request) {
         return refused;
     }
-    db.refresh();
     let cacheable = matches!(request.method.as_str(), "GET" | "HEAD");
-    if cacheable && let Some(hit) = db.shared().response(&request.url) {
+    // A kept answer costs one read of the change counter (on PostgreSQL one round trip, with
+    // no transaction); an answer to compute reads it as its transaction starts.
+    if cacheable
+        && let Some(hit) = db.shared().response(&request.url)
+        && db.unchanged()
+    {
         return hit;
     }
+    let started = db.begin().map_err(ApiError::from);
+    // Taken after the counter was read: an answer computed from older data is not kept.
     let epoch = db.shared().epoch();
-    let answer = db
-        .begin()
-        .map_err(ApiError::from)
-        .and_then(|()| respond(request, db));
+    let answer = started.and_then(|()| respond(request, db));
     // A read-only transaction has nothing to keep: ending it cannot lose an answer.
     let _ = db.end();
     match answer {

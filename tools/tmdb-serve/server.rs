@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -53,7 +53,28 @@ const PAUSE_MAX: Duration = Duration::from_secs(1);
 pub struct Pool {
     source: Source,
     shared: Arc<Shared>,
-    idle: Mutex<Vec<Db>>,
+    size: usize,
+    idle: Mutex<Idle>,
+    /// Signalled when a connection is given back (or given up).
+    returned: Condvar,
+}
+
+/// The connections not in use, how many are open in all, and how many requests wait for one.
+struct Idle {
+    dbs: Vec<Db>,
+    open: usize,
+    waiting: usize,
+}
+
+impl Idle {
+    /// Gives `db` back (None: it was given up), and whether a request waits for it.
+    fn give_back(&mut self, db: Option<Db>) -> bool {
+        match db {
+            Some(db) => self.dbs.push(db),
+            None => self.open -= 1,
+        }
+        self.waiting > 0
+    }
 }
 
 impl Pool {
@@ -66,13 +87,17 @@ impl Pool {
         Ok(Pool {
             source,
             shared,
-            idle: Mutex::new(dbs),
+            size,
+            idle: Mutex::new(Idle {
+                dbs,
+                open: size,
+                waiting: 0,
+            }),
+            returned: Condvar::new(),
         })
     }
 
-    /// Answers one request with a connection of the pool (one more is opened if all are in
-    /// use, which the pool's size, one per worker and one for the warm-up, rules out; and in
-    /// place of a PostgreSQL connection the server closed, as a restart of it does).
+    /// Answers one request with a connection of the pool (see [`Pool::take`]).
     pub fn handle(&self, request: &http::Request) -> Response {
         match self.source {
             Source::Sqlite(..) => self.answer(request),
@@ -83,30 +108,67 @@ impl Pool {
     }
 
     fn answer(&self, request: &http::Request) -> Response {
-        let idle = lock(&self.idle).pop();
-        let mut db = match idle.filter(|db| !db.is_broken()) {
-            Some(db) => db,
-            None => match Db::open(&self.source, Arc::clone(&self.shared)) {
-                Ok(db) => db,
-                Err(err) => {
-                    http::warn(format_args!(
-                        "cannot open another database connection: {err:#}"
-                    ));
-                    return internal_error();
-                }
-            },
+        let Some(mut db) = self.take() else {
+            return internal_error();
         };
         // A panic is a bug of ours; it costs this request a 500 and the connection it used
         // (which may be mid-statement), never the server.
         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             routes::handle(request, &mut db)
         }));
-        match answer {
-            Ok(response) => {
-                lock(&self.idle).push(db);
-                response
+        let (response, db) = match answer {
+            Ok(response) => (response, Some(db)),
+            Err(_) => (internal_error(), None),
+        };
+        self.give_back(db);
+        response
+    }
+
+    /// Returns a connection taken by [`Pool::take`] (None: it was given up).
+    fn give_back(&self, db: Option<Db>) {
+        // Only when a request waits: the wake-up is a system call the SQLite answers, which
+        // never wait, would pay on every request.
+        if lock(&self.idle).give_back(db) {
+            self.returned.notify_one();
+        }
+    }
+
+    /// A connection for one request: an idle one, else a new one while fewer than the pool's
+    /// size are open (in place of one given up after a panic, or of a PostgreSQL connection
+    /// the server closed, as a restart of it does), else the next one given back. SQLite
+    /// answers never wait: each worker answers one request at a time. A PostgreSQL request
+    /// blocks its thread and tokio starts another worker meanwhile, so without the bound every
+    /// client connection got a database connection of its own, past what the server's
+    /// `max_connections` was sized for, each busy backend costing CPU time of its own.
+    fn take(&self) -> Option<Db> {
+        let mut idle = lock(&self.idle);
+        loop {
+            while let Some(db) = idle.dbs.pop() {
+                if !db.is_broken() {
+                    return Some(db);
+                }
+                idle.open -= 1;
             }
-            Err(_) => internal_error(),
+            if idle.open < self.size {
+                idle.open += 1;
+                drop(idle);
+                return match Db::open(&self.source, Arc::clone(&self.shared)) {
+                    Ok(db) => Some(db),
+                    Err(err) => {
+                        self.give_back(None);
+                        http::warn(format_args!(
+                            "cannot open another database connection: {err:#}"
+                        ));
+                        None
+                    }
+                };
+            }
+            idle.waiting += 1;
+            idle = self
+                .returned
+                .wait(idle)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            idle.waiting -= 1;
         }
     }
 }

@@ -767,6 +767,25 @@ impl Postgres {
             .map_err(|err| self.error(&err))
     }
 
+    /// Runs `sql` (PostgreSQL's own, no parameters, one statement or several) in one round
+    /// trip, and answers the first column of the last row it returned, as text: a
+    /// transaction's BEGIN and its first read together.
+    pub fn batch_value(&self, sql: &str) -> Result<Option<String>> {
+        let messages = self
+            .client
+            .borrow_mut()
+            .simple_query(sql)
+            .map_err(|err| self.error(&err))?;
+        Ok(messages
+            .iter()
+            .rev()
+            .find_map(|message| match message {
+                postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
+                _ => None,
+            })
+            .flatten())
+    }
+
     fn error(&self, err: &postgres::Error) -> Error {
         Error::Postgres(self.url.explain(err))
     }
