@@ -26,8 +26,8 @@ use rusqlite::Connection;
 use tmdb_core::ndjson::{Input, Reached};
 
 use crate::kinds::{self, Kind, Record, Rejection};
-use crate::pg::PgLoad;
 use crate::rejects::{Reject, Rejects};
+use crate::server::ServerLoad;
 use crate::store::{self, Outcome};
 
 /// Lines per parse chunk, and bytes: whichever comes first. Small enough that a few chunks in
@@ -99,10 +99,11 @@ pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
 }
 
 /// Where a load writes: a SQLite connection (record by record in a transaction), or a
-/// PostgreSQL load (the batch gathered, then written set-based in one transaction).
+/// database server's load (PostgreSQL, MySQL: the batch gathered, then written set-based in
+/// one transaction).
 pub enum Target<'a> {
     Sqlite(&'a Connection),
-    Postgres(&'a mut PgLoad),
+    Server(&'a mut ServerLoad),
 }
 
 /// Loads every input into `target`, `batch` lines per transaction, advancing `bar` by the bytes
@@ -127,7 +128,7 @@ pub fn load(
     let reader = std::thread::spawn(move || {
         read_lines(inputs, max_line, &line_tx, &reader_bar, &reader_budget)
     });
-    let postgres = matches!(target, Target::Postgres(_));
+    let postgres = matches!(&target, Target::Server(load) if load.refuses_nul());
     let parser =
         std::thread::spawn(move || parse_chunks(kind, postgres, line_rx, &item_tx, &budget));
     let counts = write_items(target, kind, item_rx, batch, rejects, &sources)?;
@@ -354,7 +355,7 @@ struct Writer<'a> {
     target: Target<'a>,
     batch: usize,
     /// The source and the first and last line numbers of the open batch, for a message
-    /// naming a PostgreSQL batch that failed.
+    /// naming a server's batch that failed.
     batch_lines: Option<(usize, u64, u64)>,
     rejects: &'a mut Rejects,
     sources: &'a [String],
@@ -396,7 +397,7 @@ impl Writer<'_> {
                 self.counts.add(outcome);
                 Some(record)
             }
-            Target::Postgres(load) => {
+            Target::Server(load) => {
                 load.push(record);
                 let lines = self
                     .batch_lines
@@ -420,7 +421,7 @@ impl Writer<'_> {
                     conn.execute_batch("COMMIT")
                         .context("cannot commit a batch")?;
                 }
-                Target::Postgres(load) => {
+                Target::Server(load) => {
                     let (source, first, last) = self.batch_lines.take().unwrap_or_default();
                     load.submit(format!("{}:{first}-{last}", self.sources[source]))?;
                 }
