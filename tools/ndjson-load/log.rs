@@ -89,10 +89,13 @@ fn report_after_pg(
         .collect())
 }
 
+/// A kind's totals as MySQL returns them: kind, runs, then the counts in the summary's order.
+type KindTotals = (String, i64, i64, i64, i64, i64, i64, i64);
+
 /// [`report_after`], from a MySQL mirror.
 fn report_after_mysql(conn: &mut mysql::Conn, after: i64) -> Result<Vec<String>, mysql::Error> {
     use mysql::prelude::Queryable;
-    let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64)> = conn.exec(
+    let rows: Vec<KindTotals> = conn.exec(
         "SELECT kind, count(*), CAST(sum(`read`) AS SIGNED), CAST(sum(inserted) AS SIGNED),
                 CAST(sum(updated) AS SIGNED), CAST(sum(unchanged) AS SIGNED),
                 CAST(sum(deleted) AS SIGNED), CAST(sum(rejected) AS SIGNED)

@@ -45,8 +45,11 @@ pub struct ServerLoad {
     refuses_nul: bool,
     pending: Vec<Record>,
     batches: Option<SyncSender<Batch>>,
-    writer: Option<JoinHandle<Result<(Box<dyn Backend>, Counts)>>>,
+    writer: Option<JoinHandle<Finished>>,
 }
+
+/// What the writer thread hands back: the backend, for `load_log`, and what the batches did.
+type Finished = Result<(Box<dyn Backend>, Counts)>;
 
 /// A batch for the writer thread, with the input lines it came from, for a message.
 struct Batch {
@@ -106,7 +109,7 @@ impl ServerLoad {
 
     /// Waits for the writer to write every batch handed to it; what the batches did, and the
     /// backend back for `load_log`.
-    fn finish(&mut self) -> Result<(Box<dyn Backend>, Counts)> {
+    fn finish(&mut self) -> Finished {
         self.batches = None;
         match self.writer.take() {
             Some(thread) => thread
@@ -133,7 +136,7 @@ fn write_batches(
     mut backend: Box<dyn Backend>,
     batches: Receiver<Batch>,
     shown: &str,
-) -> Result<(Box<dyn Backend>, Counts)> {
+) -> Finished {
     let mut counts = Counts::default();
     for batch in batches {
         match backend.write_batch(&batch.records) {

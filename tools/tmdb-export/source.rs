@@ -441,12 +441,13 @@ impl Source for Mysql {
 
     fn is_date(&self, table: &str, column: &str) -> Result<bool> {
         use mysql::prelude::Queryable;
-        let (t, c) = (backquoted(table), backquoted(column));
+        let t = backquoted(table);
+        let c = format!("CAST({} AS CHAR)", backquoted(column));
         // STR_TO_DATE gives NULL for a day the calendar lacks (2023-02-30).
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL)
              AND NOT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL
-                 AND (CAST({c} AS CHAR) NOT REGEXP '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'
+                 AND ({c} NOT REGEXP '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'
                       OR STR_TO_DATE({c}, '%Y-%m-%d') IS NULL
                       OR DATE_FORMAT(STR_TO_DATE({c}, '%Y-%m-%d'), '%Y-%m-%d') <> {c}))"
         );

@@ -172,6 +172,12 @@ impl MyUrl {
                 _ => format!("MySQL error on {self}: {}", server.message),
             },
             mysql::Error::IoError(io) => format!("cannot reach MySQL at {self}: {io}"),
+            mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(reason)) => {
+                let why = reason
+                    .as_ref()
+                    .map_or(String::new(), |(_, text, _)| format!(": {text}"));
+                format!("cannot reach MySQL at {self}{why}")
+            }
             other => format!("MySQL error on {self}: {other}"),
         };
         self.redact(&text)
