@@ -118,6 +118,18 @@ fn make_mirror_and_update_into_mariadb_equal_the_sqlite_mirror_row_by_row() {
     let truth = Truth::load(&sim, 1, &work);
     assert_mirror_matches(&sqlite, &truth, &truth.exported_movies());
     assert_same_tables(&sqlite, &mut conn);
+
+    // make serve says tmdb-serve cannot read it yet; make clean keeps the database.
+    let out = make_db(&sim, &data, &url, "serve", &["ADDR=127.0.0.1:0"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("is a MySQL/MariaDB database"), "{out}");
+    let out = make_db(&sim, &data, &url, "clean", &[]);
+    out.expect_success();
+    assert!(
+        out.stdout
+            .contains("kept the MySQL database mysql://mirror:***@127.0.0.1:"),
+        "{out}"
+    );
 }
 
 /// Movie records with every append, from the simulator's truth.

@@ -132,11 +132,7 @@ impl ServerLoad {
 }
 
 /// The writer thread: each batch in its own transaction.
-fn write_batches(
-    mut backend: Box<dyn Backend>,
-    batches: Receiver<Batch>,
-    shown: &str,
-) -> Finished {
+fn write_batches(mut backend: Box<dyn Backend>, batches: Receiver<Batch>, shown: &str) -> Finished {
     let mut counts = Counts::default();
     for batch in batches {
         match backend.write_batch(&batch.records) {
