@@ -469,4 +469,40 @@ fn rejects_summaries_load_log_and_search_as_for_sqlite() {
         .query_first("SELECT title FROM movie WHERE id = 901")
         .unwrap();
     assert_eq!(title.as_deref(), Some("a\0b"));
+
+    // A key longer than its VARCHAR column is a reject naming the column, not a failed batch
+    // (and never a value cut short); the loader's list of such columns is the schema's.
+    let long = "t".repeat(300);
+    let file = work.write(
+        "long.ndjson",
+        format!(
+            "{{\"id\":904,\"title\":\"long\",\"imdb_id\":\"{long}\"}}\n\
+             {{\"id\":905,\"title\":\"fine\"}}\n"
+        ),
+    );
+    let out = load(&url, &["--kind", "movies", &file.display().to_string()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("long.ndjson:1: movie.imdb_id is 300 characters long"),
+        "{out}"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM movie WHERE id IN (904, 905)"
+        ),
+        1
+    );
+    let mut varchar: Vec<String> = conn
+        .query(
+            "SELECT DISTINCT column_name FROM information_schema.columns
+             WHERE table_schema = DATABASE() AND data_type = 'varchar'
+               AND table_name NOT IN ('schema_migrations', 'load_log', 'load_checkpoint', 'gone')",
+        )
+        .unwrap();
+    varchar.sort();
+    let mut listed: Vec<&str> = tmdb_core::record::store_mysql::VARCHAR_COLUMNS.to_vec();
+    listed.sort();
+    assert_eq!(varchar, listed);
 }

@@ -15,7 +15,7 @@ use mysql::prelude::Queryable;
 use rusqlite::types::Value as Sql;
 use tmdb_core::model::ItemKind;
 use tmdb_core::mysql::{MyUrl, lock_writes, unlock_writes};
-use tmdb_core::record::store_mysql::{MyWriter, id_list, literal_row};
+use tmdb_core::record::store_mysql::{self, MyWriter, id_list, literal_row};
 
 use crate::batch::Counts;
 use crate::kinds::{Kind, Record};
@@ -51,7 +51,22 @@ pub fn open(url: &MyUrl) -> Result<ServerLoad> {
         Box::new(backend),
         url.to_string(),
         started_at.unwrap_or_default(),
-        false,
+        unstorable,
+    ))
+}
+
+/// Why MySQL cannot store `record` (a value longer than its `VARCHAR` column), for a reject;
+/// `None` when it can.
+fn unstorable(record: &Record) -> Option<String> {
+    let (column, length) = match record {
+        Record::Genre(rows) | Record::Movie(rows) | Record::Person(rows) => {
+            store_mysql::too_long(rows)?
+        }
+        Record::MovieId(_) | Record::Gone(_) => return None,
+    };
+    Some(format!(
+        "{column} is {length} characters long; the MySQL mirror's column holds at most {}",
+        store_mysql::VARCHAR_LENGTH
     ))
 }
 

@@ -44,7 +44,7 @@ pub fn open(url: &PgUrl) -> Result<ServerLoad> {
         Box::new(backend),
         url.to_string(),
         started_at,
-        true,
+        unstorable,
     ))
 }
 
@@ -98,7 +98,7 @@ fn log_run(
 }
 
 /// Why PostgreSQL cannot store `record` (a NUL character), for a reject; `None` when it can.
-pub fn unstorable(record: &Record) -> Option<String> {
+fn unstorable(record: &Record) -> Option<String> {
     let column = match record {
         Record::Genre(rows) | Record::Movie(rows) | Record::Person(rows) => {
             store_pg::unstorable(rows)?

@@ -41,8 +41,8 @@ pub struct ServerLoad {
     shown: String,
     /// When the load began, as the database tells time (`load_log.started_at`).
     started_at: String,
-    /// Whether the database refuses NUL characters in text (PostgreSQL does).
-    refuses_nul: bool,
+    /// Why the database cannot store a record SQLite can, if it refuses any.
+    unstorable: Unstorable,
     pending: Vec<Record>,
     batches: Option<SyncSender<Batch>>,
     writer: Option<JoinHandle<Finished>>,
@@ -50,6 +50,11 @@ pub struct ServerLoad {
 
 /// What the writer thread hands back: the backend, for `load_log`, and what the batches did.
 type Finished = Result<(Box<dyn Backend>, Counts)>;
+
+/// Says why the database cannot store a record that SQLite stores (a NUL character in
+/// PostgreSQL, a key too long for MySQL's column), or `None` when it can: such a record is a
+/// reject, found while parsing, rather than a batch that fails.
+pub type Unstorable = fn(&Record) -> Option<String>;
 
 /// A batch for the writer thread, with the input lines it came from, for a message.
 struct Batch {
@@ -63,7 +68,7 @@ impl ServerLoad {
         backend: Box<dyn Backend>,
         shown: String,
         started_at: String,
-        refuses_nul: bool,
+        unstorable: Unstorable,
     ) -> ServerLoad {
         let (batches, received) = sync_channel::<Batch>(1);
         let name = shown.clone();
@@ -71,16 +76,16 @@ impl ServerLoad {
         ServerLoad {
             shown,
             started_at,
-            refuses_nul,
+            unstorable,
             pending: Vec::new(),
             batches: Some(batches),
             writer: Some(thread),
         }
     }
 
-    /// Whether a record holding a NUL character must be rejected rather than written.
-    pub fn refuses_nul(&self) -> bool {
-        self.refuses_nul
+    /// The check that turns a record the database cannot store into a reject.
+    pub fn unstorable(&self) -> Option<Unstorable> {
+        Some(self.unstorable)
     }
 
     /// Adds a record to the batch.

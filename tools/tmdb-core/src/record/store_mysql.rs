@@ -29,6 +29,41 @@ use super::text_rows;
 
 pub use super::store_pg::Written;
 
+/// The length of the `VARCHAR` columns of sql/mysql/ (in characters).
+pub const VARCHAR_LENGTH: usize = 255;
+
+/// The columns that are `VARCHAR(255)` in sql/mysql/ (keys and columns indexed whole), by
+/// name: a longer value cannot be stored. tests/mysql.rs checks the list against the schema.
+pub const VARCHAR_COLUMNS: &[&str] = &[
+    "credit_id",
+    "kind",
+    "iso_3166_1",
+    "iso_639_1",
+    "original_language",
+    "status",
+    "release_date",
+    "imdb_id",
+    "wikidata_id",
+    "certification",
+];
+
+/// The first column (`table.column`) of `rows` holding text too long for its `VARCHAR`
+/// column, and that text's length in characters.
+pub fn too_long(rows: &Rows) -> Option<(String, usize)> {
+    for (table, values) in &rows.rows {
+        for (column, value) in table.columns().zip(values) {
+            let Sql::Text(text) = value else { continue };
+            if text.len() > VARCHAR_LENGTH && VARCHAR_COLUMNS.contains(&column) {
+                let length = text.chars().count();
+                if length > VARCHAR_LENGTH {
+                    return Some((format!("{}.{column}", table.name), length));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// A multi-row statement stops growing here: well under the servers' `max_allowed_packet`
 /// (16 MB by default in MariaDB, 64 MB in MySQL).
 const STATEMENT_BYTES: usize = 1 << 20;
