@@ -76,6 +76,8 @@ case $db in
     "$data/tmdb.db" | "./$data/tmdb.db" | "sqlite:///$data/tmdb.db") ;;
     postgres://* | postgresql://*)
         echo "make clean: kept the PostgreSQL database $(printf '%s' "$db" | sed -E 's#(://[^/@:]*:)[^/]*@#\1***@#') (drop it with dropdb)" ;;
+    mysql://* | mariadb://*)
+        echo "make clean: kept the MySQL database $(printf '%s' "$db" | sed -E 's#(://[^/@:]*:)[^/]*@#\1***@#') (drop it with DROP DATABASE)" ;;
     *) [ ! -e "$db" ] || echo "make clean: kept the database $db (DB is outside DATA)" ;;
 esac
 

@@ -267,6 +267,8 @@ fn make_test_first_installs_what_is_missing_once_and_says_so() {
         "chromium-driver",
         "jq",
         "sqlite3",
+        "postgresql",
+        "mariadb-server",
     ] {
         assert!(
             real.lines()
@@ -547,14 +549,15 @@ fn every_tool_takes_sqlite_urls_file_uris_db_and_db_url_and_masks_passwords() {
             _ => &[],
         };
         for (flag, url, scheme) in [
-            // Nothing listens on port 1: the PostgreSQL tools cannot reach it, tmdb-serve
-            // refuses PostgreSQL (tests/postgres.rs covers the server-side cases).
+            // Nothing listens on port 1: the PostgreSQL and MySQL tools cannot reach it,
+            // tmdb-serve refuses both (tests/postgres.rs and tests/mysql.rs cover the
+            // server-side cases).
             (
                 true,
                 "postgres://mirror:hunter2@127.0.0.1:1/tmdb",
                 "postgres",
             ),
-            (false, "mysql://root:hunter2@127.0.0.1/tmdb", "mysql"),
+            (false, "mysql://root:hunter2@127.0.0.1:1/tmdb", "mysql"),
             (false, "mongodb://u:hunter2@h/x", "mongodb"),
         ] {
             let out = if flag {

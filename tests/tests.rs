@@ -60,5 +60,9 @@ mod postgres;
 // servers see a load, bad URLs and passwords stop it with one line.
 mod postgres_serve;
 
+// MySQL/MariaDB mirrors against a MariaDB the tests start: make mirror and make update equal the
+// SQLite mirror row by row, kill -9 and rerun, two loads at once, bad URLs and passwords.
+mod mysql;
+
 // The README's `sh runnable` examples, each run against the demo mirror.
 mod readme;

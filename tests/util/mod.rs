@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test module uses its own subset of these helpers
 
 pub mod mirror;
+pub mod mysql;
 pub mod pg;
 pub mod record;
 

@@ -41,7 +41,8 @@ ndjson-ids minus data/movie_ids.ndjson db:movies db:gone-movies"
 )]
 struct Cli {
     /// The mirror, for db: sets (else DB, else DB_URL, else data/tmdb.db): a SQLite path,
-    /// sqlite:///path, or postgres://user[:password]@host[:port]/dbname.
+    /// sqlite:///path, postgres://user[:password]@host[:port]/dbname or
+    /// mysql://user[:password]@host[:port]/dbname (mariadb:// too).
     #[arg(long, global = true, value_name = "PATH|URL")]
     db: Option<String>,
 

@@ -54,6 +54,18 @@ impl DbSet {
     }
 }
 
+impl DbSet {
+    /// [`DbSet::query`] in MySQL's words: it casts to no DOUBLE PRECISION, and a bare NULL
+    /// reads as a missing popularity.
+    fn query_mysql(self) -> &'static str {
+        match self {
+            DbSet::GoneMovies => "SELECT id, NULL FROM gone WHERE kind = 'movie'",
+            DbSet::GonePeople => "SELECT id, NULL FROM gone WHERE kind = 'person'",
+            other => other.query(),
+        }
+    }
+}
+
 /// A set named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetSpec {
@@ -146,6 +158,7 @@ impl SetReader {
             None => self.conn.insert(match &self.db {
                 Location::Sqlite(path) => Db::Sqlite(tmdb_core::db::open_read_only(path)?),
                 Location::Postgres(url) => Db::Postgres(tmdb_core::pg::open_read_only(url)?),
+                Location::Mysql(url) => Db::Mysql(tmdb_core::mysql::open_read_only(url)?),
             }),
         };
         let rows = match conn {
@@ -162,12 +175,22 @@ impl SetReader {
                     .query(set.query(), &[])
                     .map_err(|err| match &self.db {
                         Location::Postgres(url) => anyhow::anyhow!("{}", url.explain(&err)),
-                        Location::Sqlite(_) => err.into(),
+                        _ => err.into(),
                     });
                 rows.with_context(|| format!("cannot list {set:?} from {}", self.db))?
                     .iter()
                     .map(|row| (row.get::<_, i64>(0), row.get::<_, Option<f64>>(1)))
                     .collect()
+            }
+            Db::Mysql(conn) => {
+                use mysql::prelude::Queryable;
+                let rows = conn
+                    .query::<(i64, Option<f64>), _>(set.query_mysql())
+                    .map_err(|err| match &self.db {
+                        Location::Mysql(url) => anyhow::anyhow!("{}", url.explain(&err)),
+                        _ => err.into(),
+                    });
+                rows.with_context(|| format!("cannot list {set:?} from {}", self.db))?
             }
         };
         // ndjson-load stores only positive IDs, so the conversion never drops a real one.
@@ -182,6 +205,7 @@ impl SetReader {
 enum Db {
     Sqlite(Connection),
     Postgres(postgres::Client),
+    Mysql(mysql::Conn),
 }
 
 /// One ID of a set, and how popular TMDB says it is, where known: the fetch that reads the

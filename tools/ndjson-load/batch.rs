@@ -26,8 +26,8 @@ use rusqlite::Connection;
 use tmdb_core::ndjson::{Input, Reached};
 
 use crate::kinds::{self, Kind, Record, Rejection};
-use crate::pg::PgLoad;
 use crate::rejects::{Reject, Rejects};
+use crate::server::{ServerLoad, Unstorable};
 use crate::store::{self, Outcome};
 
 /// Lines per parse chunk, and bytes: whichever comes first. Small enough that a few chunks in
@@ -99,10 +99,11 @@ pub fn progress_bar(inputs: &[Input]) -> ProgressBar {
 }
 
 /// Where a load writes: a SQLite connection (record by record in a transaction), or a
-/// PostgreSQL load (the batch gathered, then written set-based in one transaction).
+/// database server's load (PostgreSQL, MySQL: the batch gathered, then written set-based in
+/// one transaction).
 pub enum Target<'a> {
     Sqlite(&'a Connection),
-    Postgres(&'a mut PgLoad),
+    Server(&'a mut ServerLoad),
 }
 
 /// Loads every input into `target`, `batch` lines per transaction, advancing `bar` by the bytes
@@ -127,9 +128,12 @@ pub fn load(
     let reader = std::thread::spawn(move || {
         read_lines(inputs, max_line, &line_tx, &reader_bar, &reader_budget)
     });
-    let postgres = matches!(target, Target::Postgres(_));
+    let unstorable = match &target {
+        Target::Server(load) => load.unstorable(),
+        Target::Sqlite(_) => None,
+    };
     let parser =
-        std::thread::spawn(move || parse_chunks(kind, postgres, line_rx, &item_tx, &budget));
+        std::thread::spawn(move || parse_chunks(kind, unstorable, line_rx, &item_tx, &budget));
     let counts = write_items(target, kind, item_rx, batch, rejects, &sources)?;
     parser.join().map_err(|_| anyhow!("the parser panicked"))?;
     let reached = reader
@@ -173,11 +177,12 @@ fn read_lines(
     Ok(reached)
 }
 
-/// `postgres`: the records go to PostgreSQL, which refuses what SQLite takes (NUL characters):
-/// such a record is a reject, not a failed batch.
+/// `unstorable`: what the database refuses that SQLite takes (PostgreSQL: NUL characters,
+/// MySQL: over-long keys), if it refuses anything: such a record is a reject, not a failed
+/// batch.
 fn parse_chunks(
     kind: Kind,
-    postgres: bool,
+    unstorable: Option<Unstorable>,
     lines: Receiver<Line>,
     out: &SyncSender<Vec<Item>>,
     budget: &Budget,
@@ -196,7 +201,7 @@ fn parse_chunks(
         }
         let items = chunk
             .into_par_iter()
-            .map(|line| parse_line(kind, postgres, line))
+            .map(|line| parse_line(kind, unstorable, line))
             .collect();
         // The lines are parsed (and dropped, but for rejects): the reader may read more.
         budget.give_back(chunk_bytes);
@@ -238,7 +243,7 @@ impl Budget {
     }
 }
 
-fn parse_line(kind: Kind, postgres: bool, line: Line) -> Item {
+fn parse_line(kind: Kind, unstorable: Option<Unstorable>, line: Line) -> Item {
     // docs/data-contract.md, "NDJSON lines": a last line without its newline was cut by a killed
     // writer; it is reported, never parsed, even when what is left happens to be valid JSON.
     let parsed = if let Some(length) = line.oversized {
@@ -253,7 +258,7 @@ fn parse_line(kind: Kind, postgres: bool, line: Line) -> Item {
         ))
     } else {
         kinds::parse(kind, &line.bytes).and_then(|record| {
-            match postgres.then(|| crate::pg::unstorable(&record)).flatten() {
+            match unstorable.and_then(|check| check(&record)) {
                 Some(reason) => Err(Rejection::from(reason)),
                 None => Ok(record),
             }
@@ -354,7 +359,7 @@ struct Writer<'a> {
     target: Target<'a>,
     batch: usize,
     /// The source and the first and last line numbers of the open batch, for a message
-    /// naming a PostgreSQL batch that failed.
+    /// naming a server's batch that failed.
     batch_lines: Option<(usize, u64, u64)>,
     rejects: &'a mut Rejects,
     sources: &'a [String],
@@ -396,7 +401,7 @@ impl Writer<'_> {
                 self.counts.add(outcome);
                 Some(record)
             }
-            Target::Postgres(load) => {
+            Target::Server(load) => {
                 load.push(record);
                 let lines = self
                     .batch_lines
@@ -420,7 +425,7 @@ impl Writer<'_> {
                     conn.execute_batch("COMMIT")
                         .context("cannot commit a batch")?;
                 }
-                Target::Postgres(load) => {
+                Target::Server(load) => {
                     let (source, first, last) = self.batch_lines.take().unwrap_or_default();
                     load.submit(format!("{}:{first}-{last}", self.sources[source]))?;
                 }
@@ -515,7 +520,7 @@ mod tests {
             oversized: None,
             bytes: br#"{"id":1,"name":"Action"}"#.to_vec(),
         };
-        let item = parse_line(Kind::Genres, false, line);
+        let item = parse_line(Kind::Genres, None, line);
         let Err(reason) = item.parsed else {
             panic!("a truncated line was parsed")
         };

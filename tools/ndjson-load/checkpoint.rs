@@ -1,5 +1,6 @@
 //! `--since-last-load`: where the last load of a file stopped, kept in the mirror itself
-//! (`load_checkpoint`, sql/0011_load_checkpoint.sql and sql/postgres/0003_load_checkpoint.sql),
+//! (`load_checkpoint`: sql/0011_load_checkpoint.sql, sql/postgres/0003_load_checkpoint.sql,
+//! sql/mysql/0001_init.sql),
 //! so that a rerun of a pipeline stage loads only what its fetch appended. docs/record.md
 //! "Loading" tells why a whole reload is wrong.
 //!
@@ -13,6 +14,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use mysql::prelude::Queryable;
 use rusqlite::{Connection, OptionalExtension};
 use tmdb_core::ndjson::Reached;
 
@@ -34,6 +36,7 @@ struct Saved {
 pub enum Store<'a> {
     Sqlite(&'a Connection),
     Postgres(&'a mut postgres::Client),
+    Mysql(&'a mut mysql::Conn),
 }
 
 /// A file loaded with `--since-last-load`, and the point its last load reached.
@@ -76,6 +79,19 @@ impl Checkpoint {
                         kind: r.get(0),
                         point: point(r.get(1), r.get(2)),
                         witnesses: (r.get(3), r.get(4)),
+                    })
+                })
+                .map_err(anyhow::Error::from),
+            Store::Mysql(conn) => conn
+                .exec_first::<(String, i64, i64, Vec<u8>, Vec<u8>), _, _>(
+                    "SELECT kind, bytes, `lines`, head, tail FROM load_checkpoint WHERE path = ?",
+                    (&key,),
+                )
+                .map(|row| {
+                    row.map(|(kind, bytes, lines, head, tail)| Saved {
+                        kind,
+                        point: point(bytes, lines),
+                        witnesses: (head, tail),
                     })
                 })
                 .map_err(anyhow::Error::from),
@@ -138,6 +154,13 @@ impl Checkpoint {
                     &[&key, &kind.name(), &bytes, &lines, &head, &tail],
                 )
                 .map(drop)
+                .map_err(anyhow::Error::from),
+            Store::Mysql(conn) => conn
+                .exec_drop(
+                    "REPLACE INTO load_checkpoint (path, kind, bytes, `lines`, head, tail)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, kind.name(), bytes, lines, head, tail),
+                )
                 .map_err(anyhow::Error::from),
         }
         .context("cannot record how far the load got in load_checkpoint")

@@ -89,6 +89,33 @@ fn report_after_pg(
         .collect())
 }
 
+/// A kind's totals as MySQL returns them: kind, runs, then the counts in the summary's order.
+type KindTotals = (String, i64, i64, i64, i64, i64, i64, i64);
+
+/// [`report_after`], from a MySQL mirror.
+fn report_after_mysql(conn: &mut mysql::Conn, after: i64) -> Result<Vec<String>, mysql::Error> {
+    use mysql::prelude::Queryable;
+    let rows: Vec<KindTotals> = conn.exec(
+        "SELECT kind, count(*), CAST(sum(`read`) AS SIGNED), CAST(sum(inserted) AS SIGNED),
+                CAST(sum(updated) AS SIGNED), CAST(sum(unchanged) AS SIGNED),
+                CAST(sum(deleted) AS SIGNED), CAST(sum(rejected) AS SIGNED)
+         FROM load_log WHERE id > ? GROUP BY kind ORDER BY min(id)",
+        (after,),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(kind, runs, read, inserted, updated, unchanged, deleted, rejected)| {
+                format!(
+                    "{kind}: read {read}, inserted {inserted}, updated {updated}, unchanged \
+                 {unchanged}, deleted {deleted}, rejected {rejected} ({runs} run{})",
+                    if runs == 1 { "" } else { "s" },
+                )
+            },
+        )
+        .collect())
+}
+
 /// `--last-run` or `--report-after RUN` on the mirror at `db`, printed on stdout.
 pub fn print(db: &Location, report_after_run: Option<i64>) -> Result<()> {
     let lines = match db {
@@ -104,6 +131,18 @@ pub fn print(db: &Location, report_after_run: Option<i64>) -> Result<()> {
             match report_after_run {
                 None => last_run_pg(&mut client).map(|run| vec![run.to_string()]),
                 Some(after) => report_after_pg(&mut client, after),
+            }
+            .map_err(|err| anyhow::anyhow!("{}", url.explain(&err)))
+            .context("cannot read load_log")?
+        }
+        Location::Mysql(url) => {
+            use mysql::prelude::Queryable;
+            let mut conn = tmdb_core::mysql::open_read_only(url)?;
+            match report_after_run {
+                None => conn
+                    .query_first::<i64, _>("SELECT coalesce(max(id), 0) FROM load_log")
+                    .map(|run| vec![run.unwrap_or(0).to_string()]),
+                Some(after) => report_after_mysql(&mut conn, after),
             }
             .map_err(|err| anyhow::anyhow!("{}", url.explain(&err)))
             .context("cannot read load_log")?

@@ -1,5 +1,6 @@
 //! ndjson-load: load NDJSON records (TMDB objects, ID lists, gone lists) into the mirror, a SQLite
-//! file or a PostgreSQL database (`pg.rs` writes the latter, a batch at a time).
+//! file or a PostgreSQL or MySQL/MariaDB database (`server.rs`, with `pg.rs` and
+//! `mysql_load.rs`, writes those a batch at a time).
 //!
 //! docs/data-contract.md ("What a load does") is the contract: upserts by primary key (a reload
 //! changes nothing), a movie replaces its genres and credits, `--kind gone` deletes, batches per
@@ -14,8 +15,10 @@ mod checkpoint;
 mod defer;
 mod kinds;
 mod log;
+mod mysql_load;
 mod pg;
 mod rejects;
+mod server;
 mod store;
 
 /// Parsing a movie line builds and drops thousands of small JSON values on every parser thread:
@@ -38,8 +41,8 @@ use checkpoint::{Checkpoint, Store};
 use kinds::Kind;
 use rejects::Rejects;
 
-/// Load NDJSON records into the mirror (SQLite or PostgreSQL): batched upserts, one transaction
-/// per batch.
+/// Load NDJSON records into the mirror (SQLite, PostgreSQL or MySQL/MariaDB): batched upserts,
+/// one transaction per batch.
 ///
 /// Reads FILEs (or stdin) of one kind. Loading the same file twice changes nothing; a newer
 /// record replaces the older one, and a movie's genres and credits with it. Lines that are not
@@ -76,8 +79,10 @@ struct Cli {
     report_after: Option<i64>,
 
     /// The mirror (else DB, else DB_URL, else data/tmdb.db): a SQLite path (sqlite:///path
-    /// accepted; created if missing) or postgres://user[:password]@host[:port]/dbname (an
-    /// existing database; prefer DB for a URL with a password, a command line is visible).
+    /// accepted; created if missing), postgres://user[:password]@host[:port]/dbname or
+    /// mysql://user[:password]@host[:port]/dbname (mariadb:// too; ?socket=/path for a Unix
+    /// socket) naming an existing database; prefer DB for a URL with a password, a command line
+    /// is visible.
     #[arg(long, value_name = "PATH|URL")]
     db: Option<String>,
 
@@ -163,26 +168,21 @@ fn run(cli: Cli) -> Result<Status> {
         Location::Postgres(url) => {
             let mut client = tmdb_core::pg::open(&url)?;
             let checkpoint = resume(Store::Postgres(&mut client))?;
-            let mut load = pg::PgLoad::open(&url)?;
-            let loaded = batch::load(
-                batch::Target::Postgres(&mut load),
-                kind,
-                inputs,
-                batch_size,
-                max_line,
-                &mut rejects,
-                &bar,
-            );
-            bar.finish_and_clear();
-            let (mut counts, reached) = loaded?;
-            load.end(kind, &mut counts)?;
-            checkpoint::advance(
-                checkpoint.as_ref(),
-                Store::Postgres(&mut client),
-                kind,
-                &reached,
-                &counts,
-            )?;
+            let load = pg::open(&url)?;
+            let (counts, reached) =
+                load_server(load, kind, inputs, batch_size, max_line, &mut rejects, &bar)?;
+            let store = Store::Postgres(&mut client);
+            checkpoint::advance(checkpoint.as_ref(), store, kind, &reached, &counts)?;
+            return Ok(summary(kind, &counts, started));
+        }
+        Location::Mysql(url) => {
+            let mut conn = tmdb_core::mysql::open(&url)?;
+            let checkpoint = resume(Store::Mysql(&mut conn))?;
+            let load = mysql_load::open(&url)?;
+            let (counts, reached) =
+                load_server(load, kind, inputs, batch_size, max_line, &mut rejects, &bar)?;
+            let store = Store::Mysql(&mut conn);
+            checkpoint::advance(checkpoint.as_ref(), store, kind, &reached, &counts)?;
             return Ok(summary(kind, &counts, started));
         }
     };
@@ -227,6 +227,24 @@ fn run(cli: Cli) -> Result<Status> {
         &counts,
     )?;
     Ok(summary(kind, &counts, started))
+}
+
+/// Loads `inputs` into a database server and records the run in its `load_log`.
+fn load_server(
+    mut load: server::ServerLoad,
+    kind: Kind,
+    inputs: Vec<Input>,
+    batch_size: usize,
+    max_line: usize,
+    rejects: &mut Rejects,
+    bar: &indicatif::ProgressBar,
+) -> Result<(batch::Counts, Vec<tmdb_core::ndjson::Reached>)> {
+    let target = batch::Target::Server(&mut load);
+    let loaded = batch::load(target, kind, inputs, batch_size, max_line, rejects, bar);
+    bar.finish_and_clear();
+    let (mut counts, reached) = loaded?;
+    load.end(kind, &mut counts)?;
+    Ok((counts, reached))
 }
 
 /// The summary line on stderr; the exit status.

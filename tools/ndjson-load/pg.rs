@@ -1,147 +1,71 @@
 //! Loading into a PostgreSQL mirror: the records of a batch are written together, in one
-//! transaction, set-based (docs/architecture.md, "Storage").
+//! transaction, set-based (docs/architecture.md, "Storage"; `server.rs` holds what this shares
+//! with the MySQL loader).
 //!
 //! A batch takes the mirror's write lock first (`tmdb_core::pg::WRITE_LOCK`, a
 //! transaction-level advisory lock), so two loads into one database take turns batch by batch:
-//! neither fails on a deadlock, and no reader sees a movie half replaced. Then, as the SQLite
-//! loader does record by record: a movie or person whose stored `source_hash` equals the line's
-//! is unchanged and not written; a changed one has its child rows deleted and written again;
-//! ID lists and gone lists are one statement each. Each batch also raises the mirror's change
-//! counter (`tmdb_core::pg::COUNT_CHANGE`), by which tmdb-serve sees that the data changed.
+//! neither fails on a deadlock, and no reader sees a movie half replaced. Records go through
+//! `record::store_pg` (COPY into staging tables, then one upsert per table); ID lists and gone
+//! lists are one statement each. Each batch also raises the mirror's change counter
+//! (`tmdb_core::pg::COUNT_CHANGE`), by which tmdb-serve sees that the data changed.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 use postgres::types::ToSql;
 use postgres::{Client, Transaction};
 use tmdb_core::model::ItemKind;
 use tmdb_core::pg::{COUNT_CHANGE, PgUrl, WRITE_LOCK};
-use tmdb_core::record::flatten::Rows;
-use tmdb_core::record::spec;
 use tmdb_core::record::store_pg::{self, PgWriter};
 
 use crate::batch::Counts;
-use crate::kinds::{Gone, Kind, MovieId, Record};
+use crate::kinds::{Kind, Record};
+use crate::server::{self, Backend, ServerLoad};
 use crate::store::Outcome;
 
-/// A load into PostgreSQL: the batch being gathered, and the thread that writes the batches
-/// before it. The server's work on one batch overlaps the reading and parsing of the next
-/// (without it, the parse threads stood idle while the server wrote). At most one batch waits
-/// for the writer, so memory stays bounded.
-pub struct PgLoad {
-    url: PgUrl,
-    /// When the load began, as the database tells time (`load_log.started_at`).
-    started_at: String,
-    pending: Vec<Record>,
-    batches: Option<SyncSender<Batch>>,
-    writer: Option<JoinHandle<Result<(Client, Counts)>>>,
-}
-
-/// A batch for the writer thread, with the input lines it came from, for a message.
-struct Batch {
-    records: Vec<Record>,
-    lines: String,
-}
-
-impl PgLoad {
-    /// Connects, applies the missing migrations, prepares the staging tables and starts the
-    /// writer thread.
-    pub fn open(url: &PgUrl) -> Result<PgLoad> {
-        let mut client = tmdb_core::pg::open(url)?;
-        let writer = PgWriter::new(&mut client)?;
-        let started_at = now(&mut client)?;
-        let (batches, received) = sync_channel::<Batch>(1);
-        let thread_url = url.clone();
-        let thread =
-            std::thread::spawn(move || write_batches(client, writer, received, thread_url));
-        Ok(PgLoad {
-            url: url.clone(),
-            started_at,
-            pending: Vec::new(),
-            batches: Some(batches),
-            writer: Some(thread),
-        })
-    }
-
-    /// Adds a record to the batch.
-    pub fn push(&mut self, record: Record) {
-        self.pending.push(record);
-    }
-
-    /// Hands the batch (read from `lines`: `file:first-last`) to the writer thread, which
-    /// writes it in one transaction; waits only while the writer still has one waiting.
-    pub fn submit(&mut self, lines: String) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let batch = Batch {
-            records: std::mem::take(&mut self.pending),
-            lines,
-        };
-        let sent = self.batches.as_ref().is_some_and(|b| b.send(batch).is_ok());
-        if sent {
-            Ok(())
-        } else {
-            // The writer stopped on an error: that error is the one to report.
-            self.finish().map(|_| ())
-        }
-    }
-
-    /// Waits for the writer to write every batch handed to it; what the batches did, and the
-    /// connection back for `load_log`.
-    fn finish(&mut self) -> Result<(Client, Counts)> {
-        self.batches = None;
-        match self.writer.take() {
-            Some(thread) => thread
-                .join()
-                .map_err(|_| anyhow::anyhow!("the PostgreSQL writer panicked"))?,
-            None => anyhow::bail!("the PostgreSQL writer has stopped"),
-        }
-    }
-
-    /// Ends the load: waits for the last batches, adds what they did to `counts` and records
-    /// the run in `load_log`.
-    pub fn end(&mut self, kind: Kind, counts: &mut Counts) -> Result<()> {
-        let (mut client, written) = self.finish()?;
-        counts.inserted += written.inserted;
-        counts.updated += written.updated;
-        counts.unchanged += written.unchanged;
-        counts.deleted += written.deleted;
-        log_run(&mut client, &self.url, kind, &self.started_at, counts)
-    }
-}
-
-/// The writer thread: each batch in its own transaction, under the mirror's write lock.
-fn write_batches(
-    mut client: Client,
+/// A PostgreSQL mirror's side of a load: the connection and its staging tables.
+struct PgBackend {
+    client: Client,
     writer: PgWriter,
-    batches: Receiver<Batch>,
     url: PgUrl,
-) -> Result<(Client, Counts)> {
-    let mut counts = Counts::default();
-    for batch in batches {
-        let written = (|| -> Result<Vec<Outcome>> {
-            let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-            let outcomes = write_batch(&mut tx, &writer, &batch.records)?;
-            tx.batch_execute(COUNT_CHANGE)?;
-            tx.commit()?;
-            Ok(outcomes)
-        })();
-        match written {
-            Ok(outcomes) => outcomes.into_iter().for_each(|o| counts.add(o)),
-            Err(err) => anyhow::bail!(
-                "{}: cannot write this batch into {url}: {}",
-                batch.lines,
-                explain(&url, &err)
-            ),
-        }
-        // Freeing many small allocations is the parse threads' job, as for SQLite.
-        rayon::spawn(move || drop(batch.records));
+}
+
+/// Connects, applies the missing migrations, prepares the staging tables and starts the
+/// writer thread.
+pub fn open(url: &PgUrl) -> Result<ServerLoad> {
+    let mut client = tmdb_core::pg::open(url)?;
+    let writer = PgWriter::new(&mut client)?;
+    let started_at = now(&mut client)?;
+    let backend = PgBackend {
+        client,
+        writer,
+        url: url.clone(),
+    };
+    Ok(ServerLoad::start(
+        Box::new(backend),
+        url.to_string(),
+        started_at,
+        unstorable,
+    ))
+}
+
+impl Backend for PgBackend {
+    fn write_batch(&mut self, records: &[Record]) -> Result<Vec<Outcome>> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let outcomes = write_batch(&mut tx, &self.writer, records)?;
+        tx.batch_execute(COUNT_CHANGE)?;
+        tx.commit()?;
+        Ok(outcomes)
     }
-    Ok((client, counts))
+
+    fn explain(&self, err: &anyhow::Error) -> String {
+        explain(&self.url, err)
+    }
+
+    fn log_run(&mut self, kind: Kind, started_at: &str, counts: &Counts) -> Result<()> {
+        log_run(&mut self.client, &self.url, kind, started_at, counts)
+    }
 }
 
 /// Records one run in `load_log`.
@@ -180,7 +104,7 @@ fn log_run(
 }
 
 /// Why PostgreSQL cannot store `record` (a NUL character), for a reject; `None` when it can.
-pub fn unstorable(record: &Record) -> Option<String> {
+fn unstorable(record: &Record) -> Option<String> {
     let column = match record {
         Record::Genre(rows) | Record::Movie(rows) | Record::Person(rows) => {
             store_pg::unstorable(rows)?
@@ -239,18 +163,13 @@ fn write_genres(
     writer: &PgWriter,
     records: &[Record],
 ) -> Result<Vec<Outcome>> {
-    let rows: Vec<&Rows> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Genre(rows) => Some(rows),
-            _ => None,
-        })
-        .collect();
+    let rows = server::record_rows(records);
     let written = writer.write(tx, &rows)?;
-    let mut outcomes = vec![Outcome::Inserted; written.inserted as usize];
-    outcomes.extend(vec![Outcome::Updated; written.updated as usize]);
-    outcomes.resize(rows.len(), Outcome::Unchanged);
-    Ok(outcomes)
+    Ok(server::counted_outcomes(
+        written.inserted,
+        written.updated,
+        rows.len(),
+    ))
 }
 
 /// Movies or people: unchanged ones (same `source_hash`) skipped, the last version of each
@@ -261,17 +180,8 @@ fn write_records(
     records: &[Record],
     kind: ItemKind,
 ) -> Result<Vec<Outcome>> {
-    let (table, children) = match kind {
-        ItemKind::Movie => ("movie", spec::MOVIE_CHILDREN),
-        ItemKind::Person => ("people", spec::PERSON_CHILDREN),
-    };
-    let rows: Vec<&Rows> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Movie(rows) | Record::Person(rows) => Some(rows),
-            _ => None,
-        })
-        .collect();
+    let (table, children) = server::tables_of(kind);
+    let rows = server::record_rows(records);
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let stored: HashMap<i64, i64> = tx
         .query(
@@ -281,30 +191,9 @@ fn write_records(
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
-    let mut hashes = stored.clone();
-    let mut last: HashMap<i64, usize> = HashMap::new();
-    let mut outcomes = Vec::with_capacity(rows.len());
-    for (at, record) in rows.iter().enumerate() {
-        let hash = source_hash(record);
-        let outcome = match hashes.insert(record.id, hash) {
-            Some(old) if old == hash => Outcome::Unchanged,
-            Some(_) => Outcome::Updated,
-            None => Outcome::Inserted,
-        };
-        if outcome != Outcome::Unchanged {
-            last.insert(record.id, at);
-        }
-        outcomes.push(outcome);
-    }
-    let mut changed: Vec<usize> = last.into_values().collect();
-    changed.sort_unstable();
-    let replaced: Vec<i64> = changed
-        .iter()
-        .map(|&at| rows[at].id)
-        .filter(|id| stored.contains_key(id))
-        .collect();
-    writer.delete_children(tx, children, &replaced)?;
-    let written: Vec<&Rows> = changed.iter().map(|&at| rows[at]).collect();
+    let plan = server::plan_records(&rows, &stored);
+    writer.delete_children(tx, children, &plan.replaced)?;
+    let written: Vec<_> = plan.changed.iter().map(|&at| rows[at]).collect();
     writer.write(tx, &written)?;
     // A record loaded again came back upstream: it is no longer gone.
     let back: Vec<i64> = written.iter().map(|r| r.id).collect();
@@ -312,34 +201,13 @@ fn write_records(
         "DELETE FROM gone WHERE kind = $1 AND id = ANY ($2)",
         &[&kind.as_str() as &(dyn ToSql + Sync), &back],
     )?;
-    Ok(outcomes)
-}
-
-fn source_hash(rows: &Rows) -> i64 {
-    match rows.rows[0].1[1] {
-        rusqlite::types::Value::Integer(hash) => hash,
-        _ => unreachable!("the second column of a record's row is its source_hash"),
-    }
+    Ok(plan.outcomes)
 }
 
 /// Export lines upserted (the last line of an ID wins), bare IDs added where missing.
 fn write_movie_ids(tx: &mut Transaction<'_>, records: &[Record]) -> Result<Vec<Outcome>> {
-    let lines: Vec<&MovieId> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::MovieId(m) => Some(m),
-            _ => None,
-        })
-        .collect();
-    let mut full: HashMap<i64, &MovieId> = HashMap::new();
-    let mut bare: Vec<i64> = Vec::new();
-    for line in &lines {
-        if line.is_bare {
-            bare.push(line.id.0);
-        } else {
-            full.insert(line.id.0, line);
-        }
-    }
+    let lines = server::movie_ids(records);
+    let full = &lines.full;
     let ids: Vec<i64> = full.keys().copied().collect();
     let adult: Vec<bool> = ids
         .iter()
@@ -372,31 +240,22 @@ fn write_movie_ids(tx: &mut Transaction<'_>, records: &[Record]) -> Result<Vec<O
     // A bare ID says only "this movie exists": it never overwrites what an export line said.
     inserted += tx.execute(
         "INSERT INTO movie_ids (id) SELECT unnest($1::bigint[]) ON CONFLICT (id) DO NOTHING",
-        &[&bare],
+        &[&lines.bare],
     )? as i64;
-    let mut outcomes = vec![Outcome::Inserted; inserted as usize];
-    outcomes.extend(vec![Outcome::Updated; updated as usize]);
-    outcomes.resize(lines.len(), Outcome::Unchanged);
-    Ok(outcomes)
+    Ok(server::counted_outcomes(
+        inserted as u64,
+        updated as u64,
+        lines.lines,
+    ))
 }
 
 /// Deletes the movies and people listed (what hangs off them cascades) and remembers the IDs.
 fn write_gone(tx: &mut Transaction<'_>, records: &[Record]) -> Result<Vec<Outcome>> {
-    let lines: Vec<&Gone> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Gone(g) => Some(g),
-            _ => None,
-        })
-        .collect();
+    let lines = server::gone_lines(records);
     let mut deleted: HashSet<(&str, i64)> = HashSet::new();
     let mut recorded: HashSet<(&str, i64)> = HashSet::new();
     for (kind, table) in [(ItemKind::Movie, "movie"), (ItemKind::Person, "people")] {
-        let ids: Vec<i64> = lines
-            .iter()
-            .filter(|g| g.kind == kind)
-            .map(|g| g.id.0)
-            .collect();
+        let ids = server::gone_ids(&lines, kind);
         if ids.is_empty() {
             continue;
         }
@@ -414,20 +273,5 @@ fn write_gone(tx: &mut Transaction<'_>, records: &[Record]) -> Result<Vec<Outcom
             recorded.insert((kind.as_str(), row.get(0)));
         }
     }
-    let mut seen = HashSet::new();
-    Ok(lines
-        .iter()
-        .map(|g| {
-            let key = (g.kind.as_str(), g.id.0);
-            if !seen.insert(key) {
-                Outcome::Unchanged
-            } else if deleted.contains(&key) {
-                Outcome::Deleted
-            } else if recorded.contains(&key) {
-                Outcome::Inserted
-            } else {
-                Outcome::Unchanged
-            }
-        })
-        .collect())
+    Ok(server::gone_outcomes(&lines, &deleted, &recorded))
 }

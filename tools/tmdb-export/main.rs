@@ -23,7 +23,7 @@ use tmdb_core::env::{Env, Location};
 use tmdb_core::exit::{self, Status};
 
 use crate::export::Format;
-use crate::source::{Postgres, Source, Sqlite};
+use crate::source::{Mysql, Postgres, Source, Sqlite};
 
 /// The tables worth exporting, in pipeline order, then the rest of the whole record (the FTS
 /// shadow tables and the derived list index are not). A test checks that every table of the
@@ -69,8 +69,8 @@ tmdb-export --format parquet --out data/export    # every table as Parquet\n  \
 tmdb-export --format ndjson --out /tmp/j genre    # one table as NDJSON"
 )]
 struct Cli {
-    /// The mirror (else DB, else DB_URL, else data/tmdb.db): a SQLite path, sqlite:///path, or
-    /// postgres://user[:password]@host[:port]/dbname.
+    /// The mirror (else DB, else DB_URL, else data/tmdb.db): a SQLite path, sqlite:///path,
+    /// postgres://user[:password]@host[:port]/dbname or mysql://user[:password]@host[:port]/dbname.
     #[arg(long, value_name = "PATH|URL")]
     db: Option<String>,
 
@@ -132,6 +132,7 @@ fn run(cli: Cli) -> Result<Status> {
         Location::Postgres(url) => {
             Box::new(Postgres::new(tmdb_core::pg::open_read_only(&url)?, *url))
         }
+        Location::Mysql(url) => Box::new(Mysql::new(tmdb_core::mysql::open_read_only(&url)?, *url)),
     };
     std::fs::create_dir_all(&cli.out)
         .with_context(|| format!("cannot create folder {}", cli.out.display()))?;

@@ -1,7 +1,7 @@
 //! The reader side of the export: a table's columns and its rows, from a mirror database.
 //!
-//! [`Source`] is the seam each storage backend implements: SQLite and PostgreSQL today (MySQL
-//! next). A source says what the schema declares (never what the values happen to
+//! [`Source`] is the seam each storage backend implements: SQLite, PostgreSQL and
+//! MySQL/MariaDB. A source says what the schema declares (never what the values happen to
 //! be, but for the one question of whether a text column holds only dates) and streams rows one
 //! at a time, so the writers never hold a table in memory.
 
@@ -12,6 +12,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
+use tmdb_core::mysql::MyUrl;
 use tmdb_core::pg::PgUrl;
 
 /// The type a column is declared with in `sql/`, as the backend understands it.
@@ -358,6 +359,166 @@ impl Source for Postgres {
                 .zip(&texts)
                 .map(|(number, text)| match text {
                     Some(text) => Value::Text(text.as_bytes()),
+                    None => *number,
+                })
+                .collect();
+            row(&values)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+/// A MySQL or MariaDB mirror. Its booleans are tiny integers already (0/1, as in SQLite); JSON
+/// is exported as compact JSON text (MariaDB keeps it as written, MySQL reformats it).
+pub struct Mysql {
+    conn: RefCell<mysql::Conn>,
+    url: MyUrl,
+}
+
+impl Mysql {
+    /// Wraps a connection to the mirror at `url`.
+    pub fn new(conn: mysql::Conn, url: MyUrl) -> Mysql {
+        Mysql {
+            conn: RefCell::new(conn),
+            url,
+        }
+    }
+
+    fn explain(&self, err: mysql::Error) -> anyhow::Error {
+        anyhow!("{}", self.url.explain(&err))
+    }
+
+    /// The columns with their MySQL type names (`data_type`: bigint, double, longtext, json...).
+    fn typed_columns(&self, table: &str) -> Result<Vec<(String, String, bool)>> {
+        use mysql::prelude::Queryable;
+        let rows: Vec<(String, String, String)> = self
+            .conn
+            .borrow_mut()
+            .exec(
+                "SELECT column_name, data_type, is_nullable FROM information_schema.columns
+                 WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            )
+            .map_err(|err| self.explain(err))?;
+        anyhow::ensure!(!rows.is_empty(), "the database has no table {table}");
+        Ok(rows
+            .into_iter()
+            .map(|(name, data_type, nullable)| {
+                (name, data_type.to_ascii_lowercase(), nullable == "YES")
+            })
+            .collect())
+    }
+}
+
+/// How a MySQL type is exported.
+fn mysql_declared(data_type: &str) -> Declared {
+    match data_type {
+        "bigint" | "int" | "mediumint" | "smallint" | "tinyint" => Declared::Integer,
+        "double" | "float" => Declared::Real,
+        "varchar" | "char" | "text" | "mediumtext" | "longtext" | "json" => Declared::Text,
+        _ => Declared::Other,
+    }
+}
+
+/// An identifier quoted for MySQL.
+fn backquoted(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+impl Source for Mysql {
+    fn columns(&self, table: &str) -> Result<Vec<Column>> {
+        Ok(self
+            .typed_columns(table)?
+            .into_iter()
+            .map(|(name, data_type, nullable)| Column {
+                name,
+                declared: mysql_declared(&data_type),
+                nullable,
+            })
+            .collect())
+    }
+
+    fn is_date(&self, table: &str, column: &str) -> Result<bool> {
+        use mysql::prelude::Queryable;
+        let t = backquoted(table);
+        let c = format!("CAST({} AS CHAR)", backquoted(column));
+        // STR_TO_DATE gives NULL for a day the calendar lacks (2023-02-30).
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM {t} WHERE {c} IS NOT NULL
+                 AND ({c} NOT REGEXP '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'
+                      OR STR_TO_DATE({c}, '%Y-%m-%d') IS NULL
+                      OR DATE_FORMAT(STR_TO_DATE({c}, '%Y-%m-%d'), '%Y-%m-%d') <> {c}))"
+        );
+        let dated: Option<i64> = self
+            .conn
+            .borrow_mut()
+            .query_first(sql)
+            .map_err(|err| self.explain(err))
+            .with_context(|| format!("cannot read {table}.{column}"))?;
+        Ok(dated == Some(1))
+    }
+
+    fn scan(&self, table: &str, row: &mut dyn FnMut(&[Value<'_>]) -> Result<()>) -> Result<u64> {
+        use mysql::prelude::Queryable;
+        let columns = self.typed_columns(table)?;
+        let keys: Vec<String> = self
+            .conn
+            .borrow_mut()
+            .exec::<String, _, _>(
+                "SELECT column_name FROM information_schema.key_column_usage
+                 WHERE table_schema = DATABASE() AND table_name = ? AND constraint_name = 'PRIMARY'
+                 ORDER BY ordinal_position",
+                (table,),
+            )
+            .map_err(|err| self.explain(err))?
+            .iter()
+            .map(|k| backquoted(k))
+            .collect();
+        let list: Vec<String> = columns
+            .iter()
+            .map(|(name, _, _)| backquoted(name))
+            .collect();
+        let order = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(" ORDER BY {}", keys.join(", "))
+        };
+        let sql = format!(
+            "SELECT {} FROM {}{order}",
+            list.join(", "),
+            backquoted(table)
+        );
+        let mut conn = self.conn.borrow_mut();
+        // The binary protocol (a prepared statement) gives integers and doubles as numbers.
+        let rows = conn.exec_iter(sql, ()).map_err(|err| self.explain(err))?;
+        let mut count = 0u64;
+        let mut texts: Vec<Option<Vec<u8>>> = vec![None; columns.len()];
+        for r in rows {
+            let r = r.map_err(|err| self.explain(err))?;
+            let mut numbers: Vec<Value<'static>> = vec![Value::Null; columns.len()];
+            for (i, (_, data_type, _)) in columns.iter().enumerate() {
+                texts[i] = None;
+                match r.as_ref(i) {
+                    Some(mysql::Value::Int(n)) => numbers[i] = Value::Integer(*n),
+                    Some(mysql::Value::UInt(n)) => numbers[i] = Value::Integer(*n as i64),
+                    Some(mysql::Value::Double(x)) => numbers[i] = Value::Real(*x),
+                    Some(mysql::Value::Float(x)) => numbers[i] = Value::Real(f64::from(*x)),
+                    Some(mysql::Value::Bytes(bytes)) => {
+                        texts[i] = Some(match data_type.as_str() {
+                            "json" => compact_json(&String::from_utf8_lossy(bytes)).into_bytes(),
+                            _ => bytes.clone(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            let values: Vec<Value<'_>> = numbers
+                .iter()
+                .zip(&texts)
+                .map(|(number, text)| match text {
+                    Some(text) => Value::Text(text),
                     None => *number,
                 })
                 .collect();

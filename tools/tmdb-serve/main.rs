@@ -126,6 +126,10 @@ fn run(cli: Cli) -> Result<()> {
             Source::Sqlite(path, access)
         }
         Location::Postgres(url) => Source::Postgres(url),
+        Location::Mysql(url) => bail!(
+            "DB {url} is a MySQL/MariaDB database; tmdb-serve reads SQLite and PostgreSQL mirrors \
+             only for now (load the same files into a SQLite file too, or make export)"
+        ),
     };
     // More workers than CPUs only adds preemption: measured on 2 cores, 4 workers had a p99
     // of 4 ms where 2 had 0.25 ms, at the same throughput.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::mysql::MyUrl;
 use crate::pg::PgUrl;
 
 /// TMDB's API root (docs/tmdb.md, "Authentication").
@@ -132,26 +133,18 @@ impl Env {
             None => Ok(Location::Sqlite(PathBuf::from(DEFAULT_DB))),
         }
     }
-
-    /// The database of a tool that reads SQLite mirrors only: as [`Env::db_location`], and a
-    /// PostgreSQL URL is refused, saying so.
-    pub fn db_path(&self, flag: Option<&str>) -> Result<PathBuf> {
-        match self.db_location(flag)? {
-            Location::Sqlite(path) => Ok(path),
-            Location::Postgres(url) => bail!(
-                "DB {url} is a PostgreSQL database; this tool reads SQLite mirrors only for now (a path, or sqlite:///relative.db)"
-            ),
-        }
-    }
 }
 
-/// Where the mirror is: a SQLite file or a PostgreSQL database. Prints with any password masked.
+/// Where the mirror is: a SQLite file, a PostgreSQL or a MySQL/MariaDB database. Prints with any
+/// password masked.
 #[derive(Debug, Clone)]
 pub enum Location {
     /// A SQLite file.
     Sqlite(PathBuf),
     /// A PostgreSQL database (boxed: its parsed settings are large, a path is not).
     Postgres(Box<PgUrl>),
+    /// A MySQL or MariaDB database.
+    Mysql(Box<MyUrl>),
 }
 
 impl fmt::Display for Location {
@@ -159,16 +152,19 @@ impl fmt::Display for Location {
         match self {
             Location::Sqlite(path) => write!(f, "{}", path.display()),
             Location::Postgres(url) => write!(f, "{url}"),
+            Location::Mysql(url) => write!(f, "{url}"),
         }
     }
 }
 
-/// A database location: a `postgres://` or `postgresql://` URL ([`PgUrl::parse`]), else what
-/// [`parse_db_location`] takes for a SQLite file.
+/// A database location: a `postgres://` or `postgresql://` URL ([`PgUrl::parse`]), a
+/// `mysql://` or `mariadb://` URL ([`MyUrl::parse`]), else what [`parse_db_location`] takes for
+/// a SQLite file.
 pub fn parse_location(value: &str) -> Result<Location> {
     let value = value.trim();
     match url_scheme(value).map(str::to_ascii_lowercase).as_deref() {
         Some("postgres" | "postgresql") => Ok(Location::Postgres(Box::new(PgUrl::parse(value)?))),
+        Some("mysql" | "mariadb") => Ok(Location::Mysql(Box::new(MyUrl::parse(value)?))),
         _ => parse_db_location(value).map(Location::Sqlite),
     }
 }
@@ -183,8 +179,8 @@ pub fn parse_location(value: &str) -> Result<Location> {
 ///   `file://localhost/absolute.db`, with `%XX` escapes decoded.
 ///
 /// A query string (`?mode=ro`) is dropped: the tools choose how they open the mirror. Any other
-/// `scheme://` URL is refused with a message naming the scheme (MySQL URLs are recognised as
-/// not supported yet; PostgreSQL's are [`parse_location`]'s); the messages never show a password.
+/// `scheme://` URL is refused with a message naming the scheme (PostgreSQL's and MySQL's are
+/// [`parse_location`]'s); the messages never show a password.
 pub fn parse_db_location(value: &str) -> Result<PathBuf> {
     let value = value.trim();
     let shown = mask_password(value);
@@ -215,16 +211,14 @@ pub fn parse_db_location(value: &str) -> Result<PathBuf> {
         percent_decode(path).with_context(|| format!("DB URI {shown:?}"))?
     } else if let Some(scheme) = url_scheme(value) {
         let name = match scheme.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" => bail!(
-                "DB URL {shown:?} is a PostgreSQL database; this tool reads SQLite mirrors only for now"
-            ),
+            "postgres" | "postgresql" => "PostgreSQL",
             "mysql" | "mariadb" => "MySQL/MariaDB",
             _ => bail!(
                 "DB URL {shown:?} has scheme {scheme:?}, which tmdb-mirror does not know; use a path, sqlite:///relative.db, sqlite:////absolute.db or file:path"
             ),
         };
         bail!(
-            "DB URL {shown:?}: {name} (scheme {scheme:?}) is not supported by this tmdb-mirror yet; use a SQLite path, sqlite:///relative.db or sqlite:////absolute.db"
+            "DB URL {shown:?} is a {name} database (scheme {scheme:?}); this tool reads SQLite mirrors only for now"
         );
     } else {
         value.to_owned()
@@ -289,7 +283,7 @@ fn strip_query(rest: &str) -> &str {
 }
 
 /// Decodes `%XX` escapes (a `file:` URI's spaces and other reserved characters).
-fn percent_decode(text: &str) -> Result<String> {
+pub(crate) fn percent_decode(text: &str) -> Result<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -432,12 +426,12 @@ mod tests {
         let cases = [
             (
                 "mysql://root:s3cret@127.0.0.1/tmdb",
-                "MySQL/MariaDB",
+                "MySQL/MariaDB database",
                 "mysql",
             ),
             (
                 "mariadb://u:s3cret@h/tmdb?ssl=true",
-                "MySQL/MariaDB",
+                "MySQL/MariaDB database",
                 "mariadb",
             ),
             ("mongodb://u:s3cret@h/tmdb", "does not know", "mongodb"),
@@ -464,6 +458,18 @@ mod tests {
                 Location::Postgres(pg) => {
                     assert_eq!(pg.dbname(), "tmdb");
                     assert!(!pg.to_string().contains("s3cr"), "{pg}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        for url in [
+            "mysql://mirror:s3cret@db.local:3306/tmdb",
+            "MariaDB://mirror:s3cret@db.local/tmdb",
+        ] {
+            match parse_location(url).unwrap() {
+                Location::Mysql(my) => {
+                    assert_eq!(my.dbname(), "tmdb");
+                    assert!(!my.to_string().contains("s3cr"), "{my}");
                 }
                 other => panic!("{url}: {other:?}"),
             }
@@ -505,32 +511,25 @@ mod tests {
         if std::env::var_os("DB").is_some() || std::env::var_os("DB_URL").is_some() {
             return;
         }
-        assert_eq!(env(&[]).db_path(None).unwrap(), PathBuf::from(DEFAULT_DB));
+        let path = |env: &Env, flag: Option<&str>| match env.db_location(flag).unwrap() {
+            Location::Sqlite(path) => path,
+            other => panic!("not a SQLite file: {other}"),
+        };
+        assert_eq!(path(&env(&[]), None), PathBuf::from(DEFAULT_DB));
         let url_only = env(&[("DB_URL", "sqlite:////srv/old.db")]);
-        assert_eq!(
-            url_only.db_path(None).unwrap(),
-            PathBuf::from("/srv/old.db")
-        );
-        assert_eq!(
-            url_only.db_path(Some("x.db")).unwrap(),
-            PathBuf::from("x.db")
-        );
+        assert_eq!(path(&url_only, None), PathBuf::from("/srv/old.db"));
+        assert_eq!(path(&url_only, Some("x.db")), PathBuf::from("x.db"));
         let both = env(&[("DB", "a.db"), ("DB_URL", "postgres://u:pw@h/db")]);
-        assert_eq!(both.db_path(None).unwrap(), PathBuf::from("a.db"));
-        assert_eq!(
-            both.db_path(Some("flag.db")).unwrap(),
-            PathBuf::from("flag.db")
-        );
+        assert_eq!(path(&both, None), PathBuf::from("a.db"));
+        assert_eq!(path(&both, Some("flag.db")), PathBuf::from("flag.db"));
         let pg = env(&[("DB_URL", "postgresql://u:hunter2@h/db")]);
-        let err = pg.db_path(None).unwrap_err().to_string();
+        let location = pg.db_location(None).unwrap();
+        assert!(matches!(location, Location::Postgres(_)));
+        let shown = location.to_string();
         assert!(
-            err.contains("postgresql") && !err.contains("hunter2"),
-            "{err}"
+            shown.contains("postgresql") && !shown.contains("hunter2"),
+            "{shown}"
         );
-        assert!(matches!(
-            pg.db_location(None).unwrap(),
-            Location::Postgres(_)
-        ));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! `file:line` positions (and the truncated-last-line rule), parsing ID lines, reading the
 //! shared configuration (`TMDB_TOKEN`, `TMDB_API_URL`, `TMDB_EXPORT_URL`, `DB`, `.env`) with a
 //! token that never prints itself, mapping outcomes to exit statuses, opening the mirror with
-//! its migrations (SQLite: `db`; PostgreSQL: `pg`), and drawing progress (one bar style, one
-//! rate format).
+//! its migrations (SQLite: `db`; PostgreSQL: `pg`; MySQL/MariaDB: `mysql`), and drawing
+//! progress (one bar style, one rate format).
 //!
 //! The mapping of TMDB records onto tables lives here too (`record`), because the loader
 //! writes it and the server reads it back: one description for both.
@@ -20,6 +20,7 @@ pub mod env;
 pub mod exit;
 pub mod ids;
 pub mod model;
+pub mod mysql;
 pub mod ndjson;
 pub mod pg;
 pub mod progress;

@@ -2,7 +2,8 @@
 //!
 //! - [`spec`]: the one description of the tables (columns, types, what a null becomes);
 //! - [`flatten`]: a record line into rows, refusing a line whose fields have the wrong types;
-//! - [`store`]: the rows into SQLite; [`store_pg`]: into PostgreSQL, a batch at a time;
+//! - [`store`]: the rows into SQLite; [`store_pg`]: into PostgreSQL, [`store_mysql`]: into
+//!   MySQL/MariaDB, a batch at a time, both from [`text_rows`];
 //! - [`rebuild`]: TMDB's JSON again, from the tables.
 //!
 //! docs/record.md tells the contract in prose: values as TMDB sent them, array order
@@ -12,4 +13,6 @@ pub mod flatten;
 pub mod rebuild;
 pub mod spec;
 pub mod store;
+pub mod store_mysql;
 pub mod store_pg;
+pub mod text_rows;

@@ -18,6 +18,7 @@ use rusqlite::types::Value as Sql;
 
 use super::flatten::Rows;
 use super::spec::{self, Role, Table, Ty};
+use super::text_rows;
 
 /// The staging table of `table`.
 fn stage(table: &Table) -> String {
@@ -100,10 +101,7 @@ impl PgWriter {
             for (table, values) in &rows.rows {
                 seq += 1;
                 line.clear();
-                for value in values {
-                    encode(&mut line, value);
-                    line.push('\t');
-                }
+                text_rows::encode_row(&mut line, values);
                 let _ = writeln!(line, "{seq}");
                 buffers
                     .entry(table.name)
@@ -272,54 +270,9 @@ pub fn unstorable(rows: &Rows) -> Option<String> {
     None
 }
 
-/// One value in COPY's text format: `\N` for NULL, backslash escapes for the characters that
-/// separate values and rows. A flag's 0/1 is read by PostgreSQL's boolean input as false/true.
-pub fn encode(out: &mut String, value: &Sql) {
-    match value {
-        Sql::Null => out.push_str("\\N"),
-        Sql::Integer(i) => {
-            let _ = write!(out, "{i}");
-        }
-        // Rust prints the shortest decimal that reads back as the same double.
-        Sql::Real(r) => {
-            let _ = write!(out, "{r}");
-        }
-        Sql::Text(text) => escape(out, text),
-        Sql::Blob(bytes) => escape(out, &String::from_utf8_lossy(bytes)),
-    }
-}
-
-fn escape(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_text_escapes_what_separates_values() {
-        let mut out = String::new();
-        for value in [
-            Sql::Null,
-            Sql::Integer(-7),
-            Sql::Real(2.522_000_000_000_000_2),
-            Sql::Text("a\tb\nc\\d\re".into()),
-            Sql::Text(String::new()),
-        ] {
-            encode(&mut out, &value);
-            out.push('|');
-        }
-        assert_eq!(out, "\\N|-7|2.5220000000000002|a\\tb\\nc\\\\d\\re||");
-    }
 
     #[test]
     fn the_last_row_of_a_key_wins() {

@@ -1,0 +1,508 @@
+//! MySQL/MariaDB mirrors (`DB=mysql://...`), against a real MariaDB the tests start
+//! (`util::mysql::Server`): the whole pipeline and an update against tmdb-sim give the same
+//! tables, row by row, as the SQLite mirror of the same data (which equals the simulator's
+//! truth); a load killed with -9 leaves whole batches and a rerun finishes it; two loads at
+//! once both succeed; a bad URL, a wrong password, an unreachable server and a missing database
+//! each stop a tool with exit 2 and one line, and the password is never printed.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::mirror::{Truth, assert_mirror_matches, make_cmd, sim_args, start_sim};
+use crate::util::mysql::{PASSWORD, Server, assert_same_tables};
+use mysql::prelude::Queryable;
+use rusqlite::Connection;
+
+use crate::util::{Run, Workdir, bin, run, run_with_input};
+
+fn no_password(run: &Run) {
+    assert!(
+        !run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD),
+        "the password was printed\n{run}"
+    );
+}
+
+/// `make TARGET` with the database in DB (the environment), the way a user sets it.
+fn make_db(sim: &crate::util::Sim, data: &Path, db: &str, target: &str, vars: &[&str]) -> Run {
+    let mut cmd = make_cmd(sim, data, target, vars);
+    cmd.env("DB", db);
+    let out = run_with_input(cmd, b"", Duration::from_secs(600));
+    no_password(&out);
+    out
+}
+
+/// Loads the files a pipeline wrote in `data` into a SQLite file, in the Makefile's order.
+fn load_sqlite(db: &Path, data: &Path, files: &[(&str, &str)]) {
+    for (kind, file) in files {
+        let path = data.join(file);
+        if !path.exists() {
+            continue;
+        }
+        let mut cmd = Command::new(bin("ndjson-load"));
+        cmd.arg("--db").arg(db).args(["--kind", kind]).arg(path);
+        let out = run(cmd);
+        assert!(out.code() <= 1, "{out}");
+    }
+}
+
+fn load(db: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new(bin("ndjson-load"));
+    cmd.env("DB", db).env_remove("DB_URL").args(args);
+    let out = run(cmd);
+    no_password(&out);
+    out
+}
+
+const MIRROR_FILES: &[(&str, &str)] = &[
+    ("genres", "genres.ndjson"),
+    ("movie-ids", "movie_ids.ndjson"),
+    ("movies", "movies.ndjson"),
+    ("gone", "movies.gone.ndjson"),
+    ("people", "people.ndjson"),
+    ("gone", "people.gone.ndjson"),
+];
+
+#[test]
+fn make_mirror_and_update_into_mariadb_equal_the_sqlite_mirror_row_by_row() {
+    let server = Server::get();
+    let url = server.database("pipeline");
+    let work = Workdir::new("my-pipeline");
+    let sim = start_sim(&sim_args("80", "0"));
+    let data = work.join("data");
+
+    let out = make_db(&sim, &data, &url, "mirror", &["TODAY=2026-01-15"]);
+    out.expect_success();
+    assert!(
+        out.stdout.contains("mirror mysql://mirror:***@127.0.0.1:"),
+        "the summary names the database, password masked\n{out}"
+    );
+    assert!(!data.join("tmdb.db").exists(), "a SQLite file was made");
+
+    // The same stage files loaded into SQLite: that mirror equals the truth, and MariaDB's
+    // tables equal it row by row.
+    let sqlite = work.join("reference.db");
+    load_sqlite(&sqlite, &data, MIRROR_FILES);
+    let truth = Truth::load(&sim, 0, &work);
+    assert_mirror_matches(&sqlite, &truth, &truth.exported_movies());
+    let mut conn = server.admin("pipeline");
+    let rows = assert_same_tables(&sqlite, &mut conn);
+    assert!(rows > 1000, "only {rows} rows compared");
+
+    // make summary and make export read it too.
+    let out = make_db(&sim, &data, &url, "summary", &[]);
+    out.expect_success();
+    let movies = truth.exported_movies().len();
+    assert!(out.stdout.contains(&format!(": {movies} movies")), "{out}");
+    make_db(&sim, &data, &url, "export", &["FORMAT=ndjson"]).expect_success();
+    let exported = std::fs::read_to_string(data.join("export/movie.ndjson")).unwrap();
+    assert_eq!(exported.lines().count(), movies);
+
+    // A day later: make update brings both to the new truth.
+    sim.mutate(1);
+    let out = make_db(&sim, &data, &url, "update", &["TODAY=2026-01-16"]);
+    out.expect_success();
+    assert!(out.stdout.contains("update: loaded movies:"), "{out}");
+    let update = data.join("update/last");
+    load_sqlite(
+        &sqlite,
+        &update,
+        &[
+            ("movies", "movies.ndjson.part"),
+            ("gone", "movies.gone.ndjson"),
+            ("movie-ids", "movie_ids.ndjson"),
+            ("people", "people.ndjson.part"),
+            ("gone", "people.gone.ndjson"),
+        ],
+    );
+    let truth = Truth::load(&sim, 1, &work);
+    assert_mirror_matches(&sqlite, &truth, &truth.exported_movies());
+    assert_same_tables(&sqlite, &mut conn);
+
+    // make serve says tmdb-serve cannot read it yet; make clean keeps the database.
+    let out = make_db(&sim, &data, &url, "serve", &["ADDR=127.0.0.1:0"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("is a MySQL/MariaDB database"), "{out}");
+    let out = make_db(&sim, &data, &url, "clean", &[]);
+    out.expect_success();
+    assert!(
+        out.stdout
+            .contains("kept the MySQL database mysql://mirror:***@127.0.0.1:"),
+        "{out}"
+    );
+}
+
+/// Movie records with every append, from the simulator's truth.
+fn movie_dump(work: &Workdir, movies: &str) -> std::path::PathBuf {
+    let sim = start_sim(&sim_args(movies, "0"));
+    let dir = work.join("dump");
+    sim.dump(0, &dir);
+    dir.join("movies.ndjson")
+}
+
+fn count(conn: &mut mysql::Conn, sql: &str) -> i64 {
+    conn.query_first(sql).unwrap().unwrap()
+}
+
+#[test]
+fn a_load_killed_mid_way_keeps_whole_batches_and_a_rerun_finishes_it() {
+    let server = Server::get();
+    let url = server.database("killed");
+    let work = Workdir::new("my-kill");
+    let movies = movie_dump(&work, "1500");
+    let total = std::fs::read_to_string(&movies).unwrap().lines().count() as i64;
+    let mut conn = server.admin("killed");
+
+    let mut child = Command::new(bin("ndjson-load"))
+        .env("DB", &url)
+        .args(["--kind", "movies", "--batch", "50"])
+        .arg(&movies)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let loaded: i64 = conn
+            .query_first("SELECT count(*) FROM movie")
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        if loaded >= 100 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the load finished before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no batch committed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let loaded = count(&mut conn, "SELECT count(*) FROM movie");
+    assert!(loaded < total, "killed after the end: {loaded} of {total}");
+    assert_eq!(loaded % 50, 0, "only whole batches: {loaded} movies");
+    // Whole movies: each one loaded has all of its credits.
+    let want: std::collections::BTreeMap<i64, i64> = crate::util::read_ndjson(&movies)
+        .iter()
+        .map(|m| {
+            let credits = ["cast", "crew"]
+                .iter()
+                .map(|k| m["credits"][k].as_array().map_or(0, Vec::len))
+                .sum::<usize>();
+            (m["id"].as_i64().unwrap(), credits as i64)
+        })
+        .collect();
+    let rows: Vec<(i64, i64)> = conn
+        .query("SELECT m.id, (SELECT count(*) FROM credit c WHERE c.movie_id = m.id) FROM movie m")
+        .unwrap();
+    for (id, credits) in rows {
+        assert_eq!(credits, want[&id], "movie {id}: credits of a whole movie");
+    }
+
+    let out = load(&url, &["--kind", "movies", &movies.display().to_string()]);
+    out.expect_success();
+    assert!(
+        out.stderr.contains(&format!(
+            "inserted {}, updated 0, unchanged {loaded}",
+            total - loaded
+        )),
+        "the rerun skips what is there\n{out}"
+    );
+    let sqlite = work.join("reference.db");
+    load_sqlite(
+        &sqlite,
+        movies.parent().unwrap(),
+        &[("movies", "movies.ndjson")],
+    );
+    assert_same_tables(&sqlite, &mut conn);
+}
+
+#[test]
+fn two_loads_at_once_both_succeed_and_leave_whole_movies() {
+    let server = Server::get();
+    let url = server.database("twoloads");
+    let work = Workdir::new("my-two");
+    let movies = movie_dump(&work, "800");
+    let total = std::fs::read_to_string(&movies).unwrap().lines().count();
+    let spawn = || {
+        Command::new(bin("ndjson-load"))
+            .env("DB", &url)
+            .args(["--kind", "movies", "--batch", "20"])
+            .arg(&movies)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut inserted = 0;
+    for out in [&a, &b] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("deadlock"), "{stderr}");
+        let summary = stderr.lines().last().unwrap();
+        let n: usize = summary
+            .split("inserted ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{summary}"));
+        inserted += n;
+    }
+    // Each movie inserted once, by one load or the other; the other found it unchanged.
+    assert_eq!(inserted, total);
+    let sqlite = work.join("reference.db");
+    load_sqlite(
+        &sqlite,
+        movies.parent().unwrap(),
+        &[("movies", "movies.ndjson")],
+    );
+    let mut conn = server.admin("twoloads");
+    assert_same_tables(&sqlite, &mut conn);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM load_log WHERE kind = 'movies'"
+        ),
+        2
+    );
+}
+
+#[test]
+fn bad_urls_wrong_passwords_and_missing_servers_stop_every_tool_with_one_line() {
+    let server = Server::get();
+    server.database("present");
+    let work = Workdir::new("my-errors");
+    work.write("genres.ndjson", "{\"id\":28,\"name\":\"Action\"}\n");
+    let port = server.port;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // bound then freed: nothing listens there
+    let cases = [
+        (
+            format!("mysql://mirror:{PASSWORD}@127.0.0.1:notaport/present"),
+            "not a valid MySQL URL",
+        ),
+        (
+            format!("mysql://mirror:{PASSWORD}@127.0.0.1:{port}/"),
+            "names no database",
+        ),
+        (
+            format!("mysql://mirror:wrong-{PASSWORD}@127.0.0.1:{port}/present"),
+            "refused the login",
+        ),
+        (
+            format!("mysql://mirror:{PASSWORD}@127.0.0.1:{closed}/present"),
+            "cannot reach MySQL",
+        ),
+        (
+            format!("mariadb://mirror:{PASSWORD}@127.0.0.1:{port}/absent"),
+            "does not exist",
+        ),
+    ];
+    for (url, says) in &cases {
+        for (tool, args) in [
+            ("ndjson-load", &["--kind", "genres", "genres.ndjson"][..]),
+            ("ndjson-ids", &["list", "db:movies"][..]),
+            ("tmdb-export", &["--out", "csv"][..]),
+        ] {
+            let mut cmd = Command::new(bin(tool));
+            cmd.current_dir(&work.path)
+                .env("DB", url)
+                .env_remove("DB_URL")
+                .args(args);
+            let out = run(cmd);
+            out.expect_code(2);
+            no_password(&out);
+            assert_eq!(out.stderr.lines().count(), 1, "{tool}: one line\n{out}");
+            assert!(out.stderr.contains(says), "{tool} {url}: {says}\n{out}");
+            assert!(
+                out.stderr.contains("***"),
+                "{tool}: the URL is shown masked\n{out}"
+            );
+        }
+    }
+    // A Unix socket (?socket=) works as well as TCP, and so does a password-less login there.
+    let socket = format!(
+        "mariadb://mirror:{PASSWORD}@localhost/present?socket={}",
+        server.socket.display()
+    );
+    let mut cmd = Command::new(bin("ndjson-load"));
+    cmd.current_dir(&work.path)
+        .env("DB", &socket)
+        .args(["--kind", "genres", "genres.ndjson"]);
+    let out = run(cmd);
+    out.expect_success();
+    no_password(&out);
+}
+
+fn fixture(name: &str) -> String {
+    if name.starts_with('/') {
+        return name.to_owned();
+    }
+    crate::util::repo_root()
+        .join("tests/fixtures/load")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn rejects_summaries_load_log_and_search_as_for_sqlite() {
+    let server = Server::get();
+    let url = server.database("fixtures");
+    let work = Workdir::new("my-fixtures");
+    let sqlite = work.join("reference.db");
+    // Keys that clash: a credit_id twice in one movie, one credit_id under two movies, a genre
+    // listed twice. The last one read wins, as in SQLite.
+    let clash = work.write(
+        "clash.ndjson",
+        r#"{"id":951,"title":"A","genres":[{"id":28,"name":"Action"},{"id":28,"name":"Action"}],"credits":{"cast":[{"credit_id":"dup1","id":5,"name":"x","order":0},{"credit_id":"dup1","id":6,"name":"y","order":1}],"crew":[]}}
+{"id":952,"title":"B","credits":{"cast":[{"credit_id":"shared","id":7,"name":"z","order":0}],"crew":[]}}
+{"id":953,"title":"C","credits":{"cast":[{"credit_id":"shared","id":8,"name":"w","order":0}],"crew":[]}}
+"#,
+    );
+    let clash = clash.display().to_string();
+    let steps: &[(&str, &str)] = &[
+        ("genres", "genres.ndjson"),
+        ("movies", &clash),
+        ("movie-ids", "movie_ids.ndjson"),
+        ("movies", "movies_v1.ndjson"),
+        ("movies", "movies_v2.ndjson"),
+        ("movies", "movies_v2.ndjson"),
+        ("movies", "malformed_lines.ndjson"),
+        ("movies", "movie-details-append-credits.ndjson"),
+        ("people", "people.ndjson"),
+        ("people", "person-details.ndjson"),
+        ("gone", "gone.ndjson"),
+    ];
+    let summary = |run: &Run| {
+        let line = run.stderr.lines().last().unwrap_or_default().to_owned();
+        // The counts, without the time and the rate.
+        line.split(" in ").next().unwrap().to_owned()
+    };
+    for (at, (kind, file)) in steps.iter().enumerate() {
+        let rejects_my = work.join(format!("my-{at}.rejects.ndjson"));
+        let rejects_lite = work.join(format!("lite-{at}.rejects.ndjson"));
+        let my = load(
+            &url,
+            &[
+                "--kind",
+                kind,
+                "--rejects",
+                &rejects_my.display().to_string(),
+                &fixture(file),
+            ],
+        );
+        let mut cmd = Command::new(bin("ndjson-load"));
+        cmd.arg("--db")
+            .arg(&sqlite)
+            .args(["--kind", kind, "--rejects"])
+            .arg(&rejects_lite)
+            .arg(fixture(file));
+        let lite = run(cmd);
+        assert_eq!(my.code(), lite.code(), "{file}\n{my}\n{lite}");
+        assert_eq!(summary(&my), summary(&lite), "{file}");
+        assert_eq!(
+            std::fs::read_to_string(&rejects_my).unwrap(),
+            std::fs::read_to_string(&rejects_lite).unwrap(),
+            "{file}: the rejects"
+        );
+    }
+    let mut conn = server.admin("fixtures");
+    assert_same_tables(&sqlite, &mut conn);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM credit WHERE (credit_id, movie_id, person_id) IN \
+             (('shared', 953, 8), ('dup1', 951, 6))"
+        ),
+        2,
+        "the last credit of a clashing key wins"
+    );
+    // load_log: one row per run, the same counts.
+    let report = |db: &str| {
+        let mut cmd = Command::new(bin("ndjson-load"));
+        cmd.env("DB", db).args(["--report-after", "0"]);
+        let out = run(cmd);
+        out.expect_success();
+        no_password(&out);
+        out.stdout
+    };
+    assert_eq!(report(&url), report(&sqlite.display().to_string()));
+
+    // Search: FULLTEXT over titles, case and accents folded by the titles' collation.
+    let found: Vec<i64> = conn
+        .query(
+            "SELECT id FROM movie WHERE MATCH (title, original_title) \
+             AGAINST ('amelie' IN BOOLEAN MODE) ORDER BY id",
+        )
+        .unwrap();
+    let want: Vec<i64> = Connection::open(&sqlite)
+        .unwrap()
+        .prepare("SELECT rowid FROM movie_fts WHERE movie_fts MATCH 'amelie' ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(found, want);
+
+    // A NUL character, which PostgreSQL refuses, is stored as it was sent.
+    let nul = work.write(
+        "nul.ndjson",
+        "{\"id\":901,\"title\":\"a\\u0000b\"}\n{\"id\":903,\"title\":\"ok\"}\n",
+    );
+    load(&url, &["--kind", "movies", &nul.display().to_string()]).expect_success();
+    let title: Option<String> = conn
+        .query_first("SELECT title FROM movie WHERE id = 901")
+        .unwrap();
+    assert_eq!(title.as_deref(), Some("a\0b"));
+
+    // A key longer than its VARCHAR column is a reject naming the column, not a failed batch
+    // (and never a value cut short); the loader's list of such columns is the schema's.
+    let long = "t".repeat(300);
+    let file = work.write(
+        "long.ndjson",
+        format!(
+            "{{\"id\":904,\"title\":\"long\",\"imdb_id\":\"{long}\"}}\n\
+             {{\"id\":905,\"title\":\"fine\"}}\n"
+        ),
+    );
+    let out = load(&url, &["--kind", "movies", &file.display().to_string()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("long.ndjson:1: movie.imdb_id is 300 characters long"),
+        "{out}"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM movie WHERE id IN (904, 905)"
+        ),
+        1
+    );
+    let mut varchar: Vec<String> = conn
+        .query(
+            "SELECT DISTINCT column_name FROM information_schema.columns
+             WHERE table_schema = DATABASE() AND data_type = 'varchar'
+               AND table_name NOT IN ('schema_migrations', 'load_log', 'load_checkpoint', 'gone')",
+        )
+        .unwrap();
+    varchar.sort();
+    let mut listed: Vec<&str> = tmdb_core::record::store_mysql::VARCHAR_COLUMNS.to_vec();
+    listed.sort();
+    assert_eq!(varchar, listed);
+}
