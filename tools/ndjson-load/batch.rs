@@ -24,6 +24,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use rusqlite::Connection;
 use tmdb_core::ndjson::{Input, Reached};
+use tmdb_core::record::store::Written;
 
 use crate::kinds::{self, Kind, Record, Rejection};
 use crate::pg::PgLoad;
@@ -318,6 +319,7 @@ fn write_items(
         sources,
         counts: Counts::default(),
         in_transaction: 0,
+        written: Written::default(),
     };
     loop {
         let chunk = if writer.in_transaction == 0 {
@@ -361,6 +363,8 @@ struct Writer<'a> {
     counts: Counts,
     /// Records written in the open transaction; 0 when none is open.
     in_transaction: usize,
+    /// The shared entities the open SQLite transaction wrote.
+    written: Written,
 }
 
 impl Writer<'_> {
@@ -391,7 +395,7 @@ impl Writer<'_> {
                     conn.execute_batch("BEGIN IMMEDIATE")
                         .context("cannot start a transaction")?;
                 }
-                let outcome = store::write(conn, &record)
+                let outcome = store::write(conn, &record, &mut self.written)
                     .with_context(|| format!("{source}:{}: cannot write", item.number))?;
                 self.counts.add(outcome);
                 Some(record)
@@ -419,6 +423,7 @@ impl Writer<'_> {
                 Target::Sqlite(conn) => {
                     conn.execute_batch("COMMIT")
                         .context("cannot commit a batch")?;
+                    self.written.clear();
                 }
                 Target::Postgres(load) => {
                     let (source, first, last) = self.batch_lines.take().unwrap_or_default();
