@@ -200,6 +200,14 @@ fn run(cli: Cli) -> Result<Status> {
     // removed when the load closes the database.
     conn.pragma_update(None, "wal_autocheckpoint", 16384)
         .context("cannot set the checkpoint interval")?;
+    // A movie or person load writes what hangs off a record after it, in the same transaction,
+    // and deletes an older version's rows itself: the foreign keys' checks (a lookup per row)
+    // and cascades have nothing to do, and without them a many-row INSERT needs no statement
+    // journal (docs/record.md "Loading"). `gone` deletes by cascade and keeps them.
+    if matches!(kind, Kind::Movies | Kind::People) {
+        conn.pragma_update(None, "foreign_keys", false)
+            .context("cannot turn the foreign keys off")?;
+    }
     let started_at = batch::now(&conn)?;
     // A first load into an empty mirror builds the movie tables' secondary indexes at its end.
     defer::begin(&mut conn, kind)?;

@@ -24,7 +24,10 @@ struct Statements {
     /// Inserts a row; a root's and an entity's update the existing row instead (an entity's
     /// only when a value differs, so a shared company is not rewritten by every movie).
     insert: String,
-    /// A child table's plain INSERT of 2^(i+1) rows, for i in 0..log2(MOST_ROWS).
+    /// A child table's INSERT OR FAIL of 2^(i+1) rows, for i in 0..log2(MOST_ROWS): with the
+    /// foreign keys off (ndjson-load's movie and person loads), nothing can abort it halfway,
+    /// so it needs no statement journal (which copied every page a statement touched); a key
+    /// clash stops it after the rows before the clash.
     insert_many: Vec<String>,
     /// A child row whose key is taken already (TMDB lists a credit_id twice, or under two
     /// movies): the last one read wins.
@@ -96,7 +99,7 @@ fn build(rank: usize, table: &Table) -> Statements {
             .take_while(|&n| n <= MOST_ROWS)
             .map(|n| {
                 let slots = slots(columns.len(), n);
-                format!("INSERT INTO {} ({list}) VALUES {slots}", table.name)
+                format!("INSERT OR FAIL INTO {} ({list}) VALUES {slots}", table.name)
             })
             .collect(),
         Role::Root | Role::Entity => Vec::new(),
@@ -196,30 +199,33 @@ pub fn write(conn: &Connection, rows: &Rows, written: &mut Written) -> rusqlite:
 /// Inserts rows of a child table, up to `MOST_ROWS` per statement.
 fn insert_children(conn: &Connection, table: &Table, run: &[&[Value]]) -> rusqlite::Result<()> {
     let statements = statements(table);
-    let mut rest = run;
-    while !rest.is_empty() {
+    let mut at = 0;
+    while at < run.len() {
         // The largest power of two that fits: 2^(i+1) rows is `insert_many[i]`.
-        let n = 1 << rest.len().min(MOST_ROWS).ilog2();
-        let (rows, tail) = rest.split_at(n);
-        rest = tail;
+        let n = 1 << (run.len() - at).min(MOST_ROWS).ilog2();
+        let rows = &run[at..at + n];
         if n == 1 {
             insert_child(conn, statements, rows[0])?;
+            at += 1;
             continue;
         }
         let mut insert = conn.prepare_cached(&statements.insert_many[n.ilog2() as usize - 1])?;
         match insert.execute(params_from_iter(
             rows.iter().flat_map(|values| values.iter()),
         )) {
-            // A key taken already: the statement wrote none of its rows; one by one, each
-            // clash is a replace.
+            Ok(_) => at += n,
+            // A key taken already: OR FAIL kept the rows before the one that clashed (as
+            // many as the statement changed); that one replaces the row that has its key,
+            // and the rows after it go on.
             Err(err) if is_key_clash(&err) => {
-                for values in rows {
-                    insert_child(conn, statements, values)?;
-                }
+                let kept = usize::try_from(conn.changes()).unwrap_or(usize::MAX);
+                let Some(clash) = rows.get(kept) else {
+                    return Err(err);
+                };
+                insert_child(conn, statements, clash)?;
+                at += kept + 1;
             }
-            other => {
-                other?;
-            }
+            Err(err) => return Err(err),
         }
     }
     Ok(())
