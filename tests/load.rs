@@ -1028,6 +1028,61 @@ fn a_credit_id_listed_twice_or_under_another_movie_keeps_the_last_one_read() {
     assert_consistent(&conn);
 }
 
+/// Credits are written many rows per statement: a clash in the middle of one (the same
+/// credit_id earlier in the list, or under another movie) replaces only that row, and every
+/// row ends where writing them one by one in the order read puts it.
+#[test]
+fn a_credit_id_clash_amid_a_long_cast_replaces_only_that_credit() {
+    let dir = Workdir::new("load-dup-credit-many");
+    let credit = |id: &str, character: &str| {
+        format!(r#"{{"id":10,"credit_id":"{id}","character":"{character}"}}"#)
+    };
+    // Movie 1 has k50; movie 2 lists 40 credits, with k2 again at 5, k50 at 20, k30 again
+    // at 35 (the first, second and last statement of the list).
+    let ids: Vec<String> = (0..40)
+        .map(|i| match i {
+            5 => "k2".to_owned(),
+            20 => "k50".to_owned(),
+            35 => "k30".to_owned(),
+            i => format!("k{i}"),
+        })
+        .collect();
+    let cast: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| credit(id, &format!("role {i}")))
+        .collect();
+    let input = format!(
+        "{}\n{}\n",
+        format_args!(
+            r#"{{"id":1,"title":"A","credits":{{"cast":[{}],"crew":[]}}}}"#,
+            credit("k50", "before")
+        ),
+        format_args!(
+            r#"{{"id":2,"title":"B","credits":{{"cast":[{}],"crew":[]}}}}"#,
+            cast.join(",")
+        )
+    );
+    load_with_input(&dir, &["--kind", "movies"], input.as_bytes()).expect_success();
+    // One by one: a clash deletes the older row, the new one goes last.
+    let mut want: Vec<(String, String)> = vec![("k50".into(), "before".into())];
+    for (i, id) in ids.iter().enumerate() {
+        want.retain(|(old, _)| old != id);
+        want.push((id.clone(), format!("role {i}")));
+    }
+    let conn = db(&dir);
+    let got: Vec<(String, String)> = conn
+        .prepare("SELECT credit_id, character FROM credit ORDER BY rowid")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 38);
+    assert_consistent(&conn);
+}
+
 #[test]
 fn records_from_a_pausing_pipe_are_committed_without_waiting_for_a_full_batch() {
     let dir = Workdir::new("load-pipe");

@@ -306,3 +306,218 @@ fn an_unknown_field_and_an_unknown_append_survive_in_extra() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The rows of a movie line as the value tree gives them (what ndjson-load falls back on), or
+/// why it refuses the line.
+fn tree_rows(line: &str) -> Result<Vec<(&'static str, Vec<rusqlite::types::Value>)>, String> {
+    use tmdb_core::record::flatten;
+    let map = flatten::object(line.as_bytes()).map_err(|r| r.to_string())?;
+    if !map.contains_key("title") {
+        return Err("no title".into());
+    }
+    let rows = flatten::movie(&map, 7).map_err(|r| r.to_string())?;
+    Ok(rows
+        .rows
+        .into_iter()
+        .map(|(t, row)| (t.name, row))
+        .collect())
+}
+
+/// Every movie line (sim records, captures, and each with odd or wrong values) read by the line
+/// scan gives exactly the rows the value tree gives, or is left to the tree: a refused line
+/// always is, so its refusal keeps its words.
+#[test]
+fn the_line_scan_gives_the_rows_of_the_value_tree() {
+    use tmdb_core::record::scan;
+    use tmdb_core::record::spec::MOVIE_APPENDS;
+    let dir = Workdir::new("record-scan");
+    let dump = dir.join("dump");
+    let mut sim = Command::new(bin("tmdb-sim"));
+    sim.args(["--movies", "300", "--seed", "23", "--dump"])
+        .arg(&dump);
+    crate::util::run(sim).expect_success();
+    let mut lines: Vec<Value> = read_ndjson(&dump.join("movies.ndjson"));
+    assert!(lines.len() > 250, "{} sim movies", lines.len());
+    let records = Records::new();
+    for path in ["movie/47964", "movie/550", "movie/49026"] {
+        lines.push(records.body(path, &MOVIE_APPENDS.join(",")).unwrap());
+    }
+    let check = |line: &str, scanned: bool, what: &str| {
+        let tree = tree_rows(line);
+        match scan::movie(line.as_bytes(), 7) {
+            Some(rows) => {
+                let rows: Vec<_> = rows.rows.into_iter().map(|(t, r)| (t.name, r)).collect();
+                assert_eq!(Ok(rows), tree, "{what}: {line}");
+            }
+            None => assert!(!scanned, "{what}: left to the tree ({tree:?}): {line}"),
+        }
+    };
+    for line in &lines {
+        check(&line.to_string(), true, "as given");
+    }
+    // Shapes the mirror keeps (scanned) and shapes it refuses or finds odd (left to the tree),
+    // each applied to a sim record and to a capture.
+    type Change = fn(&mut Map<String, Value>);
+    let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+    let changes: &[(&str, bool, Change)] = &[
+        ("unknown keys", true, |m| {
+            m.insert("new".into(), serde_json::json!({"a": [1, null, "x"]}));
+            m.insert("recommendations".into(), serde_json::json!({"page": 1}));
+            m["credits"]["id"] = 5.into();
+            m["credits"]["cast"][0]["new"] = true.into();
+            m["genres"][0]["new"] = Value::Null;
+            m["watch/providers"]["results"]["US"]["buy"][0]["id"] = 1.into();
+            m["translations"]["translations"][0]["data"]["new"] = "x".into();
+            m["images"]["new"] = serde_json::json!([]);
+        }),
+        ("nulls and absences", true, |m| {
+            m.insert("adult".into(), Value::Null);
+            m.insert("imdb_id".into(), Value::Null);
+            m.remove("runtime");
+            m.remove("keywords");
+            m["credits"]["cast"][0]["adult"] = Value::Null;
+            m["credits"]["crew"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("job");
+            m["translations"]["translations"][0]["data"] = Value::Null;
+            m["release_dates"]["results"][0]["iso_3166_1"] = Value::Null;
+            m["release_dates"]["results"][0]["kept_nowhere"] = 3.into();
+            m["watch/providers"]["results"]["US"]["link"] = Value::Null;
+            m["watch/providers"]["results"]["US"]["buy"][0]["display_priority"] = Value::Null;
+        }),
+        ("external_ids null", true, |m| {
+            m.insert("external_ids".into(), Value::Null);
+        }),
+        ("external_ids.imdb_id not the details'", true, |m| {
+            m["external_ids"]["imdb_id"] = "tt0".into();
+            m["external_ids"]["id"] = 3.into();
+        }),
+        ("external_ids.imdb_id missing", true, |m| {
+            m["external_ids"].as_object_mut().unwrap().remove("imdb_id");
+        }),
+        ("escapes", true, |m| {
+            m.insert("title".into(), "a \"quote\" \\ \u{1F600} \n".into());
+            m.insert("tagline".into(), "\u{0}".into());
+            m.insert("odd \"key\"".into(), 1.into());
+        }),
+        ("a link given as a list", true, |m| {
+            let offers = m["watch/providers"]["results"]["US"]["buy"].clone();
+            m["watch/providers"]["results"]["US"]["link"] = offers;
+        }),
+        ("a wrong type", false, |m| {
+            m.insert("runtime".into(), "120".into());
+        }),
+        ("a decimal integer", false, |m| {
+            m["credits"]["crew"][0]["order"] = 1.5.into();
+        }),
+        ("a huge integer", false, |m| {
+            m.insert("budget".into(), u64::MAX.into());
+        }),
+        ("no id", false, |m| {
+            m.remove("id");
+        }),
+        ("id 0", false, |m| {
+            m.insert("id".into(), 0.into());
+        }),
+        ("no title", false, |m| {
+            m.remove("title");
+        }),
+        ("a credit without credit_id", false, |m| {
+            m["credits"]["cast"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("credit_id");
+        }),
+        ("a credit's person -1", false, |m| {
+            m["credits"]["cast"][0]["id"] = (-1).into();
+        }),
+        ("a genre's name null", false, |m| {
+            m["genres"][0]["name"] = Value::Null;
+        }),
+        ("a collection without id", false, |m| {
+            m.insert(
+                "belongs_to_collection".into(),
+                serde_json::json!({"name": "x"}),
+            );
+        }),
+        ("credits null", false, |m| {
+            m.insert("credits".into(), Value::Null);
+        }),
+        ("images.posters null", false, |m| {
+            m["images"]["posters"] = Value::Null;
+        }),
+        ("a listing key of no list", false, |m| {
+            m["watch/providers"]["results"]["US"]["note"] = "x".into();
+        }),
+        ("a translation's data a list", false, |m| {
+            m["translations"]["translations"][0]["data"] = serde_json::json!([]);
+        }),
+        ("origin_country with a number", false, |m| {
+            m.insert("origin_country".into(), serde_json::json!(["FR", 3]));
+        }),
+    ];
+    for base in [&lines[0], lines.last().unwrap()] {
+        for (what, scanned, change) in changes {
+            let mut line = base.clone();
+            let map = line.as_object_mut().unwrap();
+            // Every change finds what it changes.
+            for (path, value) in [
+                (
+                    "credits",
+                    r#"{"cast":[{"credit_id":"c","id":1}],"crew":[{"credit_id":"d","id":2}]}"#,
+                ),
+                ("genres", r#"[{"id":1,"name":"g"}]"#),
+                (
+                    "translations",
+                    r#"{"translations":[{"data":{"title":"t"}}]}"#,
+                ),
+                (
+                    "release_dates",
+                    r#"{"results":[{"iso_3166_1":"FR","release_dates":[{"type":3}]}]}"#,
+                ),
+                (
+                    "watch/providers",
+                    r#"{"results":{"US":{"link":"l","buy":[{"provider_id":2,"display_priority":1}]}}}"#,
+                ),
+                ("images", r#"{"backdrops":[],"logos":[],"posters":[]}"#),
+                ("external_ids", r#"{"imdb_id":null}"#),
+            ] {
+                let empty = match map.get(path) {
+                    Some(Value::Object(o)) => {
+                        o.values().all(|v| v.as_array().is_some_and(Vec::is_empty))
+                    }
+                    Some(Value::Array(a)) => a.is_empty(),
+                    _ => true,
+                };
+                if empty {
+                    map.insert(path.into(), json(value));
+                }
+            }
+            check(&line.to_string(), true, "filled");
+            change(line.as_object_mut().unwrap());
+            check(&line.to_string(), *scanned, what);
+        }
+        // What the tree decides that the scan cannot see: duplicate keys (the last wins),
+        // JSON that is not valid or not one object.
+        let text = base.to_string();
+        let body = &text[1..];
+        for (what, line) in [
+            ("a key twice", format!(r#"{{"title":"first",{body}"#)),
+            ("id twice", format!(r#"{{"id":1,{body}"#)),
+            (
+                "an escaped key",
+                format!(r#"{{"ti\u0074le":"escaped",{body}"#),
+            ),
+            ("cut", text[..text.len() - 2].to_owned()),
+            ("trailing", format!("{text} x")),
+            ("a list", format!("[{text}]")),
+            (
+                "bad UTF-8 in an ignored key",
+                format!(r#"{{"release_dates":{{"results":[{{"x":"\u00ff"}}]}},{body}"#),
+            ),
+        ] {
+            check(&line, false, what);
+        }
+    }
+}

@@ -24,6 +24,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use rusqlite::Connection;
 use tmdb_core::ndjson::{Input, Reached};
+use tmdb_core::record::store::Written;
 
 use crate::kinds::{self, Kind, Record, Rejection};
 use crate::rejects::{Reject, Rejects};
@@ -323,6 +324,7 @@ fn write_items(
         sources,
         counts: Counts::default(),
         in_transaction: 0,
+        written: Written::default(),
     };
     loop {
         let chunk = if writer.in_transaction == 0 {
@@ -366,6 +368,8 @@ struct Writer<'a> {
     counts: Counts,
     /// Records written in the open transaction; 0 when none is open.
     in_transaction: usize,
+    /// The shared entities the open SQLite transaction wrote.
+    written: Written,
 }
 
 impl Writer<'_> {
@@ -396,7 +400,7 @@ impl Writer<'_> {
                     conn.execute_batch("BEGIN IMMEDIATE")
                         .context("cannot start a transaction")?;
                 }
-                let outcome = store::write(conn, &record)
+                let outcome = store::write(conn, &record, &mut self.written)
                     .with_context(|| format!("{source}:{}: cannot write", item.number))?;
                 self.counts.add(outcome);
                 Some(record)
@@ -424,6 +428,7 @@ impl Writer<'_> {
                 Target::Sqlite(conn) => {
                     conn.execute_batch("COMMIT")
                         .context("cannot commit a batch")?;
+                    self.written.clear();
                 }
                 Target::Server(load) => {
                     let (source, first, last) = self.batch_lines.take().unwrap_or_default();

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use tmdb_core::ids::parse_id_line;
 use tmdb_core::model::ItemKind;
 use tmdb_core::record::flatten::{self, Rows};
+use tmdb_core::record::scan;
 
 use crate::check;
 
@@ -136,6 +137,13 @@ pub fn parse(kind: Kind, line: &[u8]) -> Result<Record, Rejection> {
                 .into()),
             Err(err) => Err(err.to_string().into()),
         };
+    }
+    // Most movie lines are read without the tree of values; whatever that reading leaves
+    // (a refusal to word, an odd line) is read below from the tree, which gives the same rows.
+    if kind == Kind::Movies
+        && let Some(rows) = scan::movie(line, hash(line))
+    {
+        return Ok(Record::Movie(rows));
     }
     let map = flatten::object(line).map_err(|refusal| match kind {
         Kind::MovieIds if !refusal.reason.starts_with("invalid JSON") => {

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tmdb_core::model::ItemKind;
 
 use tmdb_core::record::flatten::Rows;
+use tmdb_core::record::store::Written;
 use tmdb_core::record::{spec, store};
 
 use crate::kinds::{Gone, Id, MovieId, Record};
@@ -26,13 +27,17 @@ pub enum Outcome {
     Deleted,
 }
 
-/// Writes `record`; the caller holds the transaction.
-pub fn write(conn: &Connection, record: &Record) -> rusqlite::Result<Outcome> {
+/// Writes `record`; the caller holds the transaction, and `written` is what it wrote before.
+pub fn write(
+    conn: &Connection,
+    record: &Record,
+    written: &mut Written,
+) -> rusqlite::Result<Outcome> {
     match record {
-        Record::Genre(genre) => write_genre(conn, genre),
+        Record::Genre(genre) => write_genre(conn, genre, written),
         Record::MovieId(movie_id) => write_movie_id(conn, movie_id),
-        Record::Movie(movie) => write_record(conn, movie, ItemKind::Movie),
-        Record::Person(person) => write_record(conn, person, ItemKind::Person),
+        Record::Movie(movie) => write_record(conn, movie, ItemKind::Movie, written),
+        Record::Person(person) => write_record(conn, person, ItemKind::Person, written),
         Record::Gone(gone) => write_gone(conn, gone),
     }
 }
@@ -55,12 +60,16 @@ fn insert_or_update(
 }
 
 /// A genre: inserted, or updated when its name (or what TMDB added) changed.
-fn write_genre(conn: &Connection, genre: &Rows) -> rusqlite::Result<Outcome> {
+fn write_genre(
+    conn: &Connection,
+    genre: &Rows,
+    written: &mut Written,
+) -> rusqlite::Result<Outcome> {
     let before = conn.changes();
     let existed = conn
         .prepare_cached("SELECT 1 FROM genre WHERE id = ?1")?
         .exists([genre.id])?;
-    store::write(conn, genre)?;
+    store::write(conn, genre, written)?;
     Ok(match (existed, conn.changes() != before) {
         (false, _) => Outcome::Inserted,
         (true, true) => Outcome::Updated,
@@ -117,7 +126,12 @@ fn write_outcome(
 /// A movie or a person with everything hanging off it. A new version replaces the record
 /// whole: what the new line lacks (an append not asked for this time, a credit removed
 /// upstream) is gone from the mirror too.
-fn write_record(conn: &Connection, rows: &Rows, kind: ItemKind) -> rusqlite::Result<Outcome> {
+fn write_record(
+    conn: &Connection,
+    rows: &Rows,
+    kind: ItemKind,
+    written: &mut Written,
+) -> rusqlite::Result<Outcome> {
     let (select, children) = match kind {
         ItemKind::Movie => (
             "SELECT source_hash FROM movie WHERE id = ?1",
@@ -140,7 +154,7 @@ fn write_record(conn: &Connection, rows: &Rows, kind: ItemKind) -> rusqlite::Res
     if outcome == Outcome::Updated {
         store::delete_children(conn, children, rows.id)?;
     }
-    store::write(conn, rows)?;
+    store::write(conn, rows, written)?;
     forget_gone(conn, kind, Id(rows.id))?;
     Ok(outcome)
 }

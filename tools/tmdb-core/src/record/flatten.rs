@@ -271,7 +271,7 @@ fn read_fields(
 }
 
 /// Sets `extra[a][b]` for key `a.b`, `extra[a]` for key `a`.
-fn put(extra: &mut Map<String, Value>, key: &str, value: Value) {
+pub(super) fn put(extra: &mut Map<String, Value>, key: &str, value: Value) {
     match key.split_once('.') {
         None => {
             extra.insert(key.to_owned(), value);
@@ -288,7 +288,7 @@ fn put(extra: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 /// Ends a row with its `extra` (JSON text, NULL when empty) and `absent` (NULL when 0).
-fn finish(table: &Table, row: &mut Vec<Sql>, extra: Map<String, Value>, absent: u64) {
+pub(super) fn finish(table: &Table, row: &mut Vec<Sql>, extra: Map<String, Value>, absent: u64) {
     if table.extra {
         row.push(if extra.is_empty() {
             Sql::Null
