@@ -13,6 +13,7 @@ use crate::util::mirror::{Truth, assert_mirror_matches, make_cmd, sim_args, star
 use crate::util::pg::{Cluster, PASSWORD, assert_same_tables};
 use rusqlite::Connection;
 
+use crate::util::server::{MIRROR_FILES, load_fixtures_beside_sqlite, load_sqlite};
 use crate::util::{Run, Workdir, bin, run, run_with_input};
 
 fn no_password(run: &Run) {
@@ -31,20 +32,6 @@ fn make_db(sim: &crate::util::Sim, data: &Path, db: &str, target: &str, vars: &[
     out
 }
 
-/// Loads the files a pipeline wrote in `data` into a SQLite file, in the Makefile's order.
-fn load_sqlite(db: &Path, data: &Path, files: &[(&str, &str)]) {
-    for (kind, file) in files {
-        let path = data.join(file);
-        if !path.exists() {
-            continue;
-        }
-        let mut cmd = Command::new(bin("ndjson-load"));
-        cmd.arg("--db").arg(db).args(["--kind", kind]).arg(path);
-        let out = run(cmd);
-        assert!(out.code() <= 1, "{out}");
-    }
-}
-
 fn load(db: &str, args: &[&str]) -> Run {
     let mut cmd = Command::new(bin("ndjson-load"));
     cmd.env("DB", db).env_remove("DB_URL").args(args);
@@ -52,15 +39,6 @@ fn load(db: &str, args: &[&str]) -> Run {
     no_password(&out);
     out
 }
-
-const MIRROR_FILES: &[(&str, &str)] = &[
-    ("genres", "genres.ndjson"),
-    ("movie-ids", "movie_ids.ndjson"),
-    ("movies", "movies.ndjson"),
-    ("gone", "movies.gone.ndjson"),
-    ("people", "people.ndjson"),
-    ("gone", "people.gone.ndjson"),
-];
 
 #[test]
 fn make_mirror_and_update_into_postgres_equal_the_sqlite_mirror_row_by_row() {
@@ -335,79 +313,13 @@ fn bad_urls_wrong_passwords_and_missing_servers_stop_every_tool_with_one_line() 
     run(cmd).expect_success();
 }
 
-fn fixture(name: &str) -> String {
-    if name.starts_with('/') {
-        return name.to_owned();
-    }
-    crate::util::repo_root()
-        .join("tests/fixtures/load")
-        .join(name)
-        .display()
-        .to_string()
-}
-
 #[test]
 fn rejects_summaries_load_log_and_search_as_for_sqlite() {
     let cluster = Cluster::get();
     let url = cluster.database("fixtures");
     let work = Workdir::new("pg-fixtures");
     let sqlite = work.join("reference.db");
-    // Keys that clash: a credit_id twice in one movie, one credit_id under two movies, a genre
-    // listed twice. The last one read wins, as in SQLite.
-    let clash = work.write(
-        "clash.ndjson",
-        r#"{"id":951,"title":"A","genres":[{"id":28,"name":"Action"},{"id":28,"name":"Action"}],"credits":{"cast":[{"credit_id":"dup1","id":5,"name":"x","order":0},{"credit_id":"dup1","id":6,"name":"y","order":1}],"crew":[]}}
-{"id":952,"title":"B","credits":{"cast":[{"credit_id":"shared","id":7,"name":"z","order":0}],"crew":[]}}
-{"id":953,"title":"C","credits":{"cast":[{"credit_id":"shared","id":8,"name":"w","order":0}],"crew":[]}}
-"#,
-    );
-    let clash = clash.display().to_string();
-    let steps: &[(&str, &str)] = &[
-        ("genres", "genres.ndjson"),
-        ("movies", &clash),
-        ("movie-ids", "movie_ids.ndjson"),
-        ("movies", "movies_v1.ndjson"),
-        ("movies", "movies_v2.ndjson"),
-        ("movies", "movies_v2.ndjson"),
-        ("movies", "malformed_lines.ndjson"),
-        ("movies", "movie-details-append-credits.ndjson"),
-        ("people", "people.ndjson"),
-        ("people", "person-details.ndjson"),
-        ("gone", "gone.ndjson"),
-    ];
-    let summary = |run: &Run| {
-        let line = run.stderr.lines().last().unwrap_or_default().to_owned();
-        // The counts, without the time and the rate.
-        line.split(" in ").next().unwrap().to_owned()
-    };
-    for (at, (kind, file)) in steps.iter().enumerate() {
-        let rejects_pg = work.join(format!("pg-{at}.rejects.ndjson"));
-        let rejects_lite = work.join(format!("lite-{at}.rejects.ndjson"));
-        let pg = load(
-            &url,
-            &[
-                "--kind",
-                kind,
-                "--rejects",
-                &rejects_pg.display().to_string(),
-                &fixture(file),
-            ],
-        );
-        let mut cmd = Command::new(bin("ndjson-load"));
-        cmd.arg("--db")
-            .arg(&sqlite)
-            .args(["--kind", kind, "--rejects"])
-            .arg(&rejects_lite)
-            .arg(fixture(file));
-        let lite = run(cmd);
-        assert_eq!(pg.code(), lite.code(), "{file}\n{pg}\n{lite}");
-        assert_eq!(summary(&pg), summary(&lite), "{file}");
-        assert_eq!(
-            std::fs::read_to_string(&rejects_pg).unwrap(),
-            std::fs::read_to_string(&rejects_lite).unwrap(),
-            "{file}: the rejects"
-        );
-    }
+    load_fixtures_beside_sqlite(&url, &work, &sqlite, load);
     let mut client = cluster.admin("fixtures");
     assert_same_tables(&sqlite, &mut client);
     assert_eq!(
