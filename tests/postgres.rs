@@ -6,14 +6,17 @@
 //! each stop a tool with exit 2 and one line, and the password is never printed.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::util::mirror::{Truth, assert_mirror_matches, make_cmd, sim_args, start_sim};
 use crate::util::pg::{Cluster, PASSWORD, assert_same_tables};
 use rusqlite::Connection;
 
-use crate::util::server::{MIRROR_FILES, load_fixtures_beside_sqlite, load_sqlite};
+use crate::util::server::{
+    MIRROR_FILES, kill_a_load_then_rerun, load_fixtures_beside_sqlite, load_sqlite,
+    two_loads_at_once,
+};
 use crate::util::{Run, Workdir, bin, run, run_with_input};
 
 fn no_password(run: &Run) {
@@ -112,137 +115,21 @@ fn count(client: &mut postgres::Client, sql: &str) -> i64 {
 
 #[test]
 fn a_load_killed_mid_way_keeps_whole_batches_and_a_rerun_finishes_it() {
-    let cluster = Cluster::get();
-    let url = cluster.database("killed");
+    let server = Cluster::get();
+    let url = server.database("killed");
     let work = Workdir::new("pg-kill");
     let movies = movie_dump(&work, "1500");
-    let total = std::fs::read_to_string(&movies).unwrap().lines().count() as i64;
-    let mut client = cluster.admin("killed");
-
-    let mut child = Command::new(bin("ndjson-load"))
-        .env("DB", &url)
-        .args(["--kind", "movies", "--batch", "50"])
-        .arg(&movies)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        let loaded = client
-            .query_one("SELECT count(*) FROM movie", &[])
-            .map(|r| r.get::<_, i64>(0))
-            .unwrap_or(0);
-        if loaded >= 100 {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the load finished before it could be killed"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no batch committed"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let loaded = count(&mut client, "SELECT count(*) FROM movie");
-    assert!(loaded < total, "killed after the end: {loaded} of {total}");
-    assert_eq!(loaded % 50, 0, "only whole batches: {loaded} movies");
-    // Whole movies: each one loaded has all of its credits.
-    let want: std::collections::BTreeMap<i64, i64> = crate::util::read_ndjson(&movies)
-        .iter()
-        .map(|m| {
-            let credits = ["cast", "crew"]
-                .iter()
-                .map(|k| m["credits"][k].as_array().map_or(0, Vec::len))
-                .sum::<usize>();
-            (m["id"].as_i64().unwrap(), credits as i64)
-        })
-        .collect();
-    for row in client
-        .query(
-            "SELECT m.id, (SELECT count(*) FROM credit c WHERE c.movie_id = m.id) FROM movie m",
-            &[],
-        )
-        .unwrap()
-    {
-        let (id, credits): (i64, i64) = (row.get(0), row.get(1));
-        assert_eq!(credits, want[&id], "movie {id}: credits of a whole movie");
-    }
-
-    let out = load(&url, &["--kind", "movies", &movies.display().to_string()]);
-    out.expect_success();
-    assert!(
-        out.stderr.contains(&format!(
-            "inserted {}, updated 0, unchanged {loaded}",
-            total - loaded
-        )),
-        "the rerun skips what is there\n{out}"
-    );
-    let sqlite = work.join("reference.db");
-    load_sqlite(
-        &sqlite,
-        movies.parent().unwrap(),
-        &[("movies", "movies.ndjson")],
-    );
-    assert_same_tables(&sqlite, &mut client);
+    let mut admin = server.admin("killed");
+    kill_a_load_then_rerun(&url, &work, &movies, &mut admin, load);
 }
 
 #[test]
 fn two_loads_at_once_both_succeed_and_leave_whole_movies() {
-    let cluster = Cluster::get();
-    let url = cluster.database("twoloads");
+    let server = Cluster::get();
+    let url = server.database("twoloads");
     let work = Workdir::new("pg-two");
     let movies = movie_dump(&work, "800");
-    let total = std::fs::read_to_string(&movies).unwrap().lines().count();
-    let spawn = || {
-        Command::new(bin("ndjson-load"))
-            .env("DB", &url)
-            .args(["--kind", "movies", "--batch", "20"])
-            .arg(&movies)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let mut inserted = 0;
-    for out in [&a, &b] {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
-        assert!(!stderr.contains("deadlock"), "{stderr}");
-        let summary = stderr.lines().last().unwrap();
-        let n: usize = summary
-            .split("inserted ")
-            .nth(1)
-            .and_then(|s| s.split(',').next())
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("{summary}"));
-        inserted += n;
-    }
-    // Each movie inserted once, by one load or the other; the other found it unchanged.
-    assert_eq!(inserted, total);
-    let sqlite = work.join("reference.db");
-    load_sqlite(
-        &sqlite,
-        movies.parent().unwrap(),
-        &[("movies", "movies.ndjson")],
-    );
-    let mut client = cluster.admin("twoloads");
-    assert_same_tables(&sqlite, &mut client);
-    assert_eq!(
-        count(
-            &mut client,
-            "SELECT count(*) FROM load_log WHERE kind = 'movies'"
-        ),
-        2
-    );
+    two_loads_at_once(&url, &work, &movies, &mut server.admin("twoloads"));
 }
 
 #[test]

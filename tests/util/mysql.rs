@@ -287,3 +287,17 @@ pub fn assert_same_tables(sqlite: &Path, conn: &mut Conn) -> usize {
     }
     compared
 }
+
+impl crate::util::server::Admin for Conn {
+    fn try_count(&mut self, sql: &str) -> Option<i64> {
+        self.query_first(sql).ok().flatten()
+    }
+
+    fn pairs(&mut self, sql: &str) -> Vec<(i64, i64)> {
+        self.query(sql).unwrap()
+    }
+
+    fn assert_same_tables(&mut self, sqlite: &Path) -> usize {
+        assert_same_tables(sqlite, self)
+    }
+}

@@ -353,3 +353,18 @@ pub fn assert_same_tables(sqlite: &Path, client: &mut Client) -> usize {
     }
     compared
 }
+
+impl crate::util::server::Admin for Client {
+    fn try_count(&mut self, sql: &str) -> Option<i64> {
+        self.query_one(sql, &[]).ok().map(|row| row.get(0))
+    }
+
+    fn pairs(&mut self, sql: &str) -> Vec<(i64, i64)> {
+        let rows = self.query(sql, &[]).unwrap();
+        rows.iter().map(|row| (row.get(0), row.get(1))).collect()
+    }
+
+    fn assert_same_tables(&mut self, sqlite: &Path) -> usize {
+        assert_same_tables(sqlite, self)
+    }
+}
