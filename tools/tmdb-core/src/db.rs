@@ -99,6 +99,23 @@ pub fn latest_version() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
+/// Refuses a database server's mirror (PostgreSQL, MySQL) at schema `found` when these binaries
+/// expect `latest`, saying what to do; 0 means it holds no mirror at all.
+pub fn require_server_schema(url: &dyn std::fmt::Display, found: u32, latest: u32) -> Result<()> {
+    match found {
+        0 => bail!(
+            "{url} holds no tmdb-mirror tables (no schema_migrations); load it first (`make mirror DB=...` or any ndjson-load run)"
+        ),
+        v if v > latest => bail!(
+            "database {url}: this database was written by a newer tmdb-mirror (schema {v} > {latest}): upgrade tmdb-mirror"
+        ),
+        v if v < latest => bail!(
+            "database {url} has schema version {v}, these binaries expect {latest}: upgrade it in place with `ndjson-load --kind genres </dev/null` (DB set to it)"
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Opens (creating if needed, with its folder) the database for writing, with WAL, foreign
 /// keys and a wait for other writers that says so on stderr, and applies any missing
 /// migrations.

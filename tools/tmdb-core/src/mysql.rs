@@ -252,20 +252,7 @@ pub fn open(url: &MyUrl) -> Result<Conn> {
 pub fn open_read_only(url: &MyUrl) -> Result<Conn> {
     let mut conn = url.connect()?;
     let version = schema_version(&mut conn).map_err(|err| anyhow!("{}", url.explain(&err)))?;
-    match version {
-        0 => bail!(
-            "{url} holds no tmdb-mirror tables (no schema_migrations); load it first (`make mirror DB=...` or any ndjson-load run)"
-        ),
-        v if v > latest_version() => bail!(
-            "database {url}: this database was written by a newer tmdb-mirror (schema {v} > {}): upgrade tmdb-mirror",
-            latest_version()
-        ),
-        v if v < latest_version() => bail!(
-            "database {url} has schema version {v}, these binaries expect {}: upgrade it in place with `ndjson-load --kind genres </dev/null` (DB set to it)",
-            latest_version()
-        ),
-        _ => {}
-    }
+    crate::db::require_server_schema(url, version, latest_version())?;
     conn.query_drop("SET SESSION TRANSACTION READ ONLY")
         .map_err(|err| anyhow!("{}", url.explain(&err)))?;
     Ok(conn)

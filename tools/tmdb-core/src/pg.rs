@@ -182,20 +182,7 @@ pub fn open(url: &PgUrl) -> Result<Client> {
 pub fn open_read_only(url: &PgUrl) -> Result<Client> {
     let mut client = url.connect()?;
     let version = schema_version(&mut client).map_err(|err| anyhow!("{}", url.explain(&err)))?;
-    match version {
-        0 => bail!(
-            "{url} holds no tmdb-mirror tables (no schema_migrations); load it first (`make mirror DB=...` or any ndjson-load run)"
-        ),
-        v if v > latest_version() => bail!(
-            "database {url}: this database was written by a newer tmdb-mirror (schema {v} > {}): upgrade tmdb-mirror",
-            latest_version()
-        ),
-        v if v < latest_version() => bail!(
-            "database {url} has schema version {v}, these binaries expect {}: upgrade it in place with `ndjson-load --kind genres </dev/null` (DB set to it)",
-            latest_version()
-        ),
-        _ => {}
-    }
+    crate::db::require_server_schema(url, version, latest_version())?;
     client
         .batch_execute("SET default_transaction_read_only = on")
         .map_err(|err| anyhow!("{}", url.explain(&err)))?;
