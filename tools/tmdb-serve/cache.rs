@@ -7,14 +7,19 @@
 //! commit by ndjson-load) calls [`Shared::invalidate`], which empties every cache and moves
 //! the epoch on, so an answer computed from older data is never stored afterwards.
 //!
+//! The discover index (`tmdb/discover_index.rs`) is kept here too, with the epoch it was read
+//! at: [`Shared::invalidate`] drops it and wakes the thread that builds it again.
+//!
 //! The bounds are crude on purpose: past the limits the whole cache starts afresh, which
 //! keeps memory bounded without the bookkeeping of an LRU.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use crate::http::Response;
+use crate::tmdb::discover_index::Index;
 
 /// At most this many answer bytes are kept.
 const RESPONSE_BYTES_MAX: usize = 64 << 20;
@@ -43,6 +48,10 @@ pub struct Shared {
     lists: Mutex<HashMap<String, Kept>>,
     /// Counts by value of one column (a runtime range's total is a sum of them).
     histograms: Mutex<HashMap<String, Histogram>>,
+    /// The discover index and the epoch of the data it was read from.
+    discover: Mutex<Option<(u64, Arc<Index>)>>,
+    /// Signalled when the epoch moves on (with `discover` held, so no waiter misses it).
+    changed: Condvar,
     /// Answers found and not found in the cache (for `/metrics`).
     hits: AtomicU64,
     misses: AtomicU64,
@@ -83,6 +92,48 @@ impl Shared {
         lock(&self.phrase_counts).clear();
         lock(&self.lists).clear();
         lock(&self.histograms).clear();
+        *lock(&self.discover) = None;
+        self.changed.notify_all();
+    }
+
+    /// The discover index, if it was read from the data of `epoch`.
+    pub fn discover_index(&self, epoch: u64) -> Option<Arc<Index>> {
+        lock(&self.discover)
+            .as_ref()
+            .filter(|(built, _)| *built == epoch)
+            .map(|(_, index)| Arc::clone(index))
+    }
+
+    /// Keeps the discover index read at `epoch`, unless the data changed since.
+    pub fn put_discover_index(&self, epoch: u64, index: Arc<Index>) {
+        let mut kept = lock(&self.discover);
+        if self.epoch() == epoch {
+            *kept = Some((epoch, index));
+        }
+    }
+
+    /// Waits until the epoch is no longer `epoch` (or `timeout` passed).
+    pub fn wait_for_change(&self, epoch: u64, timeout: Option<Duration>) {
+        let mut kept = lock(&self.discover);
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        while self.epoch() == epoch {
+            kept = match deadline {
+                None => self
+                    .changed
+                    .wait(kept)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return;
+                    }
+                    self.changed
+                        .wait_timeout(kept, left)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
     }
 
     pub fn response(&self, target: &str) -> Option<Response> {

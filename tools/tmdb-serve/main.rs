@@ -150,7 +150,11 @@ fn run(cli: Cli) -> Result<()> {
         Source::Sqlite(..) => 1,
         Source::Postgres(_) => PG_CONNECTIONS_PER_WORKER,
     };
-    let pool = Pool::open(source, shared, threads * per_worker + 1)?;
+    let pool = Pool::open(
+        source.clone(),
+        Arc::clone(&shared),
+        threads * per_worker + 1,
+    )?;
     let listener = std::net::TcpListener::bind(cli.addr)
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     announce(listener.local_addr()?)?;
@@ -163,6 +167,8 @@ fn run(cli: Cli) -> Result<()> {
     // own, so the first visitor of the browse page does not wait.
     let warm = Arc::clone(&app);
     std::thread::spawn(move || warm.warm_up());
+    // Discover answers from memory once this has read the mirror (tmdb/discover_index.rs).
+    std::thread::spawn(move || tmdb::discover_index::keep_built(source, shared));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()

@@ -1528,6 +1528,7 @@ mod walks {
                             "/3/discover/movie",
                             &query,
                             &db.conn,
+                            None,
                         )
                         .unwrap();
                         let body: Value = serde_json::from_slice(&answer.body).unwrap();

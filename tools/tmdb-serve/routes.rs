@@ -214,7 +214,7 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
     let started = db.begin().map_err(ApiError::from);
     // Taken after the counter was read: an answer computed from older data is not kept.
     let epoch = db.shared().epoch();
-    let answer = started.and_then(|()| respond(request, db));
+    let answer = started.and_then(|()| respond(request, db, epoch));
     // A read-only transaction has nothing to keep: ending it cannot lose an answer.
     let _ = db.end();
     match answer {
@@ -233,7 +233,8 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
     }
 }
 
-fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
+/// `epoch`: the data's, as the request's reads began (the discover index must be of it).
+fn respond(request: &Request, db: &mut Db, epoch: u64) -> Result<Response, ApiError> {
     if request.url.len() > MAX_URL {
         let mut err = ApiError::bad_request(None, format!("URL longer than {MAX_URL} bytes"));
         err.status = 414;
@@ -372,7 +373,19 @@ fn respond(request: &Request, db: &mut Db) -> Result<Response, ApiError> {
             query.check_allowed(&[])?;
             Ok(Response::json(&db.genres()?))
         }
-        Route::Tmdb(route) => Ok(tmdb::respond(route, path, &query, db.conn())?),
+        Route::Tmdb(route) => {
+            let index = match route {
+                tmdb::TmdbRoute::Discover => db.shared().discover_index(epoch),
+                _ => None,
+            };
+            Ok(tmdb::respond(
+                route,
+                path,
+                &query,
+                db.conn(),
+                index.as_deref(),
+            )?)
+        }
     }
 }
 

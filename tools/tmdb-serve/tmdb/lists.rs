@@ -8,6 +8,7 @@ use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, Params, SortField};
 
 use super::Answer;
+use super::discover_index::{Index, Linked};
 use crate::queries::{walk_budget, walk_ids};
 
 /// The columns of a list item of movie `m`; [`item`] reads them.
@@ -98,8 +99,12 @@ pub fn page(
             })?
         }
     };
-    let results = items_by_id(conn, &ids)?;
-    let total = total as u64;
+    envelope(conn, &ids, total as u64, page)
+}
+
+/// TMDB's envelope of a page of these movies, `total` in all.
+fn envelope(conn: &dyn Read, ids: &[i64], total: u64, page: u64) -> read::Result<Value> {
+    let results = items_by_id(conn, ids)?;
     Ok(json!({
         "page": page,
         "results": results,
@@ -187,40 +192,142 @@ impl Clauses {
             format!("FROM movie m WHERE {}", self.sql.join(" AND "))
         }
     }
+}
 
-    /// For each group (AND), the movie is among those `link` lists for one of its ids (OR).
-    /// `link` is a SELECT of movie_id with a trailing `IN` left open for the ids.
-    fn groups(&mut self, groups: &[Vec<i64>], link: &str) {
-        for group in groups {
-            if group.is_empty() {
-                self.push("0".to_owned(), []);
-            } else {
-                self.push(
-                    format!("m.id IN ({link} ({}))", marks(group.len())),
-                    group.iter().map(|&id| SqlValue::Int(id)),
-                );
-            }
-        }
+/// For each group (AND), the movies `link` lists for one of its ids (OR); `link` is a SELECT
+/// of movie_id with a trailing `IN` left open for the ids. A group without ids matches none.
+fn groups(links: &mut Vec<Linked>, groups: &[Vec<i64>], link: &str) {
+    for group in groups {
+        links.push(Linked {
+            select: (!group.is_empty()).then(|| format!("{link} ({})", marks(group.len()))),
+            params: group.iter().map(|&id| SqlValue::Int(id)).collect(),
+            without: false,
+        });
     }
+}
 
-    /// The movie is among none of those `link` lists for `ids`.
-    fn none_of(&mut self, ids: &[i64], link: &str) {
-        if !ids.is_empty() {
-            self.push(
-                format!("m.id NOT IN ({link} ({}))", marks(ids.len())),
-                ids.iter().map(|&id| SqlValue::Int(id)),
-            );
+/// The movies `link` lists for none of `ids`.
+fn none_of(links: &mut Vec<Linked>, ids: &[i64], link: &str) {
+    if !ids.is_empty() {
+        links.push(Linked {
+            select: Some(format!("{link} ({})", marks(ids.len()))),
+            params: ids.iter().map(|&id| SqlValue::Int(id)).collect(),
+            without: true,
+        });
+    }
+}
+
+/// The SQL path's conditions for `links`.
+fn push_links(c: &mut Clauses, links: Vec<Linked>) {
+    for link in links {
+        match link.select {
+            None => c.push("0".to_owned(), []),
+            Some(select) => {
+                let not = if link.without { "NOT " } else { "" };
+                c.push(format!("m.id {not}IN ({select})"), link.params);
+            }
         }
     }
 }
 
+/// The filters of `q` that are sets of movie ids in a table of their own, as the SELECT of
+/// those movie ids: keywords, companies, people (each group an AND, its ids an OR), a
+/// certification and watch providers. The SQL path tests `m.id IN (...)` of each; the index
+/// asks each of the database and intersects (`discover_index.rs`), so both mean the same.
+fn links(q: &Discover) -> Vec<Linked> {
+    let mut links = Vec::new();
+    let keyword = "SELECT movie_id FROM movie_keyword WHERE keyword_id IN";
+    let company = "SELECT movie_id FROM movie_company WHERE company_id IN";
+    groups(&mut links, &q.with_keywords, keyword);
+    none_of(&mut links, &q.without_keywords, keyword);
+    groups(&mut links, &q.with_companies, company);
+    none_of(&mut links, &q.without_companies, company);
+    groups(
+        &mut links,
+        &q.with_cast,
+        "SELECT movie_id FROM credit WHERE kind = 'cast' AND person_id IN",
+    );
+    groups(
+        &mut links,
+        &q.with_crew,
+        "SELECT movie_id FROM credit WHERE kind = 'crew' AND person_id IN",
+    );
+    groups(
+        &mut links,
+        &q.with_people,
+        "SELECT movie_id FROM credit WHERE person_id IN",
+    );
+    if let Some(cert) = &q.certification {
+        let mut params = vec![SqlValue::Text(cert.country.clone())];
+        params.extend(cert.allowed.iter().cloned().map(SqlValue::Text));
+        links.push(Linked {
+            select: (!cert.allowed.is_empty()).then(|| {
+                format!(
+                    "SELECT movie_id FROM release_date WHERE iso_3166_1 = ? \
+                     AND certification IN ({})",
+                    marks(cert.allowed.len())
+                )
+            }),
+            params,
+            without: false,
+        });
+    }
+    if let Some(p) = &q.providers {
+        for group in &p.ids {
+            let mut params: Vec<SqlValue> = group.iter().map(|&id| SqlValue::Int(id)).collect();
+            let region = match &p.region {
+                Some(r) => {
+                    params.push(SqlValue::Text(r.clone()));
+                    " AND iso_3166_1 = ?"
+                }
+                None => "",
+            };
+            params.extend(p.kinds.iter().cloned().map(SqlValue::Text));
+            links.push(Linked {
+                select: (!group.is_empty() && !p.kinds.is_empty()).then(|| {
+                    format!(
+                        "SELECT movie_id FROM movie_watch_provider WHERE provider_id IN ({}){region} \
+                         AND kind IN ({})",
+                        marks(group.len()),
+                        marks(p.kinds.len())
+                    )
+                }),
+                params,
+                without: false,
+            });
+        }
+    }
+    links
+}
+
+/// A genre's movies, as [`groups`] takes a link.
+const GENRE: &str = "SELECT movie_id FROM movie_genre WHERE genre_id IN";
+
 /// `/3/discover/movie`. Each filter is one indexed condition: a link table's index by the
 /// linked id (genre, keyword, company, person, certification, provider) or `movie`'s own.
-pub fn discover(conn: &dyn Read, get: Params<'_>) -> read::Result<Answer> {
+///
+/// With the discover index of the data this request reads (`discover_index.rs`), the total and
+/// the page's ids come from memory instead, the same ones; the filters that are movie-id sets
+/// are still asked of the database, each by its index.
+pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read::Result<Answer> {
     let q = match Discover::parse(get) {
         Ok(q) => q,
         Err(refused) => return Ok(Err(refused)),
     };
+    if let Some(index) = index.filter(|index| index.answers(&q)) {
+        let mut linked = Vec::new();
+        for link in links(&q) {
+            let ids = match &link.select {
+                Some(select) => Some(read::rows(conn, select, &link.params, |row| {
+                    row.int(0).map(Option::unwrap_or_default)
+                })?),
+                None => None,
+            };
+            linked.push((ids, link.without));
+        }
+        let (total, ids) = index.page(&q, &linked);
+        return envelope(conn, &ids, total, q.page).map(Ok);
+    }
     let mut c = Clauses::default();
     if !q.include_adult {
         c.push("m.adult = 0".to_owned(), []);
@@ -269,10 +376,9 @@ pub fn discover(conn: &dyn Read, get: Params<'_>) -> read::Result<Answer> {
         }
     }
     if dated.sql.is_empty() {
-        c.groups(
-            &q.with_genres,
-            "SELECT movie_id FROM movie_genre WHERE genre_id IN",
-        );
+        let mut genres = Vec::new();
+        groups(&mut genres, &q.with_genres, GENRE);
+        push_links(&mut c, genres);
     } else {
         for group in &q.with_genres {
             if group.is_empty() {
@@ -291,38 +397,10 @@ pub fn discover(conn: &dyn Read, get: Params<'_>) -> read::Result<Answer> {
             );
         }
     }
-    c.none_of(
-        &q.without_genres,
-        "SELECT movie_id FROM movie_genre WHERE genre_id IN",
-    );
-    c.groups(
-        &q.with_keywords,
-        "SELECT movie_id FROM movie_keyword WHERE keyword_id IN",
-    );
-    c.none_of(
-        &q.without_keywords,
-        "SELECT movie_id FROM movie_keyword WHERE keyword_id IN",
-    );
-    c.groups(
-        &q.with_companies,
-        "SELECT movie_id FROM movie_company WHERE company_id IN",
-    );
-    c.none_of(
-        &q.without_companies,
-        "SELECT movie_id FROM movie_company WHERE company_id IN",
-    );
-    c.groups(
-        &q.with_cast,
-        "SELECT movie_id FROM credit WHERE kind = 'cast' AND person_id IN",
-    );
-    c.groups(
-        &q.with_crew,
-        "SELECT movie_id FROM credit WHERE kind = 'crew' AND person_id IN",
-    );
-    c.groups(
-        &q.with_people,
-        "SELECT movie_id FROM credit WHERE person_id IN",
-    );
+    let mut without = Vec::new();
+    none_of(&mut without, &q.without_genres, GENRE);
+    push_links(&mut c, without);
+    push_links(&mut c, links(&q));
     if let Some(lang) = &q.language {
         c.push(
             "m.original_language = ?".to_owned(),
@@ -348,48 +426,6 @@ pub fn discover(conn: &dyn Read, get: Params<'_>) -> read::Result<Answer> {
     for (column, op, bound) in bounds {
         if let Some(bound) = bound {
             c.push(format!("{column} {op} ?"), [bound]);
-        }
-    }
-    if let Some(cert) = &q.certification {
-        if cert.allowed.is_empty() {
-            c.push("0".to_owned(), []);
-        } else {
-            let mut params = vec![SqlValue::Text(cert.country.clone())];
-            params.extend(cert.allowed.iter().cloned().map(SqlValue::Text));
-            c.push(
-                format!(
-                    "m.id IN (SELECT movie_id FROM release_date WHERE iso_3166_1 = ? \
-                     AND certification IN ({}))",
-                    marks(cert.allowed.len())
-                ),
-                params,
-            );
-        }
-    }
-    if let Some(p) = &q.providers {
-        for group in &p.ids {
-            if group.is_empty() || p.kinds.is_empty() {
-                c.push("0".to_owned(), []);
-                continue;
-            }
-            let mut params: Vec<SqlValue> = group.iter().map(|&id| SqlValue::Int(id)).collect();
-            let region = match &p.region {
-                Some(r) => {
-                    params.push(SqlValue::Text(r.clone()));
-                    " AND iso_3166_1 = ?"
-                }
-                None => "",
-            };
-            params.extend(p.kinds.iter().cloned().map(SqlValue::Text));
-            c.push(
-                format!(
-                    "m.id IN (SELECT movie_id FROM movie_watch_provider WHERE provider_id IN ({}){region} \
-                     AND kind IN ({}))",
-                    marks(group.len()),
-                    marks(p.kinds.len())
-                ),
-                params,
-            );
         }
     }
     // The sort column and its index (none for revenue and original title).

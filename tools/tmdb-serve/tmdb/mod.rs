@@ -4,9 +4,11 @@
 //!
 //! One file per family of routes, each with its own SQL: `record.rs` (a movie or person and
 //! their sub-resources), `lists.rs` (discover and the list items every list shares),
-//! `search.rs`, `entities.rs` (genres, collections, companies, keywords, find, configuration).
+//! `search.rs`, `entities.rs` (genres, collections, companies, keywords, find, configuration);
+//! `discover_index.rs` keeps discover's filter and sort columns in memory.
 //! How parameters are read is shared with tmdb-sim (`tmdb_core::tmdb`), so the two answer alike.
 
+pub mod discover_index;
 mod entities;
 mod lists;
 mod record;
@@ -145,6 +147,7 @@ pub fn respond(
     path: &str,
     query: &Query,
     conn: &dyn Read,
+    discover_index: Option<&discover_index::Index>,
 ) -> read::Result<Response> {
     let get = |key: &str| query.get(key);
     let answer: Answer = match route {
@@ -158,7 +161,7 @@ pub fn respond(
         TmdbRoute::Company(id) => entities::company(conn, id)?,
         TmdbRoute::Keyword(id) => entities::keyword(conn, id)?,
         TmdbRoute::KeywordMovies(id) => entities::keyword_movies(conn, id, &get)?,
-        TmdbRoute::Discover => lists::discover(conn, &get)?,
+        TmdbRoute::Discover => lists::discover(conn, &get, discover_index)?,
         TmdbRoute::Search(kind) => search::search(conn, kind, &get)?,
         TmdbRoute::Find => {
             let external = path.rsplit('/').next().unwrap_or_default();
