@@ -214,6 +214,20 @@ start_serve() {
     [ -n "$BASE" ] || { echo "bench-serve: tmdb-serve did not start" >&2; exit 2; }
 }
 
+# wait_for_discover_index BASE: waits (at most 5 minutes) until the server at BASE answers
+# discover from its in-memory index (built in the background at start-up; /metrics says when it
+# is ready), so that what is measured is not the SQL path it answers with meanwhile. A build
+# without the index (COMPARE) has no such gauge and is not waited for.
+wait_for_discover_index() {
+    for _ in $(seq 3000); do
+        movies=$(curl -fs "$1/metrics" | sed -n 's/^tmdb_serve_discover_index_movies //p')
+        [ -z "$movies" ] || [ "$movies" != 0 ] && return 0
+        sleep 0.1
+    done
+    echo "bench-serve: no discover index after 5 minutes at $1" >&2
+    exit 2
+}
+
 # stop PID: asks a server to stop, and insists after 10 s (Datasette finishes every request
 # already queued before it exits, which can take minutes after a run it could not keep up with).
 stop() {
@@ -387,6 +401,9 @@ run_serve() {
         old_pid=$SERVE_PID old_base=$BASE
     fi
     trap 'kill $new_pid $old_pid 2>/dev/null' EXIT
+    for base in $new_base $old_base; do
+        wait_for_discover_index "$base"
+    done
     # From the environment: awk -v would read the pattern's backslashes as escapes.
     routes "$n" | ROUTES=${ROUTES:-.} awk -F'|' '$1 ~ ENVIRON["ROUTES"]' >"$BENCH_DIR/routes.txt"
     # A first pass of every route fills the page cache and the server's caches (counts, the

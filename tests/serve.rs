@@ -1467,6 +1467,58 @@ fn answers_and_counts_follow_a_load_made_while_serving() {
     }
 }
 
+/// The movies in tmdb-serve's discover index of the current data, from /metrics (0 while the
+/// index is built).
+fn discover_index_movies(serve: &Serve) -> i64 {
+    let text = serve.get("/metrics").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix("tmdb_serve_discover_index_movies "))
+        .unwrap_or_else(|| panic!("no discover index gauge in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Waits (at most 30 s) until the discover index holds `movies`.
+fn wait_for_discover_index(serve: &Serve, movies: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while discover_index_movies(serve) != movies {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no discover index of {movies} movies after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn discover_follows_a_load_made_while_serving_from_its_index_too() {
+    let dir = Workdir::new("serve-discover-reload");
+    let db = build_db(&dir);
+    let serve = Serve::start(&db, &[]);
+    let movies = serve.json("/stats")["movies"].as_i64().unwrap();
+    wait_for_discover_index(&serve, movies);
+    let target = |n: usize| format!("/3/discover/movie?with_original_language=ja&page=1&n={n}");
+    let before = serve.json(&target(0))["total_results"].as_i64().unwrap();
+    let conn = tmdb_core::db::open(&db).unwrap();
+    conn.execute_batch(
+        "INSERT INTO movie (id, title, original_language, popularity) VALUES (9999, 'Late Arrival', 'ja', 1000);",
+    )
+    .unwrap();
+    // Answered at once (by SQL while the index is read again), then from the new index.
+    let check = |n: usize| {
+        let list = serve.json(&target(n));
+        assert_eq!(list["total_results"], before + 1, "{list}");
+        assert_eq!(list["results"][0]["id"], 9999, "{list}");
+    };
+    for n in 1..=4 {
+        check(n);
+    }
+    wait_for_discover_index(&serve, movies + 1);
+    for n in 5..=8 {
+        check(n);
+    }
+}
+
 /// The ids SQLite's own bm25 ranks first for an FTS query, with the server's tie-breaks.
 fn bm25_ids(conn: &Connection, table: &str, fts: &str, include_adult: bool) -> Vec<i64> {
     let (fts_table, alias) = match table {

@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub cache_hits: u64,
     pub cache_misses: u64,
     pub data_version: u64,
+    /// The movies and bytes of the discover index of the current data ((0, 0) while none).
+    pub discover_index: (u64, u64),
 }
 
 impl Metrics {
@@ -112,7 +114,7 @@ impl Metrics {
         }
         drop(requests);
         let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
-        let scalars: [(&str, &str, &str, u64); 8] = [
+        let scalars: [(&str, &str, &str, u64); 10] = [
             (
                 "tmdb_serve_open_connections",
                 "gauge",
@@ -160,6 +162,18 @@ impl Metrics {
                 "gauge",
                 "Changes to the database seen since the server started.",
                 now.data_version,
+            ),
+            (
+                "tmdb_serve_discover_index_movies",
+                "gauge",
+                "Movies in the discover index of the current data (0 while it is built: discover reads SQL).",
+                now.discover_index.0,
+            ),
+            (
+                "tmdb_serve_discover_index_bytes",
+                "gauge",
+                "Memory held by the discover index of the current data.",
+                now.discover_index.1,
             ),
         ];
         for (name, kind, help, value) in scalars {
@@ -221,6 +235,7 @@ mod tests {
             cache_hits: 2,
             cache_misses: 3,
             data_version: 4,
+            discover_index: (5, 6),
         });
         for line in [
             "tmdb_serve_requests_total{route=\"/movies/{id}\",status=\"200\"} 2",
@@ -230,6 +245,7 @@ mod tests {
             "tmdb_serve_request_duration_seconds_bucket{route=\"/movies/{id}\",status=\"200\",le=\"+Inf\"} 2",
             "tmdb_serve_open_connections 1",
             "tmdb_serve_data_version 4",
+            "tmdb_serve_discover_index_movies 5",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }

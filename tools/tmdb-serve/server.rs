@@ -397,6 +397,9 @@ impl App {
             cache_hits,
             cache_misses,
             data_version: shared.epoch(),
+            discover_index: shared
+                .discover_index(shared.epoch())
+                .map_or((0, 0), |index| (index.len() as u64, index.bytes() as u64)),
         });
         Response {
             status: 200,

@@ -271,16 +271,21 @@ impl<T: PartialOrd> Column<T> {
             set.and(&inside);
             return;
         }
-        // The rows from `lo` on: a suffix bitset and the rows before it down to `lo`.
+        // The rows from `lo` on: a suffix bitset and the rows before it down to `lo` (those of
+        // them in `set` noted first, as the suffix clears them).
         if lo > 0 {
             let k = lo.div_ceil(self.step);
-            let mut from = match self.suffixes.get(k.wrapping_sub(1)) {
-                Some(suffix) => suffix.clone(),
-                None => Bits::zeros(n),
-            };
             let edge = (k * self.step).min(n);
-            perm[lo..edge].iter().for_each(|&row| from.set(row));
-            set.and(&from);
+            let kept: Vec<u32> = perm[lo..edge]
+                .iter()
+                .copied()
+                .filter(|&row| set.has(row))
+                .collect();
+            match self.suffixes.get(k.wrapping_sub(1)) {
+                Some(suffix) => set.and(suffix),
+                None => set.clear(),
+            }
+            kept.into_iter().for_each(|row| set.set(row));
         }
         // Less the rows from `hi` on, the same way.
         if hi < n {
@@ -669,11 +674,12 @@ impl Index {
         let descending = q.sort.1;
         let (lo, hi) = within;
         // Walking the order finds the page after about wanted * (interval / total) rows;
-        // sorting the matches costs about their number. A walk that runs long (matches
-        // gathered at the far end of the order) gives way to the sort.
+        // sorting the matches costs about their number, each a few times a step of the walk
+        // (a random read of its rank). A walk that runs long (matches gathered at the far end
+        // of the order) gives way to the sort.
         let walk = wanted as u64 * (hi - lo) as u64 / total;
         let mut rows = None;
-        if walk < total {
+        if walk < total * 4 {
             let budget = (walk as usize * 8).max(4096);
             let found = if descending {
                 take_walked(order.perm[lo..hi].iter().rev(), &set, wanted, budget)
