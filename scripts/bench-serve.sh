@@ -253,7 +253,9 @@ cpu_ticks() {
 bench() {
     name=$1 url=$2 lua=${3:-} pid=${4:-}
     ticks=$(if [ -n "$pid" ]; then cpu_ticks "$pid"; fi)
-    result=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${lua:+-s "$lua"} "$url")
+    # wrk wants a connection per thread: CONNECTIONS=1 measures one request at a time.
+    result=$(wrk -t"$([ "$CONNECTIONS" -lt 2 ] && echo 1 || echo 2)" -c"$CONNECTIONS" -d"$DURATION" \
+        --latency ${lua:+-s "$lua"} "$url")
     CPU_US=-
     if [ -n "$pid" ]; then
         CPU_US=$(echo "$result" | awk -v t0="$ticks" -v t1="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" \
