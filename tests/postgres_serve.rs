@@ -46,6 +46,28 @@ impl Serve {
         Serve { child, url }
     }
 
+    /// Waits (at most 60 s) until discover is answered from the server's in-memory index, so
+    /// that what is compared is that index on each database, not the SQL it answers with
+    /// while the index is read.
+    fn wait_for_discover_index(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (_, metrics) = http_get(&format!("{}/metrics", self.url), &[]);
+            let movies = metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("tmdb_serve_discover_index_movies "));
+            if movies.is_some_and(|n| n != "0") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no discover index after 60 s at {}",
+                self.url
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     fn get(&self, target: &str) -> (u16, Value) {
         let (status, body) = http_get(&format!("{}{target}", self.url), &[]);
         let value = serde_json::from_str(&body)
@@ -514,6 +536,8 @@ fn every_route_answers_alike_from_sqlite_and_postgresql() {
         }
     }
     let genres = q("SELECT id FROM genre");
+    pair.sqlite.wait_for_discover_index();
+    pair.postgres.wait_for_discover_index();
     let sorts = [
         "popularity",
         "revenue",
