@@ -167,7 +167,8 @@ fn run(cli: Cli) -> Result<()> {
     // own, so the first visitor of the browse page does not wait.
     let warm = Arc::clone(&app);
     std::thread::spawn(move || warm.warm_up());
-    // Discover answers from memory once this has read the mirror (tmdb/discover_index.rs).
+    // Discover answers from memory once this has read the mirror (tmdb/discover_index.rs),
+    // through one more connection of its own.
     std::thread::spawn(move || tmdb::discover_index::keep_built(source, shared));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

@@ -745,7 +745,10 @@ fn take_walked<'a>(
 
 /// Keeps the discover index of the mirror's current data built, on the calling thread, for
 /// ever: builds it, hands it to `shared` for the epoch it was read at, waits for the data to
-/// change, and builds again. Its own connection, so that no request waits for it.
+/// change, and builds again. Its own connection, so that no request waits for it; kept
+/// between builds, so that its change counter notices a load committed since the last one
+/// before the index is stamped with an epoch (a new connection would take that state as its
+/// first).
 pub fn keep_built(source: Source, shared: Arc<Shared>) {
     let mut db = None;
     loop {
