@@ -768,11 +768,23 @@ fn take_walked<'a>(
 /// before the index is stamped with an epoch (a new connection would take that state as its
 /// first).
 pub fn keep_built(source: Source, shared: Arc<Shared>) {
-    let mut db = None;
+    let mut db: Option<Db> = None;
+    let mut last: Option<Arc<Index>> = None;
     loop {
         // The epoch before the data is read: a change committed after this point is seen by
         // some connection, which moves the epoch on, and the index is then refused or dropped.
         let epoch = shared.epoch();
+        // On SQLite each connection notices a load on its own, so one load moves the epoch on
+        // once per connection, as each answers its next request. When this connection has
+        // seen no change since it read the last index, that index is still the data's.
+        if let (Some(open), Some(index)) = (db.as_mut(), &last)
+            && open.unchanged()
+        {
+            shared.put_discover_index(epoch, Arc::clone(index));
+            shared.wait_for_change(epoch, None);
+            continue;
+        }
+        last = None;
         let started = Instant::now();
         let built = match db.take() {
             Some(db) => Ok(db),
@@ -791,7 +803,9 @@ pub fn keep_built(source: Source, shared: Arc<Shared>) {
                     started.elapsed().as_secs_f64(),
                     index.bytes() >> 20
                 ));
-                shared.put_discover_index(epoch, Arc::new(index));
+                let index = Arc::new(index);
+                shared.put_discover_index(epoch, Arc::clone(&index));
+                last = Some(index);
                 shared.wait_for_change(epoch, None);
             }
             // The data changed as it was about to be read: read it again.
