@@ -246,6 +246,10 @@ impl Queue {
         self.queued.notify_one();
     }
 
+    fn is_empty(&self) -> bool {
+        lock(&self.jobs).is_empty()
+    }
+
     /// The oldest request, once there is one.
     fn pop(&self) -> Job {
         let mut jobs = lock(&self.jobs);
@@ -314,6 +318,13 @@ fn answer_queue(queue: &Queue, source: &Source, shared: &Arc<Shared>, mut db: Op
         };
         // The client may have gone meanwhile; nothing is owed to it then.
         let _ = job.reply.send(response);
+        // A read-only transaction has nothing to keep: ending it cannot lose an answer.
+        if let Some(current) = &mut db
+            && queue.is_empty()
+            && let Err(err) = current.finish()
+        {
+            http::warn(format_args!("cannot end a read-only transaction: {err}"));
+        }
     }
 }
 
