@@ -82,7 +82,7 @@ serve() {
     psql_in bench_serve -c "VACUUM ANALYZE"
     echo "serve: $file copied into PostgreSQL: $copied rows in $(echo "$(now) - $start" | bc | cut -c1-5)s" \
         "($(psql_in bench_serve -t -A -c "SELECT pg_size_pretty(pg_database_size('bench_serve'))"))"
-    DATASETTE=0 COMPARE_DB=$(url bench_serve) \
+    DATASETTE=0 COMPARE_DB=$(url bench_serve) COMPARE_DB_PID=$(head -n 1 "$work/cluster/data/postmaster.pid") \
         ROUTES=${SERVE_ROUTES:-'^(movie by id|/3/movie\+credits|filtered list \(varied|title search \(varied)'} \
         scripts/bench-serve.sh "$n" | tee "$work/serve.txt"
     # The targets, from the ratio lines: PostgreSQL's figures are the second of each route.
