@@ -234,10 +234,14 @@ cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# db_ticks PID: the CPU ticks of the processes a database server (PID) started: its backends,
-# which do the database's share of an answer.
+# db_ticks PID: the CPU ticks of the client backends of a database server (PID, its main
+# process), which do the database's share of an answer: the processes it started whose title
+# names a client ([local] for a Unix socket, host(port) for TCP), not its checkpointer, writers
+# or autovacuum, whose work comes from loads.
 db_ticks() {
-    for child in $(ps -o pid= --ppid "$1"); do cpu_ticks "$child"; done | awk '{s += $1} END {print s + 0}'
+    for child in $(ps -o pid=,args= --ppid "$1" | awk '/\[local\]|\(/ {print $1}'); do
+        cpu_ticks "$child"
+    done | awk '{s += $1} END {print s + 0}'
 }
 
 # bench NAME URL [LUA] [PID] [DB_PID]: one wrk run; prints "name req/s p99 non-2xx timeouts
