@@ -145,8 +145,8 @@ fn run(cli: Cli) -> Result<()> {
     // per connection answers the requests of one queue (server.rs), so that the server's
     // backends, tmdb-serve and the clients share the CPUs. Two connections a worker keep both
     // busy; more only add backends that preempt one another: with 2 workers and 32 clients
-    // by id on 2 cores, 6 or 9 connections had a p99 of 100-300 ms where 3 or 4 had 12-17 ms
-    // (at about 0.8x the requests per second of 6).
+    // by id on 2 cores shared with other work, 6 or 9 connections mostly had a p99 of
+    // 100-300 ms where 3 or 4 mostly had 10-25 ms (at about 0.8x the requests per second of 6).
     let size = match source {
         Source::Sqlite(..) => threads + 1,
         Source::Postgres(_) => threads * PG_CONNECTIONS_PER_WORKER,
