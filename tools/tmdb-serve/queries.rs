@@ -259,6 +259,15 @@ impl Db {
         }
     }
 
+    /// [`Db::is_broken`] after a failed answer, which asks the server whether the connection
+    /// still answers (one round trip).
+    pub fn is_broken_after_failure(&self) -> bool {
+        match &self.conn {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(conn) => !conn.answers(),
+        }
+    }
+
     /// Starts the request's reads. On PostgreSQL one read-only transaction, so that the
     /// statements of one answer see one state of the mirror (a load may commit meanwhile);
     /// its first statement reads the change counter, in the same round trip as the BEGIN (and

@@ -219,8 +219,8 @@ fn answer_with(request: &http::Request, mut db: Db) -> (Response, Option<Db>) {
 }
 
 /// The connections to a database server, each answering on a thread of its own the requests
-/// of one queue, oldest first. A thread whose connection was lost (the server restarted) or
-/// given up after a panic opens a new one for its next request.
+/// of one queue, oldest first. A thread whose connection was lost (the server restarted) opens
+/// a new one and asks its answer again; one given up after a panic, for its next request.
 pub struct Threads {
     shared: Arc<Shared>,
     queue: Arc<Queue>,
@@ -296,21 +296,30 @@ impl Threads {
 
 /// A connection's thread: answers the requests of `queue` for as long as the server runs.
 fn answer_queue(queue: &Queue, source: &Source, shared: &Arc<Shared>, mut db: Option<Db>) {
+    let reopen = || match Db::open(source, Arc::clone(shared)) {
+        Ok(new) => Some(new),
+        Err(err) => {
+            http::warn(format_args!("cannot open a database connection: {err:#}"));
+            None
+        }
+    };
     loop {
         let job = queue.pop();
         let current = match db.take() {
             Some(current) if !current.is_broken() => Some(current),
-            _ => match Db::open(source, Arc::clone(shared)) {
-                Ok(new) => Some(new),
-                Err(err) => {
-                    http::warn(format_args!("cannot open a database connection: {err:#}"));
-                    None
-                }
-            },
+            _ => reopen(),
         };
         let response = match current {
             Some(current) => {
-                let (response, kept) = answer_with(&job.request, current);
+                let (mut response, mut kept) = answer_with(&job.request, current);
+                // The database closed the connection under the answer (a restart, a failover,
+                // an administrator): a read-only answer can be asked again, once, on a new one.
+                if response.status == 500
+                    && kept.as_ref().is_some_and(Db::is_broken_after_failure)
+                    && let Some(new) = reopen()
+                {
+                    (response, kept) = answer_with(&job.request, new);
+                }
                 db = kept;
                 response
             }
