@@ -78,11 +78,13 @@ serve() {
             { echo "$0: $t: $rows rows copied of $file's $(sqlite3 "$file" "SELECT count(*) FROM $t")" >&2; exit 1; }
         copied=$((copied + rows))
     done
-    # As autovacuum would have it after a load: the planner's statistics, the visibility map.
+    # As autovacuum would have it after a load: the planner's statistics, the visibility map;
+    # and the copy written out, so that the checkpointer does not spend the serving runs on it.
     psql_in bench_serve -c "VACUUM ANALYZE"
+    psql_in bench_serve -c "CHECKPOINT"
     echo "serve: $file copied into PostgreSQL: $copied rows in $(echo "$(now) - $start" | bc | cut -c1-5)s" \
         "($(psql_in bench_serve -t -A -c "SELECT pg_size_pretty(pg_database_size('bench_serve'))"))"
-    DATASETTE=0 COMPARE_DB=$(url bench_serve) \
+    DATASETTE=0 COMPARE_DB=$(url bench_serve) COMPARE_DB_PID=$(head -n 1 "$work/cluster/data/postmaster.pid") \
         ROUTES=${SERVE_ROUTES:-'^(movie by id|/3/movie\+credits|filtered list \(varied|title search \(varied)'} \
         scripts/bench-serve.sh "$n" | tee "$work/serve.txt"
     # The targets, from the ratio lines: PostgreSQL's figures are the second of each route.

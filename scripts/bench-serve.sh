@@ -19,6 +19,8 @@
 #       COMPARE=/tmp/tiny/target/release/tmdb-serve scripts/bench-serve.sh 100000
 #   COMPARE_DB=DB  the compared server (COMPARE, else this build) reads DB instead of the file:
 #     another mirror of the same data, such as a PostgreSQL copy (scripts/bench-postgres.sh)
+#   COMPARE_DB_PID=PID  the main process of COMPARE_DB's server: its backends' CPU time per
+#     request is shown too (DB us/req), since it is part of what an answer costs
 #   ROUTES=REGEX  only the routes whose name matches (awk), e.g. 'by id|search \(varied'
 #   BUILD_ONLY=1  build the databases that are missing or outdated, and stop
 #
@@ -246,13 +248,25 @@ cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# bench NAME URL [LUA] [PID]: one wrk run; prints "name req/s p99 non-2xx timeouts CPU" and
-# sets RPS and P99_MS (and CPU_US). CPU is the server's (PID's) CPU time per request, in
-# microseconds: on a machine shared with other work, requests/s and p99 follow the share of
-# the cores the server gets, while its CPU time per request does not.
+# db_ticks PID: the CPU ticks of the client backends of a database server (PID, its main
+# process), which do the database's share of an answer: the processes it started whose title
+# names a client ([local] for a Unix socket, host(port) for TCP), not its checkpointer, writers
+# or autovacuum, whose work comes from loads.
+db_ticks() {
+    for child in $(ps -o pid=,args= --ppid "$1" | awk '/\[local\]|\(/ {print $1}'); do
+        cpu_ticks "$child"
+    done | awk '{s += $1} END {print s + 0}'
+}
+
+# bench NAME URL [LUA] [PID] [DB_PID]: one wrk run; prints "name req/s p99 non-2xx timeouts
+# CPU DB-CPU" and sets RPS and P99_MS (and CPU_US). CPU is the server's (PID's) CPU time per
+# request, in microseconds: on a machine shared with other work, requests/s and p99 follow the
+# share of the cores the server gets, while its CPU time per request does not. DB-CPU is the
+# same for the backends of a database server (DB_PID: its main process), when one is named.
 bench() {
-    name=$1 url=$2 lua=${3:-} pid=${4:-}
+    name=$1 url=$2 lua=${3:-} pid=${4:-} db_pid=${5:-}
     ticks=$(if [ -n "$pid" ]; then cpu_ticks "$pid"; fi)
+    db_ticks0=$(if [ -n "$db_pid" ]; then db_ticks "$db_pid"; fi)
     # wrk wants a connection per thread: CONNECTIONS=1 measures one request at a time.
     result=$(wrk -t"$([ "$CONNECTIONS" -lt 2 ] && echo 1 || echo 2)" -c"$CONNECTIONS" -d"$DURATION" \
         --latency ${lua:+-s "$lua"} "$url")
@@ -261,13 +275,18 @@ bench() {
         CPU_US=$(echo "$result" | awk -v t0="$ticks" -v t1="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" \
             '/requests in/ { if ($1 > 0) printf "%.0f", (t1 - t0) / hz * 1e6 / $1 }')
     fi
+    DB_US=-
+    if [ -n "$db_pid" ]; then
+        DB_US=$(echo "$result" | awk -v t0="$db_ticks0" -v t1="$(db_ticks "$db_pid")" -v hz="$(getconf CLK_TCK)" \
+            '/requests in/ { if ($1 > 0) printf "%.0f", (t1 - t0) / hz * 1e6 / $1 }')
+    fi
     RPS=$(echo "$result" | awk '/^Requests\/sec/ {print $2}')
     p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
     P99_MS=$(echo "$p99" | awk '/us$/ {print $1 / 1000; next} /ms$/ {print $1 + 0; next}
         /[0-9]s$/ {print $1 * 1000; next} {print "?"}')
     bad=$(echo "$result" | awk '/Non-2xx/ {print $5}')
     timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
-    printf '%-28s %12s %10s %8s %9s %10s\n' "$name" "$RPS" "$p99" "${bad:-0}" "${timeouts:-0}" "${CPU_US:--}"
+    printf '%-28s %12s %10s %8s %9s %10s %10s\n' "$name" "$RPS" "$p99" "${bad:-0}" "${timeouts:-0}" "${CPU_US:--}" "${DB_US:--}"
 }
 
 # random_ids_lua PREFIX MAX SUFFIX: a wrk script asking for PREFIX<random id>SUFFIX.
@@ -424,13 +443,13 @@ run_serve() {
         "$n" "$DURATION" "$CONNECTIONS" "${SERVE_THREADS:-default}" "${WARMUP:-2s}" "$(cut -d' ' -f1-3 /proc/loadavg)"
     [ -n "$old_base" ] && printf 'each route: this build on %s, then %s on %s, then the ratios (this / that)\n' \
         "$file" "${COMPARE:-this build}" "${COMPARE_DB:-the same file}"
-    printf '%-28s %12s %10s %8s %9s %10s\n' route "req/s" p99 non-2xx timeouts "CPU us/req"
+    printf '%-28s %12s %10s %8s %9s %10s %10s\n' route "req/s" p99 non-2xx timeouts "CPU us/req" "DB us/req"
     while IFS='|' read -r name path lua; do
         bench "$name" "$new_base$path" "$lua" "$new_pid"
         [ "$name" = "movie by id (random)" ] && SERVE_BY_ID_RPS=$RPS SERVE_BY_ID_CPU=$CPU_US
         [ -n "$old_base" ] || continue
         new_rps=$RPS new_p99=$P99_MS new_cpu=$CPU_US
-        bench "  (compared)" "$old_base$path" "$lua" "$old_pid"
+        bench "  (compared)" "$old_base$path" "$lua" "$old_pid" "${COMPARE_DB_PID:-}"
         awk -v a="$new_rps" -v b="$RPS" -v c="$new_p99" -v d="$P99_MS" -v e="$new_cpu" -v f="$CPU_US" \
             'BEGIN { printf "  %-26s %11.2fx %9.2fx %28.2fx\n", "ratio", a / b, (d > 0 ? c / d : 0), (f > 0 ? e / f : 0) }'
     done <"$BENCH_DIR/routes.txt"
@@ -463,7 +482,7 @@ run_datasette() {
     done
     printf '\n## Datasette %s (immutable), %s movies (load average %s)\n' \
         "$("$venv/bin/datasette" --version | awk '{print $NF}')" "$n" "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf '%-28s %12s %10s %8s %9s %10s\n' route "req/s" p99 non-2xx timeouts "CPU us/req"
+    printf '%-28s %12s %10s %8s %9s %10s %10s\n' route "req/s" p99 non-2xx timeouts "CPU us/req" "DB us/req"
     bench "movie by id (random)" "$base" "$(random_ids_lua "/$db/movie/" "$n" .json)" "$ds_pid"
     awk -v a="${SERVE_BY_ID_RPS:-0}" -v b="$RPS" 'BEGIN { if (b > 0) printf "  %-26s %11.1fx (tmdb-serve by id / Datasette by id, requests/s; target >= 50x)\n", "ratio", a / b }'
     # Datasette answers on one core (Python), tmdb-serve on every core it gets: on a busy

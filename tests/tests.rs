@@ -57,7 +57,8 @@ mod newcomer;
 mod postgres;
 
 // tmdb-serve on PostgreSQL: every route answers as on the SQLite mirror of the same data, two
-// servers see a load, bad URLs and passwords stop it with one line.
+// servers see a load, the pool stays small, connections the database closes are replaced
+// without a failed answer, bad URLs and passwords stop it with one line.
 mod postgres_serve;
 
 // MySQL/MariaDB mirrors against a MariaDB the tests start: make mirror and make update equal the

@@ -94,8 +94,8 @@ struct Cli {
     token: Option<String>,
 }
 
-/// The PostgreSQL connections of each worker thread (see `run`).
-const PG_CONNECTIONS_PER_WORKER: usize = 4;
+/// The PostgreSQL connections for each worker thread (see `run`).
+const PG_CONNECTIONS_PER_WORKER: usize = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -141,20 +141,17 @@ fn run(cli: Cli) -> Result<()> {
         tmdb::require_token(token);
     }
     let shared = Arc::new(cache::Shared::default());
-    // One SQLite connection per worker, and one for the warm-up below. A PostgreSQL request
-    // mostly waits for the server, and its worker hands its other clients to a thread tokio
-    // starts meanwhile (server.rs), so a worker keeps several in flight: with 2 workers and 32
-    // clients on 2 cores, 8 connections answered by id 1.3x-3x the requests of 3, and 16 or
-    // 32 no more than 8 but with more CPU time per request.
-    let per_worker = match source {
-        Source::Sqlite(..) => 1,
-        Source::Postgres(_) => PG_CONNECTIONS_PER_WORKER,
+    // SQLite: one connection per worker, and one for the warm-up below. PostgreSQL: a thread
+    // per connection answers the requests of one queue (server.rs), so that the server's
+    // backends, tmdb-serve and the clients share the CPUs. Two connections a worker keep both
+    // busy; more only add backends that preempt one another: with 2 workers and 32 clients
+    // by id on 2 cores shared with other work, 6 or 9 connections mostly had a p99 of
+    // 100-300 ms where 3 or 4 mostly had 10-25 ms (at about 0.8x the requests per second of 6).
+    let size = match source {
+        Source::Sqlite(..) => threads + 1,
+        Source::Postgres(_) => threads * PG_CONNECTIONS_PER_WORKER,
     };
-    let pool = Pool::open(
-        source.clone(),
-        Arc::clone(&shared),
-        threads * per_worker + 1,
-    )?;
+    let pool = Pool::open(source.clone(), Arc::clone(&shared), size)?;
     let listener = std::net::TcpListener::bind(cli.addr)
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     announce(listener.local_addr()?)?;

@@ -8,6 +8,7 @@
 //! The SQL is written once, in SQLite's dialect, and read through `tmdb_core::read`: a
 //! PostgreSQL mirror runs it translated, and asks its [`Dialect`] for what differs (search).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,6 +28,11 @@ use crate::json::{
 };
 use crate::params::{MovieSort, Page, PeopleSort, SearchSort, Sort};
 use crate::rank::{self, Ranker};
+
+/// The name of a PostgreSQL connection's prepared read of the change counter: a statement sent
+/// as text with the BEGIN (one round trip for both) is parsed and planned at every request,
+/// which cost the server more than the BEGIN itself.
+const PG_CHANGES: &str = "tmdb_changes";
 
 /// Search results up to this many are counted and paged in one pass (see `Db::list`).
 const ONE_PASS_MAX: usize = 10_000;
@@ -93,6 +99,8 @@ pub struct Db {
     /// SQLite's ranking function (PostgreSQL ranks with its own).
     ranker: Option<Arc<Ranker>>,
     data_version: i64,
+    /// A PostgreSQL transaction is over but its COMMIT not yet sent (see [`Db::end`]).
+    commit_due: bool,
 }
 
 /// Filters of `/movies` and the other movie lists, already validated.
@@ -215,7 +223,20 @@ impl Db {
                 let ranker = rank::register(&conn, Arc::clone(&shared))?;
                 (Conn::Sqlite(conn), Some(ranker))
             }
-            Source::Postgres(url) => (Conn::Postgres(Box::new(read::Postgres::open(url)?)), None),
+            Source::Postgres(url) => {
+                let conn = read::Postgres::open(url)?;
+                // The counter read is planned once for the connection rather than at every
+                // request (see `begin`). Every statement keeps its generic plan: PostgreSQL
+                // otherwise plans a statement for its values while that looks cheaper than the
+                // generic plan, which for a title search it always did (0.2 ms of planning at
+                // every search, for the same plan), while a server's statements are few and
+                // their plans fixed by their SQL, as SQLite's are (`open_sqlite`).
+                conn.execute(&format!(
+                    "PREPARE {PG_CHANGES} AS {}; SET plan_cache_mode = force_generic_plan",
+                    Dialect::Postgres.change_counter()
+                ))?;
+                (Conn::Postgres(Box::new(conn)), None)
+            }
         };
         let data_version = read::first(&conn, conn.dialect().change_counter(), &[], |r| {
             Ok(r.int(0)?.unwrap_or(-1))
@@ -226,6 +247,7 @@ impl Db {
             shared,
             ranker,
             data_version,
+            commit_due: false,
         })
     }
 
@@ -237,24 +259,32 @@ impl Db {
         }
     }
 
+    /// [`Db::is_broken`] after a failed answer, which asks the server whether the connection
+    /// still answers (one round trip).
+    pub fn is_broken_after_failure(&self) -> bool {
+        match &self.conn {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(conn) => !conn.answers(),
+        }
+    }
+
     /// Starts the request's reads. On PostgreSQL one read-only transaction, so that the
     /// statements of one answer see one state of the mirror (a load may commit meanwhile);
-    /// its first statement reads the change counter, in the same round trip as the BEGIN and
-    /// in the same state as the answer. SQLite's answers read as they always have, statement
-    /// by statement, after its `data_version`. Either way the shared caches are emptied if the
-    /// data changed (see [`Db::unchanged`]), and the request's ranking epoch starts (see
-    /// [`Ranker::begin`]).
+    /// its first statement reads the change counter, in the same round trip as the BEGIN (and
+    /// as the COMMIT of the transaction before, when it is due) and in the same state as the
+    /// answer. SQLite's answers read as they always have, statement by statement, after its
+    /// `data_version`. Either way the shared caches are emptied if the data changed (see
+    /// [`Db::unchanged`]), and the request's ranking epoch starts (see [`Ranker::begin`]).
     pub fn begin(&mut self) -> Sql<()> {
         match &self.conn {
             Conn::Sqlite(_) => {
                 self.unchanged();
             }
-            Conn::Postgres(conn) => {
-                let counter = conn.batch_value(&format!(
-                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {}",
-                    Dialect::Postgres.change_counter()
+            Conn::Postgres(_) => {
+                let counter = self.pg_counter(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; EXECUTE {PG_CHANGES}"
                 ))?;
-                self.seen(counter.and_then(|n| n.parse().ok()).unwrap_or(-1));
+                self.seen(counter);
             }
         }
         if let Some(ranker) = &self.ranker {
@@ -263,12 +293,46 @@ impl Db {
         Ok(())
     }
 
-    /// Ends what [`Db::begin`] started.
-    pub fn end(&self) -> Sql<()> {
-        match &self.conn {
-            Conn::Sqlite(_) => Ok(()),
-            Conn::Postgres(conn) => conn.execute("COMMIT"),
+    /// Ends what [`Db::begin`] started. A PostgreSQL transaction's COMMIT is only due: it goes
+    /// with whatever this connection sends next, in the same round trip (the next request's
+    /// BEGIN, or the next read of the change counter), or alone from [`Db::finish`], which the
+    /// connection's thread calls when no request waits. Under load that spares a round trip
+    /// per request; idle, no transaction is left open (it would hold its snapshot, and its
+    /// locks would keep a migration waiting).
+    pub fn end(&mut self) {
+        if let Conn::Postgres(_) = &self.conn {
+            self.commit_due = true;
         }
+    }
+
+    /// Sends the COMMIT that [`Db::end`] left due, if any.
+    pub fn finish(&mut self) -> Sql<()> {
+        match &self.conn {
+            Conn::Postgres(conn) if self.commit_due => {
+                self.commit_due = false;
+                conn.execute("COMMIT")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs `sql` (PostgreSQL's own, ending with the change counter's read) after the COMMIT
+    /// that is due, in one round trip, and answers the counter (-1 when it cannot be read).
+    fn pg_counter(&mut self, sql: &str) -> Sql<i64> {
+        let Conn::Postgres(conn) = &self.conn else {
+            return Ok(-1);
+        };
+        let sql = if self.commit_due {
+            Cow::Owned(format!("COMMIT; {sql}"))
+        } else {
+            Cow::Borrowed(sql)
+        };
+        // After a failure, whatever it left open is committed next time (a COMMIT with no
+        // transaction open only draws a warning).
+        self.commit_due = true;
+        let counter = conn.batch_value(&sql)?;
+        self.commit_due = false;
+        Ok(counter.and_then(|n| n.parse().ok()).unwrap_or(-1))
     }
 
     /// The SQLite connection, tuned for a read-mostly server.
@@ -298,15 +362,17 @@ impl Db {
     }
 
     /// Whether the database is as it was when this worker last looked (one read of the change
-    /// counter); when not, the shared caches are emptied.
+    /// counter, outside any transaction); when not, the shared caches are emptied.
     pub fn unchanged(&mut self) -> bool {
-        let version = read::first(&self.conn, self.conn.dialect().change_counter(), &[], |r| {
-            Ok(r.int(0)?.unwrap_or(-1))
-        })
-        .ok()
-        .flatten()
-        .unwrap_or(-1);
-        self.seen(version)
+        let version = match &self.conn {
+            Conn::Sqlite(conn) => read::first(conn, Dialect::Sqlite.change_counter(), &[], |r| {
+                Ok(r.int(0)?.unwrap_or(-1))
+            })
+            .ok()
+            .flatten(),
+            Conn::Postgres(_) => self.pg_counter(&format!("EXECUTE {PG_CHANGES}")).ok(),
+        };
+        self.seen(version.unwrap_or(-1))
     }
 
     /// Takes `version`, the change counter just read: whether it is the one seen last (when

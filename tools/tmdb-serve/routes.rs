@@ -204,7 +204,7 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
     }
     let cacheable = matches!(request.method.as_str(), "GET" | "HEAD");
     // A kept answer costs one read of the change counter (on PostgreSQL one round trip, with
-    // no transaction); an answer to compute reads it as its transaction starts.
+    // no transaction open); an answer to compute reads it as its transaction starts.
     if cacheable
         && let Some(hit) = db.shared().response(&request.url)
         && db.unchanged()
@@ -215,8 +215,7 @@ pub fn handle(request: &Request, db: &mut Db) -> Response {
     // Taken after the counter was read: an answer computed from older data is not kept.
     let epoch = db.shared().epoch();
     let answer = started.and_then(|()| respond(request, db, epoch));
-    // A read-only transaction has nothing to keep: ending it cannot lose an answer.
-    let _ = db.end();
+    db.end();
     match answer {
         Ok(response) => {
             if cacheable {

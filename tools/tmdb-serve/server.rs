@@ -19,7 +19,7 @@
 //! - Malformed request lines and headers are hyper's 400, bytes that are not ASCII in a path
 //!   too; header values (where HTTP tolerates them) are refused here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -49,8 +49,64 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 const PAUSE_MIN: Duration = Duration::from_millis(10);
 const PAUSE_MAX: Duration = Duration::from_secs(1);
 
-/// The read-only connections the requests use, each by one request at a time.
-pub struct Pool {
+/// How requests reach the database.
+///
+/// - SQLite: each tokio worker answers its request itself, with a connection it takes from
+///   [`Connections`]; a SQLite answer never waits for another process, so it never waits.
+/// - A database server (PostgreSQL): each connection has a thread of its own that answers the
+///   requests of one queue, oldest first ([`Threads`]). A request spends most of its time
+///   waiting for the server, which a tokio worker must not do; handing the wait over with
+///   `block_in_place` moved the worker to a new thread at every request (a third more of
+///   tmdb-serve's CPU time per answer by id), and woke the requests waiting for a connection
+///   in no order.
+pub enum Pool {
+    Connections(Connections),
+    Threads(Threads),
+}
+
+impl Pool {
+    /// Opens `size` connections now, so that a database that cannot be read fails at start,
+    /// and none needs opening later when descriptors may have run out.
+    pub fn open(source: Source, shared: Arc<Shared>, size: usize) -> Result<Pool> {
+        Ok(match source {
+            Source::Sqlite(..) => Pool::Connections(Connections::open(source, shared, size)?),
+            Source::Postgres(_) => Pool::Threads(Threads::open(&source, &shared, size)?),
+        })
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, request: http::Request) -> Response {
+        match self {
+            Pool::Connections(connections) => connections.answer(&request),
+            Pool::Threads(threads) => match threads.submit(request).await {
+                Ok(response) => response,
+                Err(_) => internal_error(),
+            },
+        }
+    }
+
+    /// [`Pool::handle`] for a thread outside the runtime (the warm-up), which may block.
+    fn handle_blocking(&self, request: http::Request) -> Response {
+        match self {
+            Pool::Connections(connections) => connections.answer(&request),
+            Pool::Threads(threads) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                threads.queue.push(Job { request, reply });
+                answer.blocking_recv().unwrap_or_else(|_| internal_error())
+            }
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        match self {
+            Pool::Connections(connections) => &connections.shared,
+            Pool::Threads(threads) => &threads.shared,
+        }
+    }
+}
+
+/// The read-only connections the tokio workers answer with, each by one request at a time.
+pub struct Connections {
     source: Source,
     shared: Arc<Shared>,
     size: usize,
@@ -77,14 +133,12 @@ impl Idle {
     }
 }
 
-impl Pool {
-    /// Opens `size` connections now, so that a database that cannot be read fails at start,
-    /// and none needs opening later when descriptors may have run out.
-    pub fn open(source: Source, shared: Arc<Shared>, size: usize) -> Result<Pool> {
+impl Connections {
+    fn open(source: Source, shared: Arc<Shared>, size: usize) -> Result<Connections> {
         let dbs = (0..size)
             .map(|_| Db::open(&source, Arc::clone(&shared)))
             .collect::<Result<Vec<Db>>>()?;
-        Ok(Pool {
+        Ok(Connections {
             source,
             shared,
             size,
@@ -97,34 +151,16 @@ impl Pool {
         })
     }
 
-    /// Answers one request with a connection of the pool (see [`Pool::take`]).
-    pub fn handle(&self, request: &http::Request) -> Response {
-        match self.source {
-            Source::Sqlite(..) => self.answer(request),
-            // The PostgreSQL client blocks on a runtime of its own, which tokio refuses
-            // inside a worker unless the worker first hands its other tasks to another thread.
-            Source::Postgres(_) => tokio::task::block_in_place(|| self.answer(request)),
-        }
-    }
-
     fn answer(&self, request: &http::Request) -> Response {
-        let Some(mut db) = self.take() else {
+        let Some(db) = self.take() else {
             return internal_error();
         };
-        // A panic is a bug of ours; it costs this request a 500 and the connection it used
-        // (which may be mid-statement), never the server.
-        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            routes::handle(request, &mut db)
-        }));
-        let (response, db) = match answer {
-            Ok(response) => (response, Some(db)),
-            Err(_) => (internal_error(), None),
-        };
+        let (response, db) = answer_with(request, db);
         self.give_back(db);
         response
     }
 
-    /// Returns a connection taken by [`Pool::take`] (None: it was given up).
+    /// Returns a connection taken by [`Connections::take`] (None: it was given up).
     fn give_back(&self, db: Option<Db>) {
         // Only when a request waits: the wake-up is a system call the SQLite answers, which
         // never wait, would pay on every request.
@@ -134,12 +170,8 @@ impl Pool {
     }
 
     /// A connection for one request: an idle one, else a new one while fewer than the pool's
-    /// size are open (in place of one given up after a panic, or of a PostgreSQL connection
-    /// the server closed, as a restart of it does), else the next one given back. SQLite
-    /// answers never wait: each worker answers one request at a time. A PostgreSQL request
-    /// blocks its thread and tokio starts another worker meanwhile, so without the bound every
-    /// client connection got a database connection of its own, past what the server's
-    /// `max_connections` was sized for, each busy backend costing CPU time of its own.
+    /// size are open (in place of one given up after a panic), else the next one given back.
+    /// SQLite answers never wait: each worker answers one request at a time.
     fn take(&self) -> Option<Db> {
         let mut idle = lock(&self.idle);
         loop {
@@ -169,6 +201,138 @@ impl Pool {
                 .wait(idle)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             idle.waiting -= 1;
+        }
+    }
+}
+
+/// Answers `request` with `db`, and gives `db` back unless the answer panicked. A panic is a
+/// bug of ours; it costs this request a 500 and the connection it used (which may be
+/// mid-statement), never the server.
+fn answer_with(request: &http::Request, mut db: Db) -> (Response, Option<Db>) {
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        routes::handle(request, &mut db)
+    }));
+    match answer {
+        Ok(response) => (response, Some(db)),
+        Err(_) => (internal_error(), None),
+    }
+}
+
+/// The connections to a database server, each answering on a thread of its own the requests
+/// of one queue, oldest first. A thread whose connection was lost (the server restarted) opens
+/// a new one and asks its answer again; one given up after a panic, for its next request.
+pub struct Threads {
+    shared: Arc<Shared>,
+    queue: Arc<Queue>,
+}
+
+/// A request and where its answer goes.
+struct Job {
+    request: http::Request,
+    reply: tokio::sync::oneshot::Sender<Response>,
+}
+
+/// The requests waiting for a connection, oldest first.
+#[derive(Default)]
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    /// Signalled when a request is queued.
+    queued: Condvar,
+}
+
+impl Queue {
+    fn push(&self, job: Job) {
+        lock(&self.jobs).push_back(job);
+        self.queued.notify_one();
+    }
+
+    fn is_empty(&self) -> bool {
+        lock(&self.jobs).is_empty()
+    }
+
+    /// The oldest request, once there is one.
+    fn pop(&self) -> Job {
+        let mut jobs = lock(&self.jobs);
+        loop {
+            if let Some(job) = jobs.pop_front() {
+                return job;
+            }
+            jobs = self
+                .queued
+                .wait(jobs)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+impl Threads {
+    fn open(source: &Source, shared: &Arc<Shared>, size: usize) -> Result<Threads> {
+        let queue = Arc::new(Queue::default());
+        let dbs = (0..size)
+            .map(|_| Db::open(source, Arc::clone(shared)))
+            .collect::<Result<Vec<Db>>>()?;
+        for (i, db) in dbs.into_iter().enumerate() {
+            let (source, shared, queue) = (source.clone(), Arc::clone(shared), Arc::clone(&queue));
+            std::thread::Builder::new()
+                .name(format!("db-{i}"))
+                .spawn(move || answer_queue(&queue, &source, &shared, Some(db)))?;
+        }
+        Ok(Threads {
+            shared: Arc::clone(shared),
+            queue,
+        })
+    }
+
+    /// Queues `request`; its answer, once a connection's thread has given it.
+    async fn submit(
+        &self,
+        request: http::Request,
+    ) -> Result<Response, tokio::sync::oneshot::error::RecvError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue.push(Job { request, reply });
+        answer.await
+    }
+}
+
+/// A connection's thread: answers the requests of `queue` for as long as the server runs.
+fn answer_queue(queue: &Queue, source: &Source, shared: &Arc<Shared>, mut db: Option<Db>) {
+    let reopen = || match Db::open(source, Arc::clone(shared)) {
+        Ok(new) => Some(new),
+        Err(err) => {
+            http::warn(format_args!("cannot open a database connection: {err:#}"));
+            None
+        }
+    };
+    loop {
+        let job = queue.pop();
+        let current = match db.take() {
+            Some(current) if !current.is_broken() => Some(current),
+            _ => reopen(),
+        };
+        let response = match current {
+            Some(current) => {
+                let (mut response, mut kept) = answer_with(&job.request, current);
+                // The database closed the connection under the answer (a restart, a failover,
+                // an administrator): a read-only answer can be asked again, once, on a new one.
+                if response.status == 500
+                    && kept.as_ref().is_some_and(Db::is_broken_after_failure)
+                    && let Some(new) = reopen()
+                {
+                    (response, kept) = answer_with(&job.request, new);
+                }
+                db = kept;
+                response
+            }
+            None => internal_error(),
+        };
+        // The client may have gone meanwhile; nothing is owed to it then.
+        let _ = job.reply.send(response);
+        // A read-only transaction has nothing to keep: ending it cannot lose an answer.
+        if let Some(current) = &mut db
+            && queue.is_empty()
+            && let Err(err) = current.finish()
+        {
+            http::warn(format_args!("cannot end a read-only transaction: {err}"));
         }
     }
 }
@@ -205,7 +369,7 @@ impl App {
     /// shared caches (call it on a thread of its own while the server already answers).
     pub fn warm_up(&self) {
         for target in routes::WARM_TARGETS {
-            self.pool.handle(&http::Request {
+            self.pool.handle_blocking(http::Request {
                 method: "GET".to_owned(),
                 url: (*target).to_owned(),
                 authorization: None,
@@ -289,7 +453,8 @@ impl App {
         let app = Arc::clone(&self);
         let conn = Arc::clone(&state);
         let service = service_fn(move |request| {
-            std::future::ready(Ok::<_, Infallible>(app.answer(&conn, &request)))
+            let (app, conn) = (Arc::clone(&app), Arc::clone(&conn));
+            async move { Ok::<_, Infallible>(app.answer(&conn, request).await) }
         });
         let http = http1::Builder::new()
             // A client may send its request and shut its side down before reading the answer.
@@ -311,18 +476,22 @@ impl App {
     }
 
     /// Answers one request and logs it; whatever the client sent, it gets an answer.
-    fn answer(
+    async fn answer(
         &self,
         conn: &ConnState,
-        request: &hyper::Request<Incoming>,
+        request: hyper::Request<Incoming>,
     ) -> hyper::Response<Full<Bytes>> {
         conn.busy.store(true, Ordering::Relaxed);
         let started = Instant::now();
-        let method = request.method().as_str();
-        let url = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let (parts, body) = request.into_parts();
+        let method = parts.method.as_str();
+        let url = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let path = url.split('?').next().unwrap_or("");
-        let (response, close) = self.respond(method, url, path, request);
-        let negotiation = Negotiation::from_headers(request.headers());
+        let (response, close) = match self.respond(method, url, path, &parts, &body) {
+            Answer::Ready(response, close) => (response, close),
+            Answer::Database(request) => (self.pool.handle(request).await, false),
+        };
+        let negotiation = Negotiation::from_headers(&parts.headers);
         let mut response = http::finish(response, method, &negotiation, &self.hygiene);
         if close {
             response.headers_mut().insert(
@@ -343,27 +512,29 @@ impl App {
         response
     }
 
-    /// The answer before hygiene, and whether the connection must close after it.
+    /// The answer before hygiene, and whether the connection must close after it, when it
+    /// needs no database; else the request the database answers.
     fn respond(
         &self,
         method: &str,
         url: &str,
         path: &str,
-        request: &hyper::Request<Incoming>,
-    ) -> (Response, bool) {
-        if let Some((name, _)) = request
-            .headers()
+        parts: &hyper::http::request::Parts,
+        body: &Incoming,
+    ) -> Answer {
+        if let Some((name, _)) = parts
+            .headers
             .iter()
             .find(|(_, value)| !value.as_bytes().is_ascii())
         {
             let message = format!("header {name} holds bytes that are not ASCII");
-            return (ApiError::bad_request(None, message).into_response(), false);
+            return Answer::Ready(ApiError::bad_request(None, message).into_response(), false);
         }
-        if !request.body().is_end_stream() {
+        if !body.is_end_stream() {
             // Closing, rather than reading what may be a terabyte to keep the connection.
             let refused =
                 ApiError::status(413, "this API is read-only: a request cannot carry a body");
-            return (refused.into_response(), true);
+            return Answer::Ready(refused.into_response(), true);
         }
         let known = url.len() <= routes::MAX_URL && Route::parse(path).is_some();
         if path == "/metrics" || path == "/metrics/" {
@@ -372,25 +543,24 @@ impl App {
                 "OPTIONS" => http::preflight(),
                 _ => ApiError::method_not_allowed(method).into_response(),
             };
-            return (response, false);
+            return Answer::Ready(response, false);
         }
         if method == "OPTIONS" && known {
-            return (http::preflight(), false);
+            return Answer::Ready(http::preflight(), false);
         }
-        let request = http::Request {
+        Answer::Database(http::Request {
             method: method.to_owned(),
             url: url.to_owned(),
-            authorization: request
-                .headers()
+            authorization: parts
+                .headers
                 .get(hyper::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-        };
-        (self.pool.handle(&request), false)
+        })
     }
 
     fn metrics(&self) -> Response {
-        let shared = &self.pool.shared;
+        let shared = self.pool.shared();
         let (cache_hits, cache_misses) = shared.hits_and_misses();
         let text = self.metrics.render(&Snapshot {
             open_connections: self.conns.len(),
@@ -408,6 +578,14 @@ impl App {
             headers: vec![("Cache-Control", "no-store".to_owned())],
         }
     }
+}
+
+/// What [`App::respond`] found a request needs.
+enum Answer {
+    /// This answer, and whether the connection closes after it.
+    Ready(Response, bool),
+    /// The database's answer to this request.
+    Database(http::Request),
 }
 
 /// The open connections, for the cap and for choosing which to close.

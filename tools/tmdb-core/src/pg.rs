@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_serve",
         sql: include_str!("../../../sql/postgres/0004_serve.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_movie_date_cover",
+        sql: include_str!("../../../sql/postgres/0005_movie_date_cover.sql"),
+    },
 ];
 
 /// Raises the mirror's change counter (sql/postgres/0004_serve.sql): every writer runs it in

@@ -758,6 +758,18 @@ impl Postgres {
         self.client.borrow().is_closed()
     }
 
+    /// Whether the connection still answers, asked in a round trip: after a failed statement,
+    /// since a server that closes a connection first sends the error that says so, and the
+    /// client sees the connection closed only after that.
+    pub fn answers(&self) -> bool {
+        !self.is_closed()
+            && self
+                .client
+                .borrow_mut()
+                .is_valid(std::time::Duration::from_secs(1))
+                .is_ok()
+    }
+
     /// Runs `sql` (PostgreSQL's own, no parameters, no result) as it is: a transaction's
     /// BEGIN and COMMIT.
     pub fn execute(&self, sql: &str) -> Result<()> {
