@@ -858,7 +858,10 @@ fn read_snapshot(db: &mut Db, shared: &Shared, epoch: u64) -> read::Result<Optio
     if sqlite {
         db.conn().each("COMMIT", &[], &mut |_| Ok(()))?;
     }
-    db.end()?;
+    // The COMMIT goes now: the builder then waits for the next change, and an open
+    // transaction would hold its snapshot meanwhile.
+    db.end();
+    db.finish()?;
     index
 }
 
