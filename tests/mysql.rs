@@ -3,7 +3,8 @@
 //! tables, row by row, as the SQLite mirror of the same data (which equals the simulator's
 //! truth); a load killed with -9 leaves whole batches and a rerun finishes it; two loads at
 //! once both succeed; a bad URL, a wrong password, an unreachable server and a missing database
-//! each stop a tool with exit 2 and one line, and the password is never printed.
+//! each stop a tool with exit 2 and one line, and the password is never printed. `make serve`
+//! serves it (`mysql_serve.rs` compares every route with SQLite's).
 
 use std::path::Path;
 use std::process::Command;
@@ -14,11 +15,12 @@ use crate::util::mysql::{PASSWORD, Server, assert_same_tables};
 use mysql::prelude::Queryable;
 use rusqlite::Connection;
 
+use crate::newcomer::Served;
 use crate::util::server::{
     MIRROR_FILES, kill_a_load_then_rerun, load_fixtures_beside_sqlite, load_sqlite,
     two_loads_at_once,
 };
-use crate::util::{Run, Workdir, bin, run, run_with_input};
+use crate::util::{Run, Workdir, bin, http_get, run, run_with_input};
 
 fn no_password(run: &Run) {
     assert!(
@@ -100,10 +102,25 @@ fn make_mirror_and_update_into_mariadb_equal_the_sqlite_mirror_row_by_row() {
     assert_mirror_matches(&sqlite, &truth, &truth.exported_movies());
     assert_same_tables(&sqlite, &mut conn);
 
-    // make serve says tmdb-serve cannot read it yet; make clean keeps the database.
-    let out = make_db(&sim, &data, &url, "serve", &["ADDR=127.0.0.1:0"]);
-    out.expect_code(2);
-    assert!(out.stderr.contains("is a MySQL/MariaDB database"), "{out}");
+    // make serve serves it (its /stats counts the SQLite mirror's movies); make clean keeps
+    // the database.
+    let mut cmd = make_cmd(&sim, &data, "serve", &["ADDR=127.0.0.1:0"]);
+    cmd.env("DB", &url);
+    let served = Served::start(cmd, work.join("serve.stderr"));
+    let (status, body) = http_get(&format!("{}/stats", served.url), &[]);
+    assert_eq!(status, 200, "{body}");
+    let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let lite = Connection::open(&sqlite).unwrap();
+    let movies: i64 = lite
+        .query_row("SELECT count(*) FROM movie", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stats["movies"], movies, "{stats}");
+    let stderr = std::fs::read_to_string(&served.stderr).unwrap();
+    assert!(
+        !stderr.contains(PASSWORD),
+        "the password was printed\n{stderr}"
+    );
+    drop(served);
     let out = make_db(&sim, &data, &url, "clean", &[]);
     out.expect_success();
     assert!(

@@ -549,9 +549,9 @@ fn every_tool_takes_sqlite_urls_file_uris_db_and_db_url_and_masks_passwords() {
             _ => &[],
         };
         for (flag, url, scheme) in [
-            // Nothing listens on port 1: the PostgreSQL and MySQL tools cannot reach it,
-            // tmdb-serve refuses both (tests/postgres.rs and tests/mysql.rs cover the
-            // server-side cases).
+            // Nothing listens on port 1: the PostgreSQL and MySQL tools cannot reach it
+            // (tests/postgres.rs, tests/mysql.rs and their _serve.rs cover the server-side
+            // cases).
             (
                 true,
                 "postgres://mirror:hunter2@127.0.0.1:1/tmdb",

@@ -65,5 +65,8 @@ mod postgres_serve;
 // SQLite mirror row by row, kill -9 and rerun, two loads at once, bad URLs and passwords.
 mod mysql;
 
+// tmdb-serve on MariaDB: the PostgreSQL serve tests' bodies (util::served) against a MariaDB.
+mod mysql_serve;
+
 // The README's `sh runnable` examples, each run against the demo mirror.
 mod readme;

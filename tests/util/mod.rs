@@ -11,6 +11,7 @@ pub mod mirror;
 pub mod mysql;
 pub mod pg;
 pub mod record;
+pub mod served;
 pub mod server;
 
 use std::io::{BufRead, BufReader, Read, Write};

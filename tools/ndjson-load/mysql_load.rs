@@ -5,7 +5,9 @@
 //! A batch takes the mirror's write lock first (`tmdb_core::mysql::lock_writes`, `GET_LOCK`),
 //! so two loads into one database take turns batch by batch: neither fails on a deadlock, and
 //! no reader sees a movie half replaced. Records go through `record::store_mysql` (`LOAD DATA
-//! LOCAL INFILE` per table); ID lists and gone lists are a few statements each.
+//! LOCAL INFILE` per table); ID lists and gone lists are a few statements each. Each batch and
+//! the run's record in load_log raise the change counter (`tmdb_core::mysql::COUNT_CHANGE`), by
+//! which tmdb-serve sees that the data changed.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +16,7 @@ use mysql::Conn;
 use mysql::prelude::Queryable;
 use rusqlite::types::Value as Sql;
 use tmdb_core::model::ItemKind;
-use tmdb_core::mysql::{MyUrl, lock_writes, unlock_writes};
+use tmdb_core::mysql::{COUNT_CHANGE, MyUrl, lock_writes, unlock_writes};
 use tmdb_core::record::store_mysql::{self, MyWriter, id_list, literal_row};
 
 use crate::batch::Counts;
@@ -74,7 +76,10 @@ impl Backend for MyBackend {
     fn write_batch(&mut self, records: &[Record]) -> Result<Vec<Outcome>> {
         lock_writes(&mut self.conn, &self.url)?;
         self.conn.query_drop("START TRANSACTION")?;
-        let written = write_batch(&mut self.conn, &self.writer, records);
+        let written = write_batch(&mut self.conn, &self.writer, records).and_then(|outcomes| {
+            self.conn.query_drop(COUNT_CHANGE)?;
+            Ok(outcomes)
+        });
         let ended = match written {
             Ok(_) => self.conn.query_drop("COMMIT"),
             Err(_) => self.conn.query_drop("ROLLBACK"),
@@ -99,26 +104,33 @@ impl Backend for MyBackend {
 
     fn log_run(&mut self, kind: Kind, started_at: &str, counts: &Counts) -> Result<()> {
         let n = |v: u64| v as i64;
-        self.conn
-            .exec_drop(
-                format!(
-                    "INSERT INTO load_log (kind, started_at, finished_at, `read`, inserted,
+        // The counter first: a server that sees the new count reads the new load_log.
+        let explain = |err: mysql::Error| anyhow!("{}", self.url.explain(&err));
+        let mut tx = self
+            .conn
+            .start_transaction(mysql::TxOpts::default())
+            .map_err(explain)?;
+        tx.query_drop(COUNT_CHANGE).map_err(explain)?;
+        tx.exec_drop(
+            format!(
+                "INSERT INTO load_log (kind, started_at, finished_at, `read`, inserted,
                         updated, unchanged, deleted, rejected)
                      VALUES (?, ?, {NOW}, ?, ?, ?, ?, ?, ?)"
-                ),
-                (
-                    kind.name(),
-                    started_at,
-                    n(counts.read),
-                    n(counts.inserted),
-                    n(counts.updated),
-                    n(counts.unchanged),
-                    n(counts.deleted),
-                    n(counts.rejected),
-                ),
-            )
-            .map_err(|err| anyhow!("{}", self.url.explain(&err)))
-            .context("cannot record the run in load_log")
+            ),
+            (
+                kind.name(),
+                started_at,
+                n(counts.read),
+                n(counts.inserted),
+                n(counts.updated),
+                n(counts.unchanged),
+                n(counts.deleted),
+                n(counts.rejected),
+            ),
+        )
+        .map_err(explain)
+        .context("cannot record the run in load_log")?;
+        tx.commit().map_err(explain)
     }
 }
 

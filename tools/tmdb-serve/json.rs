@@ -21,6 +21,10 @@ pub enum As {
     Json,
     /// JSON text built by SQLite (an object; `null` when absent).
     Object,
+    /// JSON text built by SQLite: an array of arrays of strings, made one array, sorted, each
+    /// string once. A union of two tables' values in SQL would be a subquery in FROM that
+    /// names the outer row, which MySQL does not take.
+    Union,
 }
 
 /// One field of a JSON shape as [`read`] reads it: its JSON name and how (its SQL expression
@@ -116,19 +120,21 @@ shape! {
       ORDER BY ord) FROM video WHERE movie_id = m.id)" => "videos" Json,
     "(SELECT json_object('region', ?2, \
       'link', (SELECT nullif(link, '') FROM watch_link WHERE movie_id = m.id AND iso_3166_1 = ?2), \
-      'providers', json((SELECT json_group_object(kind, json(list)) FROM \
-        (SELECT w.kind, json_group_array(json_object('provider_id', w.provider_id, \
+      'providers', json((SELECT json_group_object(k.kind, \
+        json((SELECT json_group_array(json_object('provider_id', w.provider_id, \
            'provider_name', nullif(p.provider_name, ''), 'logo_path', nullif(p.logo_path, ''), \
-           'display_priority', w.display_priority) ORDER BY w.ord) AS list \
+           'display_priority', w.display_priority) ORDER BY w.ord) \
          FROM movie_watch_provider w LEFT JOIN watch_provider p ON p.id = w.provider_id \
-         WHERE w.movie_id = m.id AND w.iso_3166_1 = ?2 GROUP BY w.kind ORDER BY w.kind)))) \
+         WHERE w.movie_id = m.id AND w.iso_3166_1 = ?2 AND w.kind = k.kind))) \
+       FROM movie_watch_provider k WHERE k.movie_id = m.id AND k.iso_3166_1 = ?2 \
+         AND NOT EXISTS (SELECT 1 FROM movie_watch_provider e WHERE e.movie_id = m.id \
+           AND e.iso_3166_1 = ?2 AND e.kind = k.kind AND e.ord < k.ord)))) \
       WHERE EXISTS (SELECT 1 FROM watch_link WHERE movie_id = m.id AND iso_3166_1 = ?2) \
          OR EXISTS (SELECT 1 FROM movie_watch_provider WHERE movie_id = m.id AND iso_3166_1 = ?2))"
         => "watch_providers" Object,
-    "(SELECT json_group_array(iso_3166_1 ORDER BY iso_3166_1) FROM \
-      (SELECT iso_3166_1 FROM watch_link WHERE movie_id = m.id \
-       UNION SELECT iso_3166_1 FROM movie_watch_provider WHERE movie_id = m.id))"
-        => "watch_regions" Json,
+    "json_array(json((SELECT json_group_array(iso_3166_1) FROM watch_link WHERE movie_id = m.id)), \
+      json((SELECT json_group_array(iso_3166_1) FROM movie_watch_provider WHERE movie_id = m.id)))"
+        => "watch_regions" Union,
 }
 
 shape! {
@@ -242,10 +248,21 @@ pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> read::Result<Value> {
                 Val::Text(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
                 _ => Value::Null,
             },
+            As::Union => union(row, index)?,
         };
         out.insert(field.name.to_owned(), json);
     }
     Ok(Value::Object(out))
+}
+
+/// An [`As::Union`] column: its arrays' strings, sorted, each once.
+fn union(row: &Row<'_>, index: usize) -> read::Result<Value> {
+    let arrays: Vec<Vec<String>> = match row.get(index)? {
+        Val::Text(text) => serde_json::from_slice(text).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let set: std::collections::BTreeSet<String> = arrays.into_iter().flatten().collect();
+    Ok(set.into_iter().collect::<Vec<_>>().into())
 }
 
 /// A Movie list item from [`MOVIE_COLUMNS`].

@@ -1,5 +1,5 @@
-//! tmdb-serve: a read-only REST API and browse page over the mirror (a SQLite file or a
-//! PostgreSQL database). The routes and their JSON shapes are in `routes.rs`, the network side
+//! tmdb-serve: a read-only REST API and browse page over the mirror (a SQLite file, or a
+//! PostgreSQL or MySQL/MariaDB database). The routes and their JSON shapes are in `routes.rs`, the network side
 //! and its bounds in `server.rs`, the SQL in `queries.rs` and `tmdb/`.
 //!
 //! Shape: a tokio runtime of `--threads` workers running hyper; a request is answered on the
@@ -54,16 +54,18 @@ Limits: request heads of 16 kB, sent within 10 s (also the idle keep-alive time)
 bodies (413); --max-connections open at once, the idlest closed to make room for a new one.
 A database whose folder is not writable is opened immutable (changes are not seen).
 
-Exit status: 2 when the database is missing, outdated or unreachable (a PostgreSQL URL with a
+Exit status: 2 when the database is missing, outdated or unreachable (a server's URL with a
 wrong password, an unknown database, no server), or the address cannot be bound.
 
 Example:
   tmdb-serve --db data/tmdb.db --addr localhost:8000 &
   tmdb-serve --db postgres://mirror@localhost/tmdb &
+  tmdb-serve --db mysql://mirror@localhost/tmdb &
   curl 'http://localhost:8000/movies?genre=drama&year=1999&sort=vote_average.desc'"
 )]
 struct Cli {
-    /// The mirror: a SQLite file or a postgres://user[:password]@host[:port]/dbname URL
+    /// The mirror: a SQLite file, a postgres://user[:password]@host[:port]/dbname URL or a
+    /// mysql://user[:password]@host[:port]/dbname URL (mariadb:// too, ?socket=/path)
     /// [default: $DB, else $DB_URL, else data/tmdb.db; sqlite:///path URLs accepted]. Prefer
     /// DB in the environment for a URL with a password: a command line is visible to all.
     #[arg(long, value_name = "PATH|URL")]
@@ -74,9 +76,9 @@ struct Cli {
     #[arg(long, default_value = "127.0.0.1:8000", value_parser = parse_addr)]
     addr: SocketAddr,
 
-    /// Worker threads; each answers one request at a time with its own SQLite connection, or
-    /// keeps up to four in flight on PostgreSQL, a connection each [default: the number of
-    /// CPUs].
+    /// Worker threads; each answers one request at a time with its own SQLite connection; on
+    /// PostgreSQL or MySQL each adds two connections that answer one shared queue [default: the
+    /// number of CPUs].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: Option<u16>,
 
@@ -94,8 +96,8 @@ struct Cli {
     token: Option<String>,
 }
 
-/// The PostgreSQL connections for each worker thread (see `run`).
-const PG_CONNECTIONS_PER_WORKER: usize = 2;
+/// The PostgreSQL or MySQL connections of each worker thread (see `run`).
+const SERVER_CONNECTIONS_PER_WORKER: usize = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -112,7 +114,7 @@ fn run(cli: Cli) -> Result<()> {
         bail!("--cors-origin must be printable ASCII such as * or https://example.org");
     }
     // The database first, so that a missing or outdated one fails before anything listens
-    // (a PostgreSQL one when the pool below connects).
+    // (a server's when the pool below connects).
     let source = match location {
         Location::Sqlite(path) => {
             let (_, access) = tmdb_core::db::open_read_only_anywhere(&path)?;
@@ -126,10 +128,17 @@ fn run(cli: Cli) -> Result<()> {
             Source::Sqlite(path, access)
         }
         Location::Postgres(url) => Source::Postgres(url),
-        Location::Mysql(url) => bail!(
-            "DB {url} is a MySQL/MariaDB database; tmdb-serve reads SQLite and PostgreSQL mirrors \
-             only for now (load the same files into a SQLite file too, or make export)"
-        ),
+        Location::Mysql(url) => {
+            let shortest = tmdb_core::mysql::shortest_indexed_word(&url)?;
+            if shortest > 1 {
+                eprintln!(
+                    "tmdb-serve: {url}: the server's search indexes hold no word shorter than \
+                     {shortest} characters (innodb_ft_min_token_size), so such words find \
+                     nothing; README \"MySQL / MariaDB\" says how to index them"
+                );
+            }
+            Source::Mysql(url)
+        }
     };
     // More workers than CPUs only adds preemption: measured on 2 cores, 4 workers had a p99
     // of 4 ms where 2 had 0.25 ms, at the same throughput.
@@ -141,7 +150,7 @@ fn run(cli: Cli) -> Result<()> {
         tmdb::require_token(token);
     }
     let shared = Arc::new(cache::Shared::default());
-    // SQLite: one connection per worker, and one for the warm-up below. PostgreSQL: a thread
+    // SQLite: one connection per worker, and one for the warm-up below. PostgreSQL and MySQL: a thread
     // per connection answers the requests of one queue (server.rs), so that the server's
     // backends, tmdb-serve and the clients share the CPUs. Two connections a worker keep both
     // busy; more only add backends that preempt one another: with 2 workers and 32 clients
@@ -149,7 +158,7 @@ fn run(cli: Cli) -> Result<()> {
     // 100-300 ms where 3 or 4 mostly had 10-25 ms (at about 0.8x the requests per second of 6).
     let size = match source {
         Source::Sqlite(..) => threads + 1,
-        Source::Postgres(_) => threads * PG_CONNECTIONS_PER_WORKER,
+        Source::Postgres(_) | Source::Mysql(_) => threads * SERVER_CONNECTIONS_PER_WORKER,
     };
     let pool = Pool::open(source.clone(), Arc::clone(&shared), size)?;
     let listener = std::net::TcpListener::bind(cli.addr)

@@ -3,10 +3,11 @@
 //! Each worker thread owns one [`Db`]: a read-only connection with its prepared-statement
 //! cache, and a handle on the caches all workers share (`cache.rs`), which are dropped
 //! whenever the database's change counter says a load committed (SQLite's `data_version`,
-//! PostgreSQL's `tmdb_change_counter`).
+//! the `tmdb_change_counter` of a PostgreSQL or MySQL one).
 //!
 //! The SQL is written once, in SQLite's dialect, and read through `tmdb_core::read`: a
-//! PostgreSQL mirror runs it translated, and asks its [`Dialect`] for what differs (search).
+//! PostgreSQL or MySQL mirror runs it translated, and asks its [`Dialect`] for what differs
+//! (search).
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 use tmdb_core::db::ReadAccess;
+use tmdb_core::mysql::MyUrl;
 use tmdb_core::pg::PgUrl;
 use tmdb_core::read::{self, Dialect, Param as SqlValue, Read, Row, Searched};
 
@@ -62,13 +64,16 @@ pub enum Source {
     Sqlite(PathBuf, ReadAccess),
     /// A PostgreSQL database.
     Postgres(Box<PgUrl>),
+    /// A MySQL or MariaDB database.
+    Mysql(Box<MyUrl>),
 }
 
-/// A read-only connection of either backend (a PostgreSQL one boxed: it holds its client's
-/// settings and statement cache, many times a SQLite handle's size).
+/// A read-only connection of any backend (a server's boxed: it holds its client's settings
+/// and statement cache, many times a SQLite handle's size).
 pub enum Conn {
     Sqlite(rusqlite::Connection),
     Postgres(Box<read::Postgres>),
+    Mysql(Box<read::Mysql>),
 }
 
 impl Read for Conn {
@@ -76,6 +81,7 @@ impl Read for Conn {
         match self {
             Conn::Sqlite(conn) => conn.dialect(),
             Conn::Postgres(conn) => conn.dialect(),
+            Conn::Mysql(conn) => conn.dialect(),
         }
     }
 
@@ -88,6 +94,7 @@ impl Read for Conn {
         match self {
             Conn::Sqlite(conn) => conn.each_while(sql, params, each),
             Conn::Postgres(conn) => conn.each_while(sql, params, each),
+            Conn::Mysql(conn) => conn.each_while(sql, params, each),
         }
     }
 }
@@ -96,7 +103,7 @@ impl Read for Conn {
 pub struct Db {
     conn: Conn,
     shared: Arc<Shared>,
-    /// SQLite's ranking function (PostgreSQL ranks with its own).
+    /// SQLite's ranking function (the servers rank with their own).
     ranker: Option<Arc<Ranker>>,
     data_version: i64,
     /// A PostgreSQL transaction is over but its COMMIT not yet sent (see [`Db::end`]).
@@ -237,6 +244,7 @@ impl Db {
                 ))?;
                 (Conn::Postgres(Box::new(conn)), None)
             }
+            Source::Mysql(url) => (Conn::Mysql(Box::new(read::Mysql::open(url)?)), None),
         };
         let data_version = read::first(&conn, conn.dialect().change_counter(), &[], |r| {
             Ok(r.int(0)?.unwrap_or(-1))
@@ -251,11 +259,12 @@ impl Db {
         })
     }
 
-    /// Whether the connection was lost (a PostgreSQL server restarted): the pool replaces it.
+    /// Whether the connection was lost (a database server restarted): the pool replaces it.
     pub fn is_broken(&self) -> bool {
         match &self.conn {
             Conn::Sqlite(_) => false,
             Conn::Postgres(conn) => conn.is_closed(),
+            Conn::Mysql(conn) => conn.is_closed(),
         }
     }
 
@@ -265,6 +274,8 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(_) => false,
             Conn::Postgres(conn) => !conn.answers(),
+            // The MySQL client marks its connection closed when a statement finds it lost.
+            Conn::Mysql(conn) => conn.is_closed(),
         }
     }
 
@@ -281,8 +292,16 @@ impl Db {
                 self.unchanged();
             }
             Conn::Postgres(_) => {
-                let counter = self.pg_counter(&format!(
+                let counter = self.server_counter(&format!(
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; EXECUTE {PG_CHANGES}"
+                ))?;
+                self.seen(counter);
+            }
+            // The same on MySQL: a snapshot taken at the start, read-only.
+            Conn::Mysql(_) => {
+                let counter = self.server_counter(&format!(
+                    "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; {}",
+                    Dialect::Mysql.change_counter()
                 ))?;
                 self.seen(counter);
             }
@@ -293,35 +312,37 @@ impl Db {
         Ok(())
     }
 
-    /// Ends what [`Db::begin`] started. A PostgreSQL transaction's COMMIT is only due: it goes
-    /// with whatever this connection sends next, in the same round trip (the next request's
-    /// BEGIN, or the next read of the change counter), or alone from [`Db::finish`], which the
-    /// connection's thread calls when no request waits. Under load that spares a round trip
-    /// per request; idle, no transaction is left open (it would hold its snapshot, and its
-    /// locks would keep a migration waiting).
+    /// Ends what [`Db::begin`] started. A PostgreSQL or MySQL transaction's COMMIT is only due:
+    /// it goes with whatever this connection sends next, in the same round trip (the next
+    /// request's BEGIN, or the next read of the change counter), or alone from [`Db::finish`],
+    /// which the connection's thread calls when no request waits. Under load that spares a
+    /// round trip per request; idle, no transaction is left open (it would hold its snapshot,
+    /// and its locks would keep a migration waiting).
     pub fn end(&mut self) {
-        if let Conn::Postgres(_) = &self.conn {
+        if !matches!(self.conn, Conn::Sqlite(_)) {
             self.commit_due = true;
         }
     }
 
     /// Sends the COMMIT that [`Db::end`] left due, if any.
     pub fn finish(&mut self) -> Sql<()> {
+        if !self.commit_due {
+            return Ok(());
+        }
+        self.commit_due = false;
         match &self.conn {
-            Conn::Postgres(conn) if self.commit_due => {
-                self.commit_due = false;
-                conn.execute("COMMIT")
-            }
-            _ => Ok(()),
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Postgres(conn) => conn.execute("COMMIT"),
+            Conn::Mysql(conn) => conn.execute("COMMIT"),
         }
     }
 
-    /// Runs `sql` (PostgreSQL's own, ending with the change counter's read) after the COMMIT
+    /// Runs `sql` (the server's own, ending with the change counter's read) after the COMMIT
     /// that is due, in one round trip, and answers the counter (-1 when it cannot be read).
-    fn pg_counter(&mut self, sql: &str) -> Sql<i64> {
-        let Conn::Postgres(conn) = &self.conn else {
+    fn server_counter(&mut self, sql: &str) -> Sql<i64> {
+        if let Conn::Sqlite(_) = &self.conn {
             return Ok(-1);
-        };
+        }
         let sql = if self.commit_due {
             Cow::Owned(format!("COMMIT; {sql}"))
         } else {
@@ -330,7 +351,11 @@ impl Db {
         // After a failure, whatever it left open is committed next time (a COMMIT with no
         // transaction open only draws a warning).
         self.commit_due = true;
-        let counter = conn.batch_value(&sql)?;
+        let counter = match &self.conn {
+            Conn::Sqlite(_) => None,
+            Conn::Postgres(conn) => conn.batch_value(&sql)?,
+            Conn::Mysql(conn) => conn.batch_value(&sql)?,
+        };
         self.commit_due = false;
         Ok(counter.and_then(|n| n.parse().ok()).unwrap_or(-1))
     }
@@ -370,7 +395,8 @@ impl Db {
             })
             .ok()
             .flatten(),
-            Conn::Postgres(_) => self.pg_counter(&format!("EXECUTE {PG_CHANGES}")).ok(),
+            Conn::Postgres(_) => self.server_counter(&format!("EXECUTE {PG_CHANGES}")).ok(),
+            Conn::Mysql(_) => self.server_counter(Dialect::Mysql.change_counter()).ok(),
         };
         self.seen(version.unwrap_or(-1))
     }

@@ -53,7 +53,7 @@ const PAUSE_MAX: Duration = Duration::from_secs(1);
 ///
 /// - SQLite: each tokio worker answers its request itself, with a connection it takes from
 ///   [`Connections`]; a SQLite answer never waits for another process, so it never waits.
-/// - A database server (PostgreSQL): each connection has a thread of its own that answers the
+/// - A database server (PostgreSQL, MySQL): each connection has a thread of its own that answers the
 ///   requests of one queue, oldest first ([`Threads`]). A request spends most of its time
 ///   waiting for the server, which a tokio worker must not do; handing the wait over with
 ///   `block_in_place` moved the worker to a new thread at every request (a third more of
@@ -70,7 +70,9 @@ impl Pool {
     pub fn open(source: Source, shared: Arc<Shared>, size: usize) -> Result<Pool> {
         Ok(match source {
             Source::Sqlite(..) => Pool::Connections(Connections::open(source, shared, size)?),
-            Source::Postgres(_) => Pool::Threads(Threads::open(&source, &shared, size)?),
+            Source::Postgres(_) | Source::Mysql(_) => {
+                Pool::Threads(Threads::open(&source, &shared, size)?)
+            }
         })
     }
 

@@ -16,16 +16,30 @@ use crate::db::Migration;
 use crate::env::mask_password;
 
 /// Every MySQL migration, in order. A unit test checks this list against `sql/mysql/`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("../../../sql/mysql/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../../sql/mysql/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_serve",
+        sql: include_str!("../../../sql/mysql/0002_serve.sql"),
+    },
+];
+
+/// Raises the change counter (sql/mysql/0002_serve.sql): every load batch runs it in its
+/// transaction, as the run's record in load_log does, so tmdb-serve sees that the data changed.
+pub const COUNT_CHANGE: &str = "UPDATE tmdb_change_counter SET changes = changes + 1";
 
 /// The schema version this binary writes and expects.
 pub fn latest_version() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
+
+/// The prepared statements a reading connection keeps.
+const READ_STATEMENTS: usize = 512;
 
 /// How long a connection attempt may take before the server counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -137,7 +151,12 @@ impl MyUrl {
     /// Connects, with one line saying why not (the password masked): refused login, missing
     /// database, unreachable server. LOAD DATA LOCAL reads only what the loader hands it.
     pub fn connect(&self) -> Result<Conn> {
-        let opts = OptsBuilder::new()
+        Conn::new(self.opts()).map_err(|err| anyhow!("{}", self.explain(&err)))
+    }
+
+    /// The client's settings for this URL.
+    fn opts(&self) -> OptsBuilder {
+        OptsBuilder::new()
             .user(Some(&self.user))
             .pass(self.password.as_deref())
             .ip_or_hostname(self.host.as_deref().or(Some("localhost")))
@@ -151,8 +170,7 @@ impl MyUrl {
                 "SET NAMES utf8mb4 COLLATE utf8mb4_bin",
                 "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES'",
                 "SET SESSION time_zone = '+00:00'",
-            ]);
-        Conn::new(opts).map_err(|err| anyhow!("{}", self.explain(&err)))
+            ])
     }
 
     /// One line for a client error, naming the database, never its password.
@@ -250,12 +268,29 @@ pub fn open(url: &MyUrl) -> Result<Conn> {
 /// Connects for reading an up-to-date mirror: a database without the mirror's tables, or with
 /// another schema version, is refused with what to do.
 pub fn open_read_only(url: &MyUrl) -> Result<Conn> {
-    let mut conn = url.connect()?;
+    // Each statement tmdb-serve writes is prepared once per connection and kept: the cache
+    // holds every shape of list and search (their filters make a few hundred).
+    let mut conn = Conn::new(url.opts().stmt_cache_size(Some(READ_STATEMENTS)))
+        .map_err(|err| anyhow!("{}", url.explain(&err)))?;
     let version = schema_version(&mut conn).map_err(|err| anyhow!("{}", url.explain(&err)))?;
     crate::db::require_server_schema(url, version, latest_version())?;
-    conn.query_drop("SET SESSION TRANSACTION READ ONLY")
-        .map_err(|err| anyhow!("{}", url.explain(&err)))?;
+    // JSON_ARRAYAGG is cut at group_concat_max_len (1 MB by default, with only a warning):
+    // a movie's credits as one array can be longer.
+    conn.query_drop(
+        "SET SESSION TRANSACTION READ ONLY; SET SESSION group_concat_max_len = 4294967295",
+    )
+    .map_err(|err| anyhow!("{}", url.explain(&err)))?;
     Ok(conn)
+}
+
+/// The shortest word the server's FULLTEXT indexes hold (`innodb_ft_min_token_size`, read at
+/// the server's start: 3 unless configured). A shorter search word finds nothing.
+pub fn shortest_indexed_word(url: &MyUrl) -> Result<u32> {
+    let mut conn = url.connect()?;
+    let shortest: Option<u32> = conn
+        .query_first("SELECT @@innodb_ft_min_token_size")
+        .map_err(|err| anyhow!("{}", url.explain(&err)))?;
+    Ok(shortest.unwrap_or(1))
 }
 
 /// The highest migration applied, 0 for a database without `schema_migrations`.

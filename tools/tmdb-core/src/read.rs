@@ -11,14 +11,16 @@
 //! own. docs/architecture.md ("Storage") tells the whole design.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use rusqlite::types::ValueRef;
 
+use crate::mysql::MyUrl;
 use crate::pg::PgUrl;
 
 /// A parameter of a statement.
@@ -74,14 +76,16 @@ pub enum Val<'a> {
     Text(&'a [u8]),
 }
 
-/// An error of the database, with its own words (the URL of a PostgreSQL mirror is never
-/// part of it, so neither is a password).
+/// An error of the database, with its own words (a server's URL is part of it only with its
+/// password masked).
 #[derive(Debug)]
 pub enum Error {
     /// SQLite's.
     Sqlite(rusqlite::Error),
     /// PostgreSQL's, already put in one line.
     Postgres(String),
+    /// MySQL's or MariaDB's, already put in one line.
+    Mysql(String),
     /// A value the reader could not take (a column of a type the mirror never writes).
     Value(String),
 }
@@ -90,7 +94,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Sqlite(err) => write!(f, "{err}"),
-            Error::Postgres(text) | Error::Value(text) => f.write_str(text),
+            Error::Postgres(text) | Error::Mysql(text) | Error::Value(text) => f.write_str(text),
         }
     }
 }
@@ -112,6 +116,8 @@ pub enum Row<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
     /// A row of a PostgreSQL statement.
     Postgres(&'a postgres::Row),
+    /// A row of a MySQL statement (the binary protocol: numbers come as numbers).
+    Mysql(&'a mysql::Row),
 }
 
 impl Row<'_> {
@@ -127,6 +133,7 @@ impl Row<'_> {
             Row::Postgres(row) => row
                 .try_get::<_, Val<'_>>(i)
                 .map_err(|err| Error::Value(format!("column {i}: {err}"))),
+            Row::Mysql(row) => mysql_val(row, i),
         }
     }
 
@@ -151,6 +158,7 @@ impl Row<'_> {
         match self {
             Row::Sqlite(row) => row.as_ref().column_count(),
             Row::Postgres(row) => row.len(),
+            Row::Mysql(row) => row.len(),
         }
     }
 
@@ -164,6 +172,9 @@ impl Row<'_> {
         match self {
             Row::Sqlite(row) => row.as_ref().column_name(i).unwrap_or_default(),
             Row::Postgres(row) => row.columns()[i].name(),
+            Row::Mysql(row) => {
+                std::str::from_utf8(row.columns_ref()[i].name_ref()).unwrap_or_default()
+            }
         }
     }
 }
@@ -269,6 +280,9 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL: statements translated; tsvector search (sql/postgres/0002_search.sql).
     Postgres,
+    /// MySQL and MariaDB: statements translated; InnoDB FULLTEXT search
+    /// (sql/mysql/0002_serve.sql).
+    Mysql,
 }
 
 /// How a list searches one table's full-text index: the FROM and the WHERE condition that
@@ -298,6 +312,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => Cow::Borrowed(sql),
             Dialect::Postgres => Cow::Owned(to_postgres(sql)),
+            Dialect::Mysql => Cow::Owned(to_mysql(sql).0),
         }
     }
 
@@ -333,15 +348,36 @@ impl Dialect {
                         out.push_str(":*");
                     }
                 }
+                // Each word required (`+`), the last a prefix (`*`). A word is cut where
+                // InnoDB's parser cuts it, at what is not a letter or digit (the query's words
+                // are cut at ASCII punctuation already), and each part required: an emoji
+                // alone is no word, as in SQLite's index.
+                Dialect::Mysql => {
+                    let parts: Vec<&str> = word
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                    for (n, part) in parts.iter().enumerate() {
+                        if !out.is_empty() {
+                            out.push(' ');
+                        }
+                        out.push('+');
+                        out.push_str(part);
+                        if i == last && n + 1 == parts.len() {
+                            out.push('*');
+                        }
+                    }
+                }
             }
         }
-        Some(out)
+        (!out.is_empty()).then_some(out)
     }
 
     /// How to search `table` with the query `?1` ([`Dialect::search_query`]); its rows are
     /// aliased `alias`. SQLite ranks with bm25 over its FTS5 index (the title weighs four
     /// times the original title, `cached_bm25` of tmdb-serve); PostgreSQL with ts_rank over
-    /// the same columns, weighted alike, normalised by length as bm25 favours short matches.
+    /// the same columns, weighted alike, normalised by length as bm25 favours short matches;
+    /// MySQL with InnoDB's FULLTEXT relevance divided by the weighted length.
     pub fn search(&self, table: Searched, alias: &str) -> Search {
         let (name, fts, first, second) = match table {
             Searched::Movies => ("movie", "movie_fts", "title", "original_title"),
@@ -374,15 +410,33 @@ impl Dialect {
                     ),
                 }
             }
+            // The FULLTEXT index of sql/mysql/0002_serve.sql over both columns. InnoDB's
+            // relevance does not weigh a match by the length of what it matched in, as bm25
+            // does, so it is divided by that length (the title's counting four times, as its
+            // weight does in SQLite): of two titles holding the words, the shorter comes first,
+            // and an exact title before the longer ones that contain it.
+            Dialect::Mysql => {
+                let against = format!(
+                    "MATCH ({alias}.{first}, {alias}.{second}) AGAINST (?1 IN BOOLEAN MODE)"
+                );
+                Search {
+                    from: format!("FROM {name} {alias}"),
+                    rank: format!(
+                        "-{against} / (4 * char_length(coalesce({alias}.{first}, '')) \
+                         + char_length(coalesce({alias}.{second}, '')) + 1)"
+                    ),
+                    matches: against,
+                }
+            }
         }
     }
 
     /// A statement whose one value changes whenever a load commits (SQLite's own
-    /// `data_version`; PostgreSQL's counter of sql/postgres/0004_change_counter.sql).
+    /// `data_version`; the counter of sql/postgres/0004_serve.sql and sql/mysql/0002_serve.sql).
     pub fn change_counter(&self) -> &'static str {
         match self {
             Dialect::Sqlite => "PRAGMA data_version",
-            Dialect::Postgres => "SELECT changes FROM tmdb_change_counter",
+            Dialect::Postgres | Dialect::Mysql => "SELECT changes FROM tmdb_change_counter",
         }
     }
 
@@ -391,6 +445,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "PRAGMA user_version",
             Dialect::Postgres => "SELECT coalesce(max(version), 0)::int8 FROM schema_migrations",
+            Dialect::Mysql => "SELECT coalesce(max(version), 0) FROM schema_migrations",
         }
     }
 }
@@ -412,7 +467,8 @@ const FLAGS: &[&str] = &["adult", "video", "softcore", "official"];
 /// - the JSON functions are PostgreSQL's: `json_object` is `json_build_object`,
 ///   `json_group_array` and `json_group_object` are `json_agg` and `json_object_agg` (an empty
 ///   set giving `[]` and `{}`, as SQLite's do), `json(x)` is `to_json(x)`, `json('false')` the
-///   JSON literal, `json_array()` is `[]`, `json_valid(x)` is `x IS NOT NULL` (a jsonb column
+///   JSON literal, `json_array()` is `[]` and `json_array(x, y)` is `json_build_array(x, y)`,
+///   `json_valid(x)` is `x IS NOT NULL` (a jsonb column
 ///   holds only valid JSON) and `json_each(?N) AS t` of an array of ids is its rows
 ///   (`t.value`, `t.key`);
 /// - a subquery in FROM gets the alias PostgreSQL 15 requires.
@@ -501,6 +557,7 @@ fn translate(tokens: &[Tok], highest: &mut u32, aliases: &mut u32) -> String {
                         inner()
                     )),
                     "json_array" if args.is_empty() => Some("'[]'::json".to_owned()),
+                    "json_array" => Some(format!("json_build_array({})", inner())),
                     "json_valid" => Some(format!("({} IS NOT NULL)", inner())),
                     "json" => match args {
                         [
@@ -613,6 +670,251 @@ fn call_args(tokens: &[Tok], open: usize) -> (&[Tok], usize) {
     (&tokens[open + 1..], tokens.len())
 }
 
+/// The text columns whose MySQL collation is not binary (sql/mysql/0001_init.sql gives titles
+/// and names `utf8mb4_unicode_ci` for their FULLTEXT indexes): sorted by, they are sorted as
+/// binary, as SQLite sorts them.
+const FOLDED: &[&str] = &["title", "original_title", "name"];
+
+/// The mirror's column names that MySQL reserves: quoted where a statement names them bare.
+const RESERVED: &[&str] = &["key", "character", "read", "lines"];
+
+/// SQLite's SQL as MySQL and MariaDB (10.6 and later) take it, and the parameter each `?` of it
+/// takes (MySQL's parameters are positional: a `?N` used twice is sent twice). As for
+/// [`to_postgres`], the rules cover what the mirror's statements use:
+///
+/// - `?N` is `?`; a bare `?` numbers after the highest number before it;
+/// - `INDEXED BY name` and `NOT INDEXED` go; `+column` in an ORDER BY is the column; `AS
+///   MATERIALIZED` (a CTE hint MariaDB lacks) is `AS`; `"name"` is `` `name` ``, and so is a
+///   bare column name MySQL reserves (`key`);
+/// - `x IS NOT 3` is `NOT (x <=> 3)`;
+/// - NULLs sort lowest in both, so only an explicit `ASC NULLS LAST` or `DESC NULLS FIRST` is
+///   spelled out (`x IS NULL, x ASC`); a title or name sorted by is sorted `COLLATE
+///   utf8mb4_bin`;
+/// - `json_group_array` and `json_group_object` are `JSON_ARRAYAGG` and `JSON_OBJECTAGG` (an
+///   empty set giving `[]` and `{}`), `json(x)` is `JSON_EXTRACT(x, '$')`, and `json_each(?N)`
+///   of an array of ids is a `JSON_TABLE` of `value` and `key`;
+/// - a subquery in FROM gets the alias MySQL requires.
+pub fn to_mysql(sql: &str) -> Translated {
+    let mut state = MyState::default();
+    let text = translate_mysql(&tokenize(sql), &mut state);
+    (text, state.order)
+}
+
+/// What translating one statement for MySQL counts as it goes.
+#[derive(Default)]
+struct MyState {
+    /// The highest `?N` so far.
+    highest: u32,
+    /// Subquery aliases given.
+    aliases: u32,
+    /// For each `?` written, the index of the parameter it takes.
+    order: Vec<usize>,
+}
+
+/// [`to_mysql`] of `tokens`.
+fn translate_mysql(tokens: &[Tok], state: &mut MyState) -> String {
+    let mut out: Vec<Tok> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    let is = |at: usize, w: &str| tokens.get(at).is_some_and(|t| t.is_word(w));
+    while i < tokens.len() {
+        let tok = &tokens[i];
+        let raw = |text: String| Tok {
+            space: tok.space,
+            t: Token::Raw(text),
+        };
+        match &tok.t {
+            Token::Param(n) => {
+                let n = n.unwrap_or(state.highest + 1);
+                state.highest = state.highest.max(n);
+                state.order.push(n as usize - 1);
+                out.push(raw("?".to_owned()));
+            }
+            Token::Word(_) if tok.is_word("INDEXED") && is(i + 1, "BY") => {
+                i += 3;
+                continue;
+            }
+            Token::Word(_) if tok.is_word("NOT") && is(i + 1, "INDEXED") && !is(i + 2, "BY") => {
+                i += 2;
+                continue;
+            }
+            Token::Word(_)
+                if tok.is_word("MATERIALIZED") && out.last().is_some_and(|t| t.is_word("AS")) => {}
+            Token::Word(_)
+                if tok.is_word("IS")
+                    && is(i + 1, "NOT")
+                    && matches!(tokens.get(i + 2).map(|t| &t.t), Some(Token::Number(_))) =>
+            {
+                let left = out.pop().map(|t| render(&[t])).unwrap_or_default();
+                let right = render(&tokens[i + 2..i + 3]);
+                out.push(raw(format!(
+                    "NOT ({} <=> {})",
+                    left.trim_start(),
+                    right.trim_start()
+                )));
+                i += 3;
+                continue;
+            }
+            Token::Word(w) if w.contains('"') => out.push(raw(w.replace('"', "`"))),
+            Token::Word(w) if RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r)) => {
+                out.push(raw(format!("`{w}`")));
+            }
+            Token::Word(_) if tok.is_word("ORDER") && is(i + 1, "BY") => {
+                let end = order_by_end(tokens, i + 2);
+                let items = split_items(&tokens[i + 2..end]);
+                let mut text = String::from("ORDER BY ");
+                for (n, item) in items.iter().enumerate() {
+                    if n > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str(&order_item(item, state));
+                }
+                out.push(raw(text));
+                i = end;
+                continue;
+            }
+            Token::Word(w) if tokens.get(i + 1).is_some_and(|t| t.t == Token::Symbol('(')) => {
+                let (args, end) = call_args(tokens, i + 1);
+                let mut inner = || translate_mysql(args, state);
+                let replaced = match w.to_ascii_lowercase().as_str() {
+                    "json_group_array" => Some(format!(
+                        "coalesce(JSON_ARRAYAGG({}), JSON_ARRAY())",
+                        inner()
+                    )),
+                    "json_group_object" => Some(format!(
+                        "coalesce(JSON_OBJECTAGG({}), JSON_OBJECT())",
+                        inner()
+                    )),
+                    "json" => Some(format!("JSON_EXTRACT({}, '$')", inner())),
+                    // `json_each(?N) AS alias`: the alias is kept by what follows.
+                    "json_each" => Some(format!(
+                        "JSON_TABLE({}, '$[*]' COLUMNS (`key` FOR ORDINALITY, value BIGINT PATH '$'))",
+                        inner()
+                    )),
+                    _ => None,
+                };
+                match replaced {
+                    Some(text) => {
+                        out.push(raw(text));
+                        i = end + 1;
+                        continue;
+                    }
+                    None => out.push(tok.clone()),
+                }
+            }
+            Token::Symbol('(')
+                if out.last().is_some_and(|t| t.is_word("FROM")) && is(i + 1, "SELECT") =>
+            {
+                let (args, end) = call_args(tokens, i);
+                let inner = translate_mysql(args, state);
+                let aliased = tokens
+                    .get(end + 1)
+                    .is_some_and(|t| matches!(&t.t, Token::Word(w) if !is_clause_word(w)));
+                let alias = if aliased {
+                    String::new()
+                } else {
+                    state.aliases += 1;
+                    format!(" AS sub{}", state.aliases)
+                };
+                out.push(raw(format!("({inner}){alias}")));
+                i = end + 1;
+                continue;
+            }
+            _ => out.push(tok.clone()),
+        }
+        i += 1;
+    }
+    render(&out)
+}
+
+/// Where the ORDER BY list starting at `start` ends: at a LIMIT, OFFSET or UNION of its own
+/// level, or at the `)` that closes the level.
+fn order_by_end(tokens: &[Tok], start: usize) -> usize {
+    let mut depth = 0;
+    for (j, t) in tokens.iter().enumerate().skip(start) {
+        match t.t {
+            Token::Symbol('(') => depth += 1,
+            Token::Symbol(')') if depth == 0 => return j,
+            Token::Symbol(')') => depth -= 1,
+            _ if depth == 0 && ["LIMIT", "OFFSET", "UNION"].iter().any(|k| t.is_word(k)) => {
+                return j;
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
+/// `tokens` split at the commas of their own level.
+fn split_items(tokens: &[Tok]) -> Vec<&[Tok]> {
+    let mut items = Vec::new();
+    let (mut depth, mut from) = (0, 0);
+    for (j, t) in tokens.iter().enumerate() {
+        match t.t {
+            Token::Symbol('(') => depth += 1,
+            Token::Symbol(')') => depth -= 1,
+            Token::Symbol(',') if depth == 0 => {
+                items.push(&tokens[from..j]);
+                from = j + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&tokens[from..]);
+    items
+}
+
+/// One item of an ORDER BY for MySQL: its expression (a `+` before it dropped, a title or name
+/// sorted as binary), its direction, and where NULLs go when MySQL's place is not the one asked.
+fn order_item(item: &[Tok], state: &mut MyState) -> String {
+    let mut item = item;
+    if let [
+        Tok {
+            t: Token::Symbol('+'),
+            ..
+        },
+        rest @ ..,
+    ] = item
+    {
+        item = rest;
+    }
+    let mut nulls_first = None;
+    if let [rest @ .., n, w] = item
+        && n.is_word("NULLS")
+    {
+        nulls_first = Some(w.is_word("FIRST"));
+        item = rest;
+    }
+    let descending = item.last().is_some_and(|t| t.is_word("DESC"));
+    if item
+        .last()
+        .is_some_and(|t| t.is_word("DESC") || t.is_word("ASC"))
+    {
+        item = &item[..item.len() - 1];
+    }
+    let params_before = state.order.len();
+    let mut expr = translate_mysql(item, state).trim().to_owned();
+    if let [
+        Tok {
+            t: Token::Word(w), ..
+        },
+    ] = item
+        && FOLDED.contains(&w.rsplit('.').next().unwrap_or_default())
+    {
+        expr.push_str(" COLLATE utf8mb4_bin");
+    }
+    let direction = if descending { "DESC" } else { "ASC" };
+    // MySQL puts NULLs first ascending and last descending.
+    match nulls_first {
+        Some(first) if first == descending => {
+            let params: Vec<usize> = state.order[params_before..].to_vec();
+            state.order.extend(params);
+            let test = if first { "IS NOT NULL" } else { "IS NULL" };
+            format!("{expr} {test}, {expr} {direction}")
+        }
+        _ => format!("{expr} {direction}"),
+    }
+}
+
 /// A piece of SQL, and whether spaces came before it.
 #[derive(Debug, Clone, PartialEq)]
 struct Tok {
@@ -644,7 +946,7 @@ enum Token {
     Op(String),
     /// `(`, `)`, `,`, `+`, `*`...
     Symbol(char),
-    /// Already PostgreSQL's.
+    /// Already in the target dialect.
     Raw(String),
 }
 
@@ -921,6 +1223,168 @@ impl<'a> FromSql<'a> for Val<'a> {
     }
 }
 
+/// A MySQL or MariaDB mirror, read through one connection whose transactions are read-only
+/// (`mysql::open_read_only`). Statements are translated once and kept with the order of their
+/// parameters; the client keeps them prepared (its statement cache, sized for every statement
+/// tmdb-serve writes).
+pub struct Mysql {
+    conn: RefCell<mysql::Conn>,
+    url: MyUrl,
+    statements: RefCell<HashMap<String, Arc<Translated>>>,
+    /// Set when the connection failed (the server restarted or closed it): a new one is needed.
+    broken: Cell<bool>,
+}
+
+/// A statement as MySQL takes it, and the parameter each of its `?`s takes ([`to_mysql`]).
+pub type Translated = (String, Vec<usize>);
+
+impl Mysql {
+    /// Connects to the mirror at `url` for reading; the error says why not in one line.
+    pub fn open(url: &MyUrl) -> anyhow::Result<Mysql> {
+        Ok(Mysql {
+            conn: RefCell::new(crate::mysql::open_read_only(url)?),
+            url: url.clone(),
+            statements: RefCell::new(HashMap::new()),
+            broken: Cell::new(false),
+        })
+    }
+
+    /// Whether the connection was lost: a new one is needed.
+    pub fn is_closed(&self) -> bool {
+        self.broken.get()
+    }
+
+    /// Runs `sql` (MySQL's own, no parameters, one statement or several) in one round trip,
+    /// and answers the first column of the last row it returned, as text: a transaction's
+    /// start and its first read together.
+    pub fn batch_value(&self, sql: &str) -> Result<Option<String>> {
+        use mysql::prelude::Queryable;
+        let mut conn = self.conn.borrow_mut();
+        let mut result = conn.query_iter(sql).map_err(|err| self.error(&err))?;
+        let mut value = None;
+        while let Some(set) = result.iter() {
+            for row in set {
+                let row = row.map_err(|err| self.error(&err))?;
+                value = match row.as_ref(0) {
+                    Some(mysql::Value::Bytes(bytes)) => {
+                        Some(String::from_utf8_lossy(bytes).into_owned())
+                    }
+                    Some(mysql::Value::Int(n)) => Some(n.to_string()),
+                    Some(mysql::Value::UInt(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+            }
+        }
+        Ok(value)
+    }
+
+    /// Runs `sql` (MySQL's own, no parameters, no result) as it is: a transaction's COMMIT.
+    pub fn execute(&self, sql: &str) -> Result<()> {
+        use mysql::prelude::Queryable;
+        self.conn
+            .borrow_mut()
+            .query_drop(sql)
+            .map_err(|err| self.error(&err))
+    }
+
+    fn error(&self, err: &mysql::Error) -> Error {
+        if !matches!(err, mysql::Error::MySqlError(_)) {
+            self.broken.set(true);
+        }
+        Error::Mysql(self.url.explain(err))
+    }
+}
+
+impl Read for Mysql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn each_while(
+        &self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        use mysql::prelude::Queryable;
+        let cached = self.statements.borrow().get(sql).cloned();
+        let translated = match cached {
+            Some(translated) => translated,
+            None => {
+                let translated = Arc::new(to_mysql(sql));
+                self.statements
+                    .borrow_mut()
+                    .insert(sql.to_owned(), Arc::clone(&translated));
+                translated
+            }
+        };
+        let (text, order) = &*translated;
+        let values: Vec<mysql::Value> = order
+            .iter()
+            .map(|&n| match params.get(n) {
+                None | Some(Param::Null) => mysql::Value::NULL,
+                Some(Param::Int(n)) => mysql::Value::Int(*n),
+                Some(Param::Real(x)) => mysql::Value::Double(*x),
+                Some(Param::Text(s)) => mysql::Value::Bytes(s.as_bytes().to_vec()),
+                Some(Param::Bool(b)) => mysql::Value::Int(i64::from(*b)),
+            })
+            .collect();
+        let params = if values.is_empty() {
+            mysql::Params::Empty
+        } else {
+            mysql::Params::Positional(values)
+        };
+        // Every row first, as the PostgreSQL reader does: `each` may read again.
+        let rows: Vec<mysql::Row> =
+            self.conn
+                .borrow_mut()
+                .exec(text.as_str(), params)
+                .map_err(|err| match self.error(&err) {
+                    Error::Mysql(message) => Error::Mysql(format!("{message}: {text}")),
+                    other => other,
+                })?;
+        for row in &rows {
+            if !each(&Row::Mysql(row))? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Column `i` of a MySQL row. A DECIMAL (what `sum` of integers gives) comes as its text and
+/// is read as the integer or double it is, as SQLite would have answered it.
+fn mysql_val(row: &mysql::Row, i: usize) -> Result<Val<'_>> {
+    use mysql::consts::ColumnType;
+    let value = row
+        .as_ref(i)
+        .ok_or_else(|| Error::Value(format!("column {i}: no such column")))?;
+    Ok(match value {
+        mysql::Value::NULL => Val::Null,
+        mysql::Value::Int(n) => Val::Int(*n),
+        mysql::Value::UInt(n) => Val::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+        mysql::Value::Float(x) => Val::Real(f64::from(*x)),
+        mysql::Value::Double(x) => Val::Real(*x),
+        mysql::Value::Bytes(bytes) => {
+            let decimal = matches!(
+                row.columns_ref()[i].column_type(),
+                ColumnType::MYSQL_TYPE_NEWDECIMAL | ColumnType::MYSQL_TYPE_DECIMAL
+            );
+            let text = std::str::from_utf8(bytes).unwrap_or_default();
+            match (decimal, text.parse::<i64>(), text.parse::<f64>()) {
+                (true, Ok(n), _) => Val::Int(n),
+                (true, _, Ok(x)) => Val::Real(x),
+                _ => Val::Text(bytes),
+            }
+        }
+        other => {
+            return Err(Error::Value(format!(
+                "column {i}: a {other:?}, which the mirror never writes"
+            )));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -958,6 +1422,30 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_statements_become_mysql_ones() {
+        let (sql, order) = to_mysql(
+            "SELECT id FROM movie m INDEXED BY movie_date_cover WHERE m.adult = 0 AND m.title = ?3 AND x = ? AND type IS NOT 3 ORDER BY +m.title DESC, p.name ASC NULLS LAST, ?1 LIMIT ?",
+        );
+        assert_eq!(
+            sql,
+            "SELECT id FROM movie m WHERE m.adult = 0 AND m.title = ? AND x = ? AND NOT (type <=> 3) ORDER BY m.title COLLATE utf8mb4_bin DESC, p.name COLLATE utf8mb4_bin IS NULL, p.name COLLATE utf8mb4_bin ASC, ? ASC LIMIT ?"
+        );
+        assert_eq!(order, [2, 3, 0, 4]);
+        let (sql, order) = to_mysql(
+            "SELECT json_group_array(json_object('id', g.id, 'key', key, 'ok', json('false')) ORDER BY g.ord) FROM (SELECT 1 AS id) WHERE \"character\" = ?1 OR ?1",
+        );
+        assert_eq!(
+            sql,
+            "SELECT coalesce(JSON_ARRAYAGG(json_object('id', g.id, 'key', `key`, 'ok', JSON_EXTRACT('false', '$')) ORDER BY g.ord ASC), JSON_ARRAY()) FROM (SELECT 1 AS id) AS sub1 WHERE `character` = ? OR ?"
+        );
+        assert_eq!(order, [0, 0]);
+        assert_eq!(
+            to_mysql("WITH a AS MATERIALIZED (SELECT 1) SELECT m.id FROM json_each(?1) AS page CROSS JOIN movie m ON m.id = page.value").0,
+            "WITH a AS (SELECT 1) SELECT m.id FROM JSON_TABLE(?, '$[*]' COLUMNS (`key` FOR ORDINALITY, value BIGINT PATH '$')) AS page CROSS JOIN movie m ON m.id = page.value"
+        );
+    }
+
+    #[test]
     fn search_queries_quote_each_word() {
         assert_eq!(
             Dialect::Sqlite.search_query(&["fight", "cl"]).as_deref(),
@@ -968,5 +1456,12 @@ mod tests {
             Some("'fight' & 'cl':*")
         );
         assert_eq!(Dialect::Postgres.search_query(&[]), None);
+        assert_eq!(
+            Dialect::Mysql
+                .search_query(&["l’amour", "👩‍🚀", "cl"])
+                .as_deref(),
+            Some("+l +amour +cl*")
+        );
+        assert_eq!(Dialect::Mysql.search_query(&["👩‍🚀"]), None);
     }
 }

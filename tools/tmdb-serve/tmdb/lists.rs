@@ -14,8 +14,8 @@ use crate::queries::{walk_budget, walk_ids};
 /// The columns of a list item of movie `m`; [`item`] reads them.
 pub const ITEM: &str = "m.id, m.adult, m.backdrop_path, m.original_language, m.original_title, \
      m.overview, m.popularity, m.poster_path, m.release_date, m.softcore, m.title, m.video, \
-     m.vote_average, m.vote_count, (SELECT json_group_array(genre_id) FROM \
-     (SELECT genre_id FROM movie_genre WHERE movie_id = m.id ORDER BY ord))";
+     m.vote_average, m.vote_count, \
+     (SELECT json_group_array(genre_id ORDER BY ord) FROM movie_genre WHERE movie_id = m.id)";
 
 /// A column's value as TMDB writes it (`bool` for the flags).
 pub fn value(row: &Row<'_>, i: usize, flag: bool) -> read::Result<Value> {
