@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::util::{Workdir, bin, run, spawn_listening};
+use crate::util::{Rng, Workdir, bin, run, spawn_listening};
 
 /// A running tmdb-serve, killed when dropped.
 pub(crate) struct Serve {
@@ -1077,21 +1077,6 @@ fn stats_and_health_report_the_mirror() {
     let health = serve.json("/health");
     assert_eq!(health["status"], "ok");
     assert_eq!(health["schema_version"], tmdb_core::db::latest_version());
-}
-
-/// A small deterministic generator (xorshift) so the campaign is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::util::mirror::{DAY0, TOKEN, make, sim_args, start_sim};
 use crate::util::record::json_difference;
-use crate::util::{Sim, Workdir, bin, http_get, repo_root, spawn_listening};
+use crate::util::{Rng, Sim, Workdir, bin, column, http_get, repo_root, spawn_listening};
 
 /// A mirror of a 300-movie catalog with every append, the simulator it came from, and
 /// tmdb-serve over it (both stopped when dropped).
@@ -82,39 +82,6 @@ impl Mirrored {
         }
         (status, mirror)
     }
-}
-
-/// A small seeded generator (xorshift), so a failing combination can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a, T>(&mut self, list: &'a [T]) -> &'a T {
-        &list[self.below(list.len())]
-    }
-}
-
-fn column(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))
-        .unwrap()
-        .map(|v| match v.unwrap() {
-            rusqlite::types::Value::Integer(n) => n.to_string(),
-            rusqlite::types::Value::Text(t) => t,
-            other => panic!("unexpected {other:?}"),
-        })
-        .collect()
 }
 
 /// A list of 1 to 3 values joined by `,` (AND) or `|` (OR), sometimes mixed.

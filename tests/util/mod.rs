@@ -383,3 +383,43 @@ pub fn http_get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// A small seeded generator (xorshift64): the same requests on every run, so a failing one can
+/// be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, list: &'a [T]) -> &'a T {
+        &list[self.below(list.len())]
+    }
+}
+
+/// The first column of `sql`'s rows as text (integers written out), to pick request values from.
+pub fn column(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))
+        .unwrap()
+        .map(|v| match v.unwrap() {
+            rusqlite::types::Value::Integer(n) => n.to_string(),
+            rusqlite::types::Value::Text(t) => t,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}

@@ -18,7 +18,7 @@ use tmdb_core::record::spec;
 use crate::util::mirror::{DAY0, make, sim_args, start_sim};
 use crate::util::record::json_difference;
 use crate::util::server::MIRROR_FILES;
-use crate::util::{Workdir, bin, http_get, repo_root, run, spawn_listening};
+use crate::util::{Rng, Workdir, bin, column, http_get, repo_root, run, spawn_listening};
 
 /// A database server as these tests use it.
 pub trait Served {
@@ -102,36 +102,6 @@ pub fn load(served: &dyn Served, db: &str, kind: &str, file: &Path) {
     let out = run(cmd);
     assert!(out.code() <= 1, "{out}");
     assert!(!out.stderr.contains(served.password()), "{out}");
-}
-
-fn column(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([], |r| r.get::<_, rusqlite::types::Value>(0))
-        .unwrap()
-        .map(|v| match v.unwrap() {
-            rusqlite::types::Value::Integer(n) => n.to_string(),
-            rusqlite::types::Value::Text(t) => t,
-            other => panic!("unexpected {other:?}"),
-        })
-        .collect()
-}
-
-/// A small seeded generator (xorshift), so a failing request can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, list: &'a [String]) -> &'a str {
-        &list[self.below(list.len())]
-    }
 }
 
 fn urlencode(text: &str) -> String {

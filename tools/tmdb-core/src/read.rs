@@ -495,12 +495,8 @@ fn translate(tokens: &[Tok], highest: &mut u32, aliases: &mut u32) -> String {
                 *highest = (*highest).max(n);
                 out.push(raw(format!("${n}")));
             }
-            Token::Word(_) if tok.is_word("INDEXED") && is(i + 1, "BY") => {
-                i += 3;
-                continue;
-            }
-            Token::Word(_) if tok.is_word("NOT") && is(i + 1, "INDEXED") && !is(i + 2, "BY") => {
-                i += 2;
+            Token::Word(_) if plan_hint_len(tokens, i) > 0 => {
+                i += plan_hint_len(tokens, i);
                 continue;
             }
             Token::Word(_) if tok.is_word("CROSS") && is(i + 1, "JOIN") => {}
@@ -590,15 +586,7 @@ fn translate(tokens: &[Tok], highest: &mut u32, aliases: &mut u32) -> String {
             {
                 let (args, end) = call_args(tokens, i);
                 let inner = translate(args, highest, aliases);
-                let aliased = tokens
-                    .get(end + 1)
-                    .is_some_and(|t| matches!(&t.t, Token::Word(w) if !is_clause_word(w)));
-                let alias = if aliased {
-                    String::new()
-                } else {
-                    *aliases += 1;
-                    format!(" AS sub{aliases}")
-                };
+                let alias = subquery_alias(tokens.get(end + 1), aliases);
                 out.push(raw(format!("({inner}){alias}")));
                 i = end + 1;
                 continue;
@@ -608,6 +596,29 @@ fn translate(tokens: &[Tok], highest: &mut u32, aliases: &mut u32) -> String {
         i += 1;
     }
     render(&out)
+}
+
+/// How many tokens from `at` are one of SQLite's plan hints, which other databases do not take:
+/// `INDEXED BY name` or `NOT INDEXED` (0 when there is none).
+fn plan_hint_len(tokens: &[Tok], at: usize) -> usize {
+    let is = |at: usize, w: &str| tokens.get(at).is_some_and(|t| t.is_word(w));
+    if is(at, "INDEXED") && is(at + 1, "BY") {
+        3
+    } else if is(at, "NOT") && is(at + 1, "INDEXED") && !is(at + 2, "BY") {
+        2
+    } else {
+        0
+    }
+}
+
+/// The alias a subquery in FROM needs (PostgreSQL and MySQL both require one): none when the
+/// token after it already names one, else a new `sub{n}`.
+fn subquery_alias(next: Option<&Tok>, aliases: &mut u32) -> String {
+    if next.is_some_and(|t| matches!(&t.t, Token::Word(w) if !is_clause_word(w))) {
+        return String::new();
+    }
+    *aliases += 1;
+    format!(" AS sub{aliases}")
 }
 
 /// Words that end a FROM item rather than name its alias.
@@ -729,12 +740,8 @@ fn translate_mysql(tokens: &[Tok], state: &mut MyState) -> String {
                 state.order.push(n as usize - 1);
                 out.push(raw("?".to_owned()));
             }
-            Token::Word(_) if tok.is_word("INDEXED") && is(i + 1, "BY") => {
-                i += 3;
-                continue;
-            }
-            Token::Word(_) if tok.is_word("NOT") && is(i + 1, "INDEXED") && !is(i + 2, "BY") => {
-                i += 2;
+            Token::Word(_) if plan_hint_len(tokens, i) > 0 => {
+                i += plan_hint_len(tokens, i);
                 continue;
             }
             Token::Word(_)
@@ -806,15 +813,7 @@ fn translate_mysql(tokens: &[Tok], state: &mut MyState) -> String {
             {
                 let (args, end) = call_args(tokens, i);
                 let inner = translate_mysql(args, state);
-                let aliased = tokens
-                    .get(end + 1)
-                    .is_some_and(|t| matches!(&t.t, Token::Word(w) if !is_clause_word(w)));
-                let alias = if aliased {
-                    String::new()
-                } else {
-                    state.aliases += 1;
-                    format!(" AS sub{}", state.aliases)
-                };
+                let alias = subquery_alias(tokens.get(end + 1), &mut state.aliases);
                 out.push(raw(format!("({inner}){alias}")));
                 i = end + 1;
                 continue;
