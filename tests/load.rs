@@ -1018,7 +1018,7 @@ fn deferred(conn: &Connection) -> Vec<String> {
 }
 
 #[test]
-fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_does_not() {
+fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_or_a_reload_does_not() {
     // A mirror of 1,000 movies (8 MB), then 9,000 more: 73 MB, over ndjson-load's 64 MiB and half the
     // mirror's database (docs/record.md "Loading").
     let (first, last, credits, batch) = (1000_i64, 10000_i64, 30_usize, 100_i64);
@@ -1076,6 +1076,37 @@ fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_does_
     );
     assert_eq!(contents(&conn), expected);
     drop(conn);
+
+    // Reloaded whole: as large, but its records are already there and unchanged, so no index is
+    // dropped at any moment of the run.
+    let mut reload = Command::new(bin("ndjson-load"))
+        .current_dir(&clean.path)
+        .env_remove("DB")
+        .args(["--db", "tmdb.db", "--kind", "movies", appended])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let watcher =
+        Connection::open_with_flags(clean.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut looks = 0;
+    while reload.try_wait().unwrap().is_none() {
+        let present = count(
+            &watcher,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'credit_person'",
+        );
+        assert_eq!(present, 1, "a reload dropped credit_person");
+        looks += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(reload.wait().unwrap().success());
+    assert!(
+        looks > 10,
+        "the reload ended before it was watched ({looks} looks)"
+    );
+    assert_eq!(contents(&db(&clean)), expected);
 
     // Killed halfway: the deferred indexes are listed, and none that tmdb-serve needs is among
     // them: not `movie`'s (it names some with INDEXED BY), not `credit_movie` (a movie's

@@ -8,10 +8,12 @@
 //! a movie, listing each in `deferred_index` in the same transaction, and [`finish`] creates
 //! them again when the load ends, when either
 //! - the mirror holds no movie yet, or
-//! - the input is large against the mirror ([`large_append`]): its files hold at least
+//! - the input is a large append to the mirror ([`large_append`]): its files hold at least
 //!   [`MIN_APPEND_BYTES`] still to read and at least half as many bytes as the database's pages
-//!   in use. Standard input (size unknown) never counts as large, nor does a `make update` batch
-//!   (a day's changes) into any mirror that is not tiny.
+//!   in use, and most of its first records are new. Standard input (size unknown) never counts
+//!   as large, nor does a `make update` batch (a day's changes) into any mirror that is not
+//!   tiny, nor a reload of files already loaded (their unchanged records write nothing, and
+//!   rebuilding the indexes would cost more than the reload).
 //!
 //! Unique indexes and primary keys stay (they decide what a row replaces), and so do the `movie`
 //! table's (tmdb-serve names `movie_date_cover`, `movie_runtime_cover` and the sort indexes with
@@ -40,18 +42,36 @@ pub const MIN_APPEND_BYTES: u64 = 64 << 20;
 /// answers, the replacement of a reloaded movie's rows).
 const KEPT_WHEN_NOT_EMPTY: &[&str] = &["credit_movie"];
 
+/// How many of the input's first records are looked up to tell an append from a reload.
+pub const SAMPLE_RECORDS: usize = 64;
+
 /// Whether `input_bytes` (what the input files hold still to read; `None` when one is standard
 /// input) is a large append to a database whose pages in use hold `database_bytes`: at least
-/// [`MIN_APPEND_BYTES`] and at least half of `database_bytes`.
-pub fn large_append(input_bytes: Option<u64>, database_bytes: u64) -> bool {
+/// [`MIN_APPEND_BYTES`] and at least half of `database_bytes`, with at least half of the
+/// `sampled` first records new to the mirror (`new` of them), so that a reload of files already
+/// loaded, whose records are mostly unchanged, keeps its indexes.
+pub fn large_append(
+    input_bytes: Option<u64>,
+    database_bytes: u64,
+    sampled: usize,
+    new: usize,
+) -> bool {
     input_bytes.is_some_and(|bytes| bytes >= MIN_APPEND_BYTES && bytes >= database_bytes / 2)
+        && sampled > 0
+        && new * 2 >= sampled
 }
 
 /// Before a load of `kind` reading `input_bytes` (the sum of the input files' sizes left to
-/// read, `None` for standard input): drops the movie tables' secondary indexes when the mirror
-/// holds no movie yet or the input is a [`large_append`] to it. Returns how many indexes are
-/// deferred (dropped by this run or an earlier one).
-pub fn begin(conn: &mut Connection, kind: Kind, input_bytes: Option<u64>) -> Result<usize> {
+/// read, `None` for standard input) that begins with the records `first_ids`: drops the movie
+/// tables' secondary indexes when the mirror holds no movie yet or the input is a
+/// [`large_append`] to it. Returns how many indexes are deferred (dropped by this run or an
+/// earlier one).
+pub fn begin(
+    conn: &mut Connection,
+    kind: Kind,
+    input_bytes: Option<u64>,
+    first_ids: &[i64],
+) -> Result<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let pending: i64 = tx.query_row("SELECT count(*) FROM deferred_index", [], |row| row.get(0))?;
     if pending > 0 || kind != Kind::Movies {
@@ -70,7 +90,15 @@ pub fn begin(conn: &mut Connection, kind: Kind, input_bytes: Option<u64>) -> Res
         )?;
         let page_size: i64 = tx.query_row("PRAGMA page_size", [], |row| row.get(0))?;
         let database_bytes = u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0);
-        if !large_append(input_bytes, database_bytes) {
+        let mut known = tx.prepare("SELECT 1 FROM movie WHERE id = ?1")?;
+        let mut new = 0;
+        for id in first_ids {
+            if !known.exists([id])? {
+                new += 1;
+            }
+        }
+        drop(known);
+        if !large_append(input_bytes, database_bytes, first_ids.len(), new) {
             return Ok(0);
         }
     }
@@ -126,16 +154,24 @@ mod tests {
     use super::{MIN_APPEND_BYTES, large_append};
 
     #[test]
-    fn only_a_large_file_input_against_the_database_is_a_large_append() {
+    fn only_a_large_file_input_of_new_records_against_the_database_is_a_large_append() {
         let mib = 1 << 20;
         // Standard input: size unknown, never.
-        assert!(!large_append(None, 0));
+        assert!(!large_append(None, 0, 64, 64));
         // A `make update` batch: small against the page cache, whatever the mirror.
-        assert!(!large_append(Some(10 * mib), 0));
-        assert!(!large_append(Some(MIN_APPEND_BYTES - 1), 2 * mib));
+        assert!(!large_append(Some(10 * mib), 0, 64, 64));
+        assert!(!large_append(Some(MIN_APPEND_BYTES - 1), 2 * mib, 64, 64));
         // Large, and at least half the database.
-        assert!(large_append(Some(MIN_APPEND_BYTES), 2 * MIN_APPEND_BYTES));
-        assert!(large_append(Some(300 * mib), 215 * mib));
-        assert!(!large_append(Some(300 * mib), 601 * mib + 2));
+        assert!(large_append(
+            Some(MIN_APPEND_BYTES),
+            2 * MIN_APPEND_BYTES,
+            64,
+            64
+        ));
+        assert!(large_append(Some(300 * mib), 215 * mib, 64, 32));
+        assert!(!large_append(Some(300 * mib), 601 * mib + 2, 64, 64));
+        // A reload: its first records are already in the mirror.
+        assert!(!large_append(Some(300 * mib), 215 * mib, 64, 31));
+        assert!(!large_append(Some(300 * mib), 215 * mib, 0, 0));
     }
 }
