@@ -10,7 +10,8 @@
 # triggers, so every tool ends with the same database (.import keeps every index up to date
 # row by row; a first ndjson-load into an empty mirror builds the movie tables' secondary
 # indexes at its end, docs/record.md "Loading"). Then a reload (every record unchanged), an
-# appended run (the second half loaded after the first: no index deferred) and shapes we did
+# appended run (the second half loaded after the first: as large as the mirror, so it also
+# builds the movie tables' lookup indexes but credit_movie at its end) and shapes we did
 # not tune for (a transformed dump: 10% of the cast and crew, overviews and taglines x10), each
 # against .import of its own rows.
 # CPU time (GNU time) is the steadier figure on a shared machine; the load average is printed.

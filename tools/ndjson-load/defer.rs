@@ -1,12 +1,27 @@
-//! A first load builds the secondary indexes of a movie's tables after its rows.
+//! A large movie load builds the secondary indexes of a movie's tables after its rows.
 //!
-//! Loading movies into an empty mirror, every credit went into `credit_person` (ordered by a
-//! person ID that is random in load order) and `credit_movie` one at a time: a third of the
-//! writer's time. Creating an index from rows already written is one sort. So a movie load
-//! into an empty mirror drops the non-unique indexes of the tables that hang off a movie,
-//! listing each in `deferred_index` in the same transaction, and [`finish`] creates them again
-//! when the load ends. Unique indexes and primary keys stay (they decide what a row replaces),
-//! and so do the `movie` table's (tmdb-serve names `movie_date_cover`).
+//! Loading movies, every credit went into `credit_person` (ordered by a person ID that is random
+//! in load order) and the other tables' lookup indexes one row at a time: a third of the
+//! writer's time into an empty mirror, and more when a large append meets indexes bigger than
+//! the page cache (each insert rereads an evicted page). Creating an index from rows already
+//! written is one sort. So a movie load drops the non-unique indexes of the tables that hang off
+//! a movie, listing each in `deferred_index` in the same transaction, and [`finish`] creates
+//! them again when the load ends, when either
+//! - the mirror holds no movie yet, or
+//! - the input is a large append to the mirror ([`large_append`]): its files hold at least
+//!   [`MIN_APPEND_BYTES`] still to read and at least half as many bytes as the database's pages
+//!   in use, and most of its first records are new. Standard input (size unknown) never counts
+//!   as large, nor does a `make update` batch (a day's changes) into any mirror that is not
+//!   tiny, nor a reload of files already loaded (their unchanged records write nothing, and
+//!   rebuilding the indexes would cost more than the reload).
+//!
+//! Unique indexes and primary keys stay (they decide what a row replaces), and so do the `movie`
+//! table's (tmdb-serve names `movie_date_cover`, `movie_runtime_cover` and the sort indexes with
+//! `INDEXED BY`). Into a mirror that already holds movies, `credit_movie` stays too: it is the
+//! only index that serves a movie's own rows (the other tables' primary keys begin with
+//! `movie_id`), so tmdb-serve's `/3/movie/{id}` and the loader's replacement of a movie's
+//! credits stay lookups while the append runs; the lookups by person, keyword, company,
+//! certification... are scans until the load ends.
 //!
 //! A kill between the two leaves whole batches and the list of missing indexes: every
 //! ndjson-load run ends with [`finish`], so the next one creates them (a movie load first
@@ -18,9 +33,45 @@ use tmdb_core::record::spec;
 
 use crate::kinds::Kind;
 
-/// Before a load of `kind`: drops the movie tables' secondary indexes when the mirror holds no
-/// movie yet. Returns how many indexes are deferred (dropped by this run or an earlier one).
-pub fn begin(conn: &mut Connection, kind: Kind) -> Result<usize> {
+/// The smallest input a load into a mirror that already holds movies defers indexes for: the
+/// page cache ndjson-load sets (main.rs), below which the pages an append's inserts touch stay
+/// in memory anyway.
+pub const MIN_APPEND_BYTES: u64 = 64 << 20;
+
+/// The index a load into a mirror that holds movies keeps: it serves a movie's credits (by-id
+/// answers, the replacement of a reloaded movie's rows).
+const KEPT_WHEN_NOT_EMPTY: &[&str] = &["credit_movie"];
+
+/// How many of the input's first records are looked up to tell an append from a reload.
+pub const SAMPLE_RECORDS: usize = 64;
+
+/// Whether `input_bytes` (what the input files hold still to read; `None` when one is standard
+/// input) is a large append to a database whose pages in use hold `database_bytes`: at least
+/// [`MIN_APPEND_BYTES`] and at least half of `database_bytes`, with at least half of the
+/// `sampled` first records new to the mirror (`new` of them), so that a reload of files already
+/// loaded, whose records are mostly unchanged, keeps its indexes.
+pub fn large_append(
+    input_bytes: Option<u64>,
+    database_bytes: u64,
+    sampled: usize,
+    new: usize,
+) -> bool {
+    input_bytes.is_some_and(|bytes| bytes >= MIN_APPEND_BYTES && bytes >= database_bytes / 2)
+        && sampled > 0
+        && new * 2 >= sampled
+}
+
+/// Before a load of `kind` reading `input_bytes` (the sum of the input files' sizes left to
+/// read, `None` for standard input) that begins with the records `first_ids`: drops the movie
+/// tables' secondary indexes when the mirror holds no movie yet or the input is a
+/// [`large_append`] to it. Returns how many indexes are deferred (dropped by this run or an
+/// earlier one).
+pub fn begin(
+    conn: &mut Connection,
+    kind: Kind,
+    input_bytes: Option<u64>,
+    first_ids: &[i64],
+) -> Result<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let pending: i64 = tx.query_row("SELECT count(*) FROM deferred_index", [], |row| row.get(0))?;
     if pending > 0 || kind != Kind::Movies {
@@ -31,8 +82,27 @@ pub fn begin(conn: &mut Connection, kind: Kind) -> Result<usize> {
         .optional()?
         .is_some();
     if has_movies {
-        return Ok(0);
+        let pages: i64 = tx.query_row(
+            "SELECT p.page_count - f.freelist_count FROM pragma_page_count() p, \
+             pragma_freelist_count() f",
+            [],
+            |row| row.get(0),
+        )?;
+        let page_size: i64 = tx.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        let database_bytes = u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0);
+        let mut known = tx.prepare("SELECT 1 FROM movie WHERE id = ?1")?;
+        let mut new = 0;
+        for id in first_ids {
+            if !known.exists([id])? {
+                new += 1;
+            }
+        }
+        drop(known);
+        if !large_append(input_bytes, database_bytes, first_ids.len(), new) {
+            return Ok(0);
+        }
     }
+    let kept: &[&str] = if has_movies { KEPT_WHEN_NOT_EMPTY } else { &[] };
     let mut indexes = Vec::new();
     {
         let mut select = tx.prepare(
@@ -44,7 +114,10 @@ pub fn begin(conn: &mut Connection, kind: Kind) -> Result<usize> {
                 Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
             })?;
             for index in rows {
-                indexes.push(index?);
+                let index = index?;
+                if !kept.contains(&index.0.as_str()) {
+                    indexes.push(index);
+                }
             }
         }
     }
@@ -74,4 +147,31 @@ pub fn finish(conn: &mut Connection) -> Result<()> {
     }
     tx.commit().context("cannot create the deferred indexes")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MIN_APPEND_BYTES, large_append};
+
+    #[test]
+    fn only_a_large_file_input_of_new_records_against_the_database_is_a_large_append() {
+        let mib = 1 << 20;
+        // Standard input: size unknown, never.
+        assert!(!large_append(None, 0, 64, 64));
+        // A `make update` batch: small against the page cache, whatever the mirror.
+        assert!(!large_append(Some(10 * mib), 0, 64, 64));
+        assert!(!large_append(Some(MIN_APPEND_BYTES - 1), 2 * mib, 64, 64));
+        // Large, and at least half the database.
+        assert!(large_append(
+            Some(MIN_APPEND_BYTES),
+            2 * MIN_APPEND_BYTES,
+            64,
+            64
+        ));
+        assert!(large_append(Some(300 * mib), 215 * mib, 64, 32));
+        assert!(!large_append(Some(300 * mib), 601 * mib + 2, 64, 64));
+        // A reload: its first records are already in the mirror.
+        assert!(!large_append(Some(300 * mib), 215 * mib, 64, 31));
+        assert!(!large_append(Some(300 * mib), 215 * mib, 0, 0));
+    }
 }

@@ -209,8 +209,14 @@ fn run(cli: Cli) -> Result<Status> {
             .context("cannot turn the foreign keys off")?;
     }
     let started_at = batch::now(&conn)?;
-    // A first load into an empty mirror builds the movie tables' secondary indexes at its end.
-    defer::begin(&mut conn, kind)?;
+    // A first load into an empty mirror, or a large append to any mirror, builds the movie
+    // tables' secondary indexes at its end (defer.rs). Standard input's size is unknown: None.
+    let input_bytes = inputs.iter().map(|input| input.size).sum::<Option<u64>>();
+    let first_ids = inputs
+        .first()
+        .map(|input| input.first_ids(defer::SAMPLE_RECORDS))
+        .unwrap_or_default();
+    defer::begin(&mut conn, kind, input_bytes, &first_ids)?;
     let loaded = batch::load(
         batch::Target::Sqlite(&conn),
         kind,

@@ -231,6 +231,32 @@ impl Input {
         })
     }
 
+    /// The `id`s of the first `lines` records this input will read, read through a second
+    /// handle on its file (empty for standard input, which cannot be read twice). A line without
+    /// an integer `id` is skipped; reading stops early at 16 MiB.
+    pub fn first_ids(&self, lines: usize) -> Vec<i64> {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: i64,
+        }
+        if self.size.is_none() {
+            return Vec::new();
+        }
+        let Ok(mut file) = File::open(&self.name) else {
+            return Vec::new();
+        };
+        if file.seek(SeekFrom::Start(self.start.bytes)).is_err() {
+            return Vec::new();
+        }
+        BufReader::new(file.take(16 << 20))
+            .split(b'\n')
+            .take(lines)
+            .map_while(Result::ok)
+            .filter_map(|line| serde_json::from_slice::<Id>(&line).ok())
+            .map(|record| record.id)
+            .collect()
+    }
+
     /// Turns this input into a line reader.
     pub fn lines(self) -> LineReader<Box<dyn BufRead + Send>> {
         LineReader::new(self.reader, self.name).starting_at(self.start)
