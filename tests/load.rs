@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
@@ -890,10 +890,9 @@ fn synthetic_movies(path: &Path, ids: std::ops::RangeInclusive<usize>, credits: 
     std::fs::write(path, out).unwrap();
 }
 
-/// Runs `ndjson-load --db tmdb.db ARGS... INPUT` in `dir` and kills it (SIGKILL) once the
-/// mirror holds `movies` movies, or when it ends by itself.
-fn kill_when_loaded(dir: &Workdir, args: &[&str], input: &Path, movies: i64) {
-    let mut child = Command::new(bin("ndjson-load"))
+/// Starts `ndjson-load --db tmdb.db ARGS... INPUT` in `dir`, its output discarded.
+fn spawn_load(dir: &Workdir, args: &[&str], input: &Path) -> Child {
+    Command::new(bin("ndjson-load"))
         .current_dir(&dir.path)
         .env_remove("DB")
         .args(["--db", "tmdb.db"])
@@ -903,7 +902,13 @@ fn kill_when_loaded(dir: &Workdir, args: &[&str], input: &Path, movies: i64) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `ndjson-load --db tmdb.db ARGS... INPUT` in `dir` and kills it (SIGKILL) once the
+/// mirror holds `movies` movies, or when it ends by itself.
+fn kill_when_loaded(dir: &Workdir, args: &[&str], input: &Path, movies: i64) {
+    let mut child = spawn_load(dir, args, input);
     let started = Instant::now();
     loop {
         let loaded =
@@ -1017,6 +1022,22 @@ fn deferred(conn: &Connection) -> Vec<String> {
         .collect()
 }
 
+/// A finished load: consistent, nothing left deferred, every index of a new mirror, and the
+/// `expected` contents.
+fn assert_complete(
+    conn: &Connection,
+    all_indexes: &[(String, Option<String>)],
+    expected: &[Vec<Vec<Value>>],
+) {
+    assert_consistent(conn);
+    assert_eq!(deferred(conn), Vec::<String>::new());
+    assert_eq!(
+        indexes(conn, "sqlite_master WHERE type = 'index'"),
+        all_indexes
+    );
+    assert_eq!(contents(conn), expected);
+}
+
 #[test]
 fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_or_a_reload_does_not() {
     // A mirror of 1,000 movies (8 MB), then 9,000 more: 73 MB, over ndjson-load's 64 MiB and half the
@@ -1068,26 +1089,12 @@ fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_or_a_
     load(&clean, &["--kind", "movies", base]).expect_success();
     load(&clean, &["--kind", "movies", appended]).expect_success();
     let conn = db(&clean);
-    assert_consistent(&conn);
-    assert_eq!(deferred(&conn), Vec::<String>::new());
-    assert_eq!(
-        indexes(&conn, "sqlite_master WHERE type = 'index'"),
-        all_indexes
-    );
-    assert_eq!(contents(&conn), expected);
+    assert_complete(&conn, &all_indexes, &expected);
     drop(conn);
 
     // Reloaded whole: as large, but its records are already there and unchanged, so no index is
     // dropped at any moment of the run.
-    let mut reload = Command::new(bin("ndjson-load"))
-        .current_dir(&clean.path)
-        .env_remove("DB")
-        .args(["--db", "tmdb.db", "--kind", "movies", appended])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut reload = spawn_load(&clean, &["--kind", "movies"], Path::new(appended));
     let watcher =
         Connection::open_with_flags(clean.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
@@ -1141,13 +1148,7 @@ fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_or_a_
     drop(conn);
     load(&dir, &["--kind", "movies", appended]).expect_success();
     let conn = db(&dir);
-    assert_consistent(&conn);
-    assert_eq!(deferred(&conn), Vec::<String>::new());
-    assert_eq!(
-        indexes(&conn, "sqlite_master WHERE type = 'index'"),
-        all_indexes
-    );
-    assert_eq!(contents(&conn), expected);
+    assert_complete(&conn, &all_indexes, &expected);
 }
 
 #[test]

@@ -29,6 +29,7 @@
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use tmdb_core::ndjson::Input;
 use tmdb_core::record::spec;
 
 use crate::kinds::Kind;
@@ -43,7 +44,7 @@ pub const MIN_APPEND_BYTES: u64 = 64 << 20;
 const KEPT_WHEN_NOT_EMPTY: &[&str] = &["credit_movie"];
 
 /// How many of the input's first records are looked up to tell an append from a reload.
-pub const SAMPLE_RECORDS: usize = 64;
+const SAMPLE_RECORDS: usize = 64;
 
 /// Whether `input_bytes` (what the input files hold still to read; `None` when one is standard
 /// input) is a large append to a database whose pages in use hold `database_bytes`: at least
@@ -61,17 +62,11 @@ pub fn large_append(
         && new * 2 >= sampled
 }
 
-/// Before a load of `kind` reading `input_bytes` (the sum of the input files' sizes left to
-/// read, `None` for standard input) that begins with the records `first_ids`: drops the movie
-/// tables' secondary indexes when the mirror holds no movie yet or the input is a
-/// [`large_append`] to it. Returns how many indexes are deferred (dropped by this run or an
-/// earlier one).
-pub fn begin(
-    conn: &mut Connection,
-    kind: Kind,
-    input_bytes: Option<u64>,
-    first_ids: &[i64],
-) -> Result<usize> {
+/// Before a load of `kind` reading `inputs`: drops the movie tables' secondary indexes when the
+/// mirror holds no movie yet or the inputs are a [`large_append`] to it (their sizes left to
+/// read summed, unknown when one is standard input; the first input's first records sampled).
+/// Returns how many indexes are deferred (dropped by this run or an earlier one).
+pub fn begin(conn: &mut Connection, kind: Kind, inputs: &[Input]) -> Result<usize> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let pending: i64 = tx.query_row("SELECT count(*) FROM deferred_index", [], |row| row.get(0))?;
     if pending > 0 || kind != Kind::Movies {
@@ -90,9 +85,14 @@ pub fn begin(
         )?;
         let page_size: i64 = tx.query_row("PRAGMA page_size", [], |row| row.get(0))?;
         let database_bytes = u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0);
+        let input_bytes = inputs.iter().map(|input| input.size).sum::<Option<u64>>();
+        let first_ids = inputs
+            .first()
+            .map(|input| input.first_ids(SAMPLE_RECORDS))
+            .unwrap_or_default();
         let mut known = tx.prepare("SELECT 1 FROM movie WHERE id = ?1")?;
         let mut new = 0;
-        for id in first_ids {
+        for id in &first_ids {
             if !known.exists([id])? {
                 new += 1;
             }

@@ -210,13 +210,8 @@ fn run(cli: Cli) -> Result<Status> {
     }
     let started_at = batch::now(&conn)?;
     // A first load into an empty mirror, or a large append to any mirror, builds the movie
-    // tables' secondary indexes at its end (defer.rs). Standard input's size is unknown: None.
-    let input_bytes = inputs.iter().map(|input| input.size).sum::<Option<u64>>();
-    let first_ids = inputs
-        .first()
-        .map(|input| input.first_ids(defer::SAMPLE_RECORDS))
-        .unwrap_or_default();
-    defer::begin(&mut conn, kind, input_bytes, &first_ids)?;
+    // tables' secondary indexes at its end (defer.rs).
+    defer::begin(&mut conn, kind, &inputs)?;
     let loaded = batch::load(
         batch::Target::Sqlite(&conn),
         kind,
