@@ -1040,8 +1040,8 @@ fn assert_complete(
 
 #[test]
 fn a_large_append_builds_the_lookup_indexes_after_its_rows_and_a_small_one_or_a_reload_does_not() {
-    // A mirror of 1,000 movies (8 MB), then 9,000 more: 73 MB, over ndjson-load's 64 MiB and half the
-    // mirror's database (docs/record.md "Loading").
+    // A mirror of 1,000 movies (8 MB), then 9,000 more: 73 MB, over ndjson-load's 64 MiB and
+    // half the mirror's database (docs/record.md "Loading").
     let (first, last, credits, batch) = (1000_i64, 10000_i64, 30_usize, 100_i64);
     let inputs = Workdir::new("load-append-inputs");
     let base = inputs.join("base.ndjson");

@@ -1,6 +1,6 @@
 //! tmdb-serve: a read-only REST API and browse page over the mirror (a SQLite file, or a
-//! PostgreSQL or MySQL/MariaDB database). The routes and their JSON shapes are in `routes.rs`, the network side
-//! and its bounds in `server.rs`, the SQL in `queries.rs` and `tmdb/`.
+//! PostgreSQL or MySQL/MariaDB database). The routes and their JSON shapes are in `routes.rs`,
+//! the network side and its bounds in `server.rs`, the SQL in `queries.rs` and `tmdb/`.
 //!
 //! Shape: a tokio runtime of `--threads` workers running hyper; a request is answered on the
 //! worker that read it, with a read-only database connection from a pool, so a slow query
@@ -150,8 +150,8 @@ fn run(cli: Cli) -> Result<()> {
         tmdb::require_token(token);
     }
     let shared = Arc::new(cache::Shared::default());
-    // SQLite: one connection per worker, and one for the warm-up below. PostgreSQL and MySQL: a thread
-    // per connection answers the requests of one queue (server.rs), so that the server's
+    // SQLite: one connection per worker, and one for the warm-up below. PostgreSQL and MySQL: a
+    // thread per connection answers the requests of one queue (server.rs), so that the server's
     // backends, tmdb-serve and the clients share the CPUs. Two connections a worker keep both
     // busy; more only add backends that preempt one another: with 2 workers and 32 clients
     // by id on 2 cores shared with other work, 6 or 9 connections mostly had a p99 of

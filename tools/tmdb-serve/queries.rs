@@ -106,7 +106,7 @@ pub struct Db {
     /// SQLite's ranking function (the servers rank with their own).
     ranker: Option<Arc<Ranker>>,
     data_version: i64,
-    /// A PostgreSQL transaction is over but its COMMIT not yet sent (see [`Db::end`]).
+    /// A PostgreSQL or MySQL transaction is over but its COMMIT not yet sent (see [`Db::end`]).
     commit_due: bool,
 }
 
