@@ -180,12 +180,19 @@ pub fn every_route_answers_alike(served: &dyn Served) {
     let ids = format!("IDS_ARGS=ids --source export --date {DAY0} --include-adult");
     make(&sim, &data, "mirror", &[&format!("TODAY={DAY0}"), &ids]).expect_success();
     let sqlite_db = data.join("tmdb.db");
-    for (kind, file) in MIRROR_FILES {
+    let (long_movie, long_texts) = add_long_movie(&data);
+    for (kind, file) in MIRROR_FILES.iter().chain(&[("movies", LONG_FILE)]) {
         let path = data.join(file);
         if path.exists() {
             load(served, &url, kind, &path);
         }
     }
+    load(
+        served,
+        &sqlite_db.display().to_string(),
+        "movies",
+        &data.join(LONG_FILE),
+    );
     let sqlite = Serve::start(&sqlite_db.display().to_string());
     let server = Serve::start(&url);
     let mut pair = Pair {
@@ -276,6 +283,17 @@ pub fn every_route_answers_alike(served: &dyn Served) {
         ids.push("999999999".into()); // none such: a 404 from both
         ids
     };
+
+    // The long movie, explicitly: MySQL's fast form cuts its array items and asks again.
+    for target in [
+        format!("/movies/{long_movie}"),
+        format!("/3/movie/{long_movie}?append_to_response=keywords,videos,release_dates"),
+    ] {
+        let body = pair.same(&target).to_string();
+        for text in &long_texts {
+            assert!(body.contains(text.as_str()), "{target}: lacks a long text");
+        }
+    }
 
     // Native routes: every path /openapi.json documents (the route table's own list, which a
     // tmdb-serve test holds to the routes), each with sample ids and its query parameters
@@ -576,6 +594,43 @@ pub fn every_route_answers_alike(served: &dyn Served) {
         "only {} answers compared",
         pair.compared
     );
+}
+
+/// The file [`add_long_movie`] writes.
+const LONG_FILE: &str = "long.ndjson";
+
+/// Writes [`LONG_FILE`] in `data`: a copy of the mirror's first movie, under a new id, whose
+/// keyword, company, release date note and video name are each longer than a MySQL mirror's
+/// fast form of an array builds (`tmdb_core::read::BOUNDED_ITEM` characters an item, counted
+/// in characters: half of them are two bytes long). Answers its id and those texts.
+fn add_long_movie(data: &Path) -> (i64, Vec<String>) {
+    let movies = std::fs::read_to_string(data.join("movies.ndjson")).unwrap();
+    let mut movie: Value = serde_json::from_str(movies.lines().next().unwrap()).unwrap();
+    let long = |what: &str| {
+        let half = tmdb_core::read::BOUNDED_ITEM / 2;
+        format!("{what} {} {}", "é".repeat(half), "x".repeat(half))
+    };
+    let texts = [
+        long("keyword"),
+        long("company"),
+        long("note"),
+        long("video"),
+    ];
+    let id = 990_000_001;
+    movie["id"] = id.into();
+    movie["keywords"] = serde_json::json!({"keywords": [
+        {"id": 990_001, "name": texts[0]}, {"id": 990_002, "name": "short"}]});
+    movie["production_companies"] = serde_json::json!([
+        {"id": 990_001, "name": texts[1], "logo_path": null, "origin_country": ""}]);
+    movie["release_dates"] = serde_json::json!({"results": [{"iso_3166_1": "US", "release_dates": [
+        {"certification": "R", "descriptors": [], "iso_639_1": "", "note": texts[2],
+         "release_date": "2001-02-03T00:00:00.000Z", "type": 3}]}]});
+    movie["videos"] = serde_json::json!({"results": [
+        {"iso_639_1": "en", "iso_3166_1": "US", "name": texts[3], "key": "k", "site": "YouTube",
+         "size": 1080, "type": "Trailer", "official": true,
+         "published_at": "2001-01-01T00:00:00.000Z", "id": "v990000001"}]});
+    std::fs::write(data.join(LONG_FILE), format!("{movie}\n")).unwrap();
+    (id, texts.into())
 }
 
 /// `/health` and `/stats`: the same status and counts; the schema versions (each backend

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_serve",
         sql: include_str!("../../../sql/mysql/0002_serve.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_movie_date_cover",
+        sql: include_str!("../../../sql/mysql/0003_movie_date_cover.sql"),
+    },
 ];
 
 /// Raises the change counter (sql/mysql/0002_serve.sql): every load batch runs it in its
@@ -395,7 +400,15 @@ mod tests {
             ["CREATE TABLE a (x INT)", "CREATE TABLE b (\n  y INT\n)"]
         );
         for migration in MIGRATIONS {
-            assert!(statements(migration.sql).len() > 1, "{}", migration.name);
+            let all = statements(migration.sql);
+            assert!(!all.is_empty(), "{}", migration.name);
+            for statement in all {
+                assert!(
+                    !statement.trim().is_empty() && !statement.contains(";\n"),
+                    "{}: {statement}",
+                    migration.name
+                );
+            }
         }
     }
 
