@@ -574,3 +574,126 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
         }
     }
 }
+
+/// The person twin: every person line (sim records, the captures of person 62 with its
+/// external IDs and person 287, and each with odd or wrong values) read by the line scan gives
+/// exactly the rows of the value tree, or is left to it, as is a line that looks like a
+/// movie's (ndjson-load's kind check words that).
+#[test]
+fn the_line_scan_gives_the_rows_of_the_value_tree_for_people() {
+    use tmdb_core::record::spec::PERSON_APPENDS;
+    use tmdb_core::record::{flatten, scan};
+    let dir = Workdir::new("record-scan-people");
+    let dump = dir.join("dump");
+    let mut sim = Command::new(bin("tmdb-sim"));
+    sim.args(["--movies", "300", "--seed", "23", "--dump"])
+        .arg(&dump);
+    crate::util::run(sim).expect_success();
+    let mut lines: Vec<Value> = read_ndjson(&dump.join("people.ndjson"));
+    assert!(lines.len() > 250, "{} sim people", lines.len());
+    let records = Records::new();
+    for path in ["person/62", "person/287"] {
+        lines.push(records.body(path, &PERSON_APPENDS.join(",")).unwrap());
+    }
+    let twin = Twin {
+        required: "name",
+        scan: |line| scan::person(line, 7, &["title", "release_date"]),
+        flatten: flatten::person,
+    };
+    let changes: &[(&str, bool, Change)] = &[
+        ("unknown keys", true, |m| {
+            m.insert("new".into(), serde_json::json!({"a": [1, null, "x"]}));
+            m.insert("combined_credits".into(), serde_json::json!({"cast": []}));
+            m["external_ids"]["new"] = 1.into();
+            m["translations"]["id"] = 5.into();
+            m["translations"]["translations"][0]["new"] = true.into();
+            m["translations"]["translations"][0]["data"]["new"] = "x".into();
+            m["images"]["new"] = serde_json::json!([]);
+            m["images"]["profiles"][0]["new"] = Value::Null;
+        }),
+        ("nulls and absences", true, |m| {
+            m.insert("adult".into(), Value::Null);
+            m.insert("imdb_id".into(), Value::Null);
+            m.insert("also_known_as".into(), Value::Null);
+            m.remove("birthday");
+            m.remove("images");
+            m["external_ids"]["tvrage_id"] = Value::Null;
+            m["translations"]["translations"][0]["data"] = Value::Null;
+        }),
+        ("only id and name", true, |m| {
+            m.retain(|key, _| key == "id" || key == "name");
+        }),
+        ("name null", true, |m| {
+            m.insert("name".into(), Value::Null);
+        }),
+        ("external_ids null", true, |m| {
+            m.insert("external_ids".into(), Value::Null);
+        }),
+        ("external_ids.imdb_id not the details'", true, |m| {
+            m["external_ids"]["imdb_id"] = "nm0".into();
+            m["external_ids"]["id"] = 3.into();
+        }),
+        ("external_ids.imdb_id missing", true, |m| {
+            m["external_ids"].as_object_mut().unwrap().remove("imdb_id");
+        }),
+        ("escapes", true, |m| {
+            m.insert("name".into(), "a \"quote\" \\ \u{1F600} \n".into());
+            m.insert("biography".into(), "\u{0}".into());
+            m.insert("odd \"key\"".into(), 1.into());
+        }),
+        ("a wrong type", false, |m| {
+            m.insert("gender".into(), "2".into());
+        }),
+        ("a decimal integer", false, |m| {
+            m["external_ids"]["tvrage_id"] = 1.5.into();
+        }),
+        ("a huge integer", false, |m| {
+            m.insert("gender".into(), u64::MAX.into());
+        }),
+        ("no id", false, |m| {
+            m.remove("id");
+        }),
+        ("id 0", false, |m| {
+            m.insert("id".into(), 0.into());
+        }),
+        ("no name", false, |m| {
+            m.remove("name");
+        }),
+        ("also_known_as with a number", false, |m| {
+            m.insert("also_known_as".into(), serde_json::json!(["a", 3]));
+        }),
+        ("external_ids a list", false, |m| {
+            m.insert("external_ids".into(), serde_json::json!([]));
+        }),
+        ("translations null", false, |m| {
+            m.insert("translations".into(), Value::Null);
+        }),
+        ("images.profiles null", false, |m| {
+            m["images"]["profiles"] = Value::Null;
+        }),
+        ("a profile a list", false, |m| {
+            m["images"]["profiles"][0] = serde_json::json!([]);
+        }),
+        ("a translation's data a list", false, |m| {
+            m["translations"]["translations"][0]["data"] = serde_json::json!([]);
+        }),
+        ("a key of a movie", false, |m| {
+            m.insert("release_date".into(), "".into());
+        }),
+    ];
+    twin.check_all(
+        &lines,
+        &[
+            (
+                "translations",
+                r#"{"translations":[{"iso_639_1":"en","data":{"biography":"b"}}]}"#,
+            ),
+            (
+                "images",
+                r#"{"profiles":[{"file_path":"/p.jpg","width":1}]}"#,
+            ),
+            ("external_ids", r#"{"imdb_id":null,"tvrage_id":1}"#),
+        ],
+        changes,
+    );
+}

@@ -1,4 +1,4 @@
-//! The movie flattening of [`flatten`], read straight from the line's bytes.
+//! The movie and person flattenings of [`flatten`], read straight from the line's bytes.
 //!
 //! `flatten` reads a record from a tree of JSON values: every object of the line becomes a map
 //! and every string an allocation before the first row is built, and building and dropping
@@ -33,6 +33,20 @@ type Row = (&'static Table, Vec<Sql>);
 /// JSON object with a `title`, which `flatten::object` and the kind checks need.
 pub fn movie(line: &[u8], source_hash: i64) -> Option<Rows> {
     scan(line, MovieSeed { source_hash })
+}
+
+/// The rows of a person line (`source_hash` stored with it), or `None` when `flatten::person`
+/// must read it. Some rows are also a promise that the line is a JSON object with a `name`
+/// and none of the keys in `foreign`: the keys that make a line look like another kind's, which
+/// the caller's kind check decides from the tree.
+pub fn person(line: &[u8], source_hash: i64, foreign: &[&str]) -> Option<Rows> {
+    scan(
+        line,
+        PersonSeed {
+            source_hash,
+            foreign,
+        },
+    )
 }
 
 /// The rows `seed` reads from the whole line, or `None` when it gave up.
@@ -747,6 +761,13 @@ impl<'de, R: Lists> Visitor<'de> for Wrapper<'_, R> {
     }
 }
 
+/// A wrapper's one list, of one child table (a person's `translations` and `images`).
+impl<L: FnMut(usize) -> Vec<Sql>> Lists for Children<'_, L> {
+    fn list<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        map.next_value_seed(List(self))
+    }
+}
+
 /// A movie's append: its lists into `parts`.
 struct MovieLists<'p> {
     append: Append,
@@ -957,16 +978,18 @@ fn int(i: usize) -> Sql {
 }
 
 /// What a record's own object (a movie, a person) must have, and must not, to be read here.
-struct Root {
+struct Root<'f> {
     table: &'static Table,
     /// The lead columns, the record's ID first (set once read).
     lead: Vec<Sql>,
     /// The field without which the line is not a record of this kind (ndjson-load's
     /// `require`: a movie's `title`, a person's `name`).
     required: &'static str,
+    /// Keys that make the line look like another kind's: left to the caller's kind check.
+    foreign: &'f [&'f str],
 }
 
-impl Root {
+impl Root<'_> {
     /// Reads the record's object: its fields and `external_ids` into its row, its `id`, the
     /// rest into `extra`, but for the other keys of `table.nested` (appends, lists, the
     /// collection), which `part` reads (given the record's `extra` for the keys of a wrapper
@@ -982,6 +1005,9 @@ impl Root {
         // The keys of `table.nested` present (bit i: `table.nested[i]`).
         let mut nested = 0u64;
         while let Some(key) = map.next_key_seed(Key)? {
+            if self.foreign.contains(&key.as_ref()) {
+                return Err(give_up());
+            }
             let at = table.nested.iter().position(|k| *k == key);
             if let Some(at) = at {
                 if nested & (1 << at) != 0 {
@@ -1084,6 +1110,8 @@ impl<'de> Visitor<'de> for MovieSeed {
             // id, source_hash, collection_id (set below)
             lead: vec![Sql::Integer(0), Sql::Integer(self.source_hash), Sql::Null],
             required: "title",
+            // A line with a title is a movie's to ndjson-load's kind check.
+            foreign: &[],
         };
         let (id, mut row) = root.read(&mut map, |key, map, extra| {
             let p = &mut parts;
@@ -1162,5 +1190,56 @@ impl<'de> Visitor<'de> for MovieSeed {
             .chain(images)
             .chain(watch.into_iter().map(|(_, rows)| rows));
         Ok(record_rows(id, (table, row), rows))
+    }
+}
+
+struct PersonSeed<'f> {
+    source_hash: i64,
+    foreign: &'f [&'f str],
+}
+
+impl<'de> DeserializeSeed<'de> for PersonSeed<'_> {
+    type Value = Rows;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Rows, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PersonSeed<'_> {
+    type Value = Rows;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a person object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Rows, A::Error> {
+        let table = &spec::PERSON;
+        let mut translations = Vec::new();
+        let mut images = Vec::new();
+        let root = Root {
+            table,
+            lead: vec![Sql::Integer(0), Sql::Integer(self.source_hash)],
+            required: "name",
+            foreign: self.foreign,
+        };
+        let (id, row) = root.read(&mut map, |key, map, extra| {
+            // Each append wraps one list, of one child table.
+            let (list, child, rows): (&'static [&'static str], _, _) = match key {
+                "translations" => (
+                    &["translations"],
+                    &spec::PERSON_TRANSLATION,
+                    &mut translations,
+                ),
+                "images" => (&["profiles"], &spec::PERSON_IMAGE, &mut images),
+                // A top-level key named `external_ids.imdb_id`.
+                _ => return Err(give_up()),
+            };
+            map.next_value_seed(Wrapper {
+                name: key,
+                lists: list,
+                read: &mut ordered(child, rows),
+                extra,
+            })
+        })?;
+        // In `flatten::person`'s order, whichever came first in the line.
+        Ok(record_rows(id, (table, row), [translations, images]))
     }
 }
