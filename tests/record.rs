@@ -307,20 +307,107 @@ fn an_unknown_field_and_an_unknown_append_survive_in_extra() {
     let _ = child.wait();
 }
 
-/// The rows of a movie line as the value tree gives them (what ndjson-load falls back on), or
-/// why it refuses the line.
-fn tree_rows(line: &str) -> Result<Vec<(&'static str, Vec<rusqlite::types::Value>)>, String> {
-    use tmdb_core::record::flatten;
-    let map = flatten::object(line.as_bytes()).map_err(|r| r.to_string())?;
-    if !map.contains_key("title") {
-        return Err("no title".into());
+type TableRows = Vec<(&'static str, Vec<rusqlite::types::Value>)>;
+
+/// A change made to a record before it is read again.
+type Change = fn(&mut Map<String, Value>);
+
+/// One kind of record line, read both ways ndjson-load reads it: the line scan, and the value
+/// tree it falls back on.
+struct Twin {
+    /// The key without which a line is not of this kind (ndjson-load's `require`).
+    required: &'static str,
+    scan: fn(&[u8]) -> Option<tmdb_core::record::flatten::Rows>,
+    flatten: fn(
+        &Map<String, Value>,
+        i64,
+    )
+        -> Result<tmdb_core::record::flatten::Rows, tmdb_core::record::flatten::Refusal>,
+}
+
+impl Twin {
+    /// The rows of a line as the value tree gives them, or why it refuses the line.
+    fn tree_rows(&self, line: &str) -> Result<TableRows, String> {
+        use tmdb_core::record::flatten;
+        let map = flatten::object(line.as_bytes()).map_err(|r| r.to_string())?;
+        if !map.contains_key(self.required) {
+            return Err(format!("no {}", self.required));
+        }
+        let rows = (self.flatten)(&map, 7).map_err(|r| r.to_string())?;
+        Ok(rows
+            .rows
+            .into_iter()
+            .map(|(t, row)| (t.name, row))
+            .collect())
     }
-    let rows = flatten::movie(&map, 7).map_err(|r| r.to_string())?;
-    Ok(rows
-        .rows
-        .into_iter()
-        .map(|(t, row)| (t.name, row))
-        .collect())
+
+    /// The scan gives exactly the rows of the tree, or leaves the line to it; a line it must
+    /// read (`scanned`) it reads, and one it must leave (refused, or odd) it leaves.
+    fn check(&self, line: &str, scanned: bool, what: &str) {
+        let tree = self.tree_rows(line);
+        match (self.scan)(line.as_bytes()) {
+            Some(rows) => {
+                assert!(
+                    scanned,
+                    "{what}: read by the scan, not left to the tree: {line}"
+                );
+                let rows: Vec<_> = rows.rows.into_iter().map(|(t, r)| (t.name, r)).collect();
+                assert_eq!(Ok(rows), tree, "{what}: {line}");
+            }
+            None => assert!(!scanned, "{what}: left to the tree ({tree:?}): {line}"),
+        }
+    }
+
+    /// Checks every line as given; then, on the first and the last line, each of `changes`
+    /// (after `fill` put a value under each of its keys that had none, so that every change
+    /// finds what it changes), and what the tree decides that the scan cannot see: duplicate
+    /// keys (the last wins), JSON that is not valid or not one object.
+    fn check_all(&self, lines: &[Value], fill: &[(&str, &str)], changes: &[(&str, bool, Change)]) {
+        for line in lines {
+            self.check(&line.to_string(), true, "as given");
+        }
+        for base in [&lines[0], lines.last().unwrap()] {
+            for (what, scanned, change) in changes {
+                let mut line = base.clone();
+                let map = line.as_object_mut().unwrap();
+                for (key, value) in fill {
+                    let empty = match map.get(*key) {
+                        Some(Value::Object(o)) => {
+                            o.values().all(|v| v.as_array().is_some_and(Vec::is_empty))
+                        }
+                        Some(Value::Array(a)) => a.is_empty(),
+                        _ => true,
+                    };
+                    if empty {
+                        map.insert((*key).into(), serde_json::from_str(value).unwrap());
+                    }
+                }
+                self.check(&line.to_string(), true, "filled");
+                change(line.as_object_mut().unwrap());
+                self.check(&line.to_string(), *scanned, what);
+            }
+            let text = base.to_string();
+            let body = &text[1..];
+            let (first, rest) = self.required.split_at(1);
+            let escaped = format!("\\u{:04x}{rest}", u32::from(first.as_bytes()[0]));
+            for (what, line) in [
+                (
+                    "a key twice",
+                    format!(r#"{{"{}":"first",{body}"#, self.required),
+                ),
+                ("id twice", format!(r#"{{"id":1,{body}"#)),
+                (
+                    "an escaped key",
+                    format!(r#"{{"{escaped}":"escaped",{body}"#),
+                ),
+                ("cut", text[..text.len() - 2].to_owned()),
+                ("trailing", format!("{text} x")),
+                ("a list", format!("[{text}]")),
+            ] {
+                self.check(&line, false, what);
+            }
+        }
+    }
 }
 
 /// Every movie line (sim records, captures, and each with odd or wrong values) read by the line
@@ -328,8 +415,8 @@ fn tree_rows(line: &str) -> Result<Vec<(&'static str, Vec<rusqlite::types::Value
 /// always is, so its refusal keeps its words.
 #[test]
 fn the_line_scan_gives_the_rows_of_the_value_tree() {
-    use tmdb_core::record::scan;
     use tmdb_core::record::spec::MOVIE_APPENDS;
+    use tmdb_core::record::{flatten, scan};
     let dir = Workdir::new("record-scan");
     let dump = dir.join("dump");
     let mut sim = Command::new(bin("tmdb-sim"));
@@ -342,23 +429,13 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
     for path in ["movie/47964", "movie/550", "movie/49026"] {
         lines.push(records.body(path, &MOVIE_APPENDS.join(",")).unwrap());
     }
-    let check = |line: &str, scanned: bool, what: &str| {
-        let tree = tree_rows(line);
-        match scan::movie(line.as_bytes(), 7) {
-            Some(rows) => {
-                let rows: Vec<_> = rows.rows.into_iter().map(|(t, r)| (t.name, r)).collect();
-                assert_eq!(Ok(rows), tree, "{what}: {line}");
-            }
-            None => assert!(!scanned, "{what}: left to the tree ({tree:?}): {line}"),
-        }
+    let twin = Twin {
+        required: "title",
+        scan: |line| scan::movie(line, 7),
+        flatten: flatten::movie,
     };
-    for line in &lines {
-        check(&line.to_string(), true, "as given");
-    }
     // Shapes the mirror keeps (scanned) and shapes it refuses or finds odd (left to the tree),
     // each applied to a sim record and to a capture.
-    type Change = fn(&mut Map<String, Value>);
-    let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
     let changes: &[(&str, bool, Change)] = &[
         ("unknown keys", true, |m| {
             m.insert("new".into(), serde_json::json!({"a": [1, null, "x"]}));
@@ -457,67 +534,166 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
             m.insert("origin_country".into(), serde_json::json!(["FR", 3]));
         }),
     ];
+    twin.check_all(
+        &lines,
+        &[
+            (
+                "credits",
+                r#"{"cast":[{"credit_id":"c","id":1}],"crew":[{"credit_id":"d","id":2}]}"#,
+            ),
+            ("genres", r#"[{"id":1,"name":"g"}]"#),
+            (
+                "translations",
+                r#"{"translations":[{"data":{"title":"t"}}]}"#,
+            ),
+            (
+                "release_dates",
+                r#"{"results":[{"iso_3166_1":"FR","release_dates":[{"type":3}]}]}"#,
+            ),
+            (
+                "watch/providers",
+                r#"{"results":{"US":{"link":"l","buy":[{"provider_id":2,"display_priority":1}]}}}"#,
+            ),
+            ("images", r#"{"backdrops":[],"logos":[],"posters":[]}"#),
+            ("external_ids", r#"{"imdb_id":null}"#),
+        ],
+        changes,
+    );
+    // A key of a country group that is not kept: its value is read all the same, so that what
+    // the tree refuses as JSON is left to it.
     for base in [&lines[0], lines.last().unwrap()] {
-        for (what, scanned, change) in changes {
-            let mut line = base.clone();
-            let map = line.as_object_mut().unwrap();
-            // Every change finds what it changes.
-            for (path, value) in [
-                (
-                    "credits",
-                    r#"{"cast":[{"credit_id":"c","id":1}],"crew":[{"credit_id":"d","id":2}]}"#,
-                ),
-                ("genres", r#"[{"id":1,"name":"g"}]"#),
-                (
-                    "translations",
-                    r#"{"translations":[{"data":{"title":"t"}}]}"#,
-                ),
-                (
-                    "release_dates",
-                    r#"{"results":[{"iso_3166_1":"FR","release_dates":[{"type":3}]}]}"#,
-                ),
-                (
-                    "watch/providers",
-                    r#"{"results":{"US":{"link":"l","buy":[{"provider_id":2,"display_priority":1}]}}}"#,
-                ),
-                ("images", r#"{"backdrops":[],"logos":[],"posters":[]}"#),
-                ("external_ids", r#"{"imdb_id":null}"#),
-            ] {
-                let empty = match map.get(path) {
-                    Some(Value::Object(o)) => {
-                        o.values().all(|v| v.as_array().is_some_and(Vec::is_empty))
-                    }
-                    Some(Value::Array(a)) => a.is_empty(),
-                    _ => true,
-                };
-                if empty {
-                    map.insert(path.into(), json(value));
-                }
-            }
-            check(&line.to_string(), true, "filled");
-            change(line.as_object_mut().unwrap());
-            check(&line.to_string(), *scanned, what);
-        }
-        // What the tree decides that the scan cannot see: duplicate keys (the last wins),
-        // JSON that is not valid or not one object.
-        let text = base.to_string();
-        let body = &text[1..];
-        for (what, line) in [
-            ("a key twice", format!(r#"{{"title":"first",{body}"#)),
-            ("id twice", format!(r#"{{"id":1,{body}"#)),
-            (
-                "an escaped key",
-                format!(r#"{{"ti\u0074le":"escaped",{body}"#),
-            ),
-            ("cut", text[..text.len() - 2].to_owned()),
-            ("trailing", format!("{text} x")),
-            ("a list", format!("[{text}]")),
-            (
-                "bad UTF-8 in an ignored key",
-                format!(r#"{{"release_dates":{{"results":[{{"x":"\u00ff"}}]}},{body}"#),
-            ),
+        let mut base = base.clone();
+        base.as_object_mut().unwrap().remove("release_dates");
+        let body = &base.to_string()[1..];
+        for (what, value, scanned) in [
+            ("a key not kept", r#""\u00ff""#, true),
+            ("a lone surrogate in a key not kept", r#""\ud800""#, false),
         ] {
-            check(&line, false, what);
+            let line = format!(r#"{{"release_dates":{{"results":[{{"x":{value}}}]}},{body}"#);
+            twin.check(&line, scanned, what);
         }
     }
+}
+
+/// The person twin: every person line (sim records, the captures of person 62 with its
+/// external IDs and person 287, and each with odd or wrong values) read by the line scan gives
+/// exactly the rows of the value tree, or is left to it, as is a line that looks like a
+/// movie's (ndjson-load's kind check words that).
+#[test]
+fn the_line_scan_gives_the_rows_of_the_value_tree_for_people() {
+    use tmdb_core::record::spec::PERSON_APPENDS;
+    use tmdb_core::record::{flatten, scan};
+    let dir = Workdir::new("record-scan-people");
+    let dump = dir.join("dump");
+    let mut sim = Command::new(bin("tmdb-sim"));
+    sim.args(["--movies", "300", "--seed", "23", "--dump"])
+        .arg(&dump);
+    crate::util::run(sim).expect_success();
+    let mut lines: Vec<Value> = read_ndjson(&dump.join("people.ndjson"));
+    assert!(lines.len() > 250, "{} sim people", lines.len());
+    let records = Records::new();
+    for path in ["person/62", "person/287"] {
+        lines.push(records.body(path, &PERSON_APPENDS.join(",")).unwrap());
+    }
+    let twin = Twin {
+        required: "name",
+        scan: |line| scan::person(line, 7, &["title", "release_date"]),
+        flatten: flatten::person,
+    };
+    let changes: &[(&str, bool, Change)] = &[
+        ("unknown keys", true, |m| {
+            m.insert("new".into(), serde_json::json!({"a": [1, null, "x"]}));
+            m.insert("combined_credits".into(), serde_json::json!({"cast": []}));
+            m["external_ids"]["new"] = 1.into();
+            m["translations"]["id"] = 5.into();
+            m["translations"]["translations"][0]["new"] = true.into();
+            m["translations"]["translations"][0]["data"]["new"] = "x".into();
+            m["images"]["new"] = serde_json::json!([]);
+            m["images"]["profiles"][0]["new"] = Value::Null;
+        }),
+        ("nulls and absences", true, |m| {
+            m.insert("adult".into(), Value::Null);
+            m.insert("imdb_id".into(), Value::Null);
+            m.insert("also_known_as".into(), Value::Null);
+            m.remove("birthday");
+            m.remove("images");
+            m["external_ids"]["tvrage_id"] = Value::Null;
+            m["translations"]["translations"][0]["data"] = Value::Null;
+        }),
+        ("only id and name", true, |m| {
+            m.retain(|key, _| key == "id" || key == "name");
+        }),
+        ("name null", true, |m| {
+            m.insert("name".into(), Value::Null);
+        }),
+        ("external_ids null", true, |m| {
+            m.insert("external_ids".into(), Value::Null);
+        }),
+        ("external_ids.imdb_id not the details'", true, |m| {
+            m["external_ids"]["imdb_id"] = "nm0".into();
+            m["external_ids"]["id"] = 3.into();
+        }),
+        ("external_ids.imdb_id missing", true, |m| {
+            m["external_ids"].as_object_mut().unwrap().remove("imdb_id");
+        }),
+        ("escapes", true, |m| {
+            m.insert("name".into(), "a \"quote\" \\ \u{1F600} \n".into());
+            m.insert("biography".into(), "\u{0}".into());
+            m.insert("odd \"key\"".into(), 1.into());
+        }),
+        ("a wrong type", false, |m| {
+            m.insert("gender".into(), "2".into());
+        }),
+        ("a decimal integer", false, |m| {
+            m["external_ids"]["tvrage_id"] = 1.5.into();
+        }),
+        ("a huge integer", false, |m| {
+            m.insert("gender".into(), u64::MAX.into());
+        }),
+        ("no id", false, |m| {
+            m.remove("id");
+        }),
+        ("id 0", false, |m| {
+            m.insert("id".into(), 0.into());
+        }),
+        ("no name", false, |m| {
+            m.remove("name");
+        }),
+        ("also_known_as with a number", false, |m| {
+            m.insert("also_known_as".into(), serde_json::json!(["a", 3]));
+        }),
+        ("external_ids a list", false, |m| {
+            m.insert("external_ids".into(), serde_json::json!([]));
+        }),
+        ("translations null", false, |m| {
+            m.insert("translations".into(), Value::Null);
+        }),
+        ("images.profiles null", false, |m| {
+            m["images"]["profiles"] = Value::Null;
+        }),
+        ("a profile a list", false, |m| {
+            m["images"]["profiles"][0] = serde_json::json!([]);
+        }),
+        ("a translation's data a list", false, |m| {
+            m["translations"]["translations"][0]["data"] = serde_json::json!([]);
+        }),
+        ("a key of a movie", false, |m| {
+            m.insert("release_date".into(), "".into());
+        }),
+    ];
+    twin.check_all(
+        &lines,
+        &[
+            (
+                "translations",
+                r#"{"translations":[{"iso_639_1":"en","data":{"biography":"b"}}]}"#,
+            ),
+            (
+                "images",
+                r#"{"profiles":[{"file_path":"/p.jpg","width":1}]}"#,
+            ),
+            ("external_ids", r#"{"imdb_id":null,"tvrage_id":1}"#),
+        ],
+        changes,
+    );
 }

@@ -138,12 +138,16 @@ pub fn parse(kind: Kind, line: &[u8]) -> Result<Record, Rejection> {
             Err(err) => Err(err.to_string().into()),
         };
     }
-    // Most movie lines are read without the tree of values; whatever that reading leaves
-    // (a refusal to word, an odd line) is read below from the tree, which gives the same rows.
-    if kind == Kind::Movies
-        && let Some(rows) = scan::movie(line, hash(line))
-    {
-        return Ok(Record::Movie(rows));
+    // Most movie and person lines are read without the tree of values; whatever that reading
+    // leaves (a refusal to word, an odd line, a line that may be another kind's) is read below
+    // from the tree, which gives the same rows.
+    let scanned = match kind {
+        Kind::Movies => scan::movie(line, hash(line)).map(Record::Movie),
+        Kind::People => scan::person(line, hash(line), MOVIE_KEYS).map(Record::Person),
+        _ => None,
+    };
+    if let Some(record) = scanned {
+        return Ok(record);
     }
     let map = flatten::object(line).map_err(|refusal| match kind {
         Kind::MovieIds if !refusal.reason.starts_with("invalid JSON") => {
@@ -200,12 +204,16 @@ fn typed<T: serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|err| check::explain(kind, line, &err).into())
 }
 
+/// Keys only a movie has. A person line with none of them (and a `name`) is one
+/// `looks_like` takes for a person or for nothing: those are the lines `scan::person` reads.
+const MOVIE_KEYS: &[&str] = &["title", "release_date", "credits", "runtime", "genres"];
+
 /// The kind a line seems to be, from keys only records of that kind have.
 fn looks_like(map: &Map<String, Value>) -> Option<Kind> {
     let has = |keys: &[&str]| keys.iter().any(|key| map.contains_key(*key));
     if has(&["biography", "also_known_as", "place_of_birth", "birthday"]) && !has(&["title"]) {
         Some(Kind::People)
-    } else if has(&["title", "release_date", "credits", "runtime", "genres"]) {
+    } else if has(MOVIE_KEYS) {
         Some(Kind::Movies)
     } else if map.contains_key("kind") && map.contains_key("id") && !map.contains_key("name") {
         Some(Kind::Gone)
@@ -307,6 +315,12 @@ mod tests {
                 .looks_like,
             Some(Kind::Movies)
         );
+        // A movie line with a person's `name` too, whichever key tells it for a movie.
+        for key in MOVIE_KEYS {
+            let line = format!(r#"{{"id":5,"name":"X","{key}":null}}"#);
+            let rejection = parse(Kind::People, line.as_bytes()).unwrap_err();
+            assert_eq!(rejection.looks_like, Some(Kind::Movies), "{line}");
+        }
         assert_eq!(
             reason(Kind::Movies, r#"{"id":901}"#),
             "field \"title\" is missing: not a movie record"

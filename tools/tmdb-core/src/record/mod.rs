@@ -2,7 +2,8 @@
 //!
 //! - [`spec`]: the one description of the tables (columns, types, what a null becomes);
 //! - [`flatten`]: a record line into rows, refusing a line whose fields have the wrong types;
-//!   [`scan`]: the same rows of a movie line, read without building its tree of JSON values;
+//!   [`scan`]: the same rows of a movie or person line, read without building its tree of JSON
+//!   values;
 //! - [`store`]: the rows into SQLite; [`store_pg`]: into PostgreSQL, [`store_mysql`]: into
 //!   MySQL/MariaDB, a batch at a time, both from [`text_rows`];
 //! - [`rebuild`]: TMDB's JSON again, from the tables.

@@ -1,4 +1,4 @@
-//! The movie flattening of [`flatten`], read straight from the line's bytes.
+//! The movie and person flattenings of [`flatten`], read straight from the line's bytes.
 //!
 //! `flatten` reads a record from a tree of JSON values: every object of the line becomes a map
 //! and every string an allocation before the first row is built, and building and dropping
@@ -32,10 +32,29 @@ type Row = (&'static Table, Vec<Sql>);
 /// must read it (see the module's comment). Some rows are also a promise that the line is a
 /// JSON object with a `title`, which `flatten::object` and the kind checks need.
 pub fn movie(line: &[u8], source_hash: i64) -> Option<Rows> {
+    scan(line, MovieSeed { source_hash })
+}
+
+/// The rows of a person line (`source_hash` stored with it), or `None` when `flatten::person`
+/// must read it. Some rows are also a promise that the line is a JSON object with a `name`
+/// and none of the keys in `foreign`: the keys that make a line look like another kind's, which
+/// the caller's kind check decides from the tree.
+pub fn person(line: &[u8], source_hash: i64, foreign: &[&str]) -> Option<Rows> {
+    scan(
+        line,
+        PersonSeed {
+            source_hash,
+            foreign,
+        },
+    )
+}
+
+/// The rows `seed` reads from the whole line, or `None` when it gave up.
+fn scan<'de, S: DeserializeSeed<'de, Value = Rows>>(line: &'de [u8], seed: S) -> Option<Rows> {
     // One check of the whole line (long runs of ASCII go fast) rather than one per string.
     let line = std::str::from_utf8(line).ok()?;
     let mut de = serde_json::Deserializer::from_str(line);
-    let rows = MovieSeed { source_hash }.deserialize(&mut de).ok()?;
+    let rows = seed.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(rows)
 }
@@ -480,6 +499,19 @@ fn any_row(_: &[Sql]) -> bool {
     true
 }
 
+/// Rows of a child table led by the record's ID and their position (`ord`).
+fn ordered<'r>(
+    table: &'static Table,
+    rows: &'r mut Vec<Row>,
+) -> Children<'r, fn(usize) -> Vec<Sql>> {
+    Children {
+        table,
+        rows,
+        lead: |ord| vec![Sql::Integer(0), int(ord)],
+        check: any_row,
+    }
+}
+
 /// A credit's key and its person (`flatten::movie` refuses a credit without them).
 fn credit_row(row: &[Sql]) -> bool {
     matches!(row[3], Sql::Text(_)) && matches!(row[4], Sql::Integer(id) if id > 0)
@@ -684,87 +716,108 @@ impl Append {
     }
 }
 
-/// An append's wrapper: its lists into `parts`, its other keys into the movie's `extra`.
-struct Wrapper<'p> {
-    append: Append,
-    parts: &'p mut Parts,
+/// The lists of an append's wrapper that have a table, each read by its position in the
+/// wrapper's list of them.
+trait Lists {
+    fn list<'de, A: MapAccess<'de>>(&mut self, at: usize, map: &mut A) -> Result<(), A::Error>;
+}
+
+/// An append's wrapper (named `name` in the record): the lists of `lists` given to `read`,
+/// its other keys into the record's `extra`.
+struct Wrapper<'p, R> {
+    name: &'p str,
+    lists: &'static [&'static str],
+    read: &'p mut R,
     extra: &'p mut Map<String, Value>,
 }
 
-impl<'de> DeserializeSeed<'de> for Wrapper<'_> {
+impl<'de, R: Lists> DeserializeSeed<'de> for Wrapper<'_, R> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Wrapper<'_> {
+impl<'de, R: Lists> Visitor<'de> for Wrapper<'_, R> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let lists = self.append.lists();
         let mut seen = 0u32;
         while let Some(key) = map.next_key_seed(Key)? {
-            let Some(at) = lists.iter().position(|list| *list == key) else {
+            let Some(at) = self.lists.iter().position(|list| *list == key) else {
                 let value: Value = map.next_value()?;
-                put_new(self.extra, self.append.name(), key, value)?;
+                put_new(self.extra, self.name, key, value)?;
                 continue;
             };
             if seen & (1 << at) != 0 {
                 return Err(give_up());
             }
             seen |= 1 << at;
-            let p = &mut *self.parts;
-            match (self.append, at) {
-                (Append::Credits, _) => {
-                    let (rows, kind) = match at {
-                        0 => (&mut p.cast, "cast"),
-                        _ => (&mut p.crew, "crew"),
-                    };
-                    map.next_value_seed(List(&mut Children {
-                        table: &spec::CREDIT,
-                        rows,
-                        lead: |ord| vec![Sql::Integer(0), Sql::Text(kind.to_owned()), int(ord)],
-                        check: credit_row,
-                    }))?;
-                }
-                (Append::Keywords, _) => map.next_value_seed(List(&mut Linked {
-                    table: &spec::KEYWORD,
-                    link: &spec::MOVIE_KEYWORD,
-                    rows: &mut p.keywords,
-                }))?,
-                (Append::ReleaseDates, _) => map.next_value_seed(List(&mut Groups {
-                    rows: &mut p.release_dates,
-                    ord: 0,
-                }))?,
-                (Append::AlternativeTitles | Append::Translations | Append::Videos, _) => {
-                    let (table, rows) = match self.append {
-                        Append::AlternativeTitles => (&spec::ALTERNATIVE_TITLE, &mut p.titles),
-                        Append::Translations => (&spec::TRANSLATION, &mut p.translations),
-                        _ => (&spec::VIDEO, &mut p.videos),
-                    };
-                    map.next_value_seed(List(&mut Children {
-                        table,
-                        rows,
-                        lead: |ord| vec![Sql::Integer(0), int(ord)],
-                        check: any_row,
-                    }))?;
-                }
-                (Append::Images, _) => {
-                    let kind = lists[at];
-                    map.next_value_seed(List(&mut Children {
-                        table: &spec::IMAGE,
-                        rows: &mut p.images[at],
-                        lead: |ord| vec![Sql::Integer(0), Sql::Text(kind.to_owned()), int(ord)],
-                        check: any_row,
-                    }))?;
-                }
-                (Append::WatchProviders, _) => map.next_value_seed(Countries(&mut p.watch))?,
-            }
+            self.read.list(at, &mut map)?;
         }
         Ok(())
+    }
+}
+
+/// A wrapper's one list, of one child table (a person's `translations` and `images`).
+impl<L: FnMut(usize) -> Vec<Sql>> Lists for Children<'_, L> {
+    fn list<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        map.next_value_seed(List(self))
+    }
+}
+
+/// A movie's append: its lists into `parts`.
+struct MovieLists<'p> {
+    append: Append,
+    parts: &'p mut Parts,
+}
+
+impl Lists for MovieLists<'_> {
+    fn list<'de, A: MapAccess<'de>>(&mut self, at: usize, map: &mut A) -> Result<(), A::Error> {
+        let p = &mut *self.parts;
+        match self.append {
+            Append::Credits => {
+                let (rows, kind) = match at {
+                    0 => (&mut p.cast, "cast"),
+                    _ => (&mut p.crew, "crew"),
+                };
+                map.next_value_seed(List(&mut Children {
+                    table: &spec::CREDIT,
+                    rows,
+                    lead: |ord| vec![Sql::Integer(0), Sql::Text(kind.to_owned()), int(ord)],
+                    check: credit_row,
+                }))
+            }
+            Append::Keywords => map.next_value_seed(List(&mut Linked {
+                table: &spec::KEYWORD,
+                link: &spec::MOVIE_KEYWORD,
+                rows: &mut p.keywords,
+            })),
+            Append::ReleaseDates => map.next_value_seed(List(&mut Groups {
+                rows: &mut p.release_dates,
+                ord: 0,
+            })),
+            Append::AlternativeTitles | Append::Translations | Append::Videos => {
+                let (table, rows) = match self.append {
+                    Append::AlternativeTitles => (&spec::ALTERNATIVE_TITLE, &mut p.titles),
+                    Append::Translations => (&spec::TRANSLATION, &mut p.translations),
+                    _ => (&spec::VIDEO, &mut p.videos),
+                };
+                map.next_value_seed(List(&mut ordered(table, rows)))
+            }
+            Append::Images => {
+                let kind = self.append.lists()[at];
+                map.next_value_seed(List(&mut Children {
+                    table: &spec::IMAGE,
+                    rows: &mut p.images[at],
+                    lead: |ord| vec![Sql::Integer(0), Sql::Text(kind.to_owned()), int(ord)],
+                    check: any_row,
+                }))
+            }
+            Append::WatchProviders => map.next_value_seed(Countries(&mut p.watch)),
+        }
     }
 }
 
@@ -924,6 +977,115 @@ fn int(i: usize) -> Sql {
     Sql::Integer(i as i64)
 }
 
+/// What a record's own object (a movie, a person) must have, and must not, to be read here.
+struct Root<'f> {
+    table: &'static Table,
+    /// The lead columns, the record's ID first (set once read).
+    lead: Vec<Sql>,
+    /// The field without which the line is not a record of this kind (ndjson-load's
+    /// `require`: a movie's `title`, a person's `name`).
+    required: &'static str,
+    /// Keys that make the line look like another kind's: left to the caller's kind check.
+    foreign: &'f [&'f str],
+}
+
+impl Root<'_> {
+    /// Reads the record's object: its fields and `external_ids` into its row, its `id`, the
+    /// rest into `extra`, but for the other keys of `table.nested` (appends, lists, the
+    /// collection), which `part` reads (given the record's `extra` for the keys of a wrapper
+    /// the mirror does not read). Returns the ID and the finished row.
+    fn read<'de, A: MapAccess<'de>>(
+        self,
+        map: &mut A,
+        mut part: impl FnMut(&str, &mut A, &mut Map<String, Value>) -> Result<(), A::Error>,
+    ) -> Result<(i64, Vec<Sql>), A::Error> {
+        let table = self.table;
+        let mut record = Obj::new(table, self.lead);
+        let mut id = None;
+        // The keys of `table.nested` present (bit i: `table.nested[i]`).
+        let mut nested = 0u64;
+        while let Some(key) = map.next_key_seed(Key)? {
+            if self.foreign.contains(&key.as_ref()) {
+                return Err(give_up());
+            }
+            let at = table.nested.iter().position(|k| *k == key);
+            if let Some(at) = at {
+                if nested & (1 << at) != 0 {
+                    return Err(give_up());
+                }
+                nested |= 1 << at;
+            }
+            if record.known(&key, map)? {
+                continue; // a field, or `external_ids`
+            }
+            if key == "id" {
+                if id.replace(map.next_value_seed(PositiveId)?).is_some() {
+                    return Err(give_up());
+                }
+                continue;
+            }
+            match at {
+                None => record.unknown(key, map)?,
+                Some(_) => part(&key, map, &mut record.extra)?,
+            }
+        }
+        let id = id.ok_or_else(give_up)?;
+        let field = |name: &str| {
+            let at = table.fields.iter().position(|f| f.key == name);
+            at.expect("a field of the record's table")
+        };
+        // A line without it is not a record of this kind.
+        if record.seen & (1 << field(self.required)) == 0 {
+            return Err(give_up());
+        }
+        let mut absent = 0u64;
+        for (at, key) in table.nested.iter().enumerate() {
+            if !key.contains('.') && nested & (1 << at) == 0 {
+                absent |= 1 << table.nested_bit(key);
+            }
+        }
+        // external_ids.imdb_id repeats the details' imdb_id: remembered as "the same", or kept.
+        let imdb_at = field("imdb_id");
+        let imdb = (record.seen & (1 << imdb_at) != 0).then(|| &record.row[record.lead + imdb_at]);
+        let same_imdb = match record.imdb.take() {
+            Some(ext) => {
+                let same = match (&ext, imdb) {
+                    (Value::String(ext), Some(Sql::Text(imdb))) => ext == imdb,
+                    (Value::Null, Some(Sql::Null)) => true,
+                    _ => false,
+                };
+                if !same {
+                    flatten::put(&mut record.extra, "external_ids.imdb_id", ext);
+                }
+                same
+            }
+            None => false,
+        };
+        if !same_imdb {
+            absent |= 1 << table.nested_bit("external_ids.imdb_id");
+        }
+        record.row[0] = Sql::Integer(id);
+        Ok((id, record.finish(absent)))
+    }
+}
+
+/// The record's rows: its own, then `rows` (read before its ID was known) with the ID in the
+/// first column of each that hangs off it.
+fn record_rows(id: i64, own: Row, rows: impl IntoIterator<Item = Vec<Row>>) -> Rows {
+    let rows: Vec<Vec<Row>> = rows.into_iter().collect();
+    let mut all = Vec::with_capacity(1 + rows.iter().map(Vec::len).sum::<usize>());
+    all.push(own);
+    for list in rows {
+        all.extend(list);
+    }
+    for (table, row) in &mut all[1..] {
+        if table.role == Role::Child {
+            row[0] = Sql::Integer(id);
+        }
+    }
+    Rows { id, rows: all }
+}
+
 struct MovieSeed {
     source_hash: i64,
 }
@@ -942,108 +1104,49 @@ impl<'de> Visitor<'de> for MovieSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Rows, A::Error> {
         let table = &spec::MOVIE;
-        // Lead: id, source_hash, collection_id (both IDs set at the end).
-        let lead = vec![Sql::Integer(0), Sql::Integer(self.source_hash), Sql::Null];
-        let mut movie = Obj::new(table, lead);
-        let mut id = None;
-        // The keys of `table.nested` present (bit i: `table.nested[i]`).
-        let mut nested = 0u64;
         let mut parts = Parts::default();
-        while let Some(key) = map.next_key_seed(Key)? {
-            let at = table.nested.iter().position(|k| *k == key);
-            if let Some(at) = at {
-                if nested & (1 << at) != 0 {
-                    return Err(give_up());
-                }
-                nested |= 1 << at;
-            }
-            if movie.known(&key, &mut map)? {
-                continue; // a field, or `external_ids`
-            }
-            if key == "id" {
-                if id.replace(map.next_value_seed(PositiveId)?).is_some() {
-                    return Err(give_up());
-                }
-                continue;
-            }
-            if at.is_none() {
-                movie.unknown(key, &mut map)?;
-                continue;
-            }
+        let root = Root {
+            table,
+            // id, source_hash, collection_id (set below)
+            lead: vec![Sql::Integer(0), Sql::Integer(self.source_hash), Sql::Null],
+            required: "title",
+            // A line with a title is a movie's to ndjson-load's kind check.
+            foreign: &[],
+        };
+        let (id, mut row) = root.read(&mut map, |key, map, extra| {
             let p = &mut parts;
-            match key.as_ref() {
-                "belongs_to_collection" => map.next_value_seed(Collection(&mut p.collection))?,
+            match key {
+                "belongs_to_collection" => map.next_value_seed(Collection(&mut p.collection)),
                 "genres" => map.next_value_seed(List(&mut Linked {
                     table: &spec::GENRE,
                     link: &spec::MOVIE_GENRE,
                     rows: &mut p.genres,
-                }))?,
+                })),
                 "production_companies" => map.next_value_seed(List(&mut Linked {
                     table: &spec::COMPANY,
                     link: &spec::MOVIE_COMPANY,
                     rows: &mut p.companies,
-                }))?,
-                "production_countries" | "spoken_languages" => {
-                    let (table, rows) = match key.as_ref() {
-                        "production_countries" => (&spec::MOVIE_COUNTRY, &mut p.countries),
-                        _ => (&spec::MOVIE_LANGUAGE, &mut p.languages),
-                    };
-                    map.next_value_seed(List(&mut Children {
-                        table,
-                        rows,
-                        lead: |ord| vec![Sql::Integer(0), int(ord)],
-                        check: any_row,
-                    }))?;
+                })),
+                "production_countries" => {
+                    map.next_value_seed(List(&mut ordered(&spec::MOVIE_COUNTRY, &mut p.countries)))
+                }
+                "spoken_languages" => {
+                    map.next_value_seed(List(&mut ordered(&spec::MOVIE_LANGUAGE, &mut p.languages)))
                 }
                 append => match Append::of(append) {
                     Some(append) => map.next_value_seed(Wrapper {
-                        append,
-                        parts: p,
-                        extra: &mut movie.extra,
-                    })?,
+                        name: append.name(),
+                        lists: append.lists(),
+                        read: &mut MovieLists { append, parts: p },
+                        extra,
+                    }),
                     // A top-level key named `external_ids.imdb_id`.
-                    None => return Err(give_up()),
+                    None => Err(give_up()),
                 },
             }
-        }
-        let id = id.ok_or_else(give_up)?;
-        let field = |name: &str| {
-            let at = table.fields.iter().position(|f| f.key == name);
-            at.expect("a field of the movie table")
-        };
-        // `require(title)` of ndjson-load: a line without one is not a movie.
-        if movie.seen & (1 << field("title")) == 0 {
-            return Err(give_up());
-        }
-        let mut absent = 0u64;
-        for (at, key) in table.nested.iter().enumerate() {
-            if !key.contains('.') && nested & (1 << at) == 0 {
-                absent |= 1 << table.nested_bit(key);
-            }
-        }
-        // external_ids.imdb_id repeats the details' imdb_id: remembered as "the same", or kept.
-        let imdb_at = field("imdb_id");
-        let imdb = (movie.seen & (1 << imdb_at) != 0).then(|| &movie.row[movie.lead + imdb_at]);
-        let same_imdb = match movie.imdb.take() {
-            Some(ext) => {
-                let same = match (&ext, imdb) {
-                    (Value::String(ext), Some(Sql::Text(imdb))) => ext == imdb,
-                    (Value::Null, Some(Sql::Null)) => true,
-                    _ => false,
-                };
-                if !same {
-                    flatten::put(&mut movie.extra, "external_ids.imdb_id", ext);
-                }
-                same
-            }
-            None => false,
-        };
-        if !same_imdb {
-            absent |= 1 << table.nested_bit("external_ids.imdb_id");
-        }
-        movie.row[0] = Sql::Integer(id);
+        })?;
         if let Some((_, collection_id)) = &parts.collection {
-            movie.row[2] = Sql::Integer(*collection_id);
+            row[2] = Sql::Integer(*collection_id);
         }
 
         let Parts {
@@ -1067,6 +1170,7 @@ impl<'de> Visitor<'de> for MovieSeed {
         if watch.windows(2).any(|pair| pair[0].0 == pair[1].0) {
             return Err(give_up());
         }
+        let collection = collection.map(|(row, _)| vec![(&spec::COLLECTION, row)]);
         let lists = [
             genres,
             companies,
@@ -1080,27 +1184,62 @@ impl<'de> Visitor<'de> for MovieSeed {
             translations,
             videos,
         ];
-        let count = lists.iter().map(Vec::len).sum::<usize>()
-            + images.iter().map(Vec::len).sum::<usize>()
-            + watch.iter().map(|(_, rows)| rows.len()).sum::<usize>()
-            + 2;
-        let mut rows = Vec::with_capacity(count);
-        rows.push((table, movie.finish(absent)));
-        if let Some((row, _)) = collection {
-            rows.push((&spec::COLLECTION, row));
-        }
-        for list in lists.into_iter().chain(images) {
-            rows.extend(list);
-        }
-        for (_, list) in watch {
-            rows.extend(list);
-        }
-        // The movie's ID in the first column of every row that hangs off it.
-        for (table, row) in &mut rows[1..] {
-            if table.role == Role::Child {
-                row[0] = Sql::Integer(id);
-            }
-        }
-        Ok(Rows { id, rows })
+        let rows = collection
+            .into_iter()
+            .chain(lists)
+            .chain(images)
+            .chain(watch.into_iter().map(|(_, rows)| rows));
+        Ok(record_rows(id, (table, row), rows))
+    }
+}
+
+struct PersonSeed<'f> {
+    source_hash: i64,
+    foreign: &'f [&'f str],
+}
+
+impl<'de> DeserializeSeed<'de> for PersonSeed<'_> {
+    type Value = Rows;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Rows, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PersonSeed<'_> {
+    type Value = Rows;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a person object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Rows, A::Error> {
+        let table = &spec::PERSON;
+        let mut translations = Vec::new();
+        let mut images = Vec::new();
+        let root = Root {
+            table,
+            lead: vec![Sql::Integer(0), Sql::Integer(self.source_hash)],
+            required: "name",
+            foreign: self.foreign,
+        };
+        let (id, row) = root.read(&mut map, |key, map, extra| {
+            // Each append wraps one list, of one child table.
+            let (list, child, rows): (&'static [&'static str], _, _) = match key {
+                "translations" => (
+                    &["translations"],
+                    &spec::PERSON_TRANSLATION,
+                    &mut translations,
+                ),
+                "images" => (&["profiles"], &spec::PERSON_IMAGE, &mut images),
+                // A top-level key named `external_ids.imdb_id`.
+                _ => return Err(give_up()),
+            };
+            map.next_value_seed(Wrapper {
+                name: key,
+                lists: list,
+                read: &mut ordered(child, rows),
+                extra,
+            })
+        })?;
+        // In `flatten::person`'s order, whichever came first in the line.
+        Ok(record_rows(id, (table, row), [translations, images]))
     }
 }
