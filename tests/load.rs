@@ -1486,6 +1486,14 @@ fn a_file_of_another_kind_stops_the_load_before_anything_is_written() {
         last.contains("look like --kind people") && last.contains("nothing was loaded"),
         "{run}"
     );
+    // The genres file given as people: its lines are an id and a name, which no person is.
+    let run = load_fixture(&dir, "people", "genres.ndjson");
+    run.expect_code(2);
+    let last = run.stderr.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        last.contains("look like --kind genres") && last.contains("nothing was loaded"),
+        "{run}"
+    );
     // A movie line whose credits are not an object, and one with no title: each rejected with
     // its reason; the movie's credits and row stay as they were.
     let run = load_with_input(

@@ -39,7 +39,8 @@ impl Kind {
             Kind::People => "it has a biography or birthday and no title",
             Kind::Movies => "it has a title, release_date, credits or genres",
             Kind::Gone => "it has an id and a kind",
-            Kind::Genres | Kind::MovieIds => "",
+            Kind::Genres => "it has an id and a name and nothing else",
+            Kind::MovieIds => "",
         }
     }
 
@@ -217,6 +218,9 @@ fn looks_like(map: &Map<String, Value>) -> Option<Kind> {
         Some(Kind::Movies)
     } else if map.contains_key("kind") && map.contains_key("id") && !map.contains_key("name") {
         Some(Kind::Gone)
+    } else if map.len() == 2 && map.contains_key("id") && map.contains_key("name") {
+        // Every TMDB person has a dozen keys: a line of two would replace one with nothing.
+        Some(Kind::Genres)
     } else {
         None
     }
@@ -315,6 +319,17 @@ mod tests {
                 .looks_like,
             Some(Kind::Movies)
         );
+        // A genre line given as a person: refused, named; as a genre, read.
+        let genre = r#"{"id":28,"name":"Action"}"#;
+        let rejection = parse(Kind::People, genre.as_bytes()).unwrap_err();
+        assert_eq!(
+            rejection.looks_like,
+            Some(Kind::Genres),
+            "{}",
+            rejection.reason
+        );
+        assert!(parse(Kind::Genres, genre.as_bytes()).is_ok());
+        assert!(parse(Kind::People, br#"{"id":28,"name":"A","gender":0}"#).is_ok());
         // A movie line with a person's `name` too, whichever key tells it for a movie.
         for key in MOVIE_KEYS {
             let line = format!(r#"{{"id":5,"name":"X","{key}":null}}"#);

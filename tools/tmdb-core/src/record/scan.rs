@@ -985,7 +985,8 @@ struct Root<'f> {
     /// The field without which the line is not a record of this kind (ndjson-load's
     /// `require`: a movie's `title`, a person's `name`).
     required: &'static str,
-    /// Keys that make the line look like another kind's: left to the caller's kind check.
+    /// Keys that make the line look like another kind's: left to the caller's kind check, as
+    /// is a line of only the ID and `required`.
     foreign: &'f [&'f str],
 }
 
@@ -1004,10 +1005,12 @@ impl Root<'_> {
         let mut id = None;
         // The keys of `table.nested` present (bit i: `table.nested[i]`).
         let mut nested = 0u64;
+        let mut keys = 0;
         while let Some(key) = map.next_key_seed(Key)? {
             if self.foreign.contains(&key.as_ref()) {
                 return Err(give_up());
             }
+            keys += 1;
             let at = table.nested.iter().position(|k| *k == key);
             if let Some(at) = at {
                 if nested & (1 << at) != 0 {
@@ -1034,8 +1037,9 @@ impl Root<'_> {
             let at = table.fields.iter().position(|f| f.key == name);
             at.expect("a field of the record's table")
         };
-        // A line without it is not a record of this kind.
-        if record.seen & (1 << field(self.required)) == 0 {
+        // A line without it is not a record of this kind, and one with nothing else (a genre
+        // line has just an id and a name) is left to the caller's kind check too.
+        if record.seen & (1 << field(self.required)) == 0 || keys <= 2 {
             return Err(give_up());
         }
         let mut absent = 0u64;
