@@ -63,6 +63,18 @@ fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// The rows of `table` in `dir`'s mirror as a reader sees them now, while a load may be
+/// writing it (0 while it cannot be read yet).
+fn rows_now(dir: &Workdir, table: &str) -> i64 {
+    Connection::open_with_flags(dir.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .ok()
+        .and_then(|c| {
+            c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
 fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |row| row.get(0)).unwrap()
 }
@@ -911,14 +923,7 @@ fn kill_when_loaded(dir: &Workdir, args: &[&str], input: &Path, movies: i64) {
     let mut child = spawn_load(dir, args, input);
     let started = Instant::now();
     loop {
-        let loaded =
-            Connection::open_with_flags(dir.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .ok()
-                .and_then(|c| {
-                    c.query_row("SELECT count(*) FROM movie", [], |r| r.get::<_, i64>(0))
-                        .ok()
-                })
-                .unwrap_or(0);
+        let loaded = rows_now(dir, "movie");
         if loaded >= movies || child.try_wait().unwrap().is_some() {
             break;
         }
@@ -1250,14 +1255,7 @@ fn records_from_a_pausing_pipe_are_committed_without_waiting_for_a_full_batch() 
     // Like tmdb-fetch waiting on a retry: the input pauses with the pipe still open.
     let started = Instant::now();
     let visible = loop {
-        let loaded =
-            Connection::open_with_flags(dir.join("tmdb.db"), OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .ok()
-                .and_then(|c| {
-                    c.query_row("SELECT count(*) FROM genre", [], |r| r.get::<_, i64>(0))
-                        .ok()
-                })
-                .unwrap_or(0);
+        let loaded = rows_now(&dir, "genre");
         if loaded == 2 || started.elapsed() > Duration::from_secs(30) {
             break loaded;
         }
