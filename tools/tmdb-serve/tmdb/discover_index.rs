@@ -1,7 +1,7 @@
-//! `/3/discover/movie` from memory: the movie table's filter and sort columns and the genre
-//! links, kept as bitsets and sorted permutations, so that a request's exact total and its page
-//! cost microseconds instead of a count and a sort of its matches in SQL (100-300 ms on
-//! 1,000,000 movies).
+//! `/3/discover/movie` and the native movie lists from memory: the movie table's filter and
+//! sort columns and the genre links, kept as bitsets and sorted permutations, so that a
+//! request's exact total and its page cost microseconds instead of a count and a sort of its
+//! matches in SQL (100-300 ms on 1,000,000 movies).
 //!
 //! - Movies are rows `0..n` in id order ([`Index::ids`]).
 //! - Each sort TMDB offers is one permutation of the rows, read from the database itself
@@ -14,6 +14,8 @@
 //!   interval's two edges. Flags, genres and languages are bitsets or row lists.
 //! - Filters that are sets of movie ids (keywords, companies, people, certifications, watch
 //!   providers) are asked of the database by the same SQL the SQL path uses, then intersected.
+//!   The native lists' certification and watch provider filters (one value in one country) are
+//!   rows kept here too ([`Index::list`]).
 //!
 //! The count is the bitset's population; the page is a walk of the sort's permutation, or for
 //! a few matches a partial sort of them by their rank in it.
@@ -22,6 +24,7 @@
 //! of its own after start-up and again after each data change (`cache.rs` drops it and says
 //! so), and requests use the SQL path while no index of their data's epoch exists.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +35,8 @@ use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, SortField};
 
 use crate::cache::Shared;
-use crate::queries::{Db, Source};
+use crate::params::{MovieSort, Sort};
+use crate::queries::{Db, MovieFilter, Source};
 
 /// How many suffix bitsets a filtered column keeps: an interval's edges are then at most
 /// `n / SUFFIXES` rows each to set or clear one by one (31,250 on 1,000,000 movies), for
@@ -173,14 +177,16 @@ impl Rows {
 }
 
 /// The rows in the order of one column: `perm` lists them, `rank` (kept for the sorts only)
-/// says where each row is in it.
+/// says where each row is in it. The first `nulls` of them hold NULL (every database the
+/// mirror runs on sorts NULL lowest, as read.rs makes it).
 struct Order {
     perm: Vec<u32>,
     rank: Vec<u32>,
+    nulls: usize,
 }
 
 impl Order {
-    fn new(perm: Vec<u32>, ranked: bool) -> Order {
+    fn new(perm: Vec<u32>, ranked: bool, nulls: usize) -> Order {
         let mut rank = Vec::new();
         if ranked {
             rank = vec![0; perm.len()];
@@ -188,7 +194,7 @@ impl Order {
                 rank[row as usize] = at as u32;
             }
         }
-        Order { perm, rank }
+        Order { perm, rank, nulls }
     }
 
     fn bytes(&self) -> usize {
@@ -235,6 +241,7 @@ impl<T: PartialOrd> Column<T> {
                 Some(_) => return Err(unordered(name)),
             }
         }
+        let nulls = starts.first().map_or(n, |&s| s as usize);
         let step = n.div_ceil(SUFFIXES).max(1);
         let suffixes = (1..SUFFIXES)
             .map(|k| {
@@ -246,7 +253,7 @@ impl<T: PartialOrd> Column<T> {
             })
             .collect();
         Ok(Column {
-            order: Order::new(perm, ranked),
+            order: Order::new(perm, ranked, nulls),
             values,
             starts,
             suffixes,
@@ -324,6 +331,18 @@ impl<T: PartialOrd> Column<T> {
     }
 }
 
+/// Each key's rows, sorted and without repeats (a movie can have a link twice: two release
+/// types with one certification, a provider by two kinds).
+fn rows_by<K: Eq + std::hash::Hash>(by: HashMap<K, Vec<u32>>, n: usize) -> HashMap<K, Rows> {
+    by.into_iter()
+        .map(|(key, mut rows)| {
+            rows.sort_unstable();
+            rows.dedup();
+            (key, Rows::new(rows, n))
+        })
+        .collect()
+}
+
 fn unordered(column: &str) -> read::Error {
     read::Error::Value(format!(
         "movie.{column} is not sorted by the database as the discover index compares it"
@@ -346,6 +365,11 @@ pub struct Index {
     video: Bits,
     genres: HashMap<i64, Rows>,
     languages: HashMap<Vec<u8>, Rows>,
+    statuses: HashMap<Vec<u8>, Rows>,
+    /// By country and certification (`release_date`).
+    certifications: HashMap<(Vec<u8>, Vec<u8>), Rows>,
+    /// By provider and country (`movie_watch_provider`).
+    providers: HashMap<(i64, Vec<u8>), Rows>,
     release_date: Column<Vec<u8>>,
     runtime: Column<i64>,
     vote_average: Column<f64>,
@@ -383,18 +407,24 @@ impl Index {
     /// Reads the index from the mirror; `conn` should read one state of it (a transaction).
     pub fn build(conn: &dyn Read) -> read::Result<Index> {
         let mut ids = Vec::new();
-        let (mut adult, mut video, mut language) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut adult, mut video) = (Vec::new(), Vec::new());
+        let (mut language, mut status) = (Vec::new(), Vec::new());
+        let text = |row: &Row<'_>, i: usize| -> read::Result<Option<Vec<u8>>> {
+            Ok(match row.get(i)? {
+                Val::Text(t) => Some(t.to_vec()),
+                _ => None,
+            })
+        };
         conn.each(
-            "SELECT m.id, m.adult, m.video, m.original_language FROM movie m ORDER BY m.id",
+            "SELECT m.id, m.adult, m.video, m.original_language, m.status FROM movie m \
+             ORDER BY m.id",
             &[],
             &mut |row| {
                 ids.push(int(row, 0, "id")?.unwrap_or_default());
                 adult.push(int(row, 1, "adult")?.unwrap_or_default() != 0);
                 video.push(int(row, 2, "video")?.unwrap_or_default() != 0);
-                language.push(match row.get(3)? {
-                    Val::Text(t) => Some(t.to_vec()),
-                    _ => None,
-                });
+                language.push(text(row, 3)?);
+                status.push(text(row, 4)?);
                 Ok(())
             },
         )?;
@@ -435,16 +465,20 @@ impl Index {
             bits
         };
         let (adult, video) = (flags(&adult), flags(&video));
-        let mut by_language: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-        for (row, lang) in language.into_iter().enumerate() {
-            if let Some(lang) = lang {
-                by_language.entry(lang).or_default().push(row as u32);
+        // The rows of each text value, in row order.
+        let by_text = |values: Vec<Option<Vec<u8>>>| {
+            let mut by: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+            for (row, value) in values.into_iter().enumerate() {
+                if let Some(value) = value {
+                    by.entry(value).or_default().push(row as u32);
+                }
             }
-        }
-        let languages = by_language
-            .into_iter()
-            .map(|(lang, rows)| (lang, Rows::new(rows, n)))
-            .collect();
+            by.into_iter()
+                .map(|(value, rows)| (value, Rows::new(rows, n)))
+                .collect()
+        };
+        let languages = by_text(language);
+        let statuses = by_text(status);
         let mut by_genre: HashMap<i64, Vec<u32>> = HashMap::new();
         conn.each(
             "SELECT movie_id, genre_id FROM movie_genre",
@@ -460,14 +494,42 @@ impl Index {
                 Ok(())
             },
         )?;
-        let genres = by_genre
-            .into_iter()
-            .map(|(genre, mut rows)| {
-                rows.sort_unstable();
-                rows.dedup();
-                (genre, Rows::new(rows, n))
-            })
-            .collect();
+        let genres = rows_by(by_genre, n);
+        // A movie's certifications by country and its watch providers by country, for the
+        // native lists' filters (`queries::MovieFilter`): a value the SQL compares with `=`
+        // matches the same bytes here (text keys are binary on every backend).
+        let mut by_certification: HashMap<(Vec<u8>, Vec<u8>), Vec<u32>> = HashMap::new();
+        conn.each(
+            "SELECT movie_id, iso_3166_1, certification FROM release_date",
+            &[],
+            &mut |row| {
+                if let (Some(movie), Some(country), Some(certification)) =
+                    (row.int(0)?.and_then(&find), text(row, 1)?, text(row, 2)?)
+                {
+                    by_certification
+                        .entry((country, certification))
+                        .or_default()
+                        .push(movie);
+                }
+                Ok(())
+            },
+        )?;
+        let mut by_provider: HashMap<(i64, Vec<u8>), Vec<u32>> = HashMap::new();
+        conn.each(
+            "SELECT movie_id, provider_id, iso_3166_1 FROM movie_watch_provider",
+            &[],
+            &mut |row| {
+                if let (Some(movie), Some(provider), Some(country)) =
+                    (row.int(0)?.and_then(&find), row.int(1)?, text(row, 2)?)
+                {
+                    by_provider
+                        .entry((provider, country))
+                        .or_default()
+                        .push(movie);
+                }
+                Ok(())
+            },
+        )?;
         // The rows in the database's order of `column`, each with its value read by `value`.
         let ordered = |column: &str,
                        value: &dyn Fn(&Row<'_>) -> read::Result<()>|
@@ -488,7 +550,20 @@ impl Index {
             }
             Ok(perm)
         };
-        let order = |column: &str| ordered(column, &|_| Ok(())).map(|p| Order::new(p, true));
+        let order = |column: &str| -> read::Result<Order> {
+            let (nulls, valued) = (Cell::new(0), Cell::new(false));
+            let perm = ordered(column, &|row| {
+                if !matches!(row.get(1)?, Val::Null) {
+                    valued.set(true);
+                } else if valued.get() {
+                    return Err(unordered(column));
+                } else {
+                    nulls.set(nulls.get() + 1);
+                }
+                Ok(())
+            })?;
+            Ok(Order::new(perm, true, nulls.get()))
+        };
         // A column with its values: the rows and values in order.
         fn column<T: PartialOrd>(
             perm: Vec<u32>,
@@ -540,6 +615,9 @@ impl Index {
             video,
             genres,
             languages,
+            statuses,
+            certifications: rows_by(by_certification, n),
+            providers: rows_by(by_provider, n),
             release_date,
             runtime,
             vote_average,
@@ -574,6 +652,9 @@ impl Index {
             + self.video.bytes()
             + rows(&mut self.genres.values())
             + rows(&mut self.languages.values())
+            + rows(&mut self.statuses.values())
+            + rows(&mut self.certifications.values())
+            + rows(&mut self.providers.values())
             + self.release_date.bytes()
             + self.runtime.bytes()
             + self.vote_average.bytes()
@@ -712,8 +793,137 @@ impl Index {
             return (total, Vec::new());
         }
         let wanted = (offset + PAGE_SIZE).min(total) as usize;
-        let order = self.order(q.sort.0);
-        let descending = q.sort.1;
+        let sorted = Sorted {
+            order: self.order(q.sort.0),
+            descending: q.sort.1,
+            nulls_last: false,
+        };
+        let ids = self
+            .first_rows(&set, total, wanted, &sorted, within)
+            .iter()
+            .skip(offset as usize)
+            .map(|&row| self.ids[row as usize])
+            .collect();
+        (total, ids)
+    }
+
+    /// A native movie list (`/movies` and the lists like it; `queries::Db::movies`): its total
+    /// and the ids of its rows `start..end`, as the SQL of `queries::movie_from` and
+    /// `queries::movie_order` would give them. `linked` holds the movie ids of the keyword and
+    /// the company filtered on, which the database gives.
+    pub fn list(
+        &self,
+        f: &MovieFilter,
+        sort: Sort<MovieSort>,
+        linked: &[Vec<i64>],
+        start: usize,
+        end: usize,
+    ) -> (u64, Vec<i64>) {
+        let n = self.ids.len();
+        let mut set = Bits::ones(n);
+        if !f.include_adult {
+            set.and_not(&self.adult);
+        }
+        let keep = |set: &mut Bits, rows: Option<&Rows>| match rows {
+            Some(rows) => rows.keep(set),
+            None => set.clear(),
+        };
+        if let Some(genre) = f.genre_id {
+            keep(&mut set, self.genres.get(&genre));
+        }
+        if let Some(lang) = &f.language {
+            keep(&mut set, self.languages.get(lang.as_bytes()));
+        }
+        if let Some(status) = &f.status {
+            keep(&mut set, self.statuses.get(status.as_bytes()));
+        }
+        if let Some((country, certification)) = &f.certification {
+            let key = (
+                country.as_bytes().to_vec(),
+                certification.as_bytes().to_vec(),
+            );
+            keep(&mut set, self.certifications.get(&key));
+        }
+        if let Some((provider, country)) = &f.provider {
+            keep(
+                &mut set,
+                self.providers
+                    .get(&(*provider, country.as_bytes().to_vec())),
+            );
+        }
+        let field = match sort.field {
+            MovieSort::Popularity => SortField::Popularity,
+            MovieSort::ReleaseDate => SortField::ReleaseDate,
+            MovieSort::VoteAverage => SortField::VoteAverage,
+            MovieSort::VoteCount => SortField::VoteCount,
+            MovieSort::Title => SortField::Title,
+        };
+        let mut within = (0, n);
+        if let Some(year) = f.year {
+            // `release_date >= 'Y-01-01' AND release_date < 'Y+1-01-01'`, as the SQL has it.
+            let from = format!("{year:04}-01-01").into_bytes();
+            let until = format!("{:04}-01-01", year + 1).into_bytes();
+            let column = &self.release_date;
+            let range = (
+                column.start_of(|v| *v < from),
+                column.start_of(|v| *v < until),
+            );
+            column.keep(&mut set, range);
+            if field == SortField::ReleaseDate {
+                within = range;
+            }
+        }
+        if let Some(votes) = f.min_votes {
+            let range = self.vote_count.interval(Some(&votes), None);
+            self.vote_count.keep(&mut set, range);
+            if field == SortField::VoteCount {
+                within = range;
+            }
+        }
+        if f.runtime_min.is_some() || f.runtime_max.is_some() {
+            let range = self
+                .runtime
+                .interval(f.runtime_min.as_ref(), f.runtime_max.as_ref());
+            self.runtime.keep(&mut set, range);
+        }
+        for ids in linked {
+            let mut of = Bits::zeros(n);
+            for id in ids {
+                if let Ok(row) = self.ids.binary_search(id) {
+                    of.set(row as u32);
+                }
+            }
+            set.and(&of);
+        }
+        let total = set.count();
+        let end = end.min(usize::try_from(total).unwrap_or(usize::MAX));
+        if start >= end {
+            return (total, Vec::new());
+        }
+        // Ascending puts NULLs last (`ASC NULLS LAST`), descending is the order reversed.
+        let sorted = Sorted {
+            order: self.order(field),
+            descending: sort.descending,
+            nulls_last: !sort.descending,
+        };
+        let ids = self.first_rows(&set, total, end, &sorted, within)[start..]
+            .iter()
+            .map(|&row| self.ids[row as usize])
+            .collect();
+        (total, ids)
+    }
+
+    /// The first `wanted` rows of `set` (of `total` rows, all within the interval `within`
+    /// of the order) in the order of `sorted`.
+    fn first_rows(
+        &self,
+        set: &Bits,
+        total: u64,
+        wanted: usize,
+        sorted: &Sorted<'_>,
+        within: (usize, usize),
+    ) -> Vec<u32> {
+        let order = sorted.order;
         let (lo, hi) = within;
         // Two ways to the page. A walk of the order reads it in sequence, testing each row's
         // bit, until the page is full: about wanted * (interval / total) steps if the matches
@@ -727,19 +937,38 @@ impl Index {
         let mut rows = None;
         if walk < gather {
             let budget = usize::try_from(gather).unwrap_or(usize::MAX);
-            rows = if descending {
-                take_walked(order.perm[lo..hi].iter().rev(), &set, wanted, budget)
+            let perm = &order.perm;
+            rows = if sorted.descending {
+                take_walked(perm[lo..hi].iter().rev(), set, wanted, budget)
+            } else if sorted.nulls_last {
+                // The valued rows of the interval, then its NULL ones.
+                let nulls = order.nulls.clamp(lo, hi);
+                let walked = perm[nulls..hi].iter().chain(&perm[lo..nulls]);
+                take_walked(walked, set, wanted, budget)
             } else {
-                take_walked(order.perm[lo..hi].iter(), &set, wanted, budget)
+                take_walked(perm[lo..hi].iter(), set, wanted, budget)
             };
         }
-        let rows = rows.unwrap_or_else(|| {
+        rows.unwrap_or_else(|| {
+            let n = order.perm.len() as u32;
+            let nulls = order.nulls as u32;
             // Rank and row in one word, so the selection compares words and reads no rank.
             let mut keyed: Vec<u64> = set
                 .rows()
                 .map(|row| {
                     let rank = order.rank[row as usize];
-                    let rank = if descending { u32::MAX - rank } else { rank };
+                    let rank = if sorted.descending {
+                        u32::MAX - rank
+                    } else if sorted.nulls_last {
+                        // The order turned so that its NULLs come after the rest.
+                        if rank < nulls {
+                            rank + (n - nulls)
+                        } else {
+                            rank - nulls
+                        }
+                    } else {
+                        rank
+                    };
                     (u64::from(rank) << 32) | u64::from(row)
                 })
                 .collect();
@@ -749,14 +978,16 @@ impl Index {
             }
             keyed.sort_unstable();
             keyed.into_iter().map(|key| key as u32).collect()
-        });
-        let ids = rows
-            .iter()
-            .skip(offset as usize)
-            .map(|&row| self.ids[row as usize])
-            .collect();
-        (total, ids)
+        })
     }
+}
+
+/// An order to take rows in: one of the index's, maybe reversed, maybe with its NULLs moved
+/// after its values.
+struct Sorted<'a> {
+    order: &'a Order,
+    descending: bool,
+    nulls_last: bool,
 }
 
 /// The first `wanted` rows of `order` in `set`, unless that takes more than `budget` steps.
@@ -868,6 +1099,7 @@ fn read_snapshot(db: &mut Db, shared: &Shared, epoch: u64) -> read::Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Page;
     use rusqlite::{Connection, params};
     use serde_json::Value;
 
@@ -963,8 +1195,8 @@ mod tests {
             };
             tx.execute(
                 "INSERT INTO movie (id, title, original_title, original_language, release_date, \
-                 runtime, adult, video, vote_average, vote_count, popularity, revenue) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 runtime, adult, video, vote_average, vote_count, popularity, revenue, status) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     id,
                     title(rng),
@@ -978,6 +1210,7 @@ mod tests {
                     sql(&vote_count),
                     sql(&popularity),
                     sql(&revenue),
+                    *rng.pick(&[Some("Released"), Some("Rumored"), Some(""), None]),
                 ],
             )
             .unwrap();
@@ -1215,6 +1448,85 @@ mod tests {
         assert_eq!(index.len(), 3001);
         compare(&index, 500);
         assert!(nonempty > 1000 && many > 500, "{nonempty} {many}");
+    }
+
+    /// A random native list request (`Db::movies`): every filter, sort and paging.
+    fn native_request(rng: &mut Rng) -> (MovieFilter, Sort<MovieSort>, Page) {
+        let maybe = |percent, rng: &mut Rng| rng.chance(percent);
+        let filter = MovieFilter {
+            year: maybe(30, rng).then(|| 1988 + rng.below(16) as i64),
+            genre_id: maybe(30, rng).then(|| 1 + rng.below(8) as i64),
+            language: maybe(20, rng).then(|| (*rng.pick(&["en", "fr", "sv", "xx"])).to_owned()),
+            status: maybe(20, rng).then(|| (*rng.pick(&["Released", "Rumored", ""])).to_owned()),
+            include_adult: maybe(25, rng),
+            min_votes: maybe(15, rng).then(|| rng.below(55) as i64),
+            keyword_id: maybe(10, rng).then(|| 1 + rng.below(11) as i64),
+            company_id: maybe(10, rng).then(|| 1 + rng.below(9) as i64),
+            certification: maybe(20, rng).then(|| {
+                let country = *rng.pick(&["US", "DE", "FR"]);
+                let certification = *rng.pick(&["G", "PG", "", "12", "R", "pg"]);
+                (country.to_owned(), certification.to_owned())
+            }),
+            provider: maybe(20, rng).then(|| {
+                (
+                    1 + rng.below(6) as i64,
+                    (*rng.pick(&["US", "DE"])).to_owned(),
+                )
+            }),
+            runtime_min: maybe(15, rng).then(|| 50 + rng.below(90) as i64),
+            runtime_max: maybe(15, rng).then(|| 50 + rng.below(90) as i64),
+        };
+        let sort = Sort {
+            field: *rng.pick(&[
+                MovieSort::Popularity,
+                MovieSort::ReleaseDate,
+                MovieSort::VoteAverage,
+                MovieSort::VoteCount,
+                MovieSort::Title,
+            ]),
+            descending: rng.chance(50),
+        };
+        let page = Page {
+            page: 1 + rng.below(8) as i64,
+            limit: *rng.pick(&[1, 20, 100]),
+        };
+        (filter, sort, page)
+    }
+
+    /// `Db::movies` answers from the index exactly what it answers by SQL.
+    #[test]
+    fn the_index_answers_native_lists_as_sql_does() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let conn = mirror(3000, &mut rng);
+        let path =
+            std::env::temp_dir().join(format!("tmdb-serve-native-index-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        conn.execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+            .unwrap();
+        let open = |shared: Arc<Shared>| {
+            let source = Source::Sqlite(path.clone(), tmdb_core::db::ReadAccess::Shared);
+            Db::open(&source, shared).unwrap()
+        };
+        let mut sql = open(Arc::new(Shared::default()));
+        let shared = Arc::new(Shared::default());
+        shared.put_discover_index(shared.epoch(), Arc::new(Index::build(&conn).unwrap()));
+        let mut memory = open(shared);
+        let (mut nonempty, mut many) = (0, 0);
+        for _ in 0..4000 {
+            let (filter, sort, page) = native_request(&mut rng);
+            let want = sql.movies(&filter, sort, page).unwrap();
+            let got = memory.movies(&filter, sort, page).unwrap();
+            assert_eq!(
+                (got.total, &got.results),
+                (want.total, &want.results),
+                "{filter:?} {sort:?} {page:?}"
+            );
+            nonempty += usize::from(!want.results.is_empty());
+            many += usize::from(want.total > 300);
+        }
+        assert!(nonempty > 1000 && many > 300, "{nonempty} {many}");
+        drop((sql, memory));
+        let _ = std::fs::remove_file(&path);
     }
 
     /// An interval of a column's order comes out the same whatever its edges and length.
