@@ -232,10 +232,10 @@ fn push_links(c: &mut Clauses, links: Vec<Linked>) {
 
 /// The filters of `q` that are sets of movie ids in a table of their own, as the SELECT of
 /// those movie ids: keywords, companies, people (each group an AND, its ids an OR), a
-/// certification (unless `certification` is false: the index keeps certifications itself) and
-/// watch providers. The SQL path tests `m.id IN (...)` of each; the index asks each of the
+/// certification and watch providers (those two unless `indexed`: the discover index keeps
+/// them itself). The SQL path tests `m.id IN (...)` of each; the index asks each of the
 /// database and intersects (`discover_index.rs`), so both mean the same.
-fn links(q: &Discover, certification: bool) -> Vec<Linked> {
+fn links(q: &Discover, indexed: bool) -> Vec<Linked> {
     let mut links = Vec::new();
     let keyword = "SELECT movie_id FROM movie_keyword WHERE keyword_id IN";
     let company = "SELECT movie_id FROM movie_company WHERE company_id IN";
@@ -258,7 +258,10 @@ fn links(q: &Discover, certification: bool) -> Vec<Linked> {
         &q.with_people,
         "SELECT movie_id FROM credit WHERE person_id IN",
     );
-    if let Some(cert) = q.certification.as_ref().filter(|_| certification) {
+    if indexed {
+        return links;
+    }
+    if let Some(cert) = &q.certification {
         let mut params = vec![SqlValue::Text(cert.country.clone())];
         params.extend(cert.allowed.iter().cloned().map(SqlValue::Text));
         links.push(Linked {
@@ -317,7 +320,7 @@ pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read
     };
     if let Some(index) = index.filter(|index| index.answers(&q)) {
         let mut linked = Vec::new();
-        for link in links(&q, false) {
+        for link in links(&q, true) {
             let ids = match &link.select {
                 Some(select) => Some(read::rows(conn, select, &link.params, |row| {
                     row.int(0).map(Option::unwrap_or_default)
@@ -401,7 +404,7 @@ pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read
     let mut without = Vec::new();
     none_of(&mut without, &q.without_genres, GENRE);
     push_links(&mut c, without);
-    push_links(&mut c, links(&q, true));
+    push_links(&mut c, links(&q, false));
     if let Some(lang) = &q.language {
         c.push(
             "m.original_language = ?".to_owned(),
