@@ -20,6 +20,10 @@ impl Served for Server {
         PASSWORD
     }
 
+    fn pads_spaces(&self) -> bool {
+        true
+    }
+
     fn connections(&self, name: &str) -> i64 {
         self.admin("mysql")
             .exec_first(

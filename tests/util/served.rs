@@ -37,6 +37,11 @@ pub trait Served {
     /// URLs tmdb-serve must refuse, each with what its one line says: a bad URL, a wrong
     /// password, no server, no such database, and `present` (an empty database) last.
     fn refused(&self, present: &str) -> Vec<(String, &'static str)>;
+
+    /// Whether its `=` ignores trailing spaces (MariaDB's PAD SPACE collations).
+    fn pads_spaces(&self) -> bool {
+        false
+    }
 }
 
 /// A tmdb-serve, stopped when dropped.
@@ -582,6 +587,24 @@ pub fn every_route_answers_alike(served: &dyn Served) {
         );
     }
     tmdb(&mut pair, "/3/unknown", "tv/1".to_owned());
+
+    // A certification and a country typed with a trailing space (discover does not trim):
+    // SQLite and PostgreSQL compare bytes and find nothing, MariaDB ignores trailing spaces and
+    // finds the rated movies. The discover index (ready above) must answer as the SQL would.
+    let rating = q(
+        "SELECT certification FROM release_date WHERE iso_3166_1 = 'US' \
+         AND certification <> '' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    );
+    let total = |target: &str| server.get(target).1["total_results"].as_i64().unwrap();
+    let rated = format!(
+        "/3/discover/movie?certification_country=US&certification={}",
+        urlencode(&rating[0])
+    );
+    let exact = total(&rated);
+    assert!(exact > 0, "{rated}: no movie");
+    let spaced = total(&format!("{}+", rated.replace("=US&", "=US+&")));
+    let want = if served.pads_spaces() { exact } else { 0 };
+    assert_eq!(spaced, want, "{}: a trailing space", served.name());
 
     let listed = tmdb_routes_listed();
     let missing: Vec<&String> = listed.iter().filter(|r| !asked.contains(*r)).collect();

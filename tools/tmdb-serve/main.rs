@@ -173,8 +173,8 @@ fn run(cli: Cli) -> Result<()> {
     // own, so the first visitor of the browse page does not wait.
     let warm = Arc::clone(&app);
     std::thread::spawn(move || warm.warm_up());
-    // Discover answers from memory once this has read the mirror (tmdb/discover_index.rs),
-    // through one more connection of its own.
+    // Discover and the native movie lists answer from memory once this has read the mirror
+    // (tmdb/discover_index.rs), through one more connection of its own.
     std::thread::spawn(move || tmdb::discover_index::keep_built(source, shared));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

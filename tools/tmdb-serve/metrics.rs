@@ -166,7 +166,7 @@ impl Metrics {
             (
                 "tmdb_serve_discover_index_movies",
                 "gauge",
-                "Movies in the discover index of the current data (0 while it is built: discover reads SQL).",
+                "Movies in the discover index of the current data (0 while it is built: discover and the movie lists read SQL).",
                 now.discover_index.0,
             ),
             (

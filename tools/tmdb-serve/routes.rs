@@ -275,7 +275,7 @@ fn respond(request: &Request, db: &mut Db, epoch: u64) -> Result<Response, ApiEr
             query.check_allowed(MOVIES_PARAMS)?;
             let mut filter = movie_filter(&query)?;
             filter.genre_id = genre_filter(&query, db)?;
-            movie_list(path, &query, db, &filter)
+            movie_list(path, &query, db, &filter, epoch)
         }
         Route::GenreMovies(id) => {
             // The genre is in the path: the same list without the genre parameters.
@@ -285,7 +285,7 @@ fn respond(request: &Request, db: &mut Db, epoch: u64) -> Result<Response, ApiEr
             }
             let mut filter = movie_filter(&query)?;
             filter.genre_id = Some(id);
-            movie_list(path, &query, db, &filter)
+            movie_list(path, &query, db, &filter, epoch)
         }
         Route::KeywordMovies(id) => {
             query.check_allowed(&without(MOVIES_PARAMS, &["keyword"]))?;
@@ -295,7 +295,7 @@ fn respond(request: &Request, db: &mut Db, epoch: u64) -> Result<Response, ApiEr
             let mut filter = movie_filter(&query)?;
             filter.genre_id = genre_filter(&query, db)?;
             filter.keyword_id = Some(id);
-            movie_list(path, &query, db, &filter)
+            movie_list(path, &query, db, &filter, epoch)
         }
         Route::Keyword(id) => record(&query, db.keyword(id)?, || {
             format!("no keyword with id {id}")
@@ -439,12 +439,14 @@ fn search_text(query: &Query) -> Result<&str, ApiError> {
     Ok(text)
 }
 
-/// One page of a filtered movie list, sorted, in the list envelope.
+/// One page of a filtered movie list, sorted, in the list envelope; from the discover index
+/// when it is of `epoch`, the data the request reads.
 fn movie_list(
     path: &str,
     query: &Query,
     db: &mut Db,
     filter: &MovieFilter,
+    epoch: u64,
 ) -> Result<Response, ApiError> {
     let sort = params::sort(
         query,
@@ -454,7 +456,9 @@ fn movie_list(
         },
     )?;
     let page = query.page()?;
-    Ok(envelope(path, query, page, db.movies(filter, sort, page)?))
+    let index = db.shared().discover_index(epoch);
+    let listing = db.movies(filter, sort, page, index.as_deref())?;
+    Ok(envelope(path, query, page, listing))
 }
 
 /// The filters shared by `/movies` and `/genres/{id}/movies`.

@@ -312,7 +312,8 @@ const GENRE: &str = "SELECT movie_id FROM movie_genre WHERE genre_id IN";
 ///
 /// With the discover index of the data this request reads (`discover_index.rs`), the total and
 /// the page's ids come from memory instead, the same ones; the filters that are movie-id sets
-/// are still asked of the database, each by its index.
+/// but certifications and providers (which the index keeps) are still asked of the database,
+/// each by its index.
 pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read::Result<Answer> {
     let q = match Discover::parse(get) {
         Ok(q) => q,
