@@ -1148,21 +1148,14 @@ pub fn keep_built(source: Source, shared: Arc<Shared>) {
 
 /// Reads the index in one transaction of `db`; None when the data changed since `epoch`.
 fn read_snapshot(db: &mut Db, shared: &Shared, epoch: u64) -> read::Result<Option<Index>> {
-    // Notices a change this connection has not seen (moving the epoch on); on PostgreSQL it
-    // also opens a read-only transaction.
+    // Opens a read transaction and notices a change this connection has not seen (moving the
+    // epoch on).
     db.begin()?;
-    let sqlite = db.dialect() == Dialect::Sqlite;
-    if sqlite {
-        db.conn().each("BEGIN", &[], &mut |_| Ok(()))?;
-    }
     let index = if shared.epoch() == epoch {
         Index::build(db.conn()).map(Some)
     } else {
         Ok(None)
     };
-    if sqlite {
-        db.conn().each("COMMIT", &[], &mut |_| Ok(()))?;
-    }
     // The COMMIT goes now: the builder then waits for the next change, and an open
     // transaction would hold its snapshot meanwhile.
     db.end();
