@@ -494,8 +494,11 @@ impl Db {
         index: Option<&Index>,
     ) -> Sql<Listing> {
         let (from, params) = movie_from(filter);
-        let walk = movie_walk(filter, sort);
-        let runtime_total = RuntimeTotal::of(filter);
+        // The walk and the runtime histogram are SQL's ways to a list: not built for the index.
+        let (walk, runtime_total) = match index {
+            Some(_) => (None, None),
+            None => (movie_walk(filter, sort), RuntimeTotal::of(filter)),
+        };
         let list = List {
             keep: true,
             indexed: index.map(|index| Indexed {
