@@ -60,6 +60,9 @@ impl Records {
             parts.insert(("movie/47964".into(), (*append).into()), part);
         }
         base.insert("movie/550".into(), capture("jdrouet-movie-550.json"));
+        let mut credits = capture("jdrouet-movie-550-credits.json");
+        credits.as_object_mut().unwrap().remove("id");
+        parts.insert(("movie/550".into(), "credits".into()), credits);
         base.insert(
             "movie/49026".into(),
             capture("tmdblib-movie-tt1345836-append-credits-images-keywords.json"),
@@ -263,6 +266,47 @@ fn real_tmdb_records_come_back_from_the_mirror_exactly() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!((movies, people), (3, 2));
+}
+
+/// A mirror fetched with fewer appends knows only those: asked for every append, it answers
+/// the line it fetched, without inventing empty lists for the ones it never asked TMDB for.
+#[test]
+fn a_record_fetched_with_fewer_appends_answers_only_those() {
+    use tmdb_core::record::spec::MOVIE_APPENDS;
+    let server = CaptureServer::start();
+    let dir = Workdir::new("record-fewer-appends");
+    let movies = fetch(
+        &server,
+        &dir,
+        &["movies", "--append", "credits,keywords"],
+        "47964\n",
+    );
+    movies.expect_success();
+    dir.write("movies.ndjson", &movies.stdout);
+    let line = &read_ndjson(&dir.join("movies.ndjson"))[0];
+    assert!(line["credits"]["cast"].is_array() && line["keywords"]["keywords"].is_array());
+    assert!(
+        line.get("videos").is_none(),
+        "fetched more than asked: {line}"
+    );
+    load(&dir, "movies", &dir.join("movies.ndjson")).expect_success();
+
+    let (mut child, url) = serve(&dir);
+    let every = MOVIE_APPENDS.join(",");
+    let (status, body) = http_get(
+        &format!("{url}/3/movie/47964?append_to_response={every}"),
+        &[],
+    );
+    let (sub_status, _) = http_get(&format!("{url}/3/movie/47964/videos"), &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "{body}");
+    let got: Value = serde_json::from_str(&body).unwrap();
+    if let Some(difference) = json_difference(&got, line, "") {
+        panic!("asked for every append: {difference}");
+    }
+    // The sub-resource the mirror never fetched is unknown to it, not empty.
+    assert_eq!(sub_status, 404);
 }
 
 #[test]
