@@ -5,17 +5,15 @@
 //! kept as sent (`""` stays `""`), and a field of the wrong type refuses the line with its
 //! path. Parsing is the parallel half of a load, so it also hashes each movie and person line
 //! (`source_hash`), which lets a reload skip records it already holds. Writing is `store.rs`'s
-//! job; the small ID and gone lines are typed here and explained by `check.rs`.
+//! job; the small ID and gone lines are read by `id_lines.rs`.
 
 use clap::ValueEnum;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use tmdb_core::ids::parse_id_line;
-use tmdb_core::model::ItemKind;
 use tmdb_core::record::flatten::{self, Rows};
 use tmdb_core::record::scan;
 
-use crate::check;
+pub use crate::id_lines::{Gone, Id, MovieId};
 
 /// The kinds of input, one per table family (the Makefile's stages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,51 +81,6 @@ impl From<String> for Rejection {
     }
 }
 
-/// A TMDB ID: a positive integer that also fits SQLite's signed 64-bit integers, checked while
-/// parsing so that an absurd ID is a rejected line rather than a failed batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Id(pub i64);
-
-impl Id {
-    fn new(id: u64) -> Option<Id> {
-        i64::try_from(id).ok().filter(|&id| id > 0).map(Id)
-    }
-}
-
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Id, D::Error> {
-        let id = u64::deserialize(deserializer)?;
-        Id::new(id).ok_or_else(|| serde::de::Error::custom("ID out of range"))
-    }
-}
-
-impl rusqlite::ToSql for Id {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        self.0.to_sql()
-    }
-}
-
-/// A line of stage 2's ID list. A bare ID carries no values: it adds the ID if missing and
-/// leaves an existing row as it is.
-#[derive(Debug, Deserialize)]
-pub struct MovieId {
-    pub id: Id,
-    pub adult: Option<bool>,
-    pub video: Option<bool>,
-    pub popularity: Option<f64>,
-    pub original_title: Option<String>,
-    #[serde(skip)]
-    pub is_bare: bool,
-}
-
-/// A line of a gone list: tmdb-fetch's `FailedRecord` (status 404), or any object with an `id`
-/// and a `kind`.
-#[derive(Debug, Deserialize)]
-pub struct Gone {
-    pub id: Id,
-    pub kind: ItemKind,
-}
-
 /// Parses one non-blank line of `kind`; the error is the reason to report, naming the field.
 pub fn parse(kind: Kind, line: &[u8]) -> Result<Record, Rejection> {
     if kind == Kind::MovieIds && line.first().is_some_and(u8::is_ascii_digit) {
@@ -182,8 +135,10 @@ pub fn parse(kind: Kind, line: &[u8]) -> Result<Record, Rejection> {
                 .map(Record::Person)
                 .map_err(refused)
         }
-        Kind::MovieIds => typed(Value::Object(map), kind, line).map(Record::MovieId),
-        Kind::Gone => typed(Value::Object(map), kind, line).map(Record::Gone),
+        Kind::MovieIds => MovieId::read(&map)
+            .map(Record::MovieId)
+            .map_err(Rejection::from),
+        Kind::Gone => Gone::read(&map).map(Record::Gone).map_err(Rejection::from),
     }
 }
 
@@ -194,15 +149,6 @@ fn require(map: &Map<String, Value>, key: &str, what: &str) -> Result<(), Reject
         true => Ok(()),
         false => Err(format!("field \"{key}\" is missing: not {what} record").into()),
     }
-}
-
-/// The small typed lines (ID lists, gone lists), from the object already parsed.
-fn typed<T: serde::de::DeserializeOwned>(
-    value: Value,
-    kind: Kind,
-    line: &[u8],
-) -> Result<T, Rejection> {
-    serde_json::from_value(value).map_err(|err| check::explain(kind, line, &err).into())
 }
 
 /// Keys only a movie has. A person line with none of them (and a `name`) is one
@@ -223,19 +169,6 @@ fn looks_like(map: &Map<String, Value>) -> Option<Kind> {
         Some(Kind::Genres)
     } else {
         None
-    }
-}
-
-impl MovieId {
-    fn bare(id: Id) -> MovieId {
-        MovieId {
-            id,
-            adult: None,
-            video: None,
-            popularity: None,
-            original_title: None,
-            is_bare: true,
-        }
     }
 }
 
@@ -268,6 +201,7 @@ pub fn hash(bytes: &[u8]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tmdb_core::model::ItemKind;
     use tmdb_core::record::spec;
 
     fn movie(line: &str) -> Rows {
@@ -391,6 +325,27 @@ mod tests {
                 r#"{"id":1,"kind":"tv"}"#,
                 "field \"kind\" is not \"movie\" or \"person\" (found a string)",
             ),
+            (Kind::Gone, r#"{"kind":"movie"}"#, "field \"id\" is missing"),
+            (
+                Kind::Gone,
+                r#"{"id":4,"kind":null}"#,
+                "field \"kind\" is missing",
+            ),
+            (
+                Kind::MovieIds,
+                r#"{"id":-3}"#,
+                "field \"id\" is not a positive integer (found a negative number)",
+            ),
+            (
+                Kind::MovieIds,
+                r#"{"id":3,"popularity":"high"}"#,
+                "field \"popularity\" is not a number (found a string)",
+            ),
+            (
+                Kind::MovieIds,
+                r#"{"id":3,"adult":0}"#,
+                "field \"adult\" is not true or false (found a number)",
+            ),
             (
                 Kind::Genres,
                 r#"[902,"x"]"#,
@@ -426,6 +381,22 @@ mod tests {
                 assert!(m.id == Id(3924) && !m.is_bare);
                 assert_eq!(m.original_title.as_deref(), Some("Blondie"));
             }
+            other => panic!("{other:?}"),
+        }
+        match parse(
+            Kind::MovieIds,
+            br#"{"id":7,"popularity":3,"adult":null,"x":[]}"#,
+        )
+        .unwrap()
+        {
+            Record::MovieId(m) => {
+                assert!(m.id == Id(7) && !m.is_bare && m.adult.is_none());
+                assert_eq!((m.popularity, m.original_title), (Some(3.0), None));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(Kind::Gone, br#"{"id":9,"kind":"person","status":404}"#).unwrap() {
+            Record::Gone(g) => assert!(g.id == Id(9) && g.kind == ItemKind::Person),
             other => panic!("{other:?}"),
         }
         assert!(parse(Kind::MovieIds, b"0").is_err());

@@ -10,9 +10,9 @@
 //! load builds at its end) and `rejects`.
 
 mod batch;
-mod check;
 mod checkpoint;
 mod defer;
+mod id_lines;
 mod kinds;
 mod log;
 mod mysql_load;
