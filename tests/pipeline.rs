@@ -57,12 +57,32 @@ fn mirror_with_faults_equals_the_ground_truth_and_reruns_fetch_nothing() {
         "a re-run made requests"
     );
 
-    // make export: one CSV per table, a header plus one line per row.
+    // make export: one CSV per table, every table of the whole record included, a header
+    // plus one record per row.
     make(&sim, &data, "export", &[]).expect_success();
-    let csv = std::fs::read_to_string(data.join("export/movie.csv")).unwrap();
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    assert_eq!(reader.records().count(), movies.len());
-    assert!(data.join("export/credit.csv").exists() && data.join("export/people.csv").exists());
+    let db = Connection::open(data.join("tmdb.db")).unwrap();
+    let tables = tmdb_core::record::spec::TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(["movie_ids", "gone"]);
+    let mut rows_seen = 0;
+    for table in tables {
+        let path = data.join(format!("export/{table}.csv"));
+        let csv = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let exported = csv::Reader::from_reader(csv.as_slice()).records().count();
+        let held: i64 = db
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        let held = usize::try_from(held).unwrap();
+        assert_eq!(exported, held, "{table}.csv");
+        rows_seen += held;
+    }
+    let exported_movies = std::fs::read(data.join("export/movie.csv")).unwrap();
+    let exported_movies = csv::Reader::from_reader(exported_movies.as_slice())
+        .records()
+        .count();
+    assert_eq!(exported_movies, movies.len());
+    assert!(rows_seen > 10 * movies.len(), "{rows_seen} rows");
 }
 
 #[test]
