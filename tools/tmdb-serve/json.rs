@@ -280,7 +280,7 @@ pub fn value(row: &Row<'_>, index: usize) -> Value {
     match row.get(index) {
         Ok(Val::Int(n)) => n.into(),
         Ok(Val::Real(x)) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
-        Ok(Val::Text(t)) if !t.is_empty() => String::from_utf8_lossy(t).into_owned().into(),
+        Ok(Val::Text(t)) if !t.is_empty() => read::owned_text(t).into(),
         _ => Value::Null,
     }
 }

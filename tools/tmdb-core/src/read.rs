@@ -147,7 +147,7 @@ impl Row<'_> {
     /// Column `i` as text; None for NULL or another type.
     pub fn text(&self, i: usize) -> Result<Option<String>> {
         Ok(match self.get(i)? {
-            Val::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+            Val::Text(t) => Some(owned_text(t)),
             _ => None,
         })
     }
@@ -175,6 +175,15 @@ impl Row<'_> {
                 std::str::from_utf8(row.columns_ref()[i].name_ref()).unwrap_or_default()
             }
         }
+    }
+}
+
+/// A text column's bytes as a String. What the loader writes is always UTF-8, checked by
+/// `from_utf8`'s fast path; anything else gets replacement characters.
+pub fn owned_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 

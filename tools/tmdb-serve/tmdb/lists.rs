@@ -24,7 +24,7 @@ pub fn value(row: &Row<'_>, i: usize, flag: bool) -> read::Result<Value> {
         Val::Int(n) if flag => Value::Bool(n != 0),
         Val::Int(n) => Value::from(n),
         Val::Real(x) => json!(x),
-        Val::Text(t) => Value::String(String::from_utf8_lossy(t).into()),
+        Val::Text(t) => Value::String(read::owned_text(t)),
     })
 }
 

@@ -50,7 +50,7 @@ fn json(row: &Row<'_>, i: usize, ty: Ty) -> Result<Value> {
         (Val::Int(n), _) => Value::from(n),
         (Val::Real(x), _) => Number::from_f64(x).map_or(Value::Null, Value::Number),
         (Val::Text(t), Ty::Strings) => serde_json::from_slice(t).unwrap_or(Value::Null),
-        (Val::Text(t), _) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        (Val::Text(t), _) => Value::String(read::owned_text(t)),
     })
 }
 
@@ -249,14 +249,11 @@ pub fn movie(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> {
                 _ => crew.push(Value::Object(credit)),
             }
         }
-        map.insert(
-            "credits".to_owned(),
-            wrap(&[("cast", cast), ("crew", crew)]),
-        );
+        map.insert("credits".to_owned(), wrap([("cast", cast), ("crew", crew)]));
     }
     if asked("keywords") {
         let keywords = entities(db, &spec::MOVIE_KEYWORD, &spec::KEYWORD, id)?;
-        map.insert("keywords".to_owned(), wrap(&[("keywords", keywords)]));
+        map.insert("keywords".to_owned(), wrap([("keywords", keywords)]));
     }
     if asked("release_dates") {
         let rows = children(db, &spec::RELEASE_DATE, id, &["iso_3166_1"], "ord")?;
@@ -277,7 +274,7 @@ pub fn movie(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> {
         if let Some((c, dates)) = current {
             results.push(release_group(c, dates));
         }
-        map.insert("release_dates".to_owned(), wrap(&[("results", results)]));
+        map.insert("release_dates".to_owned(), wrap([("results", results)]));
     }
     for (append, list, table) in [
         ("alternative_titles", "titles", &spec::ALTERNATIVE_TITLE),
@@ -286,7 +283,7 @@ pub fn movie(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> {
     ] {
         if asked(append) {
             let items = objects(children(db, table, id, &[], "ord")?);
-            map.insert(append.to_owned(), wrap(&[(list, items)]));
+            map.insert(append.to_owned(), wrap([(list, items)]));
         }
     }
     if asked("images") {
@@ -301,7 +298,7 @@ pub fn movie(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> {
                 list.push(Value::Object(image));
             }
         }
-        map.insert("images".to_owned(), wrap(&lists));
+        map.insert("images".to_owned(), wrap(lists));
     }
     if asked("watch/providers") {
         map.insert("watch/providers".to_owned(), watch_providers(db, id)?);
@@ -358,10 +355,10 @@ fn objects(rows: Vec<ChildRow>) -> Vec<Value> {
     rows.into_iter().map(|(_, m)| Value::Object(m)).collect()
 }
 
-fn wrap(lists: &[(&str, Vec<Value>)]) -> Value {
+fn wrap<'a>(lists: impl IntoIterator<Item = (&'a str, Vec<Value>)>) -> Value {
     let mut map = Map::new();
     for (key, list) in lists {
-        map.insert((*key).to_owned(), Value::Array(list.clone()));
+        map.insert(key.to_owned(), Value::Array(list));
     }
     Value::Object(map)
 }
@@ -461,11 +458,11 @@ pub fn person(db: &dyn Read, id: i64, wanted: &[&str]) -> Result<Option<Value>> 
     }
     if asked("translations") {
         let items = objects(children(db, &spec::PERSON_TRANSLATION, id, &[], "ord")?);
-        map.insert("translations".to_owned(), wrap(&[("translations", items)]));
+        map.insert("translations".to_owned(), wrap([("translations", items)]));
     }
     if asked("images") {
         let items = objects(children(db, &spec::PERSON_IMAGE, id, &[], "ord")?);
-        map.insert("images".to_owned(), wrap(&[("profiles", items)]));
+        map.insert("images".to_owned(), wrap([("profiles", items)]));
     }
     merge(
         &mut map,

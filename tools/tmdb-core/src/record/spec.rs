@@ -45,16 +45,32 @@ pub struct Field {
     pub ty: Ty,
     /// What a null becomes.
     pub nulls: Nulls,
+    /// Where the key's `.` is, found at compile time: the rebuild splits every field of every
+    /// row it answers.
+    dot: Option<usize>,
 }
 
 impl Field {
     /// The key inside its sub-object, and that sub-object's key (None for a top-level key).
     pub fn split(&self) -> (Option<&'static str>, &'static str) {
-        match self.key.split_once('.') {
-            Some((outer, inner)) => (Some(outer), inner),
+        match self.dot {
+            Some(at) => (Some(&self.key[..at]), &self.key[at + 1..]),
             None => (None, self.key),
         }
     }
+}
+
+/// The position of the first `.` in `key`.
+const fn dot(key: &str) -> Option<usize> {
+    let bytes = key.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'.' {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
 }
 
 /// The role of a table, which decides how its rows are written.
@@ -118,6 +134,7 @@ const fn f(key: &'static str, ty: Ty) -> Field {
         column: key,
         ty,
         nulls: Nulls::Column,
+        dot: dot(key),
     }
 }
 
@@ -128,6 +145,7 @@ const fn renamed(key: &'static str, column: &'static str, ty: Ty) -> Field {
         column,
         ty,
         nulls: Nulls::Column,
+        dot: dot(key),
     }
 }
 
@@ -138,6 +156,7 @@ const fn flag(key: &'static str) -> Field {
         column: key,
         ty: Ty::Bool,
         nulls: Nulls::Extra,
+        dot: dot(key),
     }
 }
 
