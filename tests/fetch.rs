@@ -1318,23 +1318,63 @@ fn errors_name_their_cause() {
     );
 }
 
-#[test]
-fn make_passes_append_to_stage_3_and_writes_through_out() {
-    use crate::util::mirror::{TOKEN as MAKE_TOKEN, make};
-    let sim = Sim::start(&["--movies", "30", "--seed", "21", "--token", MAKE_TOKEN]);
-    let dir = Workdir::new("fetch-make-append");
-    // The simulator answers `credits` among the appends and ignores the others.
-    for (vars, with_credits) in [
-        (&["APPEND=none"][..], false),
-        (&["APPEND=credits"][..], true),
-        (&[][..], true),
-    ] {
-        let data = dir.join(format!("data-{}", vars.join("-")));
-        make(&sim, &data, "movies", vars).expect_success();
-        let movies = read_ndjson(&data.join("movies.ndjson"));
-        assert!(!movies.is_empty());
-        for movie in &movies {
-            assert_eq!(movie.get("credits").is_some(), with_credits, "{vars:?}");
+/// Every movie sub-resource the mirror keeps (tmdb-fetch's default `--append`).
+const MOVIE_APPENDS: &[&str] = &[
+    "credits",
+    "keywords",
+    "release_dates",
+    "external_ids",
+    "alternative_titles",
+    "translations",
+    "videos",
+    "images",
+    "watch/providers",
+];
+
+/// Runs `make TARGET VARS...` against `sim` once per `(vars, appends)`, each into a data folder
+/// of its own (a finished stage resumes from its file, which would keep the appends of an
+/// earlier run), and checks that every record of `file` carries exactly `appends` of `known`.
+fn assert_make_appends(
+    sim: &Sim,
+    dir: &Workdir,
+    target: &str,
+    file: &str,
+    known: &[&str],
+    cases: &[(&[&str], &[&str])],
+) {
+    for (vars, appends) in cases {
+        let data = dir.join(format!("data-{target}-{}", vars.join("-")));
+        crate::util::mirror::make(sim, &data, target, vars).expect_success();
+        let records = read_ndjson(&data.join(file));
+        assert!(!records.is_empty(), "{vars:?}: no records in {file}");
+        for record in &records {
+            let present: Vec<&str> = known
+                .iter()
+                .copied()
+                .filter(|name| record.get(*name).is_some())
+                .collect();
+            assert_eq!(&present, appends, "{vars:?}: record {}", record["id"]);
         }
     }
+}
+
+#[test]
+fn make_passes_append_to_stage_3_and_writes_through_out() {
+    use crate::util::mirror::TOKEN as MAKE_TOKEN;
+    let sim = Sim::start(&["--movies", "30", "--seed", "21", "--token", MAKE_TOKEN]);
+    let dir = Workdir::new("fetch-make-append");
+    // The simulator serves every append (tools/tmdb-sim/appends.rs), so a record holds the
+    // ones tmdb-fetch asked for and no other.
+    assert_make_appends(
+        &sim,
+        &dir,
+        "movies",
+        "movies.ndjson",
+        MOVIE_APPENDS,
+        &[
+            (&["APPEND=none"], &[]),
+            (&["APPEND=credits"], &["credits"]),
+            (&[], MOVIE_APPENDS),
+        ],
+    );
 }
