@@ -1040,6 +1040,158 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
     assert_same_contents(&contents(&db(&clean)), &resumed);
 }
 
+/// The biography translations and the profile pictures each synthetic person carries.
+const PERSON_TRANSLATIONS: usize = 3;
+const PERSON_IMAGES: usize = 3;
+
+/// Writes synthetic people `ids` in tmdb-sim's shape and key order (tools/tmdb-sim/person.rs)
+/// with every append the mirror keeps: external_ids, [`PERSON_TRANSLATIONS`] translations and
+/// [`PERSON_IMAGES`] profile pictures. Each is named `Person N` and also known as `Alias N`.
+fn synthetic_people(path: &Path, ids: std::ops::RangeInclusive<usize>) {
+    const LOCALES: [(&str, &str, &str, &str); PERSON_TRANSLATIONS] = [
+        ("DE", "de", "Deutsch", "German"),
+        ("FR", "fr", "Français", "French"),
+        ("JP", "ja", "日本語", "Japanese"),
+    ];
+    let mut out = String::new();
+    for id in ids {
+        let biography =
+            format!("Person {id} was born, acted in synthetic movies and was loaded. ").repeat(8);
+        let translations: Vec<String> = LOCALES
+            .iter()
+            .map(|(country, language, name, english)| {
+                format!(
+                    r#"{{"iso_3166_1":"{country}","iso_639_1":"{language}","name":"{name}","english_name":"{english}","data":{{"biography":"{language}: {biography}"}}}}"#
+                )
+            })
+            .collect();
+        let profiles: Vec<String> = (0..PERSON_IMAGES)
+            .map(|i| {
+                format!(
+                    r#"{{"aspect_ratio":0.667,"height":1500,"iso_639_1":null,"file_path":"/p{id}-{i}.jpg","vote_average":{}.5,"vote_count":{i},"width":1000}}"#,
+                    5 + i
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            r#"{{"adult":false,"also_known_as":["Alias {id}"],"biography":"{biography}","birthday":"1970-01-01","deathday":null,"gender":{},"homepage":null,"id":{id},"imdb_id":"nm{id:07}","known_for_department":"Acting","name":"Person {id}","place_of_birth":"Springfield","popularity":{}.25,"profile_path":"/p{id}-0.jpg","external_ids":{{"freebase_mid":null,"freebase_id":null,"imdb_id":"nm{id:07}","tvrage_id":null,"wikidata_id":"Q{id}","facebook_id":"","instagram_id":null,"tiktok_id":null,"twitter_id":"p{id}","youtube_id":null}},"translations":{{"translations":[{}]}},"images":{{"profiles":[{}]}}}}"#,
+            id % 4,
+            id % 50,
+            translations.join(","),
+            profiles.join(",")
+        ));
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// The people the search index finds for `query` (a MATCH reads the index itself; a plain
+/// count of an external-content FTS5 table would read `people`).
+fn people_matching(conn: &Connection, query: &str) -> Vec<i64> {
+    let mut stmt = conn
+        .prepare("SELECT rowid FROM people_fts WHERE people_fts MATCH ?1 ORDER BY rowid")
+        .unwrap();
+    stmt.query_map([query], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn kill_9_mid_people_load_leaves_whole_batches_and_a_rerun_converges() {
+    let dir = Workdir::new("load-kill-people");
+    let (people, batch) = (20000_i64, 100_i64);
+    let (translations, images) = (PERSON_TRANSLATIONS as i64, PERSON_IMAGES as i64);
+    let input = dir.join("people.ndjson");
+    synthetic_people(&input, 1..=people as usize);
+    let batch_arg = batch.to_string();
+    let args = ["--kind", "people", "--batch", &batch_arg];
+
+    // Kill at three points of the load, each run resuming the previous one's database. A clean
+    // load of these 20,000 people takes about 2 s on 2 busy cores, so the last kill, at 8,000,
+    // still lands well before the end.
+    for threshold in [1, 30, 80] {
+        kill_when_loaded(&dir, &args, &input, "people", threshold * batch);
+
+        let conn = db(&dir);
+        assert_consistent(&conn);
+        let loaded = count(&conn, "SELECT count(*) FROM people");
+        assert!(
+            loaded >= threshold * batch && loaded < people,
+            "killed mid-load: {loaded} of {people} people"
+        );
+        // Whole transactions of whole records: a prefix of the input, every person complete.
+        assert_eq!(
+            count(&conn, "SELECT max(id) FROM people"),
+            loaded,
+            "a prefix of the input"
+        );
+        assert_eq!(
+            loaded % batch,
+            0,
+            "full batches (the input never paused): {loaded} people"
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM people WHERE wikidata_id = 'Q' || id"
+            ),
+            loaded,
+            "external_ids"
+        );
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM person_translation"),
+            loaded * translations
+        );
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM person_image"),
+            loaded * images
+        );
+        assert_eq!(people_matching(&conn, "alias").len() as i64, loaded);
+    }
+
+    let rerun = [
+        "--kind",
+        "people",
+        "--batch",
+        &batch_arg,
+        input.to_str().unwrap(),
+    ];
+    load(&dir, &rerun).expect_success();
+    let conn = db(&dir);
+    assert_consistent(&conn);
+    assert_eq!(count(&conn, "SELECT count(*) FROM people"), people);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM person_translation"),
+        people * translations
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM person_image"),
+        people * images
+    );
+    let resumed = contents(&conn);
+    // Words of names and aliases, a prefix (sql/0007's prefix index) and one person's number.
+    let queries = ["alias", "person", "pe*", "12345"];
+    let resumed_found = queries.map(|query| people_matching(&conn, query));
+    assert_eq!(resumed_found[0].len() as i64, people);
+    drop(conn);
+
+    // The same tables and search index as a clean, uninterrupted load.
+    let clean = Workdir::new("load-kill-people-clean");
+    load(&clean, &["--kind", "people", input.to_str().unwrap()]).expect_success();
+    let conn = db(&clean);
+    assert_same_contents(&contents(&conn), &resumed);
+    for (query, resumed) in queries.iter().zip(&resumed_found) {
+        let clean = people_matching(&conn, query);
+        assert!(
+            &clean == resumed,
+            "people_fts MATCH {query}: {} people in the clean load, {} resumed",
+            clean.len(),
+            resumed.len()
+        );
+    }
+}
+
 /// The indexes `deferred_index` lists, by name.
 fn deferred(conn: &Connection) -> Vec<String> {
     indexes(conn, "deferred_index")
