@@ -1331,6 +1331,9 @@ const MOVIE_APPENDS: &[&str] = &[
     "watch/providers",
 ];
 
+/// Every person sub-resource the mirror keeps (tmdb-fetch's default `--append`).
+const PERSON_APPENDS: &[&str] = &["external_ids", "translations", "images"];
+
 /// Runs `make TARGET VARS...` against `sim` once per `(vars, appends)`, each into a data folder
 /// of its own (a finished stage resumes from its file, which would keep the appends of an
 /// earlier run), and checks that every record of `file` carries exactly `appends` of `known`.
@@ -1375,6 +1378,30 @@ fn make_passes_append_to_stage_3_and_writes_through_out() {
             (&["APPEND=none"], &[]),
             (&["APPEND=credits"], &["credits"]),
             (&[], MOVIE_APPENDS),
+        ],
+    );
+}
+
+#[test]
+fn make_passes_people_append_to_stage_5() {
+    use crate::util::mirror::TOKEN as MAKE_TOKEN;
+    let sim = Sim::start(&["--movies", "30", "--seed", "21", "--token", MAKE_TOKEN]);
+    let dir = Workdir::new("fetch-make-people-append");
+    // The simulator serves every person append (tools/tmdb-sim/person.rs). Stage 3 fetches
+    // credits only: stage 5 needs them for its ID list, and the rest would be wasted here.
+    assert_make_appends(
+        &sim,
+        &dir,
+        "people",
+        "people.ndjson",
+        PERSON_APPENDS,
+        &[
+            (
+                &["APPEND=credits", "PEOPLE_APPEND=external_ids"],
+                &["external_ids"],
+            ),
+            (&["APPEND=credits", "PEOPLE_APPEND=none"], &[]),
+            (&["APPEND=credits"], PERSON_APPENDS),
         ],
     );
 }
