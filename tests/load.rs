@@ -981,6 +981,7 @@ fn kill_9_mid_load_leaves_whole_batches_and_a_rerun_converges() {
         let conn = db(&dir);
         assert_consistent(&conn);
         let loaded = count(&conn, "SELECT count(*) FROM movie");
+        assert!(loaded < movies, "killed mid-load: {loaded} of {movies}");
         // Whole transactions of whole records: a prefix of the input, every movie complete.
         assert_eq!(
             count(&conn, "SELECT max(id) FROM movie"),
