@@ -351,6 +351,59 @@ fn an_unknown_field_and_an_unknown_append_survive_in_extra() {
     let _ = child.wait();
 }
 
+/// What a row cannot say (a credit_id listed twice, a release country without dates or with
+/// a key of its own, an empty list of offers) is kept in `extra` and comes back exactly.
+#[test]
+fn what_the_rows_cannot_say_comes_back_from_extra() {
+    use tmdb_core::record::spec::MOVIE_APPENDS;
+    let dir = Workdir::new("record-odd");
+    let every = MOVIE_APPENDS.join(",");
+    let mut movie = Records::new().body("movie/47964", &every).unwrap();
+    let first_credit = movie["credits"]["cast"][0]["credit_id"].clone();
+    movie["credits"]["crew"][0]["credit_id"] = first_credit;
+    let groups = movie["release_dates"]["results"].as_array_mut().unwrap();
+    groups[0]["a_key_of_its_own"] = "x".into();
+    groups.push(serde_json::json!({"iso_3166_1": "XX", "release_dates": []}));
+    let countries = movie["watch/providers"]["results"].as_object_mut().unwrap();
+    let (_, listing) = countries.iter_mut().next().unwrap();
+    listing["rent"] = serde_json::json!([]);
+    countries.insert("ZZ".into(), serde_json::json!({"free": []}));
+    dir.write("movies.ndjson", format!("{movie}\n"));
+    load(&dir, "movies", &dir.join("movies.ndjson")).expect_success();
+
+    let (mut child, url) = serve(&dir);
+    let (status, body) = http_get(
+        &format!("{url}/3/movie/47964?append_to_response={every}"),
+        &[],
+    );
+    let (_, alone) = http_get(&format!("{url}/3/movie/47964/release_dates"), &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "{body}");
+    let got: Value = serde_json::from_str(&body).unwrap();
+    if let Some(difference) = json_difference(&got, &movie, "") {
+        panic!("the odd record differs: {difference}");
+    }
+    let alone: Value = serde_json::from_str(&alone).unwrap();
+    assert_eq!(alone["results"], movie["release_dates"]["results"]);
+    // The rows are there too, for SQL: every date of the record's countries.
+    let conn = rusqlite::Connection::open(dir.join("tmdb.db")).unwrap();
+    let dates: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM release_date WHERE movie_id = 47964",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let sent: usize = movie["release_dates"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["release_dates"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(usize::try_from(dates).unwrap(), sent);
+}
+
 type TableRows = Vec<(&'static str, Vec<rusqlite::types::Value>)>;
 
 /// A change made to a record before it is read again.
@@ -503,7 +556,6 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
                 .remove("job");
             m["translations"]["translations"][0]["data"] = Value::Null;
             m["release_dates"]["results"][0]["iso_3166_1"] = Value::Null;
-            m["release_dates"]["results"][0]["kept_nowhere"] = 3.into();
             m["watch/providers"]["results"]["US"]["link"] = Value::Null;
             m["watch/providers"]["results"]["US"]["buy"][0]["display_priority"] = Value::Null;
         }),
@@ -571,6 +623,19 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
         ("a listing key of no list", false, |m| {
             m["watch/providers"]["results"]["US"]["note"] = "x".into();
         }),
+        ("a release country with a key of its own", false, |m| {
+            m["release_dates"]["results"][0]["kept_in_extra"] = 3.into();
+        }),
+        ("a release country without dates", false, |m| {
+            m["release_dates"]["results"][0]["release_dates"] = serde_json::json!([]);
+        }),
+        ("an empty list of offers", false, |m| {
+            m["watch/providers"]["results"]["US"]["rent"] = serde_json::json!([]);
+        }),
+        ("a credit_id listed twice", false, |m| {
+            let first = m["credits"]["cast"][0]["credit_id"].clone();
+            m["credits"]["crew"][0]["credit_id"] = first;
+        }),
         ("a translation's data a list", false, |m| {
             m["translations"]["translations"][0]["data"] = serde_json::json!([]);
         }),
@@ -603,15 +668,15 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
         ],
         changes,
     );
-    // A key of a country group that is not kept: its value is read all the same, so that what
-    // the tree refuses as JSON is left to it.
+    // A country group's key of its own is left to the tree (which keeps the group in
+    // `extra`), one the tree refuses as JSON too.
     for base in [&lines[0], lines.last().unwrap()] {
         let mut base = base.clone();
         base.as_object_mut().unwrap().remove("release_dates");
         let body = &base.to_string()[1..];
         for (what, value, scanned) in [
-            ("a key not kept", r#""\u00ff""#, true),
-            ("a lone surrogate in a key not kept", r#""\ud800""#, false),
+            ("a key of its own (kept in extra)", r#""\u00ff""#, false),
+            ("a lone surrogate in a key of its own", r#""\ud800""#, false),
         ] {
             let line = format!(r#"{{"release_dates":{{"results":[{{"x":{value}}}]}},{body}"#);
             twin.check(&line, scanned, what);

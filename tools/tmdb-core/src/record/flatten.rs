@@ -496,12 +496,16 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
     if let Some(credits) = wrapper(map, "credits", root)? {
         let at = Path::Key(&root, "credits");
         wrapper_extra(credits, "credits", &["cast", "crew"], &mut extra);
+        let mut credit_ids = std::collections::HashSet::new();
+        let mut listed_twice = false;
         for kind in ["cast", "crew"] {
             for (ord, credit) in objects(credits, kind, at)?.into_iter().enumerate() {
                 let credit_at = Path::Index(&Path::Key(&at, kind), ord);
                 // The table's key and its person: a credit without them cannot be stored.
                 match credit.get("credit_id") {
-                    Some(Value::String(_)) => {}
+                    Some(Value::String(credit_id)) => {
+                        listed_twice |= !credit_ids.insert(credit_id.as_str());
+                    }
                     Some(other) => {
                         return Err(expected(
                             Path::Key(&credit_at, "credit_id"),
@@ -514,6 +518,15 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
                 id_value(credit.get("id"), Path::Key(&credit_at, "id"))?;
                 let lead = vec![Sql::Integer(id), Sql::Text(kind.to_owned()), int(ord)];
                 b.object(&spec::CREDIT, lead, credit, credit_at, &[])?;
+            }
+        }
+        // A credit_id listed twice is one row of `credit` (its key): the lists are kept whole
+        // in `extra` too, so that the record still comes back exactly.
+        if listed_twice {
+            for kind in ["cast", "crew"] {
+                if let Some(list) = credits.get(kind) {
+                    put(&mut extra, &format!("credits.{kind}"), list.clone());
+                }
             }
         }
     }
@@ -533,7 +546,26 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
         let at = Path::Key(&root, "release_dates");
         wrapper_extra(dates, "release_dates", &["results"], &mut extra);
         let mut ord = 0;
-        for (i, group) in objects(dates, "results", at)?.into_iter().enumerate() {
+        let groups = objects(dates, "results", at)?;
+        // A country group that the rows cannot say again (no dates, or keys besides the
+        // country and its dates) keeps the whole list in `extra` too.
+        let odd = |group: &Map<String, Value>| {
+            group
+                .keys()
+                .any(|k| k != "iso_3166_1" && k != "release_dates")
+                || group
+                    .get("release_dates")
+                    .and_then(Value::as_array)
+                    .is_none_or(Vec::is_empty)
+        };
+        if groups.iter().any(|group| odd(group)) {
+            put(
+                &mut extra,
+                "release_dates.results",
+                dates["results"].clone(),
+            );
+        }
+        for (i, group) in groups.into_iter().enumerate() {
             let group_at = Path::Index(&Path::Key(&at, "results"), i);
             let country = match group.get("iso_3166_1") {
                 Some(Value::String(c)) => Sql::Text(c.clone()),
@@ -627,7 +659,7 @@ fn watch_country(
                     vec![Sql::Integer(id), Sql::Text(country.to_owned()), link],
                 );
             }
-            (kind, Value::Array(_)) => {
+            (kind, Value::Array(offers)) if !offers.is_empty() => {
                 for (ord, offer) in objects(listing, kind, at)?.into_iter().enumerate() {
                     let offer_at = Path::Index(&Path::Key(&at, kind), ord);
                     let handled = ["display_priority"];
@@ -658,6 +690,8 @@ fn watch_country(
                     );
                 }
             }
+            // Anything else, an empty list of offers too (no row can say it), is kept in
+            // `extra` where it was.
             (key, value) => {
                 let watch = extra
                     .entry("watch/providers")

@@ -595,6 +595,22 @@ impl Each for Linked<'_> {
     }
 }
 
+/// Whether a credit_id is listed twice: one row of `credit` (its key) then stands for both,
+/// and `flatten` keeps the lists whole in `extra`.
+fn listed_twice(cast: &[Row], crew: &[Row]) -> bool {
+    let at = spec::CREDIT.lead.len()
+        + spec::CREDIT
+            .fields
+            .iter()
+            .position(|f| f.key == "credit_id")
+            .expect("credit_id is a field of credit");
+    let mut seen = std::collections::HashSet::new();
+    cast.iter().chain(crew).any(|(_, row)| match &row[at] {
+        Sql::Text(credit_id) => !seen.insert(credit_id.as_str()),
+        _ => false,
+    })
+}
+
 /// `release_dates.results[]`: per country, its dates; `ord` runs over all of them.
 struct Groups<'r> {
     rows: &'r mut Vec<Row>,
@@ -627,12 +643,13 @@ impl Each for Groups<'_> {
                     }))?;
                     self.ord += self.rows.len() - start;
                 }
-                // Not kept (docs/record.md, "Known limits"); read as a value all the same, so
-                // that what the tree refuses as JSON is refused here too.
-                _ => {
-                    map.next_value::<Value>()?;
-                }
+                // Kept by `flatten` in the record's `extra`.
+                _ => return Err(give_up()),
             }
+        }
+        // A group without dates has no row to say it: `flatten` keeps it in `extra`.
+        if self.rows.len() == start {
+            return Err(give_up());
         }
         let country = country.unwrap_or(Sql::Null);
         for (_, row) in &mut self.rows[start..] {
@@ -939,6 +956,10 @@ impl<'de> Visitor<'de> for Offers<'_> {
             rows.push((&spec::MOVIE_WATCH_PROVIDER, link));
             ord += 1;
         }
+        // An empty list of offers has no row to say it: `flatten` keeps it in `extra`.
+        if rows.is_empty() {
+            return Err(give_up());
+        }
         Ok(rows)
     }
 }
@@ -1169,6 +1190,9 @@ impl<'de> Visitor<'de> for MovieSeed {
             images,
             mut watch,
         } = parts;
+        if listed_twice(&cast, &crew) {
+            return Err(give_up());
+        }
         // In country order, as `flatten` reads the results' map.
         watch.sort_by(|a, b| a.0.cmp(&b.0));
         if watch.windows(2).any(|pair| pair[0].0 == pair[1].0) {
