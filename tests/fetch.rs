@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+// Every sub-resource the mirror has tables for: what tmdb-fetch's default `--append` asks for.
+use tmdb_core::record::spec::{MOVIE_APPENDS, PERSON_APPENDS};
 
 use crate::util::{Run, Sim, Workdir, bin, read_ndjson, run_with_input};
 
@@ -1317,22 +1319,6 @@ fn errors_name_their_cause() {
         error(4)
     );
 }
-
-/// Every movie sub-resource the mirror keeps (tmdb-fetch's default `--append`).
-const MOVIE_APPENDS: &[&str] = &[
-    "credits",
-    "keywords",
-    "release_dates",
-    "external_ids",
-    "alternative_titles",
-    "translations",
-    "videos",
-    "images",
-    "watch/providers",
-];
-
-/// Every person sub-resource the mirror keeps (tmdb-fetch's default `--append`).
-const PERSON_APPENDS: &[&str] = &["external_ids", "translations", "images"];
 
 /// Runs `make TARGET VARS...` against `sim` once per `(vars, appends)`, each into a data folder
 /// of its own (a finished stage resumes from its file, which would keep the appends of an

@@ -65,24 +65,21 @@ fn mirror_with_faults_equals_the_ground_truth_and_reruns_fetch_nothing() {
         .iter()
         .map(|t| t.name)
         .chain(["movie_ids", "gone"]);
-    let mut rows_seen = 0;
     for table in tables {
         let path = data.join(format!("export/{table}.csv"));
         let csv = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let exported = csv::Reader::from_reader(csv.as_slice()).records().count();
+        let exported = csv::Reader::from_reader(csv.as_slice())
+            .records()
+            .map(Result::unwrap)
+            .count();
         let held: i64 = db
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap();
-        let held = usize::try_from(held).unwrap();
-        assert_eq!(exported, held, "{table}.csv");
-        rows_seen += held;
+        assert_eq!(exported, usize::try_from(held).unwrap(), "{table}.csv");
+        if table == "movie" {
+            assert_eq!(exported, movies.len());
+        }
     }
-    let exported_movies = std::fs::read(data.join("export/movie.csv")).unwrap();
-    let exported_movies = csv::Reader::from_reader(exported_movies.as_slice())
-        .records()
-        .count();
-    assert_eq!(exported_movies, movies.len());
-    assert!(rows_seen > 10 * movies.len(), "{rows_seen} rows");
 }
 
 #[test]

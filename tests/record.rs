@@ -351,57 +351,114 @@ fn an_unknown_field_and_an_unknown_append_survive_in_extra() {
     let _ = child.wait();
 }
 
-/// What a row cannot say (a credit_id listed twice, a release country without dates or with
-/// a key of its own, an empty list of offers) is kept in `extra` and comes back exactly.
+/// What a row cannot say (a credit_id listed twice, a release country without dates, without
+/// its country key, with a key of its own or twice in a row, a country's empty list of offers
+/// or empty listing) is kept in `extra` and comes back exactly: one movie per case, each a copy
+/// of movie 47964 with all its appends (credit_ids made its own: one movie's are not another's).
 #[test]
 fn what_the_rows_cannot_say_comes_back_from_extra() {
     use tmdb_core::record::spec::MOVIE_APPENDS;
+    let cases: &[(&str, Change)] = &[
+        ("a credit_id listed twice", |m| {
+            let first = m["credits"]["cast"][0]["credit_id"].clone();
+            m["credits"]["crew"][0]["credit_id"] = first;
+        }),
+        ("a release country without dates", |m| {
+            let groups = m["release_dates"]["results"].as_array_mut().unwrap();
+            groups.push(serde_json::json!({"iso_3166_1": "XX", "release_dates": []}));
+        }),
+        ("a release country without its country key", |m| {
+            let groups = m["release_dates"]["results"].as_array_mut().unwrap();
+            groups.push(serde_json::json!({"release_dates": [{"type": 3}]}));
+        }),
+        ("a release country with a key of its own", |m| {
+            m["release_dates"]["results"][0]["a_key_of_its_own"] = "x".into();
+        }),
+        ("one release country twice in a row", |m| {
+            let groups = m["release_dates"]["results"].as_array_mut().unwrap();
+            let again = groups[1].clone();
+            groups.insert(2, again);
+        }),
+        ("an empty list of offers", |m| {
+            let countries = m["watch/providers"]["results"].as_object_mut().unwrap();
+            let (_, listing) = countries.iter_mut().next().unwrap();
+            listing["rent"] = serde_json::json!([]);
+        }),
+        ("a country with nothing listed", |m| {
+            m["watch/providers"]["results"]["ZY"] = serde_json::json!({});
+        }),
+    ];
     let dir = Workdir::new("record-odd");
     let every = MOVIE_APPENDS.join(",");
-    let mut movie = Records::new().body("movie/47964", &every).unwrap();
-    let first_credit = movie["credits"]["cast"][0]["credit_id"].clone();
-    movie["credits"]["crew"][0]["credit_id"] = first_credit;
-    let groups = movie["release_dates"]["results"].as_array_mut().unwrap();
-    groups[0]["a_key_of_its_own"] = "x".into();
-    groups.push(serde_json::json!({"iso_3166_1": "XX", "release_dates": []}));
-    let countries = movie["watch/providers"]["results"].as_object_mut().unwrap();
-    let (_, listing) = countries.iter_mut().next().unwrap();
-    listing["rent"] = serde_json::json!([]);
-    countries.insert("ZZ".into(), serde_json::json!({"free": []}));
-    dir.write("movies.ndjson", format!("{movie}\n"));
+    let base = Records::new().body("movie/47964", &every).unwrap();
+    let mut movies = Vec::new();
+    for (n, (_, change)) in cases.iter().enumerate() {
+        let mut movie = base.clone();
+        let map = movie.as_object_mut().unwrap();
+        map.insert("id".into(), (1_000_001 + n).into());
+        for kind in ["cast", "crew"] {
+            for credit in map["credits"][kind].as_array_mut().unwrap() {
+                let own = format!("{}-{n}", credit["credit_id"].as_str().unwrap());
+                credit["credit_id"] = own.into();
+            }
+        }
+        change(map);
+        movies.push(movie);
+    }
+    let lines: String = movies.iter().map(|m| format!("{m}\n")).collect();
+    dir.write("movies.ndjson", lines);
     load(&dir, "movies", &dir.join("movies.ndjson")).expect_success();
 
     let (mut child, url) = serve(&dir);
-    let (status, body) = http_get(
-        &format!("{url}/3/movie/47964?append_to_response={every}"),
-        &[],
-    );
-    let (_, alone) = http_get(&format!("{url}/3/movie/47964/release_dates"), &[]);
+    let ask = |id: &Value, query: &str| {
+        let (status, body) = http_get(&format!("{url}/3/movie/{id}{query}"), &[]);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let answers: Vec<[Value; 4]> = movies
+        .iter()
+        .map(|m| {
+            let id = &m["id"];
+            [
+                ask(id, &format!("?append_to_response={every}")),
+                ask(id, "/release_dates"),
+                ask(id, "?append_to_response=credits"),
+                ask(id, ""),
+            ]
+        })
+        .collect();
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(status, 200, "{body}");
-    let got: Value = serde_json::from_str(&body).unwrap();
-    if let Some(difference) = json_difference(&got, &movie, "") {
-        panic!("the odd record differs: {difference}");
-    }
-    let alone: Value = serde_json::from_str(&alone).unwrap();
-    assert_eq!(alone["results"], movie["release_dates"]["results"]);
-    // The rows are there too, for SQL: every date of the record's countries.
     let conn = rusqlite::Connection::open(dir.join("tmdb.db")).unwrap();
-    let dates: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM release_date WHERE movie_id = 47964",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let sent: usize = movie["release_dates"]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["release_dates"].as_array().unwrap().len())
-        .sum();
-    assert_eq!(usize::try_from(dates).unwrap(), sent);
+    for (((what, _), movie), [all, alone, fewer, bare]) in cases.iter().zip(&movies).zip(answers) {
+        if let Some(difference) = json_difference(&all, movie, "") {
+            panic!("{what}: {difference}");
+        }
+        assert_eq!(
+            alone["results"], movie["release_dates"]["results"],
+            "{what}"
+        );
+        // What `extra` keeps for an append comes back only with that append.
+        assert_eq!(fewer["credits"], movie["credits"], "{what}");
+        assert!(fewer.get("release_dates").is_none(), "{what}");
+        assert!(fewer.get("watch/providers").is_none(), "{what}");
+        assert!(bare.get("credits").is_none() && bare.get("release_dates").is_none());
+        // The rows are there too, for SQL: every date of every country.
+        let dates: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM release_date WHERE movie_id = ?1",
+                [movie["id"].as_i64().unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let sent: usize = movie["release_dates"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["release_dates"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(usize::try_from(dates).unwrap(), sent, "{what}");
+    }
 }
 
 type TableRows = Vec<(&'static str, Vec<rusqlite::types::Value>)>;
@@ -631,6 +688,20 @@ fn the_line_scan_gives_the_rows_of_the_value_tree() {
         }),
         ("an empty list of offers", false, |m| {
             m["watch/providers"]["results"]["US"]["rent"] = serde_json::json!([]);
+        }),
+        ("a country with nothing listed", false, |m| {
+            m["watch/providers"]["results"]["ZZ"] = serde_json::json!({});
+        }),
+        ("a release country without its country key", false, |m| {
+            m["release_dates"]["results"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("iso_3166_1");
+        }),
+        ("two release groups of one country in a row", false, |m| {
+            let groups = m["release_dates"]["results"].as_array_mut().unwrap();
+            let again = groups[0].clone();
+            groups.insert(1, again);
         }),
         ("a credit_id listed twice", false, |m| {
             let first = m["credits"]["cast"][0]["credit_id"].clone();

@@ -547,18 +547,22 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
         wrapper_extra(dates, "release_dates", &["results"], &mut extra);
         let mut ord = 0;
         let groups = objects(dates, "results", at)?;
-        // A country group that the rows cannot say again (no dates, or keys besides the
-        // country and its dates) keeps the whole list in `extra` too.
-        let odd = |group: &Map<String, Value>| {
+        // Country groups that the rows cannot say again keep the whole list in `extra` too: a
+        // group without dates or without its country key, with keys besides those two, or of
+        // the same country as the group before it (the rows would make them one group).
+        let odd = |(before, group): (Option<&&Map<String, Value>>, &&Map<String, Value>)| {
             group
                 .keys()
                 .any(|k| k != "iso_3166_1" && k != "release_dates")
+                || !group.contains_key("iso_3166_1")
+                || before.is_some_and(|b| b.get("iso_3166_1") == group.get("iso_3166_1"))
                 || group
                     .get("release_dates")
                     .and_then(Value::as_array)
                     .is_none_or(Vec::is_empty)
         };
-        if groups.iter().any(|group| odd(group)) {
+        let before = std::iter::once(None).chain(groups.iter().map(Some));
+        if before.zip(&groups).any(odd) {
             put(
                 &mut extra,
                 "release_dates.results",
@@ -647,6 +651,10 @@ fn watch_country(
     extra: &mut Map<String, Value>,
 ) -> Result<(), Refusal> {
     let id = b.id;
+    if listing.is_empty() {
+        // A country with nothing listed has no row to say it.
+        listing_extra(extra, country);
+    }
     for (key, value) in listing {
         match (key.as_str(), value) {
             ("link", Value::String(_) | Value::Null) => {
@@ -693,27 +701,27 @@ fn watch_country(
             // Anything else, an empty list of offers too (no row can say it), is kept in
             // `extra` where it was.
             (key, value) => {
-                let watch = extra
-                    .entry("watch/providers")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                let results = watch
-                    .as_object_mut()
-                    .expect("an object")
-                    .entry("results")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                let listing = results
-                    .as_object_mut()
-                    .expect("an object")
-                    .entry(country)
-                    .or_insert_with(|| Value::Object(Map::new()));
-                listing
-                    .as_object_mut()
-                    .expect("an object")
-                    .insert(key.to_owned(), value.clone());
+                listing_extra(extra, country).insert(key.to_owned(), value.clone());
             }
         }
     }
     Ok(())
+}
+
+/// The object kept in `extra` for the listing of `country`: `watch/providers.results.{country}`.
+fn listing_extra<'e>(
+    extra: &'e mut Map<String, Value>,
+    country: &str,
+) -> &'e mut Map<String, Value> {
+    fn object<'m>(map: &'m mut Map<String, Value>, key: &str) -> &'m mut Map<String, Value> {
+        map.entry(key)
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .expect("an object")
+    }
+    let watch = object(extra, "watch/providers");
+    let results = object(watch, "results");
+    object(results, country)
 }
 
 /// Flattens a person record; `source_hash` is stored with it.

@@ -604,17 +604,24 @@ fn listed_twice(cast: &[Row], crew: &[Row]) -> bool {
             .iter()
             .position(|f| f.key == "credit_id")
             .expect("credit_id is a field of credit");
-    let mut seen = std::collections::HashSet::new();
-    cast.iter().chain(crew).any(|(_, row)| match &row[at] {
-        Sql::Text(credit_id) => !seen.insert(credit_id.as_str()),
-        _ => false,
-    })
+    let mut ids: Vec<&str> = cast
+        .iter()
+        .chain(crew)
+        .filter_map(|(_, row)| match &row[at] {
+            Sql::Text(credit_id) => Some(credit_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// `release_dates.results[]`: per country, its dates; `ord` runs over all of them.
 struct Groups<'r> {
     rows: &'r mut Vec<Row>,
     ord: usize,
+    /// The previous group's country.
+    last: Option<Sql>,
 }
 
 impl Each for Groups<'_> {
@@ -647,11 +654,16 @@ impl Each for Groups<'_> {
                 _ => return Err(give_up()),
             }
         }
-        // A group without dates has no row to say it: `flatten` keeps it in `extra`.
-        if self.rows.len() == start {
+        // What rows cannot say, `flatten` keeps in `extra`: a group without dates or without
+        // its country key, or one of the same country as the group before (the rows would
+        // make them one group).
+        let Some(country) = country else {
+            return Err(give_up());
+        };
+        if self.rows.len() == start || self.last.as_ref() == Some(&country) {
             return Err(give_up());
         }
-        let country = country.unwrap_or(Sql::Null);
+        self.last = Some(country.clone());
         for (_, row) in &mut self.rows[start..] {
             row[2] = country.clone();
         }
@@ -813,6 +825,7 @@ impl Lists for MovieLists<'_> {
                 rows: &mut p.keywords,
             })),
             Append::ReleaseDates => map.next_value_seed(List(&mut Groups {
+                last: None,
                 rows: &mut p.release_dates,
                 ord: 0,
             })),
@@ -888,6 +901,10 @@ impl<'de> Visitor<'de> for Listing<'_> {
                 key: &key,
             })?;
             items.push((key, rows));
+        }
+        // A country with nothing listed has no row to say it: `flatten` keeps it in `extra`.
+        if items.is_empty() {
+            return Err(give_up());
         }
         // In key order, as `flatten` reads the listing's map.
         items.sort_by(|a, b| a.0.cmp(&b.0));
