@@ -132,14 +132,23 @@ fn summary(run: &Run) -> String {
     }
 }
 
-fn movie_titles_matching(conn: &Connection, query: &str) -> Vec<i64> {
+/// The rows of search index `fts` (`movie_fts`, `people_fts`) that `query` matches (a MATCH
+/// reads the index itself; a plain count of an external-content FTS5 table would read its
+/// table).
+fn fts_matching(conn: &Connection, fts: &str, query: &str) -> Vec<i64> {
     let mut stmt = conn
-        .prepare("SELECT rowid FROM movie_fts WHERE movie_fts MATCH ?1 ORDER BY rowid")
+        .prepare(&format!(
+            "SELECT rowid FROM {fts} WHERE {fts} MATCH ?1 ORDER BY rowid"
+        ))
         .unwrap();
     stmt.query_map([query], |row| row.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect()
+}
+
+fn movie_titles_matching(conn: &Connection, query: &str) -> Vec<i64> {
+    fts_matching(conn, "movie_fts", query)
 }
 
 /// The (name, sql) of every index `from` lists (`sqlite_master WHERE ...`, `deferred_index`).
@@ -1086,16 +1095,8 @@ fn synthetic_people(path: &Path, ids: std::ops::RangeInclusive<usize>) {
     std::fs::write(path, out).unwrap();
 }
 
-/// The people the search index finds for `query` (a MATCH reads the index itself; a plain
-/// count of an external-content FTS5 table would read `people`).
 fn people_matching(conn: &Connection, query: &str) -> Vec<i64> {
-    let mut stmt = conn
-        .prepare("SELECT rowid FROM people_fts WHERE people_fts MATCH ?1 ORDER BY rowid")
-        .unwrap();
-    stmt.query_map([query], |row| row.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    fts_matching(conn, "people_fts", query)
 }
 
 #[test]
