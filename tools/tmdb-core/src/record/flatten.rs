@@ -496,16 +496,12 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
     if let Some(credits) = wrapper(map, "credits", root)? {
         let at = Path::Key(&root, "credits");
         wrapper_extra(credits, "credits", &["cast", "crew"], &mut extra);
-        let mut credit_ids = std::collections::HashSet::new();
-        let mut listed_twice = false;
         for kind in ["cast", "crew"] {
             for (ord, credit) in objects(credits, kind, at)?.into_iter().enumerate() {
                 let credit_at = Path::Index(&Path::Key(&at, kind), ord);
                 // The table's key and its person: a credit without them cannot be stored.
                 match credit.get("credit_id") {
-                    Some(Value::String(credit_id)) => {
-                        listed_twice |= !credit_ids.insert(credit_id.as_str());
-                    }
+                    Some(Value::String(_)) => {}
                     Some(other) => {
                         return Err(expected(
                             Path::Key(&credit_at, "credit_id"),
@@ -522,7 +518,8 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
         }
         // A credit_id listed twice is one row of `credit` (its key): the lists are kept whole
         // in `extra` too, so that the record still comes back exactly.
-        if listed_twice {
+        let credits_rows = b.rows.iter().filter(|(t, _)| t.name == spec::CREDIT.name);
+        if credit_listed_twice(credits_rows) {
             for kind in ["cast", "crew"] {
                 if let Some(list) = credits.get(kind) {
                     put(&mut extra, &format!("credits.{kind}"), list.clone());
@@ -550,19 +547,19 @@ pub fn movie(map: &Map<String, Value>, source_hash: i64) -> Result<Rows, Refusal
         // Country groups that the rows cannot say again keep the whole list in `extra` too: a
         // group without dates or without its country key, with keys besides those two, or of
         // the same country as the group before it (the rows would make them one group).
-        let odd = |(before, group): (Option<&&Map<String, Value>>, &&Map<String, Value>)| {
+        let odd = |i: usize| {
+            let group = groups[i];
             group
                 .keys()
                 .any(|k| k != "iso_3166_1" && k != "release_dates")
                 || !group.contains_key("iso_3166_1")
-                || before.is_some_and(|b| b.get("iso_3166_1") == group.get("iso_3166_1"))
+                || (i > 0 && groups[i - 1].get("iso_3166_1") == group.get("iso_3166_1"))
                 || group
                     .get("release_dates")
                     .and_then(Value::as_array)
                     .is_none_or(Vec::is_empty)
         };
-        let before = std::iter::once(None).chain(groups.iter().map(Some));
-        if before.zip(&groups).any(odd) {
+        if (0..groups.len()).any(odd) {
             put(
                 &mut extra,
                 "release_dates.results",
@@ -706,6 +703,27 @@ fn watch_country(
         }
     }
     Ok(())
+}
+
+/// Whether a `credit_id` is listed twice among a movie's credit rows: one row of `credit` (its
+/// key) then stands for both, so the lists are kept whole in `extra` too.
+pub(super) fn credit_listed_twice<'r>(
+    rows: impl Iterator<Item = &'r (&'static Table, Vec<Sql>)>,
+) -> bool {
+    let at = spec::CREDIT.lead.len()
+        + spec::CREDIT
+            .fields
+            .iter()
+            .position(|f| f.key == "credit_id")
+            .expect("credit_id is a field of credit");
+    let mut ids: Vec<&str> = rows
+        .filter_map(|(_, row)| match &row[at] {
+            Sql::Text(credit_id) => Some(credit_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// The object kept in `extra` for the listing of `country`: `watch/providers.results.{country}`.

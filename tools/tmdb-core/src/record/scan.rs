@@ -595,27 +595,6 @@ impl Each for Linked<'_> {
     }
 }
 
-/// Whether a credit_id is listed twice: one row of `credit` (its key) then stands for both,
-/// and `flatten` keeps the lists whole in `extra`.
-fn listed_twice(cast: &[Row], crew: &[Row]) -> bool {
-    let at = spec::CREDIT.lead.len()
-        + spec::CREDIT
-            .fields
-            .iter()
-            .position(|f| f.key == "credit_id")
-            .expect("credit_id is a field of credit");
-    let mut ids: Vec<&str> = cast
-        .iter()
-        .chain(crew)
-        .filter_map(|(_, row)| match &row[at] {
-            Sql::Text(credit_id) => Some(credit_id.as_str()),
-            _ => None,
-        })
-        .collect();
-    ids.sort_unstable();
-    ids.windows(2).any(|pair| pair[0] == pair[1])
-}
-
 /// `release_dates.results[]`: per country, its dates; `ord` runs over all of them.
 struct Groups<'r> {
     rows: &'r mut Vec<Row>,
@@ -1207,7 +1186,8 @@ impl<'de> Visitor<'de> for MovieSeed {
             images,
             mut watch,
         } = parts;
-        if listed_twice(&cast, &crew) {
+        // A credit_id listed twice: `flatten` keeps the lists whole in `extra`.
+        if flatten::credit_listed_twice(cast.iter().chain(&crew)) {
             return Err(give_up());
         }
         // In country order, as `flatten` reads the results' map.
