@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 use tmdb_core::model::ItemKind;
+use tmdb_core::record::flatten::type_name;
 
 /// A TMDB ID: a positive integer that also fits SQLite's signed 64-bit integers, checked while
 /// parsing so that an absurd ID is a rejected line rather than a failed batch.
@@ -181,18 +182,5 @@ fn check_value(value: &Value, expect: Expect, path: &str) -> Result<(), String> 
             wrong("\"movie\" or \"person\"")
         }
         _ => Ok(()),
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_f64() => "a fractional number",
-        Value::Number(n) if n.is_i64() && n.as_i64() < Some(0) => "a negative number",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }

@@ -79,7 +79,8 @@ fn refuse(at: Path<'_>, reason: impl Into<String>) -> Refusal {
     }
 }
 
-fn type_name(value: &Value) -> &'static str {
+/// A JSON value's type as a reason names it (`found a string`).
+pub fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
