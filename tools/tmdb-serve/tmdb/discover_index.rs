@@ -382,6 +382,11 @@ pub struct Index {
     adult: Bits,
     video: Bits,
     genres: HashMap<i64, Rows>,
+    /// Each row's genres as its list item lists them (`lists::ITEM`'s `genre_ids`):
+    /// `genre_list[genre_starts[r]..genre_starts[r + 1]]`, each a place in `genre_values`.
+    genre_starts: Vec<u32>,
+    genre_list: Vec<u32>,
+    genre_values: Vec<i64>,
     languages: HashMap<Vec<u8>, Rows>,
     statuses: HashMap<Vec<u8>, Rows>,
     /// By country and certification (`release_date`).
@@ -499,20 +504,49 @@ impl Index {
         let languages = by_text(language);
         let statuses = by_text(status);
         let mut by_genre: HashMap<i64, Vec<u32>> = HashMap::new();
+        // (row, ord, genre): NULL ords (a mirror loaded before they existed) sort first, as in
+        // SQL.
+        let mut listed: Vec<(u32, Option<i64>, i64)> = Vec::new();
         conn.each(
-            "SELECT movie_id, genre_id FROM movie_genre",
+            "SELECT movie_id, genre_id, ord FROM movie_genre",
             &[],
             &mut |row| {
                 let (Some(movie), Some(genre)) = (row.int(0)?, row.int(1)?) else {
                     return Ok(());
                 };
                 // A link to a movie the table does not hold matches nothing in SQL either.
-                if let Some(row) = find(movie) {
-                    by_genre.entry(genre).or_default().push(row);
+                if let Some(at) = find(movie) {
+                    by_genre.entry(genre).or_default().push(at);
+                    let ord = match row.get(2)? {
+                        Val::Null => None,
+                        Val::Int(ord) => Some(ord),
+                        // SQL would sort it among the numbers its own way.
+                        _ => {
+                            return Err(read::Error::Value(
+                                "movie_genre.ord holds a value that is not an integer".to_owned(),
+                            ));
+                        }
+                    };
+                    listed.push((at, ord, genre));
                 }
                 Ok(())
             },
         )?;
+        listed.sort_unstable();
+        let mut genre_values: Vec<i64> = by_genre.keys().copied().collect();
+        genre_values.sort_unstable();
+        let mut genre_starts = Vec::with_capacity(n + 1);
+        let mut genre_list = Vec::with_capacity(listed.len());
+        let mut next = listed.iter().peekable();
+        for at in 0..n as u32 {
+            genre_starts.push(genre_list.len() as u32);
+            while let Some((_, _, genre)) = next.next_if(|(row, _, _)| *row == at) {
+                let place = genre_values.binary_search(genre).unwrap_or_default();
+                genre_list.push(place as u32);
+            }
+        }
+        genre_starts.push(genre_list.len() as u32);
+        drop(listed);
         let genres = rows_by(by_genre, n);
         // A movie's certifications by country and its watch providers by country and kind of
         // offer: a value the SQL compares with `=` matches the same key here ([`text_key`]).
@@ -644,6 +678,9 @@ impl Index {
             adult,
             video,
             genres,
+            genre_starts,
+            genre_list,
+            genre_values,
             languages,
             statuses,
             certifications: rows_by(by_certification, n),
@@ -669,6 +706,18 @@ impl Index {
             .any(|x| x.is_nan())
     }
 
+    /// Movie `id`'s genre ids as its list item gives them (by `ord`, ties by id); None for a
+    /// movie the index does not hold.
+    pub fn genre_ids(&self, id: i64) -> Option<impl Iterator<Item = i64> + '_> {
+        let row = self.ids.binary_search(&id).ok()?;
+        let (from, to) = (self.genre_starts[row], self.genre_starts[row + 1]);
+        Some(
+            self.genre_list[from as usize..to as usize]
+                .iter()
+                .map(|&place| self.genre_values[place as usize]),
+        )
+    }
+
     /// The movies indexed.
     pub fn len(&self) -> usize {
         self.ids.len()
@@ -681,6 +730,8 @@ impl Index {
             + self.adult.bytes()
             + self.video.bytes()
             + rows(&mut self.genres.values())
+            + (self.genre_starts.len() + self.genre_list.len()) * 4
+            + self.genre_values.len() * 8
             + rows(&mut self.languages.values())
             + rows(&mut self.statuses.values())
             + rows(&mut self.certifications.values())
@@ -1282,10 +1333,17 @@ mod tests {
             )
             .unwrap();
             let rare = rng.chance(2).then_some((9, 7));
-            for (ord, genre) in (0..rng.below(4)).map(|o| (o, 1 + rng.below(6))).chain(rare) {
+            // Genres in random order (a list item gives them by ord, not by id), and some rows
+            // without an ord, as loaded before ords existed (they come first, then by id).
+            let genres: Vec<_> = (0..rng.below(4))
+                .map(|o| (o, 1 + rng.below(6)))
+                .chain(rare)
+                .collect();
+            for (ord, genre) in genres {
+                let ord = (!rng.chance(10)).then_some(ord as i64);
                 tx.execute(
                     "INSERT OR IGNORE INTO movie_genre (movie_id, genre_id, ord) VALUES (?, ?, ?)",
-                    params![id, genre as i64, ord as i64],
+                    params![id, genre as i64, ord],
                 )
                 .unwrap();
             }
