@@ -50,8 +50,8 @@ macro_rules! shape {
 }
 
 shape! {
-    /// A Movie list item. Genres come as one JSON array built by SQLite, ordered by genre id.
-    MOVIE_COLUMNS, MOVIE =
+    /// A Movie list item but its genres ([`MOVIE_GENRES`], which follow it).
+    MOVIE_FIELDS_COLUMNS, MOVIE_FIELDS =
     "m.id" => "id" Value,
     "m.title" => "title" Value,
     "m.original_title" => "original_title" Value,
@@ -64,9 +64,21 @@ shape! {
     "m.vote_average" => "vote_average" Value,
     "m.vote_count" => "vote_count" Value,
     "m.adult" => "adult" Bool,
-    "(SELECT json_group_array(json_object('id', mg.genre_id, 'name', g.name)) \
+}
+
+shape! {
+    /// A Movie's genres: one JSON array built by the database, ordered by genre id (as
+    /// `discover_index::Index::genres` gives them).
+    MOVIE_GENRES_COLUMNS, MOVIE_GENRES =
+    "(SELECT json_group_array(json_object('id', mg.genre_id, 'name', g.name) ORDER BY mg.genre_id) \
       FROM movie_genre mg LEFT JOIN genre g ON g.id = mg.genre_id WHERE mg.movie_id = m.id)"
         => "genres" Json,
+}
+
+/// The SELECT list of a Movie list item: [`MOVIE_FIELDS_COLUMNS`], then
+/// [`MOVIE_GENRES_COLUMNS`].
+pub fn movie_columns() -> String {
+    format!("{MOVIE_FIELDS_COLUMNS}, {MOVIE_GENRES_COLUMNS}")
 }
 
 shape! {
@@ -263,11 +275,6 @@ fn union(row: &Row<'_>, index: usize) -> read::Result<Value> {
     };
     let set: std::collections::BTreeSet<String> = arrays.into_iter().flatten().collect();
     Ok(set.into_iter().collect::<Vec<_>>().into())
-}
-
-/// A Movie list item from [`MOVIE_COLUMNS`].
-pub fn movie_item(row: &Row<'_>) -> read::Result<Value> {
-    read(row, &[MOVIE])
 }
 
 /// A PersonItem from [`PERSON_COLUMNS`].

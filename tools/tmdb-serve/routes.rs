@@ -321,7 +321,10 @@ fn respond(request: &Request, db: &mut Db, epoch: u64) -> Result<Response, ApiEr
             let page = query.page()?;
             let listing = match queries::fts_query(db.dialect(), text) {
                 None => Listing::default(),
-                Some(fts) => db.search_movies(&fts, &filter, sort, page)?,
+                Some(fts) => {
+                    let index = db.shared().discover_index(epoch);
+                    db.search_movies(&fts, &filter, sort, page, index.as_deref())?
+                }
             };
             Ok(envelope(path, &query, page, listing))
         }

@@ -31,10 +31,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
 use tmdb_core::read::{self, Dialect, Param as SqlValue, Read, Row, Val};
 use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, SortField};
 
+use super::lists::value;
 use crate::cache::Shared;
 use crate::params::{MovieSort, Sort};
 use crate::queries::{Db, MovieFilter, Source};
@@ -387,6 +389,8 @@ pub struct Index {
     genre_starts: Vec<u32>,
     genre_list: Vec<u32>,
     genre_values: Vec<i64>,
+    /// The `genre` table's name of each of `genre_values` as JSON (null where it has none).
+    genre_names: Vec<Value>,
     languages: HashMap<Vec<u8>, Rows>,
     statuses: HashMap<Vec<u8>, Rows>,
     /// By country and certification (`release_date`).
@@ -547,6 +551,18 @@ impl Index {
         }
         genre_starts.push(genre_list.len() as u32);
         drop(listed);
+        let mut names: HashMap<i64, Value> = HashMap::new();
+        conn.each("SELECT id, name FROM genre", &[], &mut |row| {
+            if let Some(id) = row.int(0)? {
+                // As the database's json_object writes it: "" stays "".
+                names.insert(id, value(row, 1, false)?);
+            }
+            Ok(())
+        })?;
+        let genre_names = genre_values
+            .iter()
+            .map(|id| names.remove(id).unwrap_or(Value::Null))
+            .collect();
         let genres = rows_by(by_genre, n);
         // A movie's certifications by country and its watch providers by country and kind of
         // offer: a value the SQL compares with `=` matches the same key here ([`text_key`]).
@@ -681,6 +697,7 @@ impl Index {
             genre_starts,
             genre_list,
             genre_values,
+            genre_names,
             languages,
             statuses,
             certifications: rows_by(by_certification, n),
@@ -706,16 +723,42 @@ impl Index {
             .any(|x| x.is_nan())
     }
 
-    /// Movie `id`'s genre ids as its list item gives them (by `ord`, ties by id); None for a
+    /// Whether the index holds movie `id`.
+    pub fn holds(&self, id: i64) -> bool {
+        self.ids.binary_search(&id).is_ok()
+    }
+
+    /// Movie `id`'s genres as places in `genre_values`, by `ord` (ties by id); None for a
     /// movie the index does not hold.
-    pub fn genre_ids(&self, id: i64) -> Option<impl Iterator<Item = i64> + '_> {
+    fn genre_places(&self, id: i64) -> Option<&[u32]> {
         let row = self.ids.binary_search(&id).ok()?;
         let (from, to) = (self.genre_starts[row], self.genre_starts[row + 1]);
+        Some(&self.genre_list[from as usize..to as usize])
+    }
+
+    /// Movie `id`'s genre ids as its TMDB list item gives them (`lists::ITEM`: by `ord`, ties
+    /// by id); None for a movie the index does not hold.
+    pub fn genre_ids(&self, id: i64) -> Option<impl Iterator<Item = i64> + '_> {
+        let places = self.genre_places(id)?;
         Some(
-            self.genre_list[from as usize..to as usize]
+            places
                 .iter()
                 .map(|&place| self.genre_values[place as usize]),
         )
+    }
+
+    /// Movie `id`'s genres as its native list item gives them (`json::MOVIE_GENRES`: by id,
+    /// each with its name, null for a genre the `genre` table lacks); None for a movie the
+    /// index does not hold.
+    pub fn genres(&self, id: i64) -> Option<Value> {
+        let mut places = self.genre_places(id)?.to_vec();
+        // The places are in the order of the ids.
+        places.sort_unstable();
+        let genres = places.into_iter().map(|place| {
+            let place = place as usize;
+            json!({"id": self.genre_values[place], "name": self.genre_names[place]})
+        });
+        Some(Value::Array(genres.collect()))
     }
 
     /// The movies indexed.
@@ -1254,6 +1297,12 @@ mod tests {
         // Off so that a link to a missing movie can be written (as a loader with them off can).
         conn.pragma_update(None, "foreign_keys", false).unwrap();
         let tx = conn.transaction().unwrap();
+        // Genres 1-5 named ("" too, as TMDB may send it); 6 and 7 not in the table.
+        tx.execute_batch(
+            "INSERT INTO genre (id, name) VALUES (1, 'Drama'), (2, 'Été'), (3, ''), (4, 'Action'), \
+             (5, 'War')",
+        )
+        .unwrap();
         let words = [
             "Zebra", "zebra", "Été", "Alpha", "alpha", "Night", "Ōkami", "The",
         ];

@@ -151,8 +151,7 @@ fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Res
     let page = [SqlValue::Text(Value::from(ids).to_string())];
     let from = "FROM json_each(?1) AS page CROSS JOIN movie m ON m.id = page.value \
                 ORDER BY page.key";
-    let Some(index) = index.filter(|index| ids.iter().all(|&id| index.genre_ids(id).is_some()))
-    else {
+    let Some(index) = index.filter(|index| ids.iter().all(|&id| index.holds(id))) else {
         let sql = format!("SELECT {ITEM} {from}");
         return read::rows(conn, &sql, &page, |row| item(row, 0).map(Value::Object));
     };
