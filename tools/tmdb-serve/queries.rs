@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use tmdb_core::db::ReadAccess;
 use tmdb_core::mysql::MyUrl;
 use tmdb_core::pg::PgUrl;
-use tmdb_core::read::{self, Dialect, Param as SqlValue, Read, Row, Searched};
+use tmdb_core::read::{self, Dialect, Param as SqlValue, Read, Row, Searched, Val};
 
 use crate::cache::{Histogram, Kept, LIST_HEAD, Shared};
 use crate::json::{
@@ -131,7 +131,7 @@ pub struct Db {
 }
 
 /// Filters of `/movies` and the other movie lists, already validated.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct MovieFilter {
     pub year: Option<i64>,
     pub genre_id: Option<i64>,
@@ -596,6 +596,40 @@ impl Db {
             alias: "m",
             items: Items::Movies(index),
         };
+        // Unfiltered but for adult films, by relevance, with the discover index of the data:
+        // the matches and their ranks come from the search index alone, sorted in memory by
+        // the discover index's popularity, where SQL read each match's movie row for its
+        // popularity (~2 us a match on 1,000,000 movies: a quarter of a two-word search).
+        let unfiltered = MovieFilter {
+            include_adult: filter.include_adult,
+            ..MovieFilter::default()
+        };
+        if let (Some(index), Some(ranked_ids), SearchSort::Relevance) =
+            (index, &search.ranked_ids, sort.field)
+            && *filter == unfiltered
+        {
+            let matches = self.rows(ranked_ids, &params, |row| {
+                let rank = match row.get(1)? {
+                    Val::Real(x) => x,
+                    Val::Int(x) => x as f64,
+                    _ => f64::NAN,
+                };
+                Ok((row.int(0)?.unwrap_or_default(), rank))
+            })?;
+            if let Some(mut ranked) = index.sort_ranked(matches, filter.include_adult) {
+                // The exact reverse, as in SQL's order above.
+                if !sort.descending {
+                    ranked.reverse();
+                }
+                let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+                let limit = usize::try_from(page.limit).unwrap_or(0);
+                let ids: Vec<i64> = ranked.iter().skip(start).take(limit).map(|m| m.0).collect();
+                return Ok(Listing {
+                    total: ranked.len() as i64,
+                    results: self.items_by_id(&list, &ids)?,
+                });
+            }
+        }
         self.list(&list, params, page)
     }
 

@@ -303,6 +303,9 @@ pub struct Search {
     pub matches: String,
     /// The ranking, ascending = best first.
     pub rank: String,
+    /// `SELECT id, rank` of every match without reading the table's rows, where the match
+    /// has an index of its own to read them from (SQLite's FTS5 table); None elsewhere.
+    pub ranked_ids: Option<String>,
 }
 
 /// The table searched.
@@ -383,11 +386,19 @@ impl Dialect {
             Searched::People => ("people", "people_fts", "name", "also_known_as"),
         };
         match self {
-            Dialect::Sqlite => Search {
-                from: format!("FROM {fts} CROSS JOIN {name} {alias} ON {alias}.id = {fts}.rowid"),
-                matches: format!("{fts} MATCH ?1"),
-                rank: format!("cached_bm25({fts}, '{fts}', ?1, 4.0, 1.0)"),
-            },
+            Dialect::Sqlite => {
+                let rank = format!("cached_bm25({fts}, '{fts}', ?1, 4.0, 1.0)");
+                Search {
+                    from: format!(
+                        "FROM {fts} CROSS JOIN {name} {alias} ON {alias}.id = {fts}.rowid"
+                    ),
+                    matches: format!("{fts} MATCH ?1"),
+                    ranked_ids: Some(format!(
+                        "SELECT {fts}.rowid, {rank} FROM {fts} WHERE {fts} MATCH ?1"
+                    )),
+                    rank,
+                }
+            }
             Dialect::Postgres => {
                 // The indexed expression of sql/postgres/0002_search.sql, exactly.
                 let second_text = match table {
@@ -407,6 +418,7 @@ impl Dialect {
                         vector(&format!("{alias}.{first}"), 'A'),
                         vector(&second_text, 'D'),
                     ),
+                    ranked_ids: None,
                 }
             }
             // The FULLTEXT index of sql/mysql/0002_serve.sql over both columns. InnoDB's
@@ -425,6 +437,7 @@ impl Dialect {
                          + char_length(coalesce({alias}.{second}, '')) + 1)"
                     ),
                     matches: against,
+                    ranked_ids: None,
                 }
             }
         }

@@ -375,6 +375,26 @@ pub struct Linked {
     pub without: bool,
 }
 
+/// Where `id` is in `ids` (ascending), searched from its start in steps that double; None
+/// when it is not there.
+fn gallop(ids: &[i64], id: i64) -> Option<usize> {
+    let mut end = 1;
+    while end < ids.len() && ids[end - 1] < id {
+        end *= 2;
+    }
+    let start = end / 2;
+    let end = end.min(ids.len());
+    ids[start..end].binary_search(&id).ok().map(|at| start + at)
+}
+
+/// A value as SQL's sort compares it, for telling equal ones apart from the rest.
+#[derive(PartialEq)]
+enum Key {
+    Null,
+    Number(f64),
+    Text(Vec<u8>),
+}
+
 /// The discover index of one state of the mirror.
 pub struct Index {
     /// The movie ids, ascending: row `r` is movie `ids[r]`.
@@ -402,6 +422,8 @@ pub struct Index {
     vote_average: Column<f64>,
     vote_count: Column<i64>,
     popularity: Order,
+    /// Each row's place among popularity's distinct values, ascending (see `build`).
+    popularity_group: Vec<u32>,
     revenue: Order,
     title: Order,
     original_title: Order,
@@ -643,6 +665,35 @@ impl Index {
             })?;
             Ok(Order::new(perm, true, nulls.get()))
         };
+        // Popularity's order, and each row's place among its distinct values in that order
+        // (equal values share one, as SQL's sort sees them: 2 and 2.0 are equal), which a
+        // title search's ties need ([`Index::sort_ranked`]).
+        let groups = std::cell::RefCell::new((Vec::with_capacity(n), None::<Key>, 0, 0));
+        let perm = ordered("popularity", &|row| {
+            let key = match row.get(1)? {
+                Val::Null => Key::Null,
+                Val::Int(x) => Key::Number(x as f64),
+                Val::Real(x) => Key::Number(x),
+                Val::Text(t) => Key::Text(t.to_vec()),
+            };
+            let (in_order, previous, group, nulls) = &mut *groups.borrow_mut();
+            match previous {
+                Some(previous) if *previous == key => {}
+                Some(_) if key == Key::Null => return Err(unordered("popularity")),
+                Some(_) => *group += 1,
+                None => {}
+            }
+            *nulls += usize::from(key == Key::Null);
+            *previous = Some(key);
+            in_order.push(*group);
+            Ok(())
+        })?;
+        let (in_order, _, _, nulls) = groups.into_inner();
+        let mut popularity_group = vec![0; n];
+        for (&row, group) in perm.iter().zip(in_order) {
+            popularity_group[row as usize] = group;
+        }
+        let popularity = Order::new(perm, true, nulls);
         // A column with its values: the rows and values in order.
         fn column<T: PartialOrd>(
             perm: Vec<u32>,
@@ -706,7 +757,8 @@ impl Index {
             runtime,
             vote_average,
             vote_count,
-            popularity: order("popularity")?,
+            popularity,
+            popularity_group,
             revenue: order("revenue")?,
             title: order("title")?,
             original_title: order("original_title")?,
@@ -721,6 +773,39 @@ impl Index {
             .iter()
             .flatten()
             .any(|x| x.is_nan())
+    }
+
+    /// Sorts a title search's matches, `(movie id, rank)`, as SQL's `ORDER BY rank,
+    /// m.popularity DESC, m.id` does (`queries::Db::search_movies`), leaving out the adult
+    /// ones unless `include_adult`. None when a rank is NaN or a movie is not in the index
+    /// (the data changed since it was built): SQL then sorts them.
+    pub fn sort_ranked(
+        &self,
+        mut matches: Vec<(i64, f64)>,
+        include_adult: bool,
+    ) -> Option<Vec<(i64, f64)>> {
+        // In id order (as the search index gives them already), each match's row is found
+        // from the previous one's by galloping: a binary search of all the ids for each of a
+        // common word's ~10,000 matches cost more than the search itself.
+        matches.sort_unstable_by_key(|m| m.0);
+        let mut keyed = Vec::with_capacity(matches.len());
+        let mut from = 0;
+        for (id, rank) in matches {
+            let row = from + gallop(&self.ids[from..], id)?;
+            from = row;
+            if rank.is_nan() {
+                return None;
+            }
+            if include_adult || !self.adult.has(row as u32) {
+                keyed.push((rank, self.popularity_group[row], id));
+            }
+        }
+        keyed.sort_unstable_by(|a, b| {
+            (a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal))
+                .then(b.1.cmp(&a.1))
+                .then(a.2.cmp(&b.2))
+        });
+        Some(keyed.into_iter().map(|(rank, _, id)| (id, rank)).collect())
     }
 
     /// Whether the index holds movie `id`.
@@ -775,6 +860,7 @@ impl Index {
             + rows(&mut self.genres.values())
             + (self.genre_starts.len() + self.genre_list.len()) * 4
             + self.genre_values.len() * 8
+            + self.popularity_group.len() * 4
             + rows(&mut self.languages.values())
             + rows(&mut self.statuses.values())
             + rows(&mut self.certifications.values())
@@ -1260,7 +1346,7 @@ fn read_snapshot(db: &mut Db, shared: &Shared, epoch: u64) -> read::Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::Page;
+    use crate::params::{Page, SearchSort};
     use rusqlite::{Connection, params};
     use serde_json::Value;
 
@@ -1705,6 +1791,85 @@ mod tests {
         assert!(nonempty > 1000 && many > 300, "{nonempty} {many}");
         drop((sql, memory));
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// A title search ranked in memory answers what SQL answers: the same matches, ranks,
+    /// popularity ties (and NULLs) broken by id, both orders, every page, adult films or not.
+    #[test]
+    fn the_index_ranks_title_searches_as_sql_does() {
+        let mut rng = Rng(0x5851_F42D_4C95_7F2D);
+        let conn = mirror(3000, &mut rng);
+        // One title four times: equal ranks, two equal popularities (then by id), a NULL one.
+        conn.execute_batch(
+            "INSERT INTO movie (id, title, popularity) VALUES (2000000001, 'Quokka', 5.0), \
+             (2000000000, 'Quokka', 5.0), (2000000002, 'Quokka', 6), (2000000003, 'Quokka', NULL);",
+        )
+        .unwrap();
+        let path =
+            std::env::temp_dir().join(format!("tmdb-serve-search-index-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        conn.execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+            .unwrap();
+        let open = || {
+            let source = Source::Sqlite(path.clone(), tmdb_core::db::ReadAccess::Shared);
+            Db::open(&source, Arc::new(Shared::default())).unwrap()
+        };
+        let (mut sql, mut memory) = (open(), open());
+        let index = Index::build(&conn).unwrap();
+        let words = [
+            "zebra", "alpha", "night", "ete", "okami", "the", "z", "al", "nig", "quokka",
+        ];
+        let mut many = 0;
+        for _ in 0..1500 {
+            let text = (0..=rng.below(2))
+                .map(|_| *rng.pick(&words))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let fts = crate::queries::fts_query(Dialect::Sqlite, &text).unwrap();
+            let filter = MovieFilter {
+                include_adult: rng.chance(30),
+                ..MovieFilter::default()
+            };
+            let sort = Sort {
+                field: SearchSort::Relevance,
+                descending: !rng.chance(30),
+            };
+            let page = Page {
+                page: 1 + rng.below(4) as i64,
+                limit: *rng.pick(&[1, 20, 100]),
+            };
+            for db in [&mut sql, &mut memory] {
+                db.begin().unwrap();
+            }
+            let want = sql.search_movies(&fts, &filter, sort, page, None).unwrap();
+            let got = memory
+                .search_movies(&fts, &filter, sort, page, Some(&index))
+                .unwrap();
+            assert_eq!(
+                (got.total, &got.results),
+                (want.total, &want.results),
+                "{text:?} {filter:?} {sort:?} {page:?}"
+            );
+            many += usize::from(want.total > 100 && !want.results.is_empty());
+            for db in [&mut sql, &mut memory] {
+                db.end();
+            }
+        }
+        assert!(many > 300, "{many}");
+        drop((sql, memory));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Galloping finds every id where it is, and none that is not there.
+    #[test]
+    fn galloping_finds_exactly_the_ids_there() {
+        for n in [0, 1, 2, 3, 7, 64, 100] {
+            let ids: Vec<i64> = (0..n).map(|i| 2 * i as i64).collect();
+            for id in -1..=2 * n as i64 {
+                let want = ids.binary_search(&id).ok();
+                assert_eq!(gallop(&ids, id), want, "{id} in {n}");
+            }
+        }
     }
 
     /// An interval of a column's order comes out the same whatever its edges and length.
