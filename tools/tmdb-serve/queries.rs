@@ -62,10 +62,10 @@ struct List<'a> {
 
 /// What a list's rows are.
 enum Items<'a> {
-    /// Movie list items; their genres from this discover index, of the data the request reads,
-    /// when it holds them all (it does unless the data changed since it was built): reading
-    /// each movie's in `movie_genre` and `genre` was about half of reading a page of 20 (~2.5
-    /// us a movie on a 1,000,000-movie mirror).
+    /// Movie list items; their genres from this discover index when it holds every movie of
+    /// the page (the index is of the data the request reads: the caller takes it for the
+    /// request's epoch), else from SQL: reading each movie's in `movie_genre` and `genre` was
+    /// about half of reading a page of 20 (~2.5 us a movie on a 1,000,000-movie mirror).
     Movies(Option<&'a Index>),
     People,
 }

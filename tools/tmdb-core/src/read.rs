@@ -1499,6 +1499,14 @@ mod tests {
             ),
             "SELECT m.id FROM (SELECT e.value::int8 AS value, e.key FROM jsonb_array_elements_text(CAST($1 AS jsonb)) WITH ORDINALITY AS e(value, key)) AS page JOIN movie m ON m.id = page.value WHERE m.title = 'it''s ?'"
         );
+        // An aggregate's ORDER BY too: NULLs first when `ASC` is spelled out, as in SQLite (a
+        // bare item keeps PostgreSQL's NULLS LAST).
+        assert_eq!(
+            to_postgres(
+                "SELECT json_group_array(genre_id ORDER BY ord ASC, genre_id ASC) FROM movie_genre"
+            ),
+            "SELECT coalesce(json_agg(genre_id ORDER BY ord ASC NULLS FIRST, genre_id ASC NULLS FIRST), '[]'::json) FROM movie_genre"
+        );
         assert_eq!(
             to_postgres("CASE WHEN json_valid(d) THEN json(d) ELSE json_array() END"),
             "CASE WHEN (d IS NOT NULL) THEN to_json(d) ELSE '[]'::json END"

@@ -387,9 +387,10 @@ fn gallop(ids: &[i64], id: i64) -> Option<usize> {
     ids[start..end].binary_search(&id).ok().map(|at| start + at)
 }
 
-/// A value as SQL's sort compares it, for telling equal ones apart from the rest.
+/// A value as SQLite's sort compares it, for telling equal ones apart from the rest (NaN,
+/// which SQLite cannot store, would be unequal to itself).
 #[derive(PartialEq)]
-enum Key {
+enum SortValue {
     Null,
     Number(f64),
     Text(Vec<u8>),
@@ -537,8 +538,14 @@ impl Index {
             "SELECT movie_id, genre_id, ord FROM movie_genre",
             &[],
             &mut |row| {
-                let (Some(movie), Some(genre)) = (row.int(0)?, row.int(1)?) else {
+                let Some(movie) = row.int(0)? else {
                     return Ok(());
+                };
+                // A list item lists it as it is: the index could not.
+                let Val::Int(genre) = row.get(1)? else {
+                    return Err(read::Error::Value(
+                        "movie_genre.genre_id holds a value that is not an integer".to_owned(),
+                    ));
                 };
                 // A link to a movie the table does not hold matches nothing in SQL either.
                 if let Some(at) = find(movie) {
@@ -564,10 +571,15 @@ impl Index {
         let mut genre_starts = Vec::with_capacity(n + 1);
         let mut genre_list = Vec::with_capacity(listed.len());
         let mut next = listed.iter().peekable();
+        if u32::try_from(listed.len()).is_err() {
+            return Err(read::Error::Value("too many movie_genre rows".to_owned()));
+        }
         for at in 0..n as u32 {
             genre_starts.push(genre_list.len() as u32);
             while let Some((_, _, genre)) = next.next_if(|(row, _, _)| *row == at) {
-                let place = genre_values.binary_search(genre).unwrap_or_default();
+                let place = genre_values
+                    .binary_search(genre)
+                    .expect("genre_values holds every genre listed");
                 genre_list.push(place as u32);
             }
         }
@@ -576,7 +588,15 @@ impl Index {
         let mut names: HashMap<i64, Value> = HashMap::new();
         conn.each("SELECT id, name FROM genre", &[], &mut |row| {
             if let Some(id) = row.int(0)? {
-                // As the database's json_object writes it: "" stays "".
+                // As the database's json_object writes it: "" stays "". Bytes that are not
+                // UTF-8 make SQL's whole array unreadable ([]), which the index would not do.
+                if let Val::Text(name) = row.get(1)?
+                    && std::str::from_utf8(name).is_err()
+                {
+                    return Err(read::Error::Value(format!(
+                        "genre {id} has a name that is not UTF-8"
+                    )));
+                }
                 names.insert(id, value(row, 1, false)?);
             }
             Ok(())
@@ -666,29 +686,40 @@ impl Index {
             Ok(Order::new(perm, true, nulls.get()))
         };
         // Popularity's order, and each row's place among its distinct values in that order
-        // (equal values share one, as SQL's sort sees them: 2 and 2.0 are equal), which a
-        // title search's ties need ([`Index::sort_ranked`]).
-        let groups = std::cell::RefCell::new((Vec::with_capacity(n), None::<Key>, 0, 0));
+        // (equal values share one, as SQLite's sort sees them: 2 and 2.0 are equal), which a
+        // title search's ties need ([`Index::sort_ranked`]; SQLite's searches only).
+        /// Popularity's values as they come in order: the group of each, the last one, its
+        /// group, and the NULLs so far.
+        #[derive(Default)]
+        struct Groups {
+            in_order: Vec<u32>,
+            previous: Option<SortValue>,
+            group: u32,
+            nulls: usize,
+        }
+        let groups = std::cell::RefCell::new(Groups::default());
         let perm = ordered("popularity", &|row| {
-            let key = match row.get(1)? {
-                Val::Null => Key::Null,
-                Val::Int(x) => Key::Number(x as f64),
-                Val::Real(x) => Key::Number(x),
-                Val::Text(t) => Key::Text(t.to_vec()),
+            let value = match row.get(1)? {
+                Val::Null => SortValue::Null,
+                Val::Int(x) => SortValue::Number(x as f64),
+                Val::Real(x) => SortValue::Number(x),
+                Val::Text(t) => SortValue::Text(t.to_vec()),
             };
-            let (in_order, previous, group, nulls) = &mut *groups.borrow_mut();
-            match previous {
-                Some(previous) if *previous == key => {}
-                Some(_) if key == Key::Null => return Err(unordered("popularity")),
-                Some(_) => *group += 1,
+            let g = &mut *groups.borrow_mut();
+            match &g.previous {
+                Some(previous) if *previous == value => {}
+                Some(_) if value == SortValue::Null => return Err(unordered("popularity")),
+                Some(_) => g.group += 1,
                 None => {}
             }
-            *nulls += usize::from(key == Key::Null);
-            *previous = Some(key);
-            in_order.push(*group);
+            g.nulls += usize::from(value == SortValue::Null);
+            g.previous = Some(value);
+            g.in_order.push(g.group);
             Ok(())
         })?;
-        let (in_order, _, _, nulls) = groups.into_inner();
+        let Groups {
+            in_order, nulls, ..
+        } = groups.into_inner();
         let mut popularity_group = vec![0; n];
         for (&row, group) in perm.iter().zip(in_order) {
             popularity_group[row as usize] = group;
@@ -860,6 +891,7 @@ impl Index {
             + rows(&mut self.genres.values())
             + (self.genre_starts.len() + self.genre_list.len()) * 4
             + self.genre_values.len() * 8
+            + self.genre_names.len() * std::mem::size_of::<Value>()
             + self.popularity_group.len() * 4
             + rows(&mut self.languages.values())
             + rows(&mut self.statuses.values())
@@ -1348,7 +1380,7 @@ mod tests {
     use super::*;
     use crate::params::{Page, SearchSort};
     use rusqlite::{Connection, params};
-    use serde_json::Value;
+    use tmdb_core::read::Searched;
 
     /// xorshift64: the same mirror and requests on every run.
     struct Rng(u64);
@@ -1694,6 +1726,13 @@ mod tests {
                 let memory = super::super::lists::discover(&conn, &get, Some(index)).unwrap();
                 assert_eq!(memory, sql, "{pairs:?}");
                 if let Ok(answer) = &sql {
+                    // Every movie of the page held: its genres came from the index.
+                    let results = answer["results"].as_array().unwrap();
+                    assert!(
+                        results
+                            .iter()
+                            .all(|m| index.holds(m["id"].as_i64().unwrap()))
+                    );
                     let results = answer["results"].as_array().unwrap().len();
                     nonempty += usize::from(results > 0);
                     many += usize::from(answer["total_results"].as_u64().unwrap() > 200);
@@ -1785,6 +1824,12 @@ mod tests {
                 (want.total, &want.results),
                 "{filter:?} {sort:?} {page:?}"
             );
+            // Every movie of the page held: its genres came from the index.
+            assert!(
+                got.results
+                    .iter()
+                    .all(|m| index.holds(m["id"].as_i64().unwrap()))
+            );
             nonempty += usize::from(!want.results.is_empty());
             many += usize::from(want.total > 300);
         }
@@ -1850,6 +1895,21 @@ mod tests {
                 (want.total, &want.results),
                 "{text:?} {filter:?} {sort:?} {page:?}"
             );
+            // The index ranked them (SQL did not): it held every match and no rank was NaN.
+            let ranked_ids = Dialect::Sqlite
+                .search(Searched::Movies, "m")
+                .ranked_ids
+                .unwrap();
+            let matches = read::rows(memory.conn(), &ranked_ids, &[SqlValue::Text(fts)], |r| {
+                let rank = match r.get(1)? {
+                    Val::Real(x) => x,
+                    _ => f64::NAN,
+                };
+                Ok((r.int(0)?.unwrap(), rank))
+            })
+            .unwrap();
+            let ranked = index.sort_ranked(matches, filter.include_adult).unwrap();
+            assert_eq!(ranked.len() as i64, want.total);
             many += usize::from(want.total > 100 && !want.results.is_empty());
             for db in [&mut sql, &mut memory] {
                 db.end();
@@ -1858,6 +1918,23 @@ mod tests {
         assert!(many > 300, "{many}");
         drop((sql, memory));
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// What a list item would show otherwise than SQL (a genre id that is not an integer, a
+    /// genre name that is not UTF-8) leaves the mirror without an index, answered by SQL.
+    #[test]
+    fn the_index_refuses_genres_it_could_not_list_as_sql_does() {
+        let mut rng = Rng(7);
+        for bad in [
+            "INSERT INTO movie_genre (movie_id, genre_id, ord) VALUES ((SELECT min(id) FROM movie), 'x', 9)",
+            "UPDATE genre SET name = CAST(X'FF' AS TEXT) WHERE id = 1",
+        ] {
+            let conn = mirror(50, &mut rng);
+            Index::build(&conn).unwrap();
+            conn.execute(bad, []).unwrap();
+            let err = Index::build(&conn).unwrap_err().to_string();
+            assert!(err.contains("genre"), "{bad}: {err}");
+        }
     }
 
     /// Galloping finds every id where it is, and none that is not there.

@@ -23,10 +23,11 @@ macro_rules! item_fields {
 
 /// The columns of a list item of movie `m`; [`item`] reads them. Its genres in TMDB's order,
 /// the ties of a mirror loaded before `ord` existed (NULL) by id, as
-/// `discover_index::Index::genre_ids` gives them.
+/// `discover_index::Index::genre_ids` gives them (`ASC` spelled out: PostgreSQL's translation
+/// then puts NULLs first, as SQLite and MySQL do).
 pub const ITEM: &str = concat!(
     item_fields!(),
-    ", (SELECT json_group_array(genre_id ORDER BY ord, genre_id) \
+    ", (SELECT json_group_array(genre_id ORDER BY ord ASC, genre_id ASC) \
      FROM movie_genre WHERE movie_id = m.id)"
 );
 
@@ -72,12 +73,13 @@ const ITEM_NAMES: [&str; 14] = [
 
 /// The list item but its `genre_ids` from [`item_fields`]'s columns, starting at `at`.
 fn item_without_genres(row: &Row<'_>, at: usize) -> read::Result<Map<String, Value>> {
-    let mut map = Map::new();
+    // Made a map at once, as json::read does.
+    let mut fields = Vec::with_capacity(ITEM_NAMES.len());
     for (i, name) in ITEM_NAMES.iter().enumerate() {
         let flag = matches!(*name, "adult" | "softcore" | "video");
-        map.insert((*name).to_owned(), value(row, at + i, flag)?);
+        fields.push(((*name).to_owned(), value(row, at + i, flag)?));
     }
-    Ok(map)
+    Ok(fields.into_iter().collect())
 }
 
 /// One page of movies: `from_where` is the FROM and WHERE over `movie m`, `order` the ORDER
@@ -500,4 +502,19 @@ pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read
     // `+` keeps the column's index out of the sorting plan.
     let sort = format!("+{order}");
     page(conn, &c.sql_from(), &c.params, &sort, walk.as_ref(), q.page).map(Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`ITEM_NAMES`] names [`item_fields`]'s columns, one for one, in order.
+    #[test]
+    fn item_names_name_item_fields_columns() {
+        let columns: Vec<&str> = item_fields!()
+            .split(',')
+            .map(|c| c.trim().trim_start_matches("m."))
+            .collect();
+        assert_eq!(columns, ITEM_NAMES);
+    }
 }
