@@ -68,7 +68,7 @@ shape! {
 
 shape! {
     /// A Movie's genres: one JSON array built by the database, ordered by genre id (as
-    /// `discover_index::Index::genres` gives them).
+    /// `discover_index::PageRows::genres` gives them).
     MOVIE_GENRES_COLUMNS, MOVIE_GENRES =
     "(SELECT json_group_array(json_object('id', mg.genre_id, 'name', g.name) ORDER BY mg.genre_id) \
       FROM movie_genre mg LEFT JOIN genre g ON g.id = mg.genre_id WHERE mg.movie_id = m.id)"

@@ -948,11 +948,11 @@ impl Db {
         let page = [SqlValue::Text(Value::from(ids).to_string())];
         match list.items {
             Items::People => self.rows(&sql(PERSON_COLUMNS), &page, person_item),
-            Items::Movies(Some(index)) if ids.iter().all(|&id| index.holds(id)) => {
+            Items::Movies(Some(index)) if let Some(mut rows) = index.page_rows(ids) => {
                 self.rows(&sql(MOVIE_FIELDS_COLUMNS), &page, |row| {
                     let mut item = read(row, &[MOVIE_FIELDS])?;
                     let id = row.int(0)?.unwrap_or_default();
-                    item["genres"] = index.genres(id).unwrap_or_default();
+                    item["genres"] = rows.genres(id).unwrap_or_default();
                     Ok(item)
                 })
             }

@@ -387,6 +387,56 @@ fn gallop(ids: &[i64], id: i64) -> Option<usize> {
     ids[start..end].binary_search(&id).ok().map(|at| start + at)
 }
 
+/// The rows of a page's movies ([`Index::page_rows`]), whose genres are asked for as the
+/// database returns the page: in the page's order, less any movie it no longer holds.
+pub struct PageRows<'a> {
+    index: &'a Index,
+    rows: Vec<(i64, u32)>,
+    next: usize,
+}
+
+impl PageRows<'_> {
+    /// Movie `id`'s row: the next of the page's that is it, else any of them.
+    fn row(&mut self, id: i64) -> Option<usize> {
+        while let Some(&(at, row)) = self.rows.get(self.next) {
+            self.next += 1;
+            if at == id {
+                return Some(row as usize);
+            }
+        }
+        let at = self.rows.iter().position(|&(at, _)| at == id)?;
+        Some(self.rows[at].1 as usize)
+    }
+
+    /// Movie `id`'s genre ids as its TMDB list item gives them (`lists::ITEM`: by `ord`, ties
+    /// by id); None for a movie not on the page.
+    pub fn genre_ids(&mut self, id: i64) -> Option<Vec<i64>> {
+        let index = self.index;
+        let places = index.genre_places(self.row(id)?);
+        Some(
+            places
+                .iter()
+                .map(|&p| index.genre_values[p as usize])
+                .collect(),
+        )
+    }
+
+    /// Movie `id`'s genres as its native list item gives them (`json::MOVIE_GENRES`: by id,
+    /// each with its name, null for a genre the `genre` table lacks); None for a movie not on
+    /// the page.
+    pub fn genres(&mut self, id: i64) -> Option<Value> {
+        let index = self.index;
+        let mut places = index.genre_places(self.row(id)?).to_vec();
+        // The places are in the order of the ids.
+        places.sort_unstable();
+        let genres = places.into_iter().map(|place| {
+            let place = place as usize;
+            json!({"id": index.genre_values[place], "name": index.genre_names[place]})
+        });
+        Some(Value::Array(genres.collect()))
+    }
+}
+
 /// A value as SQLite's sort compares it, for telling equal ones apart from the rest (NaN,
 /// which SQLite cannot store, would be unequal to itself).
 #[derive(PartialEq)]
@@ -839,42 +889,24 @@ impl Index {
         Some(keyed.into_iter().map(|(rank, _, id)| (id, rank)).collect())
     }
 
-    /// Whether the index holds movie `id`.
-    pub fn holds(&self, id: i64) -> bool {
-        self.ids.binary_search(&id).is_ok()
+    /// A page's movies as rows of the index, each looked up once; None when the index does
+    /// not hold one of them.
+    pub fn page_rows(&self, ids: &[i64]) -> Option<PageRows<'_>> {
+        let rows = ids
+            .iter()
+            .map(|&id| Some((id, self.ids.binary_search(&id).ok()? as u32)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(PageRows {
+            index: self,
+            rows,
+            next: 0,
+        })
     }
 
-    /// Movie `id`'s genres as places in `genre_values`, by `ord` (ties by id); None for a
-    /// movie the index does not hold.
-    fn genre_places(&self, id: i64) -> Option<&[u32]> {
-        let row = self.ids.binary_search(&id).ok()?;
+    /// Row `row`'s genres as places in `genre_values`, by `ord` (ties by id).
+    fn genre_places(&self, row: usize) -> &[u32] {
         let (from, to) = (self.genre_starts[row], self.genre_starts[row + 1]);
-        Some(&self.genre_list[from as usize..to as usize])
-    }
-
-    /// Movie `id`'s genre ids as its TMDB list item gives them (`lists::ITEM`: by `ord`, ties
-    /// by id); None for a movie the index does not hold.
-    pub fn genre_ids(&self, id: i64) -> Option<impl Iterator<Item = i64> + '_> {
-        let places = self.genre_places(id)?;
-        Some(
-            places
-                .iter()
-                .map(|&place| self.genre_values[place as usize]),
-        )
-    }
-
-    /// Movie `id`'s genres as its native list item gives them (`json::MOVIE_GENRES`: by id,
-    /// each with its name, null for a genre the `genre` table lacks); None for a movie the
-    /// index does not hold.
-    pub fn genres(&self, id: i64) -> Option<Value> {
-        let mut places = self.genre_places(id)?.to_vec();
-        // The places are in the order of the ids.
-        places.sort_unstable();
-        let genres = places.into_iter().map(|place| {
-            let place = place as usize;
-            json!({"id": self.genre_values[place], "name": self.genre_names[place]})
-        });
-        Some(Value::Array(genres.collect()))
+        &self.genre_list[from as usize..to as usize]
     }
 
     /// The movies indexed.
@@ -1728,11 +1760,8 @@ mod tests {
                 if let Ok(answer) = &sql {
                     // Every movie of the page held: its genres came from the index.
                     let results = answer["results"].as_array().unwrap();
-                    assert!(
-                        results
-                            .iter()
-                            .all(|m| index.holds(m["id"].as_i64().unwrap()))
-                    );
+                    let ids: Vec<i64> = results.iter().map(|m| m["id"].as_i64().unwrap()).collect();
+                    assert!(index.page_rows(&ids).is_some());
                     let results = answer["results"].as_array().unwrap().len();
                     nonempty += usize::from(results > 0);
                     many += usize::from(answer["total_results"].as_u64().unwrap() > 200);
@@ -1825,11 +1854,12 @@ mod tests {
                 "{filter:?} {sort:?} {page:?}"
             );
             // Every movie of the page held: its genres came from the index.
-            assert!(
-                got.results
-                    .iter()
-                    .all(|m| index.holds(m["id"].as_i64().unwrap()))
-            );
+            let ids: Vec<i64> = got
+                .results
+                .iter()
+                .map(|m| m["id"].as_i64().unwrap())
+                .collect();
+            assert!(index.page_rows(&ids).is_some());
             nonempty += usize::from(!want.results.is_empty());
             many += usize::from(want.total > 300);
         }

@@ -23,7 +23,7 @@ macro_rules! item_fields {
 
 /// The columns of a list item of movie `m`; [`item`] reads them. Its genres in TMDB's order,
 /// the ties of a mirror loaded before `ord` existed (NULL) by id, as
-/// `discover_index::Index::genre_ids` gives them (`ASC` spelled out: PostgreSQL's translation
+/// `discover_index::PageRows::genre_ids` gives them (`ASC` spelled out: PostgreSQL's translation
 /// then puts NULLs first, as SQLite and MySQL do).
 pub const ITEM: &str = concat!(
     item_fields!(),
@@ -153,18 +153,18 @@ fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Res
     let page = [SqlValue::Text(Value::from(ids).to_string())];
     let from = "FROM json_each(?1) AS page CROSS JOIN movie m ON m.id = page.value \
                 ORDER BY page.key";
-    let Some(index) = index.filter(|index| ids.iter().all(|&id| index.holds(id))) else {
+    let Some(mut rows) = index.and_then(|index| index.page_rows(ids)) else {
         let sql = format!("SELECT {ITEM} {from}");
         return read::rows(conn, &sql, &page, |row| item(row, 0).map(Value::Object));
     };
     let sql = format!("SELECT {} {from}", item_fields!());
     read::rows(conn, &sql, &page, |row| {
         let mut map = item_without_genres(row, 0)?;
-        let genres = row
-            .int(0)?
-            .and_then(|id| index.genre_ids(id))
-            .map_or_else(Vec::new, Iterator::collect::<Vec<i64>>);
-        map.insert("genre_ids".to_owned(), Value::from(genres));
+        let genres = row.int(0)?.and_then(|id| rows.genre_ids(id));
+        map.insert(
+            "genre_ids".to_owned(),
+            Value::from(genres.unwrap_or_default()),
+        );
         Ok(Value::Object(map))
     })
 }
