@@ -23,6 +23,9 @@
 #     request is shown too (DB us/req), since it is part of what an answer costs
 #   ROUTES=REGEX  only the routes whose name matches (awk), e.g. 'by id|search \(varied'
 #   BUILD_ONLY=1  build the databases that are missing or outdated, and stop
+#   SERVE_DB=DB  serve this mirror instead of the generated one (SIZE then only sizes the
+#     random ids): a figure checked on data of another shape, e.g. bench-record's
+#     target/bench/record-100000.db (every append, long overviews, ~66 credits a movie)
 #
 # The databases are synthetic but shaped like TMDB's catalog: skewed popularity, 1-3 genres
 # per movie, undated and adult movies, credits and people, and the parts of the whole record
@@ -500,9 +503,9 @@ run_datasette() {
 }
 
 for n in $SIZES; do
-    file=$BENCH_DIR/serve-$n.db
+    file=${SERVE_DB:-$BENCH_DIR/serve-$n.db}
     # A mirror built before a new migration landed is built again (tmdb-serve would refuse it).
-    if [ ! -f "$file" ] || [ "$(sqlite3 "$file" 'PRAGMA user_version')" != "$SCHEMA" ]; then
+    if [ -z "${SERVE_DB:-}" ] && { [ ! -f "$file" ] || [ "$(sqlite3 "$file" 'PRAGMA user_version')" != "$SCHEMA" ]; }; then
         build_db "$n" "$file"
     fi
     [ "${BUILD_ONLY:-0}" = 1 ] && continue
