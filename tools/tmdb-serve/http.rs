@@ -46,6 +46,16 @@ impl Response {
         }
     }
 
+    /// 200 with JSON already written.
+    pub fn json_bytes(body: Vec<u8>) -> Response {
+        Response {
+            status: 200,
+            content_type: JSON,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
     /// 200 with fixed bytes (the browse page, the OpenAPI document).
     pub fn asset(content_type: &'static str, body: &'static str) -> Response {
         Response {

@@ -250,23 +250,142 @@ pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> read::Result<Value> {
     // them in one go, a quarter less time than inserting them one by one.
     let mut out = Vec::with_capacity(shapes.iter().map(|shape| shape.len()).sum());
     for (index, field) in shapes.iter().flat_map(|shape| shape.iter()).enumerate() {
-        let json = match field.kind {
-            As::Value => value(row, index),
-            As::Bool => boolean(row, index),
-            As::List => string_list(row, index),
-            As::Json => match row.get(index)? {
-                Val::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
-                _ => json!([]),
-            },
-            As::Object => match row.get(index)? {
-                Val::Text(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
-                _ => Value::Null,
-            },
-            As::Union => union(row, index)?,
-        };
-        out.push((field.name.to_owned(), json));
+        out.push((field.name.to_owned(), column(row, index, field.kind)?));
     }
     Ok(Value::Object(out.into_iter().collect::<Map<_, _>>()))
+}
+
+/// Column `index` of `row` as JSON, read as `kind` says.
+fn column(row: &Row<'_>, index: usize, kind: As) -> read::Result<Value> {
+    Ok(match kind {
+        As::Value => value(row, index),
+        As::Bool => boolean(row, index),
+        As::List => string_list(row, index),
+        As::Json => match row.get(index)? {
+            Val::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
+            _ => json!([]),
+        },
+        As::Object => match row.get(index)? {
+            Val::Text(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        As::Union => union(row, index)?,
+    })
+}
+
+/// A JSON value already written out: a list item written from its row as [`read`] would read
+/// it and serde_json would then write it, with no tree of `Value`s between the two. Building,
+/// writing and dropping that tree was a third of a list page's CPU time on a 1,000,000-movie
+/// mirror (docs/architecture.md, "Serving").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text(Vec<u8>);
+
+impl Text {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The value written (for tests, which look into items).
+    #[cfg(test)]
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.0).expect("a Text is JSON")
+    }
+}
+
+/// Writes rows selected as the `_COLUMNS` of some shapes as objects ([`Text`]), each with
+/// the same fields as [`read`] gives, plus named values given with each row, the keys in the
+/// order a `Value` object writes them (sorted), so an answer's bytes do not depend on the path
+/// that made it.
+pub struct Writer {
+    /// The fields in the order written.
+    fields: Vec<Written>,
+}
+
+/// A field of a [`Writer`]'s objects.
+enum Written {
+    /// Column `index`, read as `kind`.
+    Column {
+        name: &'static str,
+        index: usize,
+        kind: As,
+    },
+    /// The `n`th value given with the row.
+    Given { name: &'static str, n: usize },
+}
+
+impl Written {
+    fn name(&self) -> &'static str {
+        match self {
+            Written::Column { name, .. } | Written::Given { name, .. } => name,
+        }
+    }
+}
+
+impl Writer {
+    /// A writer of rows selected as the columns of `shapes`, with values named `given`.
+    pub fn new(shapes: &[&[Field]], given: &[&'static str]) -> Writer {
+        let columns = shapes.iter().flat_map(|shape| shape.iter()).enumerate();
+        let mut fields: Vec<Written> = columns
+            .map(|(index, field)| Written::Column {
+                name: field.name,
+                index,
+                kind: field.kind,
+            })
+            .chain(
+                given
+                    .iter()
+                    .enumerate()
+                    .map(|(n, name)| Written::Given { name, n }),
+            )
+            .collect();
+        // Stable, as a map keeps the last of two equal keys: `read` has none.
+        fields.sort_by_key(Written::name);
+        Writer { fields }
+    }
+
+    /// The object of `row`, with `given` (written JSON, in the order of the names given to
+    /// [`Writer::new`]).
+    pub fn write(&self, row: &Row<'_>, given: &[&[u8]]) -> read::Result<Text> {
+        let mut out = Vec::with_capacity(512);
+        out.push(b'{');
+        for (i, field) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // The names are ours: plain ASCII, nothing to escape.
+            out.push(b'"');
+            out.extend_from_slice(field.name().as_bytes());
+            out.extend_from_slice(b"\":");
+            match *field {
+                Written::Given { n, .. } => out.extend_from_slice(given[n]),
+                Written::Column { index, kind, .. } => write_column(&mut out, row, index, kind)?,
+            }
+        }
+        out.push(b'}');
+        Ok(Text(out))
+    }
+}
+
+/// Writes column `index` as [`column`] reads it, the common kinds with no `Value` between.
+fn write_column(out: &mut Vec<u8>, row: &Row<'_>, index: usize, kind: As) -> read::Result<()> {
+    // Writing into a Vec cannot fail.
+    match kind {
+        As::Value => match row.get(index) {
+            Ok(Val::Int(n)) => serde_json::to_writer(&mut *out, &n).unwrap_or_default(),
+            // Non-finite reals are written `null`, as `Number::from_f64` refuses them.
+            Ok(Val::Real(x)) => serde_json::to_writer(&mut *out, &x).unwrap_or_default(),
+            Ok(Val::Text(t)) if !t.is_empty() => {
+                serde_json::to_writer(&mut *out, &String::from_utf8_lossy(t)).unwrap_or_default();
+            }
+            _ => out.extend_from_slice(b"null"),
+        },
+        As::Bool => {
+            let flag = matches!(row.get(index), Ok(Val::Int(n)) if n != 0);
+            out.extend_from_slice(if flag { b"true" } else { b"false" });
+        }
+        _ => serde_json::to_writer(&mut *out, &column(row, index, kind)?).unwrap_or_default(),
+    }
+    Ok(())
 }
 
 /// An [`As::Union`] column: its arrays' strings, sorted, each once.
@@ -277,11 +396,6 @@ fn union(row: &Row<'_>, index: usize) -> read::Result<Value> {
     };
     let set: std::collections::BTreeSet<String> = arrays.into_iter().flatten().collect();
     Ok(set.into_iter().collect::<Vec<_>>().into())
-}
-
-/// A PersonItem from [`PERSON_COLUMNS`].
-pub fn person_item(row: &Row<'_>) -> read::Result<Value> {
-    read(row, &[PERSON])
 }
 
 /// Any column as JSON: NULL, "" and blobs are `null`; NaN or infinite reals are `null`.

@@ -26,7 +26,7 @@ use crate::json::{
     CREDIT_COLUMNS, CREW_ROLE, CREW_ROLE_COLUMNS, FILM_CAST, FILM_CAST_COLUMNS, FILM_CREW,
     FILM_CREW_COLUMNS, KEYWORD, KEYWORD_COLUMNS, MOVIE_DETAIL, MOVIE_DETAIL_COLUMNS, MOVIE_FIELDS,
     MOVIE_FIELDS_COLUMNS, MOVIE_GENRES, PERSON, PERSON_COLUMNS, PERSON_DETAIL,
-    PERSON_DETAIL_COLUMNS, movie_columns, person_item, read, value,
+    PERSON_DETAIL_COLUMNS, Text, Writer, movie_columns, read, value,
 };
 use crate::params::{MovieSort, Page, PeopleSort, SearchSort, Sort};
 use crate::rank::{self, Ranker};
@@ -234,7 +234,7 @@ impl MovieFilter {
 #[derive(Default)]
 pub struct Listing {
     pub total: i64,
-    pub results: Vec<Value>,
+    pub results: Vec<Text>,
 }
 
 /// What the database layer answers: a value or the database's own error, which the routes
@@ -732,7 +732,8 @@ impl Db {
             SqlValue::Int(page.limit),
             SqlValue::Int(page.offset()),
         ];
-        let results = self.rows(&sql, &params, person_item)?;
+        let writer = Writer::new(&[PERSON], &[]);
+        let results = self.rows(&sql, &params, |row| writer.write(row, &[]))?;
         Ok(Listing { total, results })
     }
 
@@ -934,7 +935,7 @@ impl Db {
     /// A list's items for these ids, in their order, read by one statement: a statement per
     /// id took and released SQLite's read lock once per row, and with several workers that
     /// lock is contended.
-    fn items_by_id(&self, list: &List<'_>, ids: &[i64]) -> Sql<Vec<Value>> {
+    fn items_by_id(&self, list: &List<'_>, ids: &[i64]) -> Sql<Vec<Text>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -947,18 +948,22 @@ impl Db {
         };
         let page = [SqlValue::Text(Value::from(ids).to_string())];
         match list.items {
-            Items::People => self.rows(&sql(PERSON_COLUMNS), &page, person_item),
+            Items::People => {
+                let writer = Writer::new(&[PERSON], &[]);
+                self.rows(&sql(PERSON_COLUMNS), &page, |row| writer.write(row, &[]))
+            }
             Items::Movies(Some(index)) if let Some(mut rows) = index.page_rows(ids) => {
+                let writer = Writer::new(&[MOVIE_FIELDS], &["genres"]);
                 self.rows(&sql(MOVIE_FIELDS_COLUMNS), &page, |row| {
-                    let mut item = read(row, &[MOVIE_FIELDS])?;
                     let id = row.int(0)?.unwrap_or_default();
-                    item["genres"] = rows.genres(id).unwrap_or_default();
-                    Ok(item)
+                    let genres = rows.genres(id).unwrap_or_else(|| b"null".to_vec());
+                    writer.write(row, &[&genres])
                 })
             }
-            Items::Movies(_) => self.rows(&sql(&movie_columns()), &page, |row| {
-                read(row, &[MOVIE_FIELDS, MOVIE_GENRES])
-            }),
+            Items::Movies(_) => {
+                let writer = Writer::new(&[MOVIE_FIELDS, MOVIE_GENRES], &[]);
+                self.rows(&sql(&movie_columns()), &page, |row| writer.write(row, &[]))
+            }
         }
     }
 
@@ -1676,7 +1681,7 @@ mod walks {
                         let ids: Vec<i64> = listing
                             .results
                             .iter()
-                            .map(|m| m["id"].as_i64().unwrap())
+                            .map(|m| m.value()["id"].as_i64().unwrap())
                             .collect();
                         let want = sorted(&plain, filter, sort, page);
                         assert_eq!((listing.total, ids), want, "{filter:?} {sort:?} {page:?}");

@@ -90,7 +90,7 @@
 //! parameter; 404 for a missing record or route; 405 (with `Allow: GET, HEAD, OPTIONS`) for
 //! another method; 414 for a URL over 2048 bytes. `OPTIONS` answers a CORS preflight (204).
 
-use serde_json::json;
+use std::io::Write;
 
 use crate::http::{ApiError, Request, Response};
 use crate::params::{self, MovieSort, Page, PeopleSort, Query, SearchSort, Sort};
@@ -608,13 +608,29 @@ fn genre_filter(query: &Query, db: &Db) -> Result<Option<i64>, ApiError> {
 /// The list envelope, with `Link` to the next and previous pages.
 fn envelope(path: &str, query: &Query, page: Page, listing: Listing) -> Response {
     let total_pages = page.total_pages(listing.total);
-    let body = json!({
-        "page": page.page,
-        "limit": page.limit,
-        "total_results": listing.total,
-        "total_pages": total_pages,
-        "results": listing.results,
-    });
+    // Written as `json!` would write it (keys sorted), the items as they were written.
+    let items: usize = listing
+        .results
+        .iter()
+        .map(|item| item.as_bytes().len() + 1)
+        .sum();
+    let mut body = Vec::with_capacity(items + 96);
+    let _ = write!(
+        body,
+        "{{\"limit\":{},\"page\":{},\"results\":[",
+        page.limit, page.page
+    );
+    for (i, item) in listing.results.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.as_bytes());
+    }
+    let _ = write!(
+        body,
+        "],\"total_pages\":{total_pages},\"total_results\":{}}}",
+        listing.total
+    );
     let rest = query.encode_without("page");
     let link = |n: i64, rel: &str| {
         let sep = if rest.is_empty() { "" } else { "&" };
@@ -627,7 +643,7 @@ fn envelope(path: &str, query: &Query, page: Page, listing: Listing) -> Response
     if page.page > 1 {
         links.push(link((page.page - 1).min(total_pages.max(1)), "prev"));
     }
-    let response = Response::json(&body);
+    let response = Response::json_bytes(body);
     if links.is_empty() {
         response
     } else {

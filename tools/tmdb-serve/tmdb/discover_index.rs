@@ -28,10 +28,11 @@
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tmdb_core::read::{self, Dialect, Param as SqlValue, Read, Row, Val};
 use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, SortField};
@@ -424,16 +425,26 @@ impl PageRows<'_> {
     /// Movie `id`'s genres as its native list item gives them (`json::MOVIE_GENRES`: by id,
     /// each with its name, null for a genre the `genre` table lacks); None for a movie not on
     /// the page.
-    pub fn genres(&mut self, id: i64) -> Option<Value> {
+    /// Written as JSON (`json::Writer` takes it as it is).
+    pub fn genres(&mut self, id: i64) -> Option<Vec<u8>> {
         let index = self.index;
         let mut places = index.genre_places(self.row(id)?).to_vec();
         // The places are in the order of the ids.
         places.sort_unstable();
-        let genres = places.into_iter().map(|place| {
+        let mut out = Vec::with_capacity(24 * places.len() + 2);
+        out.push(b'[');
+        for (i, place) in places.into_iter().enumerate() {
             let place = place as usize;
-            json!({"id": index.genre_values[place], "name": index.genre_names[place]})
-        });
-        Some(Value::Array(genres.collect()))
+            if i > 0 {
+                out.push(b',');
+            }
+            // Keys in the order a `Value` object writes them; writing into a Vec cannot fail.
+            let _ = write!(out, "{{\"id\":{},\"name\":", index.genre_values[place]);
+            let _ = serde_json::to_writer(&mut out, &index.genre_names[place]);
+            out.push(b'}');
+        }
+        out.push(b']');
+        Some(out)
     }
 }
 
@@ -1857,7 +1868,7 @@ mod tests {
             let ids: Vec<i64> = got
                 .results
                 .iter()
-                .map(|m| m["id"].as_i64().unwrap())
+                .map(|m| m.value()["id"].as_i64().unwrap())
                 .collect();
             assert!(index.page_rows(&ids).is_some());
             nonempty += usize::from(!want.results.is_empty());
