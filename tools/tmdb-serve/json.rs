@@ -15,6 +15,11 @@ pub enum As {
     Value,
     /// An integer flag as a boolean.
     Bool,
+    /// As TMDB sent it, `""` too: for TMDB's own routes (docs/data-contract.md, "Values: as
+    /// TMDB sent them").
+    Exact,
+    /// [`As::Exact`], but an integer is a flag, a boolean.
+    ExactFlag,
     /// A list stored as text ([`string_list`]).
     List,
     /// JSON text built by SQLite (an array; `[]` when absent).
@@ -256,10 +261,17 @@ pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> read::Result<Value> {
 }
 
 /// Column `index` of `row` as JSON, read as `kind` says.
-fn column(row: &Row<'_>, index: usize, kind: As) -> read::Result<Value> {
+pub fn column(row: &Row<'_>, index: usize, kind: As) -> read::Result<Value> {
     Ok(match kind {
         As::Value => value(row, index),
         As::Bool => boolean(row, index),
+        As::Exact | As::ExactFlag => match row.get(index)? {
+            Val::Null => Value::Null,
+            Val::Int(n) if matches!(kind, As::ExactFlag) => Value::Bool(n != 0),
+            Val::Int(n) => Value::from(n),
+            Val::Real(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+            Val::Text(t) => Value::String(read::owned_text(t)),
+        },
         As::List => string_list(row, index),
         As::Json => match row.get(index)? {
             Val::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
@@ -383,6 +395,17 @@ fn write_column(out: &mut Vec<u8>, row: &Row<'_>, index: usize, kind: As) -> rea
             let flag = matches!(row.get(index), Ok(Val::Int(n)) if n != 0);
             out.extend_from_slice(if flag { b"true" } else { b"false" });
         }
+        As::Exact | As::ExactFlag => match row.get(index)? {
+            Val::Null => out.extend_from_slice(b"null"),
+            Val::Int(n) if matches!(kind, As::ExactFlag) => {
+                out.extend_from_slice(if n != 0 { b"true" } else { b"false" });
+            }
+            Val::Int(n) => serde_json::to_writer(&mut *out, &n).unwrap_or_default(),
+            Val::Real(x) => serde_json::to_writer(&mut *out, &x).unwrap_or_default(),
+            Val::Text(t) => {
+                serde_json::to_writer(&mut *out, &String::from_utf8_lossy(t)).unwrap_or_default();
+            }
+        },
         _ => serde_json::to_writer(&mut *out, &column(row, index, kind)?).unwrap_or_default(),
     }
     Ok(())

@@ -1810,6 +1810,7 @@ mod tests {
                 let memory = super::super::lists::discover(&conn, &get, Some(index)).unwrap();
                 assert_eq!(memory, sql, "{pairs:?}");
                 if let Ok(answer) = &sql {
+                    let answer = answer.value();
                     // Every movie of the page held: its genres came from the index.
                     let results = answer["results"].as_array().unwrap();
                     let ids: Vec<i64> = results.iter().map(|m| m["id"].as_i64().unwrap()).collect();

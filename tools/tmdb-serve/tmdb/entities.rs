@@ -18,7 +18,7 @@ pub fn genres(conn: &dyn Read) -> read::Result<Answer> {
         &[],
         |r| Ok(json!({"id": value(r, 0, false)?, "name": value(r, 1, false)?})),
     )?;
-    Ok(Ok(json!({ "genres": genres })))
+    Ok(Ok(json!({ "genres": genres }).into()))
 }
 
 /// The row of entity `id` in `table` as an object of `fields` and its id; None when absent.
@@ -67,7 +67,7 @@ pub fn collection(conn: &dyn Read, id: i64) -> read::Result<Answer> {
         SqlValue::Int(id),
     )?;
     map.insert("parts".to_owned(), Value::Array(parts));
-    Ok(Ok(Value::Object(map)))
+    Ok(Ok(Value::Object(map).into()))
 }
 
 pub fn company(conn: &dyn Read, id: i64) -> read::Result<Answer> {
@@ -77,12 +77,16 @@ pub fn company(conn: &dyn Read, id: i64) -> read::Result<Answer> {
         id,
         &["logo_path", "name", "origin_country"],
     )?;
-    Ok(found.map(Value::Object).ok_or(Refusal::NotFound))
+    Ok(found
+        .map(|map| Value::Object(map).into())
+        .ok_or(Refusal::NotFound))
 }
 
 pub fn keyword(conn: &dyn Read, id: i64) -> read::Result<Answer> {
     let found = entity(conn, "keyword", id, &["name"])?;
-    Ok(found.map(Value::Object).ok_or(Refusal::NotFound))
+    Ok(found
+        .map(|map| Value::Object(map).into())
+        .ok_or(Refusal::NotFound))
 }
 
 /// The movies tagged with a keyword, most popular first (`include_adult`, `page`).
@@ -110,8 +114,8 @@ pub fn keyword_movies(conn: &dyn Read, id: i64, get: Params<'_>) -> read::Result
         None,
         page_number,
     )?;
-    body["id"] = json!(id);
-    Ok(Ok(body))
+    body.id = Some(id);
+    Ok(Ok(body.into()))
 }
 
 /// The external sources `/3/find` takes, and the column that holds each for movies and people.
@@ -159,5 +163,6 @@ pub fn find(conn: &dyn Read, external: &str, source: Option<&str>) -> read::Resu
         "tv_results": [],
         "tv_episode_results": [],
         "tv_season_results": [],
-    })))
+    })
+    .into()))
 }

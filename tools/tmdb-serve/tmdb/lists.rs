@@ -2,13 +2,16 @@
 //! keyword movies, collection parts, find, a person's movie credits): the details' list fields
 //! and `genre_ids`, no credits.
 
-use serde_json::{Map, Value, json};
-use tmdb_core::read::{self, Param as SqlValue, Read, Row, Val};
+use std::io::Write;
+
+use serde_json::{Map, Value};
+use tmdb_core::read::{self, Param as SqlValue, Read, Row};
 use tmdb_core::tmdb::PAGE_SIZE;
 use tmdb_core::tmdb::query::{Discover, Params, SortField};
 
 use super::Answer;
 use super::discover_index::{Index, Linked};
+use crate::json::{self, As, Field, Text, Writer};
 use crate::queries::{walk_budget, walk_ids};
 
 /// The columns of a list item of movie `m` but its `genre_ids` (a macro, so that [`ITEM`] can
@@ -33,53 +36,60 @@ pub const ITEM: &str = concat!(
 
 /// A column's value as TMDB writes it (`bool` for the flags).
 pub fn value(row: &Row<'_>, i: usize, flag: bool) -> read::Result<Value> {
-    Ok(match row.get(i)? {
-        Val::Null => Value::Null,
-        Val::Int(n) if flag => Value::Bool(n != 0),
-        Val::Int(n) => Value::from(n),
-        Val::Real(x) => json!(x),
-        Val::Text(t) => Value::String(read::owned_text(t)),
-    })
+    json::column(row, i, if flag { As::ExactFlag } else { As::Exact })
 }
 
 /// The list item whose [`ITEM`] columns start at `at`.
 pub fn item(row: &Row<'_>, at: usize) -> read::Result<Map<String, Value>> {
-    let mut map = item_without_genres(row, at)?;
-    let genres = match row.get(at + ITEM_NAMES.len())? {
-        Val::Text(text) => serde_json::from_slice(text).unwrap_or_else(|_| json!([])),
-        _ => json!([]),
-    };
-    map.insert("genre_ids".to_owned(), genres);
-    Ok(map)
+    // Collected, then made a map at once, as json::read does.
+    let mut fields = Vec::with_capacity(ITEM_FIELDS.len() + 1);
+    for (i, field) in ITEM_FIELDS.iter().enumerate() {
+        fields.push((
+            field.name.to_owned(),
+            json::column(row, at + i, field.kind)?,
+        ));
+    }
+    let genres = json::column(row, at + ITEM_FIELDS.len(), As::Json)?;
+    fields.push(("genre_ids".to_owned(), genres));
+    Ok(fields.into_iter().collect())
 }
 
-/// The names of [`item_fields`]'s columns.
-const ITEM_NAMES: [&str; 14] = [
-    "id",
-    "adult",
-    "backdrop_path",
-    "original_language",
-    "original_title",
-    "overview",
-    "popularity",
-    "poster_path",
-    "release_date",
-    "softcore",
-    "title",
-    "video",
-    "vote_average",
-    "vote_count",
+/// The fields of [`item_fields`]'s columns, in order.
+const ITEM_FIELDS: [Field; 14] = [
+    exact("id"),
+    flag("adult"),
+    exact("backdrop_path"),
+    exact("original_language"),
+    exact("original_title"),
+    exact("overview"),
+    exact("popularity"),
+    exact("poster_path"),
+    exact("release_date"),
+    flag("softcore"),
+    exact("title"),
+    flag("video"),
+    exact("vote_average"),
+    exact("vote_count"),
 ];
 
-/// The list item but its `genre_ids` from [`item_fields`]'s columns, starting at `at`.
-fn item_without_genres(row: &Row<'_>, at: usize) -> read::Result<Map<String, Value>> {
-    // Made a map at once, as json::read does.
-    let mut fields = Vec::with_capacity(ITEM_NAMES.len());
-    for (i, name) in ITEM_NAMES.iter().enumerate() {
-        let flag = matches!(*name, "adult" | "softcore" | "video");
-        fields.push(((*name).to_owned(), value(row, at + i, flag)?));
+/// [`ITEM`]'s genre ids, after [`ITEM_FIELDS`].
+const GENRE_IDS: [Field; 1] = [Field {
+    name: "genre_ids",
+    kind: As::Json,
+}];
+
+const fn exact(name: &'static str) -> Field {
+    Field {
+        name,
+        kind: As::Exact,
     }
-    Ok(fields.into_iter().collect())
+}
+
+const fn flag(name: &'static str) -> Field {
+    Field {
+        name,
+        kind: As::ExactFlag,
+    }
 }
 
 /// One page of movies: `from_where` is the FROM and WHERE over `movie m`, `order` the ORDER
@@ -97,7 +107,7 @@ pub fn page(
     order: &str,
     walk: Option<&Walk>,
     page: u64,
-) -> read::Result<Value> {
+) -> read::Result<ListPage> {
     let total = read::first(
         conn,
         &format!("SELECT count(*) {from_where}"),
@@ -133,20 +143,71 @@ fn envelope(
     total: u64,
     page: u64,
     index: Option<&Index>,
-) -> read::Result<Value> {
-    let results = items_by_id(conn, ids, index)?;
-    Ok(json!({
-        "page": page,
-        "results": results,
-        "total_pages": total.div_ceil(PAGE_SIZE).max(1),
-        "total_results": total,
-    }))
+) -> read::Result<ListPage> {
+    Ok(ListPage {
+        id: None,
+        page,
+        results: items_by_id(conn, ids, index)?,
+        total,
+    })
+}
+
+/// A page of a TMDB list of movies, its items written out ([`json::Text`]).
+#[derive(Debug, PartialEq)]
+pub struct ListPage {
+    /// The list's own id, where it has one (a keyword's movies).
+    pub id: Option<i64>,
+    page: u64,
+    results: Vec<Text>,
+    total: u64,
+}
+
+impl ListPage {
+    /// Page `page` of a list with nothing in it.
+    pub fn empty(page: u64) -> ListPage {
+        ListPage {
+            id: None,
+            page,
+            results: Vec::new(),
+            total: 0,
+        }
+    }
+
+    /// TMDB's envelope, written as a `Value` object would be (keys sorted).
+    pub fn write(&self) -> Vec<u8> {
+        let items: usize = self
+            .results
+            .iter()
+            .map(|item| item.as_bytes().len() + 1)
+            .sum();
+        let mut out = Vec::with_capacity(items + 96);
+        // Writing into a Vec cannot fail.
+        if let Some(id) = self.id {
+            let _ = write!(out, "{{\"id\":{id},");
+        } else {
+            out.push(b'{');
+        }
+        let _ = write!(out, "\"page\":{},\"results\":[", self.page);
+        for (i, item) in self.results.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(item.as_bytes());
+        }
+        let total_pages = self.total.div_ceil(PAGE_SIZE).max(1);
+        let _ = write!(
+            out,
+            "],\"total_pages\":{total_pages},\"total_results\":{}}}",
+            self.total
+        );
+        out
+    }
 }
 
 /// The list items of these movies, in this order, read by one statement. Their genres come
 /// from `index` when it holds every one of them: looking each movie up in `movie_genre` was
 /// half of reading a page's items (~2.5 us a movie on a 1,000,000-movie mirror).
-fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Result<Vec<Value>> {
+fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Result<Vec<Text>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -155,17 +216,18 @@ fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Res
                 ORDER BY page.key";
     let Some(mut rows) = index.and_then(|index| index.page_rows(ids)) else {
         let sql = format!("SELECT {ITEM} {from}");
-        return read::rows(conn, &sql, &page, |row| item(row, 0).map(Value::Object));
+        let writer = Writer::new(&[&ITEM_FIELDS, &GENRE_IDS], &[]);
+        return read::rows(conn, &sql, &page, |row| writer.write(row, &[]));
     };
     let sql = format!("SELECT {} {from}", item_fields!());
+    let writer = Writer::new(&[&ITEM_FIELDS], &["genre_ids"]);
+    let mut genre_ids = Vec::new();
     read::rows(conn, &sql, &page, |row| {
-        let mut map = item_without_genres(row, 0)?;
         let genres = row.int(0)?.and_then(|id| rows.genre_ids(id));
-        map.insert(
-            "genre_ids".to_owned(),
-            Value::from(genres.unwrap_or_default()),
-        );
-        Ok(Value::Object(map))
+        genre_ids.clear();
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut genre_ids, &genres.unwrap_or_default());
+        writer.write(row, &[&genre_ids])
     })
 }
 
@@ -374,7 +436,7 @@ pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read
             linked.push((ids, link.without));
         }
         let (total, ids) = index.page(&q, &linked);
-        return envelope(conn, &ids, total, q.page, Some(index)).map(Ok);
+        return envelope(conn, &ids, total, q.page, Some(index)).map(|page| Ok(page.into()));
     }
     let mut c = Clauses::default();
     if !q.include_adult {
@@ -501,20 +563,20 @@ pub fn discover(conn: &dyn Read, get: Params<'_>, index: Option<&Index>) -> read
     });
     // `+` keeps the column's index out of the sorting plan.
     let sort = format!("+{order}");
-    page(conn, &c.sql_from(), &c.params, &sort, walk.as_ref(), q.page).map(Ok)
+    page(conn, &c.sql_from(), &c.params, &sort, walk.as_ref(), q.page).map(|page| Ok(page.into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// [`ITEM_NAMES`] names [`item_fields`]'s columns, one for one, in order.
+    /// [`ITEM_FIELDS`] names [`item_fields`]'s columns, one for one, in order.
     #[test]
-    fn item_names_name_item_fields_columns() {
+    fn item_fields_name_item_fields_columns() {
         let columns: Vec<&str> = item_fields!()
             .split(',')
             .map(|c| c.trim().trim_start_matches("m."))
             .collect();
-        assert_eq!(columns, ITEM_NAMES);
+        assert_eq!(columns, ITEM_FIELDS.map(|field| field.name));
     }
 }

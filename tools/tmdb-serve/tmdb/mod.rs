@@ -137,8 +137,38 @@ pub fn refusal(refused: &Refusal) -> Response {
     }
 }
 
-/// What a route answers: a JSON value, or one of TMDB's refusals.
-type Answer = Result<serde_json::Value, Refusal>;
+/// What a route answers: a body, or one of TMDB's refusals.
+type Answer = Result<Body, Refusal>;
+
+/// A route's JSON: a value, or a list page whose items were written from their rows.
+#[derive(Debug, PartialEq)]
+pub enum Body {
+    Value(serde_json::Value),
+    List(lists::ListPage),
+}
+
+impl From<serde_json::Value> for Body {
+    fn from(value: serde_json::Value) -> Body {
+        Body::Value(value)
+    }
+}
+
+impl From<lists::ListPage> for Body {
+    fn from(page: lists::ListPage) -> Body {
+        Body::List(page)
+    }
+}
+
+impl Body {
+    /// The body as a value (for tests, which look into it).
+    #[cfg(test)]
+    pub fn value(&self) -> serde_json::Value {
+        match self {
+            Body::Value(value) => value.clone(),
+            Body::List(page) => serde_json::from_slice(&page.write()).expect("a page is JSON"),
+        }
+    }
+}
 
 /// Answers a TMDB route (`path` is the decoded path without a trailing slash). TMDB ignores
 /// query parameters it does not use (`language`, `api_key` and the like), and so does this.
@@ -168,12 +198,15 @@ pub fn respond(
             entities::find(conn, external, query.get("external_source"))?
         }
         TmdbRoute::Configuration => {
-            Ok(serde_json::from_str(tmdb_core::tmdb::CONFIGURATION).unwrap_or_default())
+            let configuration: serde_json::Value =
+                serde_json::from_str(tmdb_core::tmdb::CONFIGURATION).unwrap_or_default();
+            Ok(configuration.into())
         }
         TmdbRoute::Unknown => Err(Refusal::NotFound),
     };
     Ok(match answer {
-        Ok(body) => Response::json(&body),
+        Ok(Body::Value(body)) => Response::json(&body),
+        Ok(Body::List(page)) => Response::json_bytes(page.write()),
         Err(refused) => refusal(&refused),
     })
 }

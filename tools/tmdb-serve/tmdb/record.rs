@@ -7,8 +7,8 @@ use tmdb_core::read::{self, Param, Read};
 use tmdb_core::record::rebuild;
 use tmdb_core::tmdb::Refusal;
 
-use super::Answer;
 use super::lists::{ITEM, item, value};
+use super::{Answer, Body};
 
 /// TMDB answers at most this many `append_to_response` names in one request.
 const MAX_APPENDS: usize = 20;
@@ -27,7 +27,9 @@ pub fn movie(conn: &dyn Read, id: i64, list: Option<&str>) -> read::Result<Answe
         Ok(w) => w,
         Err(refused) => return Ok(Err(refused)),
     };
-    Ok(rebuild::movie(conn, id, &wanted)?.ok_or(Refusal::NotFound))
+    Ok(rebuild::movie(conn, id, &wanted)?
+        .map(Body::from)
+        .ok_or(Refusal::NotFound))
 }
 
 pub fn person(conn: &dyn Read, id: i64, list: Option<&str>) -> read::Result<Answer> {
@@ -35,12 +37,14 @@ pub fn person(conn: &dyn Read, id: i64, list: Option<&str>) -> read::Result<Answ
         Ok(w) => w,
         Err(refused) => return Ok(Err(refused)),
     };
-    Ok(rebuild::person(conn, id, &wanted)?.ok_or(Refusal::NotFound))
+    Ok(rebuild::person(conn, id, &wanted)?
+        .map(Body::from)
+        .ok_or(Refusal::NotFound))
 }
 
 /// A sub-resource alone: the appended object with the record's `id`. A record the mirror
 /// fetched without that append answers 404: the mirror does not know it.
-fn alone(record: Option<Value>, sub: &str, id: i64) -> Answer {
+fn alone(record: Option<Value>, sub: &str, id: i64) -> Result<Value, Refusal> {
     let Some(Value::Object(mut map)) = record else {
         return Err(Refusal::NotFound);
     };
@@ -67,12 +71,12 @@ pub fn movie_sub(
     {
         titles.retain(|t| t.get("iso_3166_1").and_then(Value::as_str) == Some(country));
     }
-    Ok(answer)
+    Ok(answer.map(Body::from))
 }
 
 /// `/3/person/{id}/{sub}`.
 pub fn person_sub(conn: &dyn Read, id: i64, sub: &str) -> read::Result<Answer> {
-    Ok(alone(rebuild::person(conn, id, &[sub])?, sub, id))
+    Ok(alone(rebuild::person(conn, id, &[sub])?, sub, id).map(Body::from))
 }
 
 /// `/3/person/{id}/movie_credits`: every credit of the person in the mirrored movies, as a
@@ -114,5 +118,5 @@ pub fn movie_credits(conn: &dyn Read, id: i64) -> read::Result<Answer> {
             crew.push(credit);
         }
     }
-    Ok(Ok(json!({ "id": id, "cast": cast, "crew": crew })))
+    Ok(Ok(json!({ "id": id, "cast": cast, "crew": crew }).into()))
 }

@@ -7,8 +7,8 @@ use tmdb_core::read::{self, Param as SqlValue, Read, Row, Searched};
 use tmdb_core::tmdb::query::{Params, Search};
 use tmdb_core::tmdb::{PAGE_SIZE, words};
 
-use super::Answer;
-use super::lists::{Clauses, ITEM, item, page, value};
+use super::lists::{Clauses, ITEM, ListPage, item, page, value};
+use super::{Answer, Body};
 
 /// What is searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,29 +43,31 @@ pub fn search(conn: &dyn Read, kind: Kind, get: Params<'_>) -> read::Result<Answ
         Ok(q) => q,
         Err(refused) => return Ok(Err(refused)),
     };
-    match kind {
-        Kind::Movie => movies(conn, &q),
-        Kind::Person => people(conn, &q),
-        Kind::Keyword => entities(conn, &q, "keyword", &["name"]),
+    let body: Body = match kind {
+        Kind::Movie => movies(conn, &q)?.into(),
+        Kind::Person => people(conn, &q)?.into(),
+        Kind::Keyword => entities(conn, &q, "keyword", &["name"])?.into(),
         Kind::Company => entities(
             conn,
             &q,
             "company",
             &["logo_path", "name", "origin_country"],
-        ),
+        )?
+        .into(),
         Kind::Collection => entities(
             conn,
             &q,
             "collection",
             &["name", "poster_path", "backdrop_path"],
-        ),
-    }
-    .map(Ok)
+        )?
+        .into(),
+    };
+    Ok(Ok(body))
 }
 
-fn movies(conn: &dyn Read, q: &Search) -> read::Result<Value> {
+fn movies(conn: &dyn Read, q: &Search) -> read::Result<ListPage> {
     let Some(fts) = crate::queries::fts_query(conn.dialect(), &q.text) else {
-        return Ok(empty(q.page));
+        return Ok(ListPage::empty(q.page));
     };
     let search = conn.dialect().search(Searched::Movies, "m");
     let mut c = Clauses::default();
