@@ -38,12 +38,7 @@ pub const JSON: &str = "application/json";
 impl Response {
     /// 200 with a JSON body.
     pub fn json(value: &Value) -> Response {
-        Response {
-            status: 200,
-            content_type: JSON,
-            body: serde_json::to_vec(value).unwrap_or_default(),
-            headers: Vec::new(),
-        }
+        Response::json_bytes(serde_json::to_vec(value).unwrap_or_default())
     }
 
     /// 200 with JSON already written.

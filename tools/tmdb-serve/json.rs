@@ -293,15 +293,38 @@ pub fn column(row: &Row<'_>, index: usize, kind: As) -> read::Result<Value> {
 pub struct Text(Vec<u8>);
 
 impl Text {
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// The value written (for tests, which look into items).
+    /// The value written (for tests, which look into items), checked to be written exactly
+    /// as serde_json writes it: keys sorted and each once, numbers and strings as it spells them.
     #[cfg(test)]
     pub fn value(&self) -> Value {
-        serde_json::from_slice(&self.0).expect("a Text is JSON")
+        let value: Value = serde_json::from_slice(&self.0).expect("a Text is JSON");
+        let again = serde_json::to_vec(&value).expect("JSON");
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(&self.0),
+            "written as serde_json writes it"
+        );
+        value
     }
+}
+
+/// Writes `value` as JSON at the end of `out`.
+pub fn put(out: &mut Vec<u8>, value: &impl serde::Serialize) {
+    // Writing into a Vec cannot fail, nor can serializing the values we give it.
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// Writes `items` at the end of `out` as the elements of an array, `[` and `]` around them.
+pub fn join(out: &mut Vec<u8>, items: &[Text]) {
+    out.reserve(items.iter().map(|item| item.0.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&item.0);
+    }
+    out.push(b']');
 }
 
 /// Writes rows selected as the `_COLUMNS` of some shapes as objects ([`Text`]), each with
@@ -350,8 +373,16 @@ impl Writer {
                     .map(|(n, name)| Written::Given { name, n }),
             )
             .collect();
-        // Stable, as a map keeps the last of two equal keys: `read` has none.
         fields.sort_by_key(Written::name);
+        // What `write` relies on: names it need not escape, and each once, as in a map.
+        debug_assert!(
+            fields.windows(2).all(|w| w[0].name() < w[1].name())
+                && fields.iter().all(|f| f
+                    .name()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')),
+            "field names distinct, plain ASCII"
+        );
         Writer { fields }
     }
 
@@ -380,15 +411,12 @@ impl Writer {
 
 /// Writes column `index` as [`column`] reads it, the common kinds with no `Value` between.
 fn write_column(out: &mut Vec<u8>, row: &Row<'_>, index: usize, kind: As) -> read::Result<()> {
-    // Writing into a Vec cannot fail.
     match kind {
         As::Value => match row.get(index) {
-            Ok(Val::Int(n)) => serde_json::to_writer(&mut *out, &n).unwrap_or_default(),
+            Ok(Val::Int(n)) => put(out, &n),
             // Non-finite reals are written `null`, as `Number::from_f64` refuses them.
-            Ok(Val::Real(x)) => serde_json::to_writer(&mut *out, &x).unwrap_or_default(),
-            Ok(Val::Text(t)) if !t.is_empty() => {
-                serde_json::to_writer(&mut *out, &String::from_utf8_lossy(t)).unwrap_or_default();
-            }
+            Ok(Val::Real(x)) => put(out, &x),
+            Ok(Val::Text(t)) if !t.is_empty() => put(out, &String::from_utf8_lossy(t)),
             _ => out.extend_from_slice(b"null"),
         },
         As::Bool => {
@@ -400,13 +428,11 @@ fn write_column(out: &mut Vec<u8>, row: &Row<'_>, index: usize, kind: As) -> rea
             Val::Int(n) if matches!(kind, As::ExactFlag) => {
                 out.extend_from_slice(if n != 0 { b"true" } else { b"false" });
             }
-            Val::Int(n) => serde_json::to_writer(&mut *out, &n).unwrap_or_default(),
-            Val::Real(x) => serde_json::to_writer(&mut *out, &x).unwrap_or_default(),
-            Val::Text(t) => {
-                serde_json::to_writer(&mut *out, &String::from_utf8_lossy(t)).unwrap_or_default();
-            }
+            Val::Int(n) => put(out, &n),
+            Val::Real(x) => put(out, &x),
+            Val::Text(t) => put(out, &String::from_utf8_lossy(t)),
         },
-        _ => serde_json::to_writer(&mut *out, &column(row, index, kind)?).unwrap_or_default(),
+        _ => put(out, &column(row, index, kind)?),
     }
     Ok(())
 }

@@ -954,9 +954,13 @@ impl Db {
             }
             Items::Movies(Some(index)) if let Some(mut rows) = index.page_rows(ids) => {
                 let writer = Writer::new(&[MOVIE_FIELDS], &["genres"]);
+                let mut genres = Vec::new();
                 self.rows(&sql(MOVIE_FIELDS_COLUMNS), &page, |row| {
                     let id = row.int(0)?.unwrap_or_default();
-                    let genres = rows.genres(id).unwrap_or_else(|| b"null".to_vec());
+                    genres.clear();
+                    if !rows.write_genres(id, &mut genres) {
+                        genres.extend_from_slice(b"null");
+                    }
                     writer.write(row, &[&genres])
                 })
             }

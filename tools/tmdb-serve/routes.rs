@@ -90,9 +90,8 @@
 //! parameter; 404 for a missing record or route; 405 (with `Allow: GET, HEAD, OPTIONS`) for
 //! another method; 414 for a URL over 2048 bytes. `OPTIONS` answers a CORS preflight (204).
 
-use std::io::Write;
-
 use crate::http::{ApiError, Request, Response};
+use crate::json;
 use crate::params::{self, MovieSort, Page, PeopleSort, Query, SearchSort, Sort};
 use crate::queries::{self, Db, Listing, MovieFilter};
 use crate::tmdb::{self, TmdbRoute};
@@ -609,27 +608,18 @@ fn genre_filter(query: &Query, db: &Db) -> Result<Option<i64>, ApiError> {
 fn envelope(path: &str, query: &Query, page: Page, listing: Listing) -> Response {
     let total_pages = page.total_pages(listing.total);
     // Written as `json!` would write it (keys sorted), the items as they were written.
-    let items: usize = listing
-        .results
-        .iter()
-        .map(|item| item.as_bytes().len() + 1)
-        .sum();
-    let mut body = Vec::with_capacity(items + 96);
-    let _ = write!(
-        body,
-        "{{\"limit\":{},\"page\":{},\"results\":[",
+    let mut body = format!(
+        "{{\"limit\":{},\"page\":{},\"results\":",
         page.limit, page.page
-    );
-    for (i, item) in listing.results.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(item.as_bytes());
-    }
-    let _ = write!(
-        body,
-        "],\"total_pages\":{total_pages},\"total_results\":{}}}",
-        listing.total
+    )
+    .into_bytes();
+    json::join(&mut body, &listing.results);
+    body.extend_from_slice(
+        format!(
+            ",\"total_pages\":{total_pages},\"total_results\":{}}}",
+            listing.total
+        )
+        .as_bytes(),
     );
     let rest = query.encode_without("page");
     let link = |n: i64, rel: &str| {

@@ -28,7 +28,6 @@
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -388,35 +387,44 @@ fn gallop(ids: &[i64], id: i64) -> Option<usize> {
     ids[start..end].binary_search(&id).ok().map(|at| start + at)
 }
 
-/// A `row_by_id` entry for an id that is no movie's.
+/// A table entry for an id that is no movie's.
 const NO_ROW: u32 = u32::MAX;
 
-/// The row of each id up to the largest, when that costs at most 16 bytes a movie (TMDB's ids
-/// are ~1.5 per movie), else nothing: `Index::row_of` then searches.
-fn row_by_id(ids: &[i64]) -> Vec<u32> {
-    let Some(&largest) = ids.last() else {
-        return Vec::new();
-    };
-    let dense = usize::try_from(largest)
-        .ok()
-        .filter(|&largest| largest < 4 * ids.len() + 1024 && ids[0] >= 0);
-    let Some(largest) = dense else {
-        return Vec::new();
-    };
-    let mut rows = vec![NO_ROW; largest + 1];
-    for (row, &id) in ids.iter().enumerate() {
-        rows[id as usize] = row as u32;
-    }
-    rows
+/// Movie rows by id: a table from the smallest id to the largest when the ids are dense enough
+/// (TMDB's are: ~1.5 ids a movie; at most 16 bytes a movie), else a binary search of the ids.
+/// The build looks each sort's rows up by id 1,000,000 times on a large mirror (the table took
+/// a third of its time off the search's), and so do list pages and keyword or company sets:
+/// one read where the search read ~20 places of an 8 MB array.
+struct RowsById {
+    first: i64,
+    /// Empty when the ids are too sparse.
+    table: Vec<u32>,
 }
 
-/// Movie `id`'s row among `ids`, from `row_by_id` ([`row_by_id`]) unless that is empty.
-fn find_row(ids: &[i64], row_by_id: &[u32], id: i64) -> Option<u32> {
-    if row_by_id.is_empty() {
-        return ids.binary_search(&id).ok().map(|row| row as u32);
+impl RowsById {
+    fn new(ids: &[i64]) -> RowsById {
+        let first = ids.first().copied().unwrap_or_default();
+        let span = ids.last().map_or(0, |&last| last.abs_diff(first) + 1);
+        let mut table = Vec::new();
+        if span <= 4 * ids.len() as u64 {
+            table = vec![NO_ROW; span as usize];
+            for (row, &id) in ids.iter().enumerate() {
+                table[(id - first) as usize] = row as u32;
+            }
+        }
+        RowsById { first, table }
     }
-    let row = *row_by_id.get(usize::try_from(id).ok()?)?;
-    (row != NO_ROW).then_some(row)
+
+    /// Movie `id`'s row among `ids` (the ids this was made from).
+    fn find(&self, ids: &[i64], id: i64) -> Option<u32> {
+        if self.table.is_empty() {
+            return ids.binary_search(&id).ok().map(|row| row as u32);
+        }
+        id.checked_sub(self.first)
+            .and_then(|at| self.table.get(usize::try_from(at).ok()?))
+            .copied()
+            .filter(|&row| row != NO_ROW)
+    }
 }
 
 /// The rows of a page's movies ([`Index::page_rows`]), whose genres are asked for as the
@@ -453,29 +461,26 @@ impl PageRows<'_> {
         )
     }
 
-    /// Movie `id`'s genres as its native list item gives them (`json::MOVIE_GENRES`: by id,
-    /// each with its name, null for a genre the `genre` table lacks); None for a movie not on
-    /// the page.
-    /// Written as JSON (`json::Writer` takes it as it is).
-    pub fn genres(&mut self, id: i64) -> Option<Vec<u8>> {
+    /// Writes movie `id`'s genres into `out` as its native list item gives them
+    /// (`json::MOVIE_GENRES`: by id, each with its name, null for a genre the `genre` table
+    /// lacks), as JSON text for `json::Writer`; false for a movie not on the page.
+    pub fn write_genres(&mut self, id: i64, out: &mut Vec<u8>) -> bool {
         let index = self.index;
-        let mut places = index.genre_places(self.row(id)?).to_vec();
+        let Some(row) = self.row(id) else {
+            return false;
+        };
+        let mut places = index.genre_places(row).to_vec();
         // The places are in the order of the ids.
         places.sort_unstable();
-        let mut out = Vec::with_capacity(24 * places.len() + 2);
         out.push(b'[');
         for (i, place) in places.into_iter().enumerate() {
-            let place = place as usize;
             if i > 0 {
                 out.push(b',');
             }
-            // Keys in the order a `Value` object writes them; writing into a Vec cannot fail.
-            let _ = write!(out, "{{\"id\":{},\"name\":", index.genre_values[place]);
-            let _ = serde_json::to_writer(&mut out, &index.genre_names[place]);
-            out.push(b'}');
+            out.extend_from_slice(&index.genre_objects[place as usize]);
         }
         out.push(b']');
-        Some(out)
+        true
     }
 }
 
@@ -492,9 +497,7 @@ enum SortValue {
 pub struct Index {
     /// The movie ids, ascending: row `r` is movie `ids[r]`.
     ids: Vec<i64>,
-    /// Where ids are dense enough: `row_by_id[id]` is movie `id`'s row ([`NO_ROW`] for an id
-    /// that is none), one read where a binary search of `ids` read ~20 places of a few MB.
-    row_by_id: Vec<u32>,
+    rows_by_id: RowsById,
     /// Whether the database compares text ignoring trailing spaces (see [`text_key`]).
     pad_space: bool,
     adult: Bits,
@@ -505,8 +508,9 @@ pub struct Index {
     genre_starts: Vec<u32>,
     genre_list: Vec<u32>,
     genre_values: Vec<i64>,
-    /// The `genre` table's name of each of `genre_values` as JSON (null where it has none).
-    genre_names: Vec<Value>,
+    /// Each of `genre_values` as a native list item writes it, `{"id":..,"name":..}` (the
+    /// `genre` table's name, null where it has none): written once here, copied per item.
+    genre_objects: Vec<Vec<u8>>,
     languages: HashMap<Vec<u8>, Rows>,
     statuses: HashMap<Vec<u8>, Rows>,
     /// By country and certification (`release_date`).
@@ -578,28 +582,8 @@ impl Index {
         if u32::try_from(n).is_err() || ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err(read::Error::Value("movie ids out of order".to_owned()));
         }
-        // Each sort's rows are looked up by id 1,000,000 times on a large mirror: by a table
-        // indexed by id when the ids are dense enough (TMDB's are: ~1.5 ids a movie), which
-        // took a third of the build's time off a binary search's.
-        let first = ids.first().copied().unwrap_or_default();
-        let span = ids.last().map_or(0, |&last| last.abs_diff(first) + 1);
-        let table: Option<Vec<u32>> = (span <= 4 * n as u64).then(|| {
-            let mut table = vec![u32::MAX; span as usize];
-            for (row, &id) in ids.iter().enumerate() {
-                table[(id - first) as usize] = row as u32;
-            }
-            table
-        });
-        let find = |id: i64| -> Option<u32> {
-            match &table {
-                Some(table) => id
-                    .checked_sub(first)
-                    .and_then(|at| table.get(usize::try_from(at).ok()?))
-                    .copied()
-                    .filter(|&row| row != u32::MAX),
-                None => ids.binary_search(&id).ok().map(|r| r as u32),
-            }
-        };
+        let rows_by_id = RowsById::new(&ids);
+        let find = |id: i64| rows_by_id.find(&ids, id);
         let row_of = |id: i64| -> read::Result<u32> {
             find(id).ok_or_else(|| read::Error::Value(format!("movie {id} appeared while reading")))
         };
@@ -696,10 +680,15 @@ impl Index {
             }
             Ok(())
         })?;
-        let genre_names = genre_values
+        let genre_objects = genre_values
             .iter()
-            .map(|id| names.remove(id).unwrap_or(Value::Null))
-            .collect();
+            .map(|&id| {
+                let name = names.remove(&id).unwrap_or(Value::Null);
+                // Keys in the order a `Value` object writes them.
+                serde_json::to_vec(&serde_json::json!({"id": id, "name": name}))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|err| read::Error::Value(format!("a genre as JSON: {err}")))?;
         let genres = rows_by(by_genre, n);
         // A movie's certifications by country and its watch providers by country and kind of
         // offer: a value the SQL compares with `=` matches the same key here ([`text_key`]).
@@ -874,7 +863,7 @@ impl Index {
             genre_starts,
             genre_list,
             genre_values,
-            genre_names,
+            genre_objects,
             languages,
             statuses,
             certifications: rows_by(by_certification, n),
@@ -888,14 +877,14 @@ impl Index {
             revenue: order("revenue")?,
             title: order("title")?,
             original_title: order("original_title")?,
-            row_by_id: row_by_id(&ids),
+            rows_by_id,
             ids,
         })
     }
 
     /// Movie `id`'s row, if the index holds it.
     fn row_of(&self, id: i64) -> Option<u32> {
-        find_row(&self.ids, &self.row_by_id, id)
+        self.rows_by_id.find(&self.ids, id)
     }
 
     /// Whether the index answers `q` as SQL would: not for a NaN vote average bound, which
@@ -969,13 +958,13 @@ impl Index {
     pub fn bytes(&self) -> usize {
         let rows = |map: &mut dyn Iterator<Item = &Rows>| map.map(Rows::bytes).sum::<usize>();
         self.ids.len() * 8
-            + self.row_by_id.len() * 4
+            + self.rows_by_id.table.len() * 4
             + self.adult.bytes()
             + self.video.bytes()
             + rows(&mut self.genres.values())
             + (self.genre_starts.len() + self.genre_list.len()) * 4
             + self.genre_values.len() * 8
-            + self.genre_names.len() * std::mem::size_of::<Value>()
+            + self.genre_objects.iter().map(Vec::len).sum::<usize>()
             + self.popularity_group.len() * 4
             + rows(&mut self.languages.values())
             + rows(&mut self.statuses.values())
@@ -2020,20 +2009,20 @@ mod tests {
         }
     }
 
-    /// Galloping finds every id where it is, and none that is not there.
+    /// A movie's row by id, from the table or by search, is the one the ids say.
     #[test]
     fn rows_are_found_by_id_whether_ids_are_dense_or_not() {
         let mut rng = Rng(5);
-        // Dense ids (a table), sparse ones and negative ones (a search), and none.
+        // Dense ids (a table) with a negative one, sparse ones (a search), and none.
         for (n, spread) in [(1000, 3), (1000, 40), (50, 1_000_000_000), (0, 1)] {
             let mut ids: Vec<i64> = (0..n).map(|_| rng.below(n * spread) as i64).collect();
-            if spread == 40 {
+            if n > 0 {
                 ids.push(-7);
             }
             ids.sort_unstable();
             ids.dedup();
-            let table = row_by_id(&ids);
-            assert_eq!(table.is_empty(), n == 0 || spread > 3, "{n} {spread}");
+            let rows = RowsById::new(&ids);
+            assert_eq!(rows.table.is_empty(), n == 0 || spread > 3, "{n} {spread}");
             // Every id and its neighbours, the ends, and ids drawn at random.
             let near = ids.iter().flat_map(|&id| [id - 1, id, id + 1]);
             let far = [i64::MIN, -1, 0, i64::MAX];
@@ -2042,11 +2031,12 @@ mod tests {
                 .collect();
             for id in near.chain(far).chain(drawn) {
                 let want = ids.binary_search(&id).ok().map(|row| row as u32);
-                assert_eq!(find_row(&ids, &table, id), want, "{id} of {n} {spread}");
+                assert_eq!(rows.find(&ids, id), want, "{id} of {n} {spread}");
             }
         }
     }
 
+    /// Galloping finds every id where it is, and none that is not there.
     #[test]
     fn galloping_finds_exactly_the_ids_there() {
         for n in [0, 1, 2, 3, 7, 64, 100] {

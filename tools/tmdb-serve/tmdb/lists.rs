@@ -2,8 +2,6 @@
 //! keyword movies, collection parts, find, a person's movie credits): the details' list fields
 //! and `genre_ids`, no credits.
 
-use std::io::Write;
-
 use serde_json::{Map, Value};
 use tmdb_core::read::{self, Param as SqlValue, Read, Row};
 use tmdb_core::tmdb::PAGE_SIZE;
@@ -78,6 +76,7 @@ const GENRE_IDS: [Field; 1] = [Field {
     kind: As::Json,
 }];
 
+/// A field read as [`As::Exact`].
 const fn exact(name: &'static str) -> Field {
     Field {
         name,
@@ -85,6 +84,7 @@ const fn exact(name: &'static str) -> Field {
     }
 }
 
+/// A field read as [`As::ExactFlag`].
 const fn flag(name: &'static str) -> Field {
     Field {
         name,
@@ -175,30 +175,19 @@ impl ListPage {
 
     /// TMDB's envelope, written as a `Value` object would be (keys sorted).
     pub fn write(&self) -> Vec<u8> {
-        let items: usize = self
-            .results
-            .iter()
-            .map(|item| item.as_bytes().len() + 1)
-            .sum();
-        let mut out = Vec::with_capacity(items + 96);
-        // Writing into a Vec cannot fail.
-        if let Some(id) = self.id {
-            let _ = write!(out, "{{\"id\":{id},");
-        } else {
-            out.push(b'{');
-        }
-        let _ = write!(out, "\"page\":{},\"results\":[", self.page);
-        for (i, item) in self.results.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(item.as_bytes());
-        }
+        let id = self
+            .id
+            .map(|id| format!("\"id\":{id},"))
+            .unwrap_or_default();
+        let mut out = format!("{{{id}\"page\":{},\"results\":", self.page).into_bytes();
+        json::join(&mut out, &self.results);
         let total_pages = self.total.div_ceil(PAGE_SIZE).max(1);
-        let _ = write!(
-            out,
-            "],\"total_pages\":{total_pages},\"total_results\":{}}}",
-            self.total
+        out.extend_from_slice(
+            format!(
+                ",\"total_pages\":{total_pages},\"total_results\":{}}}",
+                self.total
+            )
+            .as_bytes(),
         );
         out
     }
@@ -225,8 +214,7 @@ fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Res
     read::rows(conn, &sql, &page, |row| {
         let genres = row.int(0)?.and_then(|id| rows.genre_ids(id));
         genre_ids.clear();
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut genre_ids, &genres.unwrap_or_default());
+        json::put(&mut genre_ids, &genres.unwrap_or_default());
         writer.write(row, &[&genre_ids])
     })
 }

@@ -143,7 +143,9 @@ type Answer = Result<Body, Refusal>;
 /// A route's JSON: a value, or a list page whose items were written from their rows.
 #[derive(Debug, PartialEq)]
 pub enum Body {
+    /// A record, an entity, a list of them: a tree of values.
     Value(serde_json::Value),
+    /// A page of movies (discover, movie search, a keyword's movies).
     List(lists::ListPage),
 }
 
@@ -160,12 +162,24 @@ impl From<lists::ListPage> for Body {
 }
 
 impl Body {
-    /// The body as a value (for tests, which look into it).
+    /// The body as a value (for tests, which look into it); a page checked to be written
+    /// exactly as serde_json writes it.
     #[cfg(test)]
     pub fn value(&self) -> serde_json::Value {
         match self {
             Body::Value(value) => value.clone(),
-            Body::List(page) => serde_json::from_slice(&page.write()).expect("a page is JSON"),
+            Body::List(page) => {
+                let written = page.write();
+                let value: serde_json::Value =
+                    serde_json::from_slice(&written).expect("a page is JSON");
+                let again = serde_json::to_vec(&value).expect("JSON");
+                assert_eq!(
+                    String::from_utf8_lossy(&again),
+                    String::from_utf8_lossy(&written),
+                    "written as serde_json writes it"
+                );
+                value
+            }
         }
     }
 }
