@@ -936,26 +936,18 @@ impl Db {
     /// id took and released SQLite's read lock once per row, and with several workers that
     /// lock is contended.
     fn items_by_id(&self, list: &List<'_>, ids: &[i64]) -> Sql<Vec<Text>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = |columns: &str| {
-            format!(
-                "SELECT {columns} FROM json_each(?1) AS page CROSS JOIN {} ON {}.id = page.value \
-                 ORDER BY page.key",
-                list.table, list.alias
-            )
-        };
-        let page = [SqlValue::Text(Value::from(ids).to_string())];
+        let (conn, table, alias) = (&self.conn, list.table, list.alias);
         match list.items {
             Items::People => {
                 let writer = Writer::new(&[PERSON], &[]);
-                self.rows(&sql(PERSON_COLUMNS), &page, |row| writer.write(row, &[]))
+                in_order(conn, PERSON_COLUMNS, table, alias, ids, |row| {
+                    writer.write(row, &[])
+                })
             }
             Items::Movies(Some(index)) if let Some(mut rows) = index.page_rows(ids) => {
                 let writer = Writer::new(&[MOVIE_FIELDS], &["genres"]);
                 let mut genres = Vec::new();
-                self.rows(&sql(MOVIE_FIELDS_COLUMNS), &page, |row| {
+                in_order(conn, MOVIE_FIELDS_COLUMNS, table, alias, ids, |row| {
                     let id = row.int(0)?.unwrap_or_default();
                     genres.clear();
                     if !rows.write_genres(id, &mut genres) {
@@ -966,7 +958,9 @@ impl Db {
             }
             Items::Movies(_) => {
                 let writer = Writer::new(&[MOVIE_FIELDS, MOVIE_GENRES], &[]);
-                self.rows(&sql(&movie_columns()), &page, |row| writer.write(row, &[]))
+                in_order(conn, &movie_columns(), table, alias, ids, |row| {
+                    writer.write(row, &[])
+                })
             }
         }
     }
@@ -1087,6 +1081,39 @@ impl Db {
     fn exists(&self, sql: &str, id: i64) -> Sql<bool> {
         Ok(self.first(sql, &[SqlValue::Int(id)], |_| Ok(()))?.is_some())
     }
+}
+
+/// The rows of `table` (aliased `alias`) whose ids are `ids`, selected as `columns` (the id
+/// first) and each made by `map`, in the order of `ids`, read by one statement: a statement per
+/// id took and released SQLite's read lock once per row. The order is made here: with `ORDER BY`
+/// on json_each's key SQLite copied every row, long texts too, into a temporary B-tree to sort
+/// it, as json_each does not say its rows come in order.
+pub fn in_order<T>(
+    conn: &dyn Read,
+    columns: &str,
+    table: &str,
+    alias: &str,
+    ids: &[i64],
+    mut map: impl FnMut(&Row<'_>) -> Sql<T>,
+) -> Sql<Vec<T>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {columns} FROM json_each(?1) AS page CROSS JOIN {table} ON {alias}.id = page.value"
+    );
+    let page = [SqlValue::Text(Value::from(ids).to_string())];
+    // A page is at most a few hundred ids: a search of them per row costs less than a map.
+    let mut placed = read::rows(conn, &sql, &page, |row| {
+        let id = row.int(0)?;
+        let place = ids
+            .iter()
+            .position(|&at| Some(at) == id)
+            .unwrap_or(usize::MAX);
+        Ok((place, map(row)?))
+    })?;
+    placed.sort_by_key(|&(place, _)| place);
+    Ok(placed.into_iter().map(|(_, item)| item).collect())
 }
 
 /// How many rows a walk of a sort's index may read to find the first `wanted` of `total`

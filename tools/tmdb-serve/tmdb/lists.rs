@@ -10,7 +10,7 @@ use tmdb_core::tmdb::query::{Discover, Params, SortField};
 use super::Answer;
 use super::discover_index::{Index, Linked};
 use crate::json::{self, As, Field, Text, Writer};
-use crate::queries::{walk_budget, walk_ids};
+use crate::queries::{in_order, walk_budget, walk_ids};
 
 /// The columns of a list item of movie `m` but its `genre_ids` (a macro, so that [`ITEM`] can
 /// be spelled from it at compile time).
@@ -197,21 +197,15 @@ impl ListPage {
 /// from `index` when it holds every one of them: looking each movie up in `movie_genre` was
 /// half of reading a page's items (~2.5 us a movie on a 1,000,000-movie mirror).
 fn items_by_id(conn: &dyn Read, ids: &[i64], index: Option<&Index>) -> read::Result<Vec<Text>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let page = [SqlValue::Text(Value::from(ids).to_string())];
-    let from = "FROM json_each(?1) AS page CROSS JOIN movie m ON m.id = page.value \
-                ORDER BY page.key";
     let Some(mut rows) = index.and_then(|index| index.page_rows(ids)) else {
-        let sql = format!("SELECT {ITEM} {from}");
         let writer = Writer::new(&[&ITEM_FIELDS, &GENRE_IDS], &[]);
-        return read::rows(conn, &sql, &page, |row| writer.write(row, &[]));
+        return in_order(conn, ITEM, "movie m", "m", ids, |row| {
+            writer.write(row, &[])
+        });
     };
-    let sql = format!("SELECT {} {from}", item_fields!());
     let writer = Writer::new(&[&ITEM_FIELDS], &["genre_ids"]);
     let mut genre_ids = Vec::new();
-    read::rows(conn, &sql, &page, |row| {
+    in_order(conn, item_fields!(), "movie m", "m", ids, |row| {
         let genres = row.int(0)?.and_then(|id| rows.genre_ids(id));
         genre_ids.clear();
         json::put(&mut genre_ids, &genres.unwrap_or_default());
