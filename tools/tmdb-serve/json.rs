@@ -251,13 +251,22 @@ shape! {
 
 /// Reads a row selected as the `_COLUMNS` of `shapes`, one after the other, into one object.
 pub fn read(row: &Row<'_>, shapes: &[&[Field]]) -> read::Result<Value> {
+    read_from(row, 0, shapes).map(Value::Object)
+}
+
+/// [`read`] of the columns from `at` on.
+pub fn read_from(
+    row: &Row<'_>,
+    at: usize,
+    shapes: &[&[Field]],
+) -> read::Result<Map<String, Value>> {
     // Collected, then made a map at once: the map sorts the fields and builds itself from
     // them in one go, a quarter less time than inserting them one by one.
     let mut out = Vec::with_capacity(shapes.iter().map(|shape| shape.len()).sum());
     for (index, field) in shapes.iter().flat_map(|shape| shape.iter()).enumerate() {
-        out.push((field.name.to_owned(), column(row, index, field.kind)?));
+        out.push((field.name.to_owned(), column(row, at + index, field.kind)?));
     }
-    Ok(Value::Object(out.into_iter().collect::<Map<_, _>>()))
+    Ok(out.into_iter().collect())
 }
 
 /// Column `index` of `row` as JSON, read as `kind` says.

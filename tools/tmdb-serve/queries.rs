@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
@@ -236,6 +236,14 @@ pub struct Listing {
     pub total: i64,
     pub results: Vec<Text>,
 }
+
+/// The writers of list items, made once (each sorts its fields) rather than at every page: a
+/// PersonItem, a Movie with its genres read by SQL, and one with its genres given.
+static PERSON_ITEM: LazyLock<Writer> = LazyLock::new(|| Writer::new(&[PERSON], &[]));
+static MOVIE_ITEM: LazyLock<Writer> =
+    LazyLock::new(|| Writer::new(&[MOVIE_FIELDS, MOVIE_GENRES], &[]));
+static MOVIE_ITEM_GIVEN_GENRES: LazyLock<Writer> =
+    LazyLock::new(|| Writer::new(&[MOVIE_FIELDS], &["genres"]));
 
 /// What the database layer answers: a value or the database's own error, which the routes
 /// turn into an HTTP answer (`routes::handle`).
@@ -732,8 +740,7 @@ impl Db {
             SqlValue::Int(page.limit),
             SqlValue::Int(page.offset()),
         ];
-        let writer = Writer::new(&[PERSON], &[]);
-        let results = self.rows(&sql, &params, |row| writer.write(row, &[]))?;
+        let results = self.rows(&sql, &params, |row| PERSON_ITEM.write(row, &[]))?;
         Ok(Listing { total, results })
     }
 
@@ -938,14 +945,11 @@ impl Db {
     fn items_by_id(&self, list: &List<'_>, ids: &[i64]) -> Sql<Vec<Text>> {
         let (conn, table, alias) = (&self.conn, list.table, list.alias);
         match list.items {
-            Items::People => {
-                let writer = Writer::new(&[PERSON], &[]);
-                in_order(conn, PERSON_COLUMNS, table, alias, ids, |row| {
-                    writer.write(row, &[])
-                })
-            }
+            Items::People => in_order(conn, PERSON_COLUMNS, table, alias, ids, |row| {
+                PERSON_ITEM.write(row, &[])
+            }),
             Items::Movies(Some(index)) if let Some(mut rows) = index.page_rows(ids) => {
-                let writer = Writer::new(&[MOVIE_FIELDS], &["genres"]);
+                let writer = &*MOVIE_ITEM_GIVEN_GENRES;
                 let mut genres = Vec::new();
                 in_order(conn, MOVIE_FIELDS_COLUMNS, table, alias, ids, |row| {
                     let id = row.int(0)?.unwrap_or_default();
@@ -956,12 +960,9 @@ impl Db {
                     writer.write(row, &[&genres])
                 })
             }
-            Items::Movies(_) => {
-                let writer = Writer::new(&[MOVIE_FIELDS, MOVIE_GENRES], &[]);
-                in_order(conn, &movie_columns(), table, alias, ids, |row| {
-                    writer.write(row, &[])
-                })
-            }
+            Items::Movies(_) => in_order(conn, &movie_columns(), table, alias, ids, |row| {
+                MOVIE_ITEM.write(row, &[])
+            }),
         }
     }
 
